@@ -1,0 +1,121 @@
+// Starts the environment's servers as child processes, each in its own process group with its log in the
+// run folder, and guarantees they stop: on teardown here, or through the detached reaper if this process dies.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, openSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly logFile: string;
+  /** Set when the process ended; a server should not end while the run goes on. */
+  exitCode(): number | null | undefined;
+  logTail(lines?: number): string;
+}
+
+interface StartOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export class ProcessSupervisor {
+  private readonly children: { process: ChildProcess; server: ServerProcess }[] = [];
+  private reaper: ChildProcess | undefined;
+
+  readonly runDir: string;
+
+  constructor(runDir: string) {
+    this.runDir = runDir;
+  }
+
+  static async create(runDir: string): Promise<ProcessSupervisor> {
+    await fs.mkdir(path.join(runDir, 'logs'), { recursive: true });
+    const supervisor = new ProcessSupervisor(runDir);
+    supervisor.reaper = spawn(
+      process.execPath,
+      [path.join(import.meta.dirname, 'reaper.mjs'), String(process.pid), runDir],
+      { detached: true, stdio: 'ignore' },
+    );
+    supervisor.reaper.unref();
+    return supervisor;
+  }
+
+  start(options: StartOptions): ServerProcess {
+    const logFile = path.join(this.runDir, 'logs', `${options.name}.log`);
+    const log = openSync(logFile, 'a');
+    const child = spawn(options.command, options.args, {
+      cwd: options.cwd ?? this.runDir,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    let exit: number | null | undefined;
+    child.on('exit', (code, signal) => {
+      exit = code ?? (signal ? -1 : null);
+    });
+    child.on('error', (error) => {
+      appendFileSync(logFile, `\n[env] could not start ${options.command}: ${error.message}\n`);
+      exit = -1;
+    });
+    child.unref();
+    if (child.pid) appendFileSync(path.join(this.runDir, 'process-groups'), `${child.pid}\n`);
+    const server: ServerProcess = {
+      name: options.name,
+      logFile,
+      exitCode: () => exit,
+      logTail: (lines = 30) => readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'),
+    };
+    this.children.push({ process: child, server });
+    return server;
+  }
+
+  /** Stops servers in reverse start order, then removes the run folder. */
+  async stopAll(): Promise<void> {
+    const running = this.children.reverse().filter(({ server }) => server.exitCode() === undefined);
+    for (const { process: child } of running) signalGroup(child, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && running.some(({ server }) => server.exitCode() === undefined)) await sleep(50);
+    for (const { process: child, server } of running) {
+      if (server.exitCode() === undefined) signalGroup(child, 'SIGKILL');
+    }
+    this.children.length = 0;
+    this.reaper?.kill('SIGKILL');
+    await fs.rm(this.runDir, { recursive: true, force: true });
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Polls `check` until it returns true; fails early, with the server's log, if the server exits. */
+export async function waitUntil(
+  description: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; server?: ServerProcess },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    const exit = options.server?.exitCode();
+    if (exit !== undefined) {
+      throw new Error(`${options.server!.name} exited (${exit}) before ${description}:\n${options.server!.logTail()}`);
+    }
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    await sleep(100);
+  }
+  const log = options.server ? `\nLast log lines of ${options.server.name}:\n${options.server.logTail()}` : '';
+  throw new Error(`timed out after ${options.timeoutMs}ms waiting for ${description} ${lastError}${log}`);
+}

@@ -1,0 +1,43 @@
+// Runs detached from the test run. When the run's process disappears (finished, crashed, SIGINT, SIGKILL)
+// it stops every server the run started and removes the run's folder, so nothing outlives the run.
+// Usage: node reaper.mjs <parent pid> <run folder>
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+const [parentPid, runDir] = [Number(process.argv[2]), process.argv[3]];
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function processGroups() {
+  try {
+    return readFileSync(path.join(runDir, 'process-groups'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function signalAll(signal) {
+  for (const group of processGroups()) {
+    try {
+      process.kill(-group, signal);
+    } catch {}
+  }
+}
+
+const timer = setInterval(() => {
+  if (alive(parentPid)) return;
+  clearInterval(timer);
+  signalAll('SIGTERM');
+  setTimeout(() => {
+    signalAll('SIGKILL');
+    rmSync(runDir, { recursive: true, force: true });
+    process.exit(0);
+  }, 3000);
+}, 500);
