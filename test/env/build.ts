@@ -2,7 +2,7 @@
 // by version and by the pinned module files is verified against its manifest, and rebuilt when stale or broken.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Component, componentsDir } from './components.ts';
@@ -33,8 +33,13 @@ export async function ensureComponent(component: Component, progress: Progress):
   const missing = Object.keys(component.binaries).filter((bin) => !(bin in supplied));
   if (missing.length === 0) return supplied;
 
-  const entry = path.join(cacheRoot(), 'bin', `${component.name}-${component.version}-${await moduleFingerprint(component)}`);
-  if (await cacheEntryIsIntact(entry, component, progress)) return { ...binariesIn(entry, component), ...supplied };
+  const entry = path.join(
+    cacheRoot(),
+    'bin',
+    `${component.name}-${component.version}-${await moduleFingerprint(component)}`,
+  );
+  if (await cacheEntryIsIntact(entry, component, progress))
+    return { ...binariesIn(entry, component), ...supplied };
 
   await build(component, entry, progress);
   return { ...binariesIn(entry, component), ...supplied };
@@ -59,20 +64,28 @@ function binariesIn(entry: string, component: Component): BinaryPaths {
 async function moduleFingerprint(component: Component): Promise<string> {
   const hash = createHash('sha256');
   const moduleDir = path.join(componentsDir, component.module);
-  for (const file of ['go.mod', 'go.sum', ...Object.values(component.overlay ?? {})]) {
-    const full = file.startsWith('go.') ? path.join(moduleDir, file) : path.join(componentsDir, file);
-    if (existsSync(full)) hash.update(file).update(readFileSync(full));
-  }
+  const ownSources = readdirSync(moduleDir).filter((file) => /^go\.(mod|sum)$|\.go$/.test(file));
+  const files = [
+    ...ownSources.sort().map((file) => [file, path.join(moduleDir, file)]),
+    ...Object.values(component.overlay ?? {}).map((file) => [file, path.join(componentsDir, file)]),
+  ];
+  for (const [name, full] of files) hash.update(name!).update(readFileSync(full!));
   hash.update(component.ldflags ?? '').update(`${process.platform}-${process.arch}`);
   return hash.digest('hex').slice(0, 12);
 }
 
-async function cacheEntryIsIntact(entry: string, component: Component, progress: Progress): Promise<boolean> {
+/** True when every binary matches the manifest written at build time; a stale or broken entry is removed. */
+export async function cacheEntryIsIntact(
+  entry: string,
+  component: Component,
+  progress: Progress,
+): Promise<boolean> {
   if (!existsSync(entry)) return false;
   try {
     const manifest = JSON.parse(await fs.readFile(path.join(entry, 'manifest.json'), 'utf8')) as Manifest;
     for (const bin of Object.keys(component.binaries)) {
-      if (manifest.sha256[bin] !== (await sha256File(path.join(entry, bin)))) throw new Error(`${bin} changed`);
+      if (manifest.sha256[bin] !== (await sha256File(path.join(entry, bin))))
+        throw new Error(`${bin} changed`);
     }
     return true;
   } catch (error) {
@@ -85,12 +98,15 @@ async function cacheEntryIsIntact(entry: string, component: Component, progress:
 async function build(component: Component, entry: string, progress: Progress): Promise<void> {
   await requireGo(component);
   const moduleDir = path.join(componentsDir, component.module);
-  const staging = `${entry}.building-${randomBytes(4).toString('hex')}`;
+  await removeAbandonedBuilds(entry);
+  const staging = `${entry}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
   await fs.mkdir(staging, { recursive: true });
   const env = goEnvironment(component);
   const started = Date.now();
   const names = Object.keys(component.binaries).join(', ');
-  progress.step(`building ${component.name} ${component.version} (${names}) from Go modules; a cold build takes minutes`);
+  progress.step(
+    `building ${component.name} ${component.version} (${names}) from Go modules; a cold build takes minutes`,
+  );
   const heartbeat = setInterval(
     () => progress.note(`still building ${component.name} (${formatDuration(Date.now() - started)})`),
     30_000,
@@ -115,13 +131,35 @@ async function build(component: Component, entry: string, progress: Progress): P
       if (built !== path.join(staging, bin)) await fs.rename(built, path.join(staging, bin));
     }
     const manifest: Manifest = { component: component.name, version: component.version, sha256: {} };
-    for (const bin of Object.keys(component.binaries)) manifest.sha256[bin] = await sha256File(path.join(staging, bin));
+    for (const bin of Object.keys(component.binaries))
+      manifest.sha256[bin] = await sha256File(path.join(staging, bin));
     await fs.writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await publish(staging, entry);
     progress.step(`built ${component.name} in ${formatDuration(Date.now() - started)}`);
   } finally {
     clearInterval(heartbeat);
     await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Removes the staging folders of builds whose process died (killed mid-build, machine restarted). */
+async function removeAbandonedBuilds(entry: string): Promise<void> {
+  const prefix = `${path.basename(entry)}.building-`;
+  const parent = path.dirname(entry);
+  for (const name of await fs.readdir(parent).catch(() => [])) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (!processIsAlive(pid)) await fs.rm(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true; // not ours to judge
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -135,7 +173,11 @@ async function publish(staging: string, entry: string): Promise<void> {
 }
 
 async function requireGo(component: Component): Promise<void> {
-  const { code } = await run('go', ['version'], process.cwd(), process.env).catch(() => ({ code: -1, output: '' }));
+  const { code } = await run('go', ['version'], process.cwd(), process.env).catch(() => ({
+    code: -1,
+    output: '',
+  }));
+  // A missing `go` surfaces as a spawn error (ENOENT), caught above as code -1.
   if (code !== 0) {
     throw new ComponentUnavailableError(
       component,

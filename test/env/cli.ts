@@ -1,7 +1,8 @@
 // `build`: build or verify every binary the environment needs (CI runs it before the tests so the
 // cold build's progress is visible). `up`: start the environment and keep it up until Ctrl-C.
-import { allComponents } from './components.ts';
+
 import { ensureComponent } from './build.ts';
+import { allComponents } from './components.ts';
 import { startEnvironment } from './environment.ts';
 import { consoleProgress } from './progress.ts';
 

@@ -188,7 +188,10 @@ async function waitForClusterServices(
     return true;
   };
   await Promise.all([
-    waitUntil('kwok to mark the simulated nodes Ready', nodesReady, { timeoutMs: 60_000, server: servers.kwok }),
+    waitUntil('kwok to mark the simulated nodes Ready', nodesReady, {
+      timeoutMs: 60_000,
+      server: servers.kwok,
+    }),
     waitUntil('kube-controller-manager to create the default ServiceAccount', defaultServiceAccount, {
       timeoutMs: 60_000,
       server: servers.controllerManager,

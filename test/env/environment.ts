@@ -27,7 +27,8 @@ export interface Environment {
 /** Builds (or finds) every binary the control plane needs, without starting anything. */
 export async function buildControlPlane(progress: Progress) {
   const binaries = {};
-  for (const component of controlPlaneComponents) Object.assign(binaries, await ensureComponent(component, progress));
+  for (const component of controlPlaneComponents)
+    Object.assign(binaries, await ensureComponent(component, progress));
   return binaries as Record<string, string>;
 }
 
@@ -62,4 +63,3 @@ export async function startEnvironment(progress: Progress): Promise<Environment>
     throw error;
   }
 }
-

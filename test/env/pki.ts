@@ -1,13 +1,15 @@
 // Per-run certificates and keys: a cluster CA, the API server's serving certificate, one client certificate
 // per component, and the service-account signing key. Nothing is reused across runs.
 import { webcrypto } from 'node:crypto';
+
+type KeyPair = webcrypto.CryptoKeyPair;
 import fs from 'node:fs/promises';
 import path from 'node:path';
 // @peculiar/x509 uses decorators that need the Reflect metadata API loaded first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const validity = 7 * 24 * 3600 * 1000;
@@ -57,11 +59,19 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
   const caCert = path.join(dir, 'ca.crt');
   await fs.writeFile(caCert, ca.toString('pem'));
 
-  const issue = async (name: string, subject: string, usage: string, altNames: x509.JsonGeneralName[] = []) => {
+  const issue = async (
+    name: string,
+    subject: string,
+    usage: string,
+    altNames: x509.JsonGeneralName[] = [],
+  ) => {
     const keys = await generateKeys();
     const extensions: x509.Extension[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([usage]),
     ];
     if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
@@ -107,18 +117,20 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
   return { caCert, apiServer, clients, serviceAccountKey, serviceAccountPublicKey };
 }
 
-function generateKeys(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+function generateKeys(): Promise<KeyPair> {
+  return webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']) as Promise<KeyPair>;
 }
 
-async function privateKeyPem(key: CryptoKey): Promise<string> {
+async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
 function randomSerial(): string {
   // A positive serial: the first hex digit stays below 8 so the DER integer has no sign bit set.
-  return (Math.floor(Math.random() * 7) + 1).toString(16) + webcrypto.getRandomValues(new Uint8Array(15)).reduce(
-    (hex, byte) => hex + byte.toString(16).padStart(2, '0'),
-    '',
+  return (
+    (Math.floor(Math.random() * 7) + 1).toString(16) +
+    webcrypto
+      .getRandomValues(new Uint8Array(15))
+      .reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), '')
   );
 }

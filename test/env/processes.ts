@@ -78,7 +78,8 @@ export class ProcessSupervisor {
     const running = this.children.reverse().filter(({ server }) => server.exitCode() === undefined);
     for (const { process: child } of running) signalGroup(child, 'SIGTERM');
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && running.some(({ server }) => server.exitCode() === undefined)) await sleep(50);
+    while (Date.now() < deadline && running.some(({ server }) => server.exitCode() === undefined))
+      await sleep(50);
     for (const { process: child, server } of running) {
       if (server.exitCode() === undefined) signalGroup(child, 'SIGKILL');
     }
@@ -107,7 +108,9 @@ export async function waitUntil(
   while (Date.now() < deadline) {
     const exit = options.server?.exitCode();
     if (exit !== undefined) {
-      throw new Error(`${options.server!.name} exited (${exit}) before ${description}:\n${options.server!.logTail()}`);
+      throw new Error(
+        `${options.server!.name} exited (${exit}) before ${description}:\n${options.server!.logTail()}`,
+      );
     }
     try {
       if (await check()) return;
@@ -116,6 +119,8 @@ export async function waitUntil(
     }
     await sleep(100);
   }
-  const log = options.server ? `\nLast log lines of ${options.server.name}:\n${options.server.logTail()}` : '';
+  const log = options.server
+    ? `\nLast log lines of ${options.server.name}:\n${options.server.logTail()}`
+    : '';
   throw new Error(`timed out after ${options.timeoutMs}ms waiting for ${description} ${lastError}${log}`);
 }
