@@ -1,0 +1,54 @@
+// The evidence secretlink leaves for every access decision. A record names who, what, which version and
+// why, and carries a keyed fingerprint of the value so versions can be told apart; never the value itself.
+
+export const auditActions = ['Materialized', 'Refreshed', 'Revoked', 'Expired', 'Refused', 'Failed'] as const;
+export type AuditAction = (typeof auditActions)[number];
+
+export interface AuditRecord {
+  /** RFC 3339 time of the decision. */
+  time: string;
+  action: AuditAction;
+  reference: { namespace: string; name: string; uid?: string };
+  store?: { kind: string; name: string; provider?: string };
+  /** Remote secrets and the version ids involved. */
+  remotes: { name: string; version?: string }[];
+  targetSecret: { namespace: string; name: string };
+  job?: { namespace: string; name: string; uid: string };
+  /** Machine-readable cause, e.g. JobCompleted, TtlPassed, ConsumersMismatch, AccessDenied. */
+  reason: string;
+  /** Human-readable detail; built from names and reasons only. */
+  message: string;
+  /** hmac-sha256:<hex> of the Secret's content, keyed by a key only the operator holds. */
+  fingerprint?: string;
+}
+
+/** Where audit records go. A sink must not throw for a bad record; it reports its own failures. */
+export interface AuditSink {
+  readonly name: string;
+  write(record: AuditRecord): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Sends each record to every sink; one failing sink does not stop the others. */
+export class AuditTrail implements AuditSink {
+  readonly name = 'trail';
+  private readonly sinks: AuditSink[];
+  private readonly onSinkError: (sink: string, error: unknown) => void;
+
+  constructor(sinks: AuditSink[], onSinkError: (sink: string, error: unknown) => void) {
+    this.sinks = sinks;
+    this.onSinkError = onSinkError;
+  }
+
+  async write(record: AuditRecord): Promise<void> {
+    await Promise.all(
+      this.sinks.map((sink) =>
+        sink.write(record).catch((error: unknown) => this.onSinkError(sink.name, error)),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => sink.close?.()));
+  }
+}

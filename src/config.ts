@@ -1,0 +1,198 @@
+// Operator configuration from flags (--name=value) and environment variables (SECRETLINK_NAME), flags first.
+// Bad values fail start-up with a message naming the setting, never silently fall back.
+
+export interface OperatorConfig {
+  /** Namespaces to watch; empty means every namespace. */
+  namespaces: string[];
+  /** Reconciles running at once, across different SecretReferences. */
+  concurrency: number;
+  /** Sustained and burst rate of writes to the API server. */
+  kubeQps: number;
+  kubeBurst: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** host:port for /healthz, /readyz and /metrics. */
+  probeAddress: string;
+  leaderElection: boolean;
+  /** Namespace the operator runs in: its Lease and fingerprint key Secret live there. */
+  operatorNamespace: string;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  /** This replica's identity in the Lease and in Events. */
+  identity: string;
+  /** Append-only, hash-chained audit file; empty disables the file sink. */
+  auditFile: string;
+  fingerprintKeySecret: string;
+  /** Deadline for each call to a secret store. */
+  storeTimeoutMs: number;
+  /** Spread of refresh times (fraction of refreshInterval) so many references do not refresh at once. */
+  refreshJitter: number;
+}
+
+interface Setting {
+  flag: string;
+  help: string;
+  parse: (raw: string) => unknown;
+  fallback: string;
+}
+
+const settings: Record<keyof OperatorConfig, Setting> = {
+  namespaces: {
+    flag: 'namespaces',
+    help: 'comma-separated namespaces to watch (default: all)',
+    parse: list,
+    fallback: '',
+  },
+  concurrency: { flag: 'concurrency', help: 'reconciles at once', parse: positiveInteger, fallback: '4' },
+  kubeQps: { flag: 'kube-qps', help: 'API server writes per second', parse: positiveNumber, fallback: '20' },
+  kubeBurst: { flag: 'kube-burst', help: 'API server write burst', parse: positiveInteger, fallback: '40' },
+  logLevel: {
+    flag: 'log-level',
+    help: 'fatal|error|warn|info|debug|trace',
+    parse: logLevel,
+    fallback: 'info',
+  },
+  probeAddress: {
+    flag: 'probe-address',
+    help: 'host:port for health and metrics',
+    parse: address,
+    fallback: '0.0.0.0:8080',
+  },
+  leaderElection: {
+    flag: 'leader-elect',
+    help: 'use a Lease so one replica acts',
+    parse: boolean,
+    fallback: 'true',
+  },
+  operatorNamespace: {
+    flag: 'operator-namespace',
+    help: 'namespace of the Lease and key',
+    parse: text,
+    fallback: 'secretlink-system',
+  },
+  leaseName: {
+    flag: 'lease-name',
+    help: 'name of the leader election Lease',
+    parse: text,
+    fallback: 'secretlink-operator',
+  },
+  leaseDurationSeconds: {
+    flag: 'lease-duration',
+    help: 'seconds a leader holds the Lease',
+    parse: positiveInteger,
+    fallback: '15',
+  },
+  identity: {
+    flag: 'identity',
+    help: 'this replica (default: pod name)',
+    parse: text,
+    fallback: process.env.HOSTNAME ?? 'secretlink',
+  },
+  auditFile: {
+    flag: 'audit-file',
+    help: 'path of the hash-chained audit file',
+    parse: (raw) => raw,
+    fallback: '',
+  },
+  fingerprintKeySecret: {
+    flag: 'fingerprint-key-secret',
+    help: 'Secret holding the HMAC key',
+    parse: text,
+    fallback: 'secretlink-fingerprint-key',
+  },
+  storeTimeoutMs: {
+    flag: 'store-timeout-ms',
+    help: 'deadline of each store call',
+    parse: positiveInteger,
+    fallback: '10000',
+  },
+  refreshJitter: {
+    flag: 'refresh-jitter',
+    help: 'fraction 0..0.5 of refreshInterval',
+    parse: fraction,
+    fallback: '0.1',
+  },
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new ConfigError(`unexpected argument "${arg}"; use --name=value (see --help)`);
+    flags.set(match[1]!, match[2] ?? 'true');
+  }
+  const known = new Set(Object.values(settings).map((s) => s.flag));
+  for (const flag of flags.keys()) {
+    if (!known.has(flag)) throw new ConfigError(`unknown flag --${flag}; see --help`);
+  }
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings)) {
+    const variable = `SECRETLINK_${setting.flag.toUpperCase().replaceAll('-', '_')}`;
+    const raw = flags.get(setting.flag) ?? env[variable] ?? setting.fallback;
+    try {
+      config[key] = setting.parse(raw);
+    } catch (error) {
+      throw new ConfigError(`--${setting.flag} (or ${variable}): ${(error as Error).message}`);
+    }
+  }
+  return config as unknown as OperatorConfig;
+}
+
+export function usage(): string {
+  return Object.values(settings)
+    .map(
+      (s) => `  --${s.flag.padEnd(24)} ${s.help} [SECRETLINK_${s.flag.toUpperCase().replaceAll('-', '_')}]`,
+    )
+    .join('\n');
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function positiveInteger(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`"${raw}" is not a positive whole number`);
+  return value;
+}
+
+function positiveNumber(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`"${raw}" is not a positive number`);
+  return value;
+}
+
+function fraction(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 0.5)
+    throw new Error(`"${raw}" is not between 0 and 0.5`);
+  return value;
+}
+
+function boolean(raw: string): boolean {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`"${raw}" is not true or false`);
+}
+
+function text(raw: string): string {
+  if (raw.trim() === '') throw new Error('must not be empty');
+  return raw.trim();
+}
+
+function logLevel(raw: string): OperatorConfig['logLevel'] {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+  if (!levels.includes(raw)) throw new Error(`"${raw}" is not one of ${levels.join(', ')}`);
+  return raw as OperatorConfig['logLevel'];
+}
+
+function address(raw: string): string {
+  if (!/^[^\s:]+:\d{1,5}$/.test(raw)) throw new Error(`"${raw}" is not host:port`);
+  return raw;
+}

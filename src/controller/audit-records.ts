@@ -1,0 +1,106 @@
+// Which audit records a reconcile produces, derived from what changed between the last recorded status and
+// this one. Because the previous state is read from the cluster, a restarted operator does not repeat them.
+import type { AuditRecord } from '../audit/types.ts';
+import type { Outcome } from './outcome.ts';
+import type { Plan } from './plan.ts';
+import { type ReferenceStatus, secretPresent } from './status.ts';
+
+export interface AuditContext {
+  now: number;
+  reference: { namespace: string; name: string; uid?: string };
+  store: { kind: string; name: string; provider?: string };
+  targetName: string;
+  deleting: boolean;
+  previous: ReferenceStatus;
+  /** Fingerprint of the content currently in the Secret, when one exists. */
+  currentFingerprint?: string;
+}
+
+export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditContext): AuditRecord[] {
+  const records: AuditRecord[] = [];
+  const base = {
+    time: new Date(context.now).toISOString(),
+    reference: context.reference,
+    store: context.store,
+    targetSecret: { namespace: context.reference.namespace, name: context.targetName },
+  };
+  const job = (name: string, uid: string) => ({ namespace: context.reference.namespace, name, uid });
+  const previousVersions = (context.previous.remoteVersions ?? []).map(({ name, version }) => ({
+    name,
+    version,
+  }));
+  const currentVersions =
+    outcome.kind === 'written'
+      ? Object.entries(outcome.remoteVersions).map(([name, version]) => ({ name, version }))
+      : previousVersions;
+  const fingerprint = outcome.kind === 'written' ? outcome.fingerprint : context.currentFingerprint;
+
+  const previouslyRefused = new Set((context.previous.refusedJobs ?? []).map((j) => j.uid));
+  for (const refused of plan.refused.filter((j) => !previouslyRefused.has(j.uid))) {
+    records.push({
+      ...base,
+      action: 'Refused',
+      remotes: [],
+      job: job(refused.name, refused.uid),
+      reason: 'ConsumersMismatch',
+      message: `Job ${refused.name} refers to Secret ${context.targetName} but was refused: ${refused.reason}.`,
+    });
+  }
+
+  const present = secretPresent(plan, outcome);
+  const previouslyConsuming = new Set((context.previous.consumingJobs ?? []).map((j) => j.uid));
+  if (present) {
+    for (const granted of plan.consuming.filter((j) => !previouslyConsuming.has(j.uid))) {
+      records.push({
+        ...base,
+        action: 'Materialized',
+        remotes: currentVersions,
+        job: job(granted.name, granted.uid),
+        reason: outcome.kind === 'written' && outcome.created ? 'SecretCreated' : 'JobJoined',
+        message: `Secret ${context.targetName} made available to Job ${granted.name} until ${granted.expiresAt}.`,
+        fingerprint,
+      });
+    }
+    if (outcome.kind === 'written' && !outcome.created) {
+      for (const holder of plan.consuming.filter((j) => previouslyConsuming.has(j.uid))) {
+        records.push({
+          ...base,
+          action: 'Refreshed',
+          remotes: currentVersions,
+          job: job(holder.name, holder.uid),
+          reason: 'RemoteVersionChanged',
+          message: `Secret ${context.targetName} rewritten with a new remote version for Job ${holder.name}.`,
+          fingerprint,
+        });
+      }
+    }
+  }
+
+  for (const ended of plan.ended) {
+    const expired = ended.cause === 'Expired';
+    const reason = context.deleting ? 'ReferenceDeleted' : expired ? 'TtlPassed' : 'JobEnded';
+    records.push({
+      ...base,
+      action: ended.cause,
+      remotes: previousVersions,
+      job: job(ended.job.name, ended.job.uid),
+      reason,
+      message: expired
+        ? `Job ${ended.job.name} passed its ttl; its access to Secret ${context.targetName} ended.`
+        : `Job ${ended.job.name} no longer has access to Secret ${context.targetName} (${reason}).`,
+      fingerprint: context.currentFingerprint,
+    });
+  }
+
+  const previousReason = context.previous.conditions?.find((c) => c.type === 'Ready')?.reason;
+  if (outcome.kind === 'failed' && previousReason !== outcome.reason) {
+    records.push({
+      ...base,
+      action: 'Failed',
+      remotes: [],
+      reason: outcome.reason,
+      message: outcome.message,
+    });
+  }
+  return records;
+}

@@ -1,0 +1,111 @@
+// How secretlink marks the Secrets it manages, and the desired shape of one. Labels and annotations carry
+// names, version ids and times, never a value.
+import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import { annotations as apiAnnotations, group, labels, managedBy } from '../api/constants.ts';
+
+const managedByLabel = labels.managedBy;
+const referenceLabel = labels.reference;
+export const managedSelector = `${managedByLabel}=${managedBy}`;
+
+const annotation = {
+  ...apiAnnotations,
+  /** Digest of the reference's content definition when written; a different digest forces a rewrite. */
+  contentHash: `${group}/content-hash`,
+  /** Keyed HMAC of the written content, so audit records can tell versions apart. */
+  fingerprint: `${group}/fingerprint`,
+} as const;
+
+export interface ManagedAnnotations {
+  contentHash?: string;
+  fingerprint?: string;
+  /** Remote name -> version id last written. */
+  remoteVersions: Record<string, string>;
+  writtenAt?: string;
+  expiresAt?: string;
+}
+
+/** A Secret is ours only when it carries both labels; anything else with the target's name is foreign. */
+export function isManagedFor(secret: V1Secret, namespace: string, referenceName: string): boolean {
+  const labels = secret.metadata?.labels ?? {};
+  return (
+    secret.metadata?.namespace === namespace &&
+    labels[managedByLabel] === managedBy &&
+    labels[referenceLabel] === referenceName
+  );
+}
+
+export function managedAnnotations(secret: V1Secret): ManagedAnnotations {
+  const annotations = secret.metadata?.annotations ?? {};
+  const remoteVersions: Record<string, string> = {};
+  try {
+    for (const entry of JSON.parse(annotations[annotation.remoteVersions] ?? '[]')) {
+      remoteVersions[entry.name] = entry.version;
+    }
+  } catch {
+    // An edited annotation only means the next refresh rewrites the Secret.
+  }
+  return {
+    contentHash: annotations[annotation.contentHash],
+    fingerprint: annotations[annotation.fingerprint],
+    remoteVersions,
+    writtenAt: annotations[annotation.writtenAt],
+    expiresAt: annotations[annotation.expiresAt],
+  };
+}
+
+export interface DesiredSecret {
+  namespace: string;
+  name: string;
+  referenceName: string;
+  type: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  data: Record<string, Buffer>;
+  contentHash: string;
+  fingerprint: string;
+  /** `<kind>/<name>` of the store the values came from. */
+  store: string;
+  remoteVersions: Record<string, string>;
+  writtenAt: string;
+  expiresAt?: string;
+  ownerReferences: V1OwnerReference[];
+}
+
+export function buildSecret(desired: DesiredSecret): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      namespace: desired.namespace,
+      name: desired.name,
+      // Our own labels last, so a user's target.labels cannot disguise or un-manage the Secret.
+      labels: { ...desired.labels, [managedByLabel]: managedBy, [referenceLabel]: desired.referenceName },
+      annotations: {
+        ...desired.annotations,
+        [annotation.contentHash]: desired.contentHash,
+        [annotation.fingerprint]: desired.fingerprint,
+        [annotation.store]: desired.store,
+        [annotation.remoteVersions]: JSON.stringify(versionList(desired.remoteVersions)),
+        [annotation.writtenAt]: desired.writtenAt,
+        ...(desired.expiresAt ? { [annotation.expiresAt]: desired.expiresAt } : {}),
+      },
+      ownerReferences: desired.ownerReferences,
+    },
+    type: desired.type,
+    immutable: false,
+    data: Object.fromEntries(
+      Object.entries(desired.data).map(([key, value]) => [key, value.toString('base64')]),
+    ),
+  };
+}
+
+/** The expiry annotation kept current when only owners change, so `kubectl get secret -o yaml` tells the truth. */
+export function expiresAtAnnotation(expiresAt: string | undefined): Record<string, string | null> {
+  return { [annotation.expiresAt]: expiresAt ?? null };
+}
+
+function versionList(record: Record<string, string>): { name: string; version: string }[] {
+  return Object.entries(record)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, version]) => ({ name, version }));
+}

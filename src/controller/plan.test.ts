@@ -1,0 +1,215 @@
+import type { V1Job, V1Secret } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { buildSecret } from './managed-secret.ts';
+import { type PlanInput, planReference, type ReferenceFacts } from './plan.ts';
+
+const hour = 3_600_000;
+const now = Date.parse('2026-11-23T12:00:00Z');
+
+function reference(overrides: Partial<ReferenceFacts> = {}): ReferenceFacts {
+  return {
+    namespace: 'etl',
+    name: 'warehouse',
+    deleting: false,
+    targetName: 'warehouse-credentials',
+    ttlMs: hour,
+    refreshIntervalMs: 5 * 60_000,
+    consumers: { matchLabels: { app: 'dbt' } },
+    contentHash: 'hash-1',
+    previouslyConsuming: [],
+    previouslyRefused: [],
+    ...overrides,
+  };
+}
+
+function job(
+  name: string,
+  options: { labels?: Record<string, string>; startedAgoMs?: number; done?: string } = {},
+) {
+  const started = new Date(now - (options.startedAgoMs ?? 60_000));
+  const value: V1Job = {
+    metadata: { name, namespace: 'etl', uid: `uid-${name}`, creationTimestamp: started },
+    spec: { template: { metadata: { labels: options.labels ?? { app: 'dbt' } }, spec: { containers: [] } } },
+    status: {
+      startTime: started,
+      conditions: options.done ? [{ type: options.done, status: 'True' }] : [],
+    },
+  };
+  return value;
+}
+
+function managedSecret(owners: string[], contentHash = 'hash-1'): V1Secret {
+  return buildSecret({
+    namespace: 'etl',
+    name: 'warehouse-credentials',
+    referenceName: 'warehouse',
+    type: 'Opaque',
+    labels: {},
+    annotations: {},
+    data: {},
+    contentHash,
+    fingerprint: 'hmac-sha256:00',
+    store: 'SecretStore/aws',
+    remoteVersions: { 'prod/warehouse': 'v1' },
+    writtenAt: new Date(now - 60_000).toISOString(),
+    ownerReferences: owners.map((name) => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name,
+      uid: `uid-${name}`,
+    })),
+  });
+}
+
+function plan(input: Partial<PlanInput>) {
+  return planReference({ now, reference: reference(), store: { state: 'ready' }, jobs: [], ...input });
+}
+
+describe('planReference', () => {
+  it('creates the Secret when the first consuming Job appears, owned by that Job', () => {
+    const result = plan({ jobs: [job('nightly-1')] });
+    expect(result.action).toBe('create');
+    expect(result.consuming.map((j) => j.name)).toEqual(['nightly-1']);
+    expect(result.ownerReferences).toEqual([
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'nightly-1', uid: 'uid-nightly-1' },
+    ]);
+  });
+
+  it('gives a Job whose labels do not match consumers nothing, and reports why', () => {
+    const result = plan({ jobs: [job('intruder', { labels: { app: 'crypto-miner' } })] });
+    expect(result.action).toBe('none');
+    expect(result.refused).toEqual([
+      { name: 'intruder', uid: 'uid-intruder', reason: 'pod template label app is not "dbt"' },
+    ]);
+  });
+
+  it('keeps one Secret for two concurrent Jobs, owned by both, until the later one expires', () => {
+    const result = plan({
+      jobs: [job('a', { startedAgoMs: 50 * 60_000 }), job('b', { startedAgoMs: 10 * 60_000 })],
+      secret: managedSecret(['a', 'b']),
+      lastRefreshCheckAt: now - 60_000,
+    });
+    expect(result.action).toBe('keep');
+    expect(result.ownerReferences.map((o) => o.name)).toEqual(['a', 'b']);
+    expect(result.expiresAt).toBe(new Date(now + 50 * 60_000).toISOString());
+    // Comes back when the first Job's ttl ends, before the next refresh would be due.
+    expect(result.requeueAfterMs).toBe(4 * 60_000);
+  });
+
+  it('revokes the Secret when the last consuming Job completes', () => {
+    const result = plan({
+      jobs: [job('nightly-1', { done: 'Complete' })],
+      secret: managedSecret(['nightly-1']),
+      reference: reference({
+        previouslyConsuming: [
+          {
+            name: 'nightly-1',
+            uid: 'uid-nightly-1',
+            startTime: '',
+            expiresAt: new Date(now + hour).toISOString(),
+          },
+        ],
+      }),
+    });
+    expect(result.action).toBe('delete');
+    expect(result.ended).toEqual([{ job: { name: 'nightly-1', uid: 'uid-nightly-1' }, cause: 'Revoked' }]);
+  });
+
+  it.each(['Failed', 'FailureTarget', 'SuccessCriteriaMet'])(
+    'treats a %s Job as no longer consuming',
+    (condition) => {
+      expect(plan({ jobs: [job('j', { done: condition })], secret: managedSecret(['j']) }).action).toBe(
+        'delete',
+      );
+    },
+  );
+
+  it('expires access once a Job is older than the ttl, and says it expired', () => {
+    const result = plan({
+      jobs: [job('slow', { startedAgoMs: hour + 1 })],
+      secret: managedSecret(['slow']),
+      reference: reference({
+        previouslyConsuming: [
+          { name: 'slow', uid: 'uid-slow', startTime: '', expiresAt: new Date(now - 1).toISOString() },
+        ],
+      }),
+    });
+    expect(result.action).toBe('delete');
+    expect(result.ended).toEqual([{ job: { name: 'slow', uid: 'uid-slow' }, cause: 'Expired' }]);
+  });
+
+  it('deletes the Secret when the SecretReference is being deleted, even with Jobs running', () => {
+    const result = plan({
+      jobs: [job('a')],
+      secret: managedSecret(['a']),
+      reference: reference({ deleting: true }),
+    });
+    expect(result.action).toBe('delete');
+  });
+
+  it('never overwrites or deletes a Secret of the same name that it does not manage', () => {
+    const foreign: V1Secret = { metadata: { name: 'warehouse-credentials', namespace: 'etl' }, data: {} };
+    expect(plan({ jobs: [job('a')], secret: foreign }).action).toBe('conflict');
+    expect(plan({ jobs: [], secret: foreign }).action).toBe('none');
+    expect(plan({ jobs: [job('a')], secret: foreign, reference: reference({ deleting: true }) }).action).toBe(
+      'none',
+    );
+  });
+
+  it('keeps an existing Secret through a store outage while Jobs are entitled, but creates none', () => {
+    const missing = { state: 'missing', message: 'SecretStore "aws" not found' } as const;
+    expect(plan({ jobs: [job('a')], secret: managedSecret(['a']), store: missing }).action).toBe('keep');
+    expect(plan({ jobs: [job('a')], secret: managedSecret([]), store: missing }).action).toBe(
+      'update-owners',
+    );
+    expect(plan({ jobs: [job('a')], store: missing }).action).toBe('none');
+  });
+
+  it('revokes at once when the store stops admitting the namespace', () => {
+    const result = plan({
+      jobs: [job('a')],
+      secret: managedSecret(['a']),
+      store: { state: 'not-allowed', message: 'namespace etl is not allowed' },
+    });
+    expect(result.action).toBe('delete');
+  });
+
+  it('checks the remote versions every refreshInterval, and rewrites at once when the content definition changes', () => {
+    const secret = managedSecret(['a']);
+    expect(plan({ jobs: [job('a')], secret, lastRefreshCheckAt: now - 5 * 60_000 }).action).toBe('refresh');
+    expect(plan({ jobs: [job('a')], secret }).action).toBe('refresh');
+    expect(plan({ jobs: [job('a')], secret, lastRefreshCheckAt: now - 1000 }).action).toBe('keep');
+    expect(
+      plan({
+        jobs: [job('a')],
+        secret,
+        lastRefreshCheckAt: now - 1000,
+        reference: reference({ contentHash: 'hash-2' }),
+      }).action,
+    ).toBe('rewrite');
+  });
+
+  it('updates owners without touching content when a second Job starts', () => {
+    const result = plan({
+      jobs: [job('a'), job('b')],
+      secret: managedSecret(['a']),
+      lastRefreshCheckAt: now - 1000,
+    });
+    expect(result.action).toBe('update-owners');
+  });
+
+  it('ignores Jobs being deleted', () => {
+    const deleting = job('a');
+    deleting.metadata!.deletionTimestamp = new Date(now);
+    expect(plan({ jobs: [deleting], secret: managedSecret(['a']) }).action).toBe('delete');
+  });
+
+  it('only admits listed ServiceAccounts when consumers names them', () => {
+    const consumers = { matchLabels: { app: 'dbt' }, serviceAccountNames: ['dbt-runner'] };
+    const runner = job('ok');
+    runner.spec!.template.spec!.serviceAccountName = 'dbt-runner';
+    const result = plan({ jobs: [runner, job('default-sa')], reference: reference({ consumers }) });
+    expect(result.consuming.map((j) => j.name)).toEqual(['ok']);
+    expect(result.refused[0]?.reason).toContain('ServiceAccount "default"');
+  });
+});

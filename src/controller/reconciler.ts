@@ -1,0 +1,338 @@
+// One reconcile of one SecretReference, given only its key: read current state from the caches, decide with
+// the pure plan, carry it out with thin effects, then derive status and audit records. Level-triggered and
+// idempotent: a missed or repeated event does no harm.
+import { createHash } from 'node:crypto';
+import type { V1Job, V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import type { AuditRecord, AuditSink } from '../audit/types.ts';
+import { auditRecordsFor } from './audit-records.ts';
+import type { Clock } from './clock.ts';
+import { failureOutcome } from './failure.ts';
+import { buildSecret, isManagedFor, managedAnnotations } from './managed-secret.ts';
+import type { Outcome } from './outcome.ts';
+import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
+import { referenceFacts, storeIdentity } from './reference-facts.ts';
+import { nextStatus, type ReferenceStatus, statusDiffers } from './status.ts';
+import { judgeStoreAccess } from './store-access.ts';
+
+export const finalizer = 'secretlink.dev/revoke-secret';
+
+/** Read-only view of the cluster, served from informer caches. */
+export interface ClusterView {
+  reference(namespace: string, name: string): SecretReference | undefined;
+  store(
+    kind: 'SecretStore' | 'ClusterSecretStore',
+    namespace: string,
+    name: string,
+  ): AnySecretStore | undefined;
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
+  managedSecret(namespace: string, name: string): V1Secret | undefined;
+  jobsReferencing(namespace: string, secretName: string): V1Job[];
+}
+
+/** The writes a reconcile makes to the API server. */
+export interface ClusterWriter {
+  /** A live read, used only before creating, to find a foreign Secret the managed-only cache cannot see. */
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  createSecret(secret: V1Secret): Promise<void>;
+  replaceSecret(secret: V1Secret): Promise<void>;
+  setSecretOwners(current: V1Secret, owners: V1Secret['metadata'], expiresAt?: string): Promise<void>;
+  deleteSecret(current: V1Secret): Promise<void>;
+  addFinalizer(reference: SecretReference): Promise<void>;
+  removeFinalizer(reference: SecretReference): Promise<void>;
+  writeStatus(reference: SecretReference, status: ReferenceStatus): Promise<void>;
+}
+
+/** Reads values from the store a reference names. All or nothing: a failure throws a typed provider error. */
+export interface ValueSource {
+  read(store: AnySecretStore, reference: SecretReference, signal: AbortSignal): Promise<ReadValues>;
+  /** Current version id of each remote, reading no value where the store allows. */
+  versions(
+    store: AnySecretStore,
+    reference: SecretReference,
+    signal: AbortSignal,
+  ): Promise<Record<string, string>>;
+}
+
+export interface ReadValues {
+  data: Record<string, Buffer>;
+  remoteVersions: Record<string, string>;
+}
+
+export interface ReconcilerDeps {
+  view: ClusterView;
+  writer: ClusterWriter;
+  values: ValueSource;
+  audit: AuditSink;
+  fingerprint: (data: Record<string, Buffer>) => string;
+  clock: Clock;
+  logger: Logger;
+  /** Fraction of refreshInterval by which refreshes are spread. */
+  refreshJitter: number;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/** Thrown for failures worth retrying with backoff (store outages, API conflicts). */
+export class RetryableError extends Error {
+  override name = 'RetryableError';
+}
+
+export class Reconciler {
+  private readonly deps: ReconcilerDeps;
+  /** When each reference's remote versions were last compared; memory only, a restart just checks once more. */
+  private readonly lastRefreshCheck = new Map<string, number>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.deps = deps;
+  }
+
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    const [namespace, name] = splitKey(key);
+    const reference = this.deps.view.reference(namespace, name);
+    if (!reference) {
+      this.lastRefreshCheck.delete(key);
+      return {};
+    }
+    const deleting = reference.metadata.deletionTimestamp !== undefined;
+    if (deleting && !reference.metadata.finalizers?.includes(finalizer)) return {};
+    if (!deleting && !reference.metadata.finalizers?.includes(finalizer)) {
+      // The finalizer guarantees the Secret is revoked when the reference is deleted, even mid-flight.
+      await this.deps.writer.addFinalizer(reference);
+      return { requeueAfterMs: 0 };
+    }
+
+    const now = this.deps.clock.now();
+    const store = this.lookUpStore(reference);
+    const facts = referenceFacts(reference, store.object, deleting);
+    let secret = this.deps.view.managedSecret(namespace, facts.targetName);
+    const input = (): PlanInput => ({
+      now,
+      reference: facts,
+      store: store.state,
+      jobs: this.deps.view.jobsReferencing(namespace, facts.targetName),
+      secret,
+      lastRefreshCheckAt: this.lastRefreshCheck.get(key),
+    });
+    let plan = planReference(input());
+    if (plan.action === 'create') {
+      // The cache holds only managed Secrets; look for a foreign one of that name before creating.
+      secret = await this.deps.writer.readSecret(namespace, facts.targetName);
+      if (secret) plan = planReference(input());
+    }
+
+    const log = this.deps.logger.child({ reference: key, action: plan.action });
+    const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
+    log.debug({ outcome: outcome.kind }, 'reconciled');
+
+    await this.recordEvidence(reference, facts, store, plan, outcome, secret, now);
+    if (deleting && (outcome.kind === 'deleted' || outcome.kind === 'idle')) {
+      await this.deps.writer.removeFinalizer(reference);
+      this.lastRefreshCheck.delete(key);
+      return {};
+    }
+    if (outcome.kind === 'failed') {
+      if (outcome.retryable) throw new RetryableError(`${outcome.reason}: ${outcome.message}`);
+      // Not worth a tight retry loop (a missing remote, a denied policy): look again at the next refresh.
+      return { requeueAfterMs: facts.refreshIntervalMs };
+    }
+    return { requeueAfterMs: this.nextVisit(plan, facts) };
+  }
+
+  private lookUpStore(reference: SecretReference): { object?: AnySecretStore; state: StoreState } {
+    const namespace = reference.metadata.namespace!;
+    const kind = reference.spec.storeRef.kind ?? 'SecretStore';
+    const object = this.deps.view.store(kind, namespace, reference.spec.storeRef.name);
+    const state = judgeStoreAccess(
+      namespace,
+      reference.spec.storeRef,
+      object,
+      this.deps.view.namespaceLabels(namespace),
+    );
+    return { object, state };
+  }
+
+  private async carryOut(
+    plan: Plan,
+    context: {
+      reference: SecretReference;
+      facts: ReferenceFacts;
+      store: { object?: AnySecretStore; state: StoreState };
+      secret?: V1Secret;
+      key: string;
+      signal: AbortSignal;
+    },
+  ): Promise<Outcome> {
+    const { reference, facts, store, secret, key, signal } = context;
+    const now = this.deps.clock.now();
+    switch (plan.action) {
+      case 'none':
+      case 'conflict':
+      case 'keep':
+        return { kind: 'idle' };
+      case 'delete':
+        await this.deps.writer.deleteSecret(secret!);
+        return { kind: 'deleted' };
+      case 'update-owners':
+        await this.deps.writer.setSecretOwners(
+          secret!,
+          { ownerReferences: plan.ownerReferences },
+          plan.expiresAt,
+        );
+        return { kind: 'current' };
+      case 'refresh': {
+        let versions: Record<string, string>;
+        try {
+          versions = await this.deps.values.versions(store.object!, reference, signal);
+        } catch (error) {
+          return failureOutcome(error);
+        }
+        this.lastRefreshCheck.set(key, now);
+        if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
+          if (!sameOwnerUids(secret!, plan)) {
+            await this.deps.writer.setSecretOwners(
+              secret!,
+              { ownerReferences: plan.ownerReferences },
+              plan.expiresAt,
+            );
+          }
+          return { kind: 'current' };
+        }
+        return this.write(plan, { reference, facts, store, secret, signal, now });
+      }
+      case 'create':
+      case 'rewrite': {
+        const outcome = await this.write(plan, { reference, facts, store, secret, signal, now });
+        if (outcome.kind === 'written') this.lastRefreshCheck.set(key, now);
+        return outcome;
+      }
+    }
+  }
+
+  private async write(
+    plan: Plan,
+    context: {
+      reference: SecretReference;
+      facts: ReferenceFacts;
+      store: { object?: AnySecretStore };
+      secret?: V1Secret;
+      signal: AbortSignal;
+      now: number;
+    },
+  ): Promise<Outcome> {
+    const { reference, facts, store, secret, signal, now } = context;
+    let values: ReadValues;
+    try {
+      values = await this.deps.values.read(store.object!, reference, signal);
+    } catch (error) {
+      return failureOutcome(error);
+    }
+    const writtenAt = new Date(now).toISOString();
+    const fingerprint = this.deps.fingerprint(values.data);
+    const desired = buildSecret({
+      namespace: facts.namespace,
+      name: facts.targetName,
+      referenceName: facts.name,
+      type: reference.spec.target?.type ?? 'Opaque',
+      labels: reference.spec.target?.labels ?? {},
+      annotations: reference.spec.target?.annotations ?? {},
+      data: values.data,
+      contentHash: facts.contentHash,
+      fingerprint,
+      store: storeIdentity(reference),
+      remoteVersions: values.remoteVersions,
+      writtenAt,
+      expiresAt: plan.expiresAt,
+      ownerReferences: plan.ownerReferences,
+    });
+    // The values were needed only to build this object; drop our references before the write completes.
+    values.data = {};
+    if (secret) {
+      desired.metadata!.resourceVersion = secret.metadata?.resourceVersion;
+      await this.deps.writer.replaceSecret(desired);
+    } else {
+      await this.deps.writer.createSecret(desired);
+    }
+    return {
+      kind: 'written',
+      created: !secret,
+      remoteVersions: values.remoteVersions,
+      fingerprint,
+      writtenAt,
+    };
+  }
+
+  private async recordEvidence(
+    reference: SecretReference,
+    facts: ReferenceFacts,
+    store: { object?: AnySecretStore; state: StoreState },
+    plan: Plan,
+    outcome: Outcome,
+    secret: V1Secret | undefined,
+    now: number,
+  ): Promise<void> {
+    const previous = (reference.status ?? {}) as ReferenceStatus;
+    const managed = secret && isManagedFor(secret, facts.namespace, facts.name) ? secret : undefined;
+    const records: AuditRecord[] = auditRecordsFor(plan, outcome, {
+      now,
+      reference: { namespace: facts.namespace, name: facts.name, uid: reference.metadata.uid },
+      store: {
+        kind: reference.spec.storeRef.kind ?? 'SecretStore',
+        name: reference.spec.storeRef.name,
+        provider: providerOf(store.object),
+      },
+      targetName: facts.targetName,
+      deleting: facts.deleting,
+      previous,
+      currentFingerprint: managed ? managedAnnotations(managed).fingerprint : undefined,
+    });
+    for (const record of records) await this.deps.audit.write(record);
+
+    if (facts.deleting) return;
+    const status = nextStatus(plan, outcome, {
+      now,
+      generation: reference.metadata.generation ?? 0,
+      targetName: facts.targetName,
+      store: store.state,
+      previous,
+    });
+    if (statusDiffers(previous, status)) await this.deps.writer.writeStatus(reference, status);
+  }
+
+  /** Refreshes are spread so references created together do not hit the store together; expiries are exact. */
+  private nextVisit(plan: Plan, facts: ReferenceFacts): number | undefined {
+    if (plan.refreshInMs === undefined || plan.expiryInMs === undefined) return plan.requeueAfterMs;
+    const spread = facts.refreshIntervalMs * this.deps.refreshJitter;
+    const refresh = Math.max(0, Math.round(plan.refreshInMs - Math.random() * spread));
+    // A little after the expiry instant, so the Job is past its ttl when the reconcile looks.
+    return Math.min(refresh, plan.expiryInMs + 50);
+  }
+}
+
+function providerOf(store: AnySecretStore | undefined): string | undefined {
+  const provider = store?.spec?.provider;
+  return provider ? Object.keys(provider).find((key) => provider[key as keyof typeof provider]) : undefined;
+}
+
+function sameVersions(current: Record<string, string>, written: Record<string, string>): boolean {
+  const keys = Object.keys(current);
+  return keys.length === Object.keys(written).length && keys.every((key) => current[key] === written[key]);
+}
+
+function sameOwnerUids(secret: V1Secret, plan: Plan): boolean {
+  const have = (secret.metadata?.ownerReferences ?? []).map((o) => o.uid).sort();
+  const want = plan.ownerReferences.map((o) => o.uid).sort();
+  return have.join() === want.join();
+}
+
+export function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+export function contentDigest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}

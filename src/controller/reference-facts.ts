@@ -1,0 +1,56 @@
+// What the plan needs to know about a SecretReference, read off the API object once: names, parsed
+// durations, consumers, the status it last recorded, and a digest of everything that shapes the content.
+import { createHash } from 'node:crypto';
+import { defaults } from '../api/constants.ts';
+import { parseDuration } from '../api/duration.ts';
+import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import type { ConsumingJob, ReferenceFacts, RefusedJob } from './plan.ts';
+
+export function referenceFacts(
+  reference: SecretReference,
+  store: AnySecretStore | undefined,
+  deleting: boolean,
+): ReferenceFacts {
+  const status = reference.status as
+    | { consumingJobs?: ConsumingJob[]; refusedJobs?: RefusedJob[] }
+    | undefined;
+  return {
+    namespace: reference.metadata.namespace!,
+    name: reference.metadata.name!,
+    deleting,
+    targetName: reference.spec.target?.name ?? reference.metadata.name!,
+    ttlMs: parseDuration(reference.spec.ttl ?? defaults.ttl),
+    refreshIntervalMs: parseDuration(reference.spec.refreshInterval ?? defaults.refreshInterval),
+    consumers: reference.spec.consumers,
+    contentHash: contentHash(reference, store),
+    previouslyConsuming: (status?.consumingJobs ?? []).map((job) => ({
+      name: job.name,
+      uid: job.uid,
+      startTime: job.startTime ?? '',
+      expiresAt: job.expiresAt ?? '',
+    })),
+    previouslyRefused: status?.refusedJobs ?? [],
+  };
+}
+
+/**
+ * Changes when anything that decides the Secret's content changes: what is read, how it is shaped, and which
+ * store (by uid and generation) it is read from. A changed digest makes the controller rewrite at once.
+ */
+function contentHash(reference: SecretReference, store: AnySecretStore | undefined): string {
+  const { data, dataFrom, target, storeRef } = reference.spec;
+  const shape = {
+    data: data ?? [],
+    dataFrom: dataFrom ?? [],
+    type: target?.type ?? defaults.targetType,
+    labels: target?.labels ?? {},
+    annotations: target?.annotations ?? {},
+    store: { kind: storeRef.kind ?? defaults.storeKind, name: storeRef.name },
+    storeVersion: store ? `${store.metadata.uid}/${store.metadata.generation}` : '',
+  };
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
+}
+
+export function storeIdentity(reference: SecretReference): string {
+  return `${reference.spec.storeRef.kind ?? defaults.storeKind}/${reference.spec.storeRef.name}`;
+}

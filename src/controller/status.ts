@@ -1,0 +1,157 @@
+// The SecretReference status that follows from a plan and its outcome. Pure, so it is the same answer for
+// the same cluster state, and written only when it differs from what is there.
+import type { Outcome } from './outcome.ts';
+import type { ConsumingJob, Plan, RefusedJob, StoreState } from './plan.ts';
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface ReferenceStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  /** The target Secret's name, for `kubectl get`. */
+  secretName?: string;
+  consumingJobs?: ConsumingJob[];
+  consumingJobCount?: number;
+  refusedJobs?: RefusedJob[];
+  writtenAt?: string;
+  expiresAt?: string;
+  remoteVersions?: { name: string; version: string }[];
+}
+
+export interface StatusContext {
+  now: number;
+  generation: number;
+  targetName: string;
+  store: StoreState;
+  previous: ReferenceStatus;
+}
+
+export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext): ReferenceStatus {
+  const present = secretPresent(plan, outcome);
+  const ready = readyCondition(plan, outcome, context);
+  const previousReady = context.previous.conditions?.find((c) => c.type === 'Ready');
+  const condition: Condition = {
+    ...ready,
+    // The transition time moves only when the status flips, as the API conventions ask.
+    lastTransitionTime:
+      previousReady && previousReady.status === ready.status
+        ? previousReady.lastTransitionTime
+        : new Date(context.now).toISOString(),
+    observedGeneration: context.generation,
+  };
+
+  const versions =
+    outcome.kind === 'written'
+      ? Object.entries(outcome.remoteVersions)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, version]) => ({ name, version }))
+      : present
+        ? context.previous.remoteVersions
+        : undefined;
+  return {
+    observedGeneration: context.generation,
+    conditions: [condition],
+    secretName: context.targetName,
+    consumingJobs: present ? plan.consuming : [],
+    consumingJobCount: present ? plan.consuming.length : 0,
+    refusedJobs: plan.refused,
+    writtenAt:
+      outcome.kind === 'written' ? outcome.writtenAt : present ? context.previous.writtenAt : undefined,
+    expiresAt: present ? plan.expiresAt : undefined,
+    remoteVersions: versions,
+  };
+}
+
+/** Whether the Secret exists after this reconcile. */
+export function secretPresent(plan: Plan, outcome: Outcome): boolean {
+  switch (plan.action) {
+    case 'create':
+      return outcome.kind === 'written';
+    case 'rewrite':
+    case 'refresh':
+    case 'update-owners':
+    case 'keep':
+      // A failed refresh leaves the existing Secret in place for the entitled Jobs.
+      return true;
+    default:
+      return false;
+  }
+}
+
+function readyCondition(
+  plan: Plan,
+  outcome: Outcome,
+  context: StatusContext,
+): Omit<Condition, 'lastTransitionTime'> {
+  const { store, targetName } = context;
+  if (store.state === 'missing') return notReady('StoreNotFound', store.message);
+  if (store.state === 'not-allowed') return notReady('StoreNotAllowed', store.message);
+  if (store.state === 'invalid') return notReady('StoreInvalid', store.message);
+  if (plan.action === 'conflict') {
+    return notReady(
+      'Conflict',
+      `Secret ${targetName} already exists and is not managed by secretlink; it is left untouched. ` +
+        'Delete or rename that Secret, or choose another spec.target.name.',
+    );
+  }
+  if (outcome.kind === 'failed') return notReady(outcome.reason, outcome.message);
+  if (plan.consuming.length === 0) {
+    const refused =
+      plan.refused.length > 0
+        ? ` ${plan.refused.length} Job(s) were refused: they do not match spec.consumers.`
+        : '';
+    return {
+      type: 'Ready',
+      status: 'True',
+      reason: 'NoConsumers',
+      message: `No running Job consumes this reference, so Secret ${targetName} does not exist.${refused}`,
+    };
+  }
+  const jobs = plan.consuming.map((job) => job.name).join(', ');
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'Materialized',
+    message: `Secret ${targetName} is available to Job(s) ${jobs} until ${plan.expiresAt}.`,
+  };
+}
+
+function notReady(reason: string, message: string): Omit<Condition, 'lastTransitionTime'> {
+  return { type: 'Ready', status: 'False', reason, message };
+}
+
+/** Status writes only when something a reader would notice changed. */
+export function statusDiffers(current: ReferenceStatus, next: ReferenceStatus): boolean {
+  return JSON.stringify(normalise(current)) !== JSON.stringify(normalise(next));
+}
+
+function normalise(status: ReferenceStatus) {
+  return {
+    observedGeneration: status.observedGeneration,
+    conditions: (status.conditions ?? []).map(({ type, status: s, reason, message, observedGeneration }) => ({
+      type,
+      s,
+      reason,
+      message,
+      observedGeneration,
+    })),
+    consumingJobs: (status.consumingJobs ?? []).map(({ name, uid, startTime, expiresAt }) => ({
+      name,
+      uid,
+      startTime,
+      expiresAt,
+    })),
+    secretName: status.secretName,
+    refusedJobs: (status.refusedJobs ?? []).map(({ name, uid, reason }) => ({ name, uid, reason })),
+    writtenAt: status.writtenAt,
+    expiresAt: status.expiresAt,
+    remoteVersions: status.remoteVersions ?? [],
+  };
+}
