@@ -76,7 +76,10 @@ export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditCont
     }
   }
 
-  for (const ended of plan.ended) {
+  // While the reference is being deleted no status is written, so only the reconcile that actually deleted
+  // the Secret records the revocations; a retry (say, of the finalizer removal) records nothing new.
+  const endedNow = context.deleting && outcome.kind !== 'deleted' ? [] : plan.ended;
+  for (const ended of endedNow) {
     const expired = ended.cause === 'Expired';
     const reason = context.deleting ? 'ReferenceDeleted' : expired ? 'TtlPassed' : 'JobEnded';
     records.push({

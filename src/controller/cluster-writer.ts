@@ -68,9 +68,10 @@ export function createClusterWriter(config: k8s.KubeConfig, limiter: RateLimiter
     async deleteSecret(current) {
       const { namespace, name, uid } = current.metadata as Required<k8s.V1ObjectMeta>;
       // The uid precondition makes sure only this very Secret goes, never a foreign one created since.
-      await write('delete Secret', () =>
+      const deleted = await write('delete Secret', () =>
         core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { uid } } }),
       );
+      return deleted !== undefined;
     },
     async addFinalizer(reference) {
       await patchFinalizers(reference, [...(reference.metadata.finalizers ?? []), finalizer]);
@@ -82,7 +83,7 @@ export function createClusterWriter(config: k8s.KubeConfig, limiter: RateLimiter
       );
     },
     async writeStatus(reference, status) {
-      await write('write status', () =>
+      const updated = await write('write status', () =>
         custom.patchNamespacedCustomObjectStatus(
           {
             ...referenceApi,
@@ -94,6 +95,7 @@ export function createClusterWriter(config: k8s.KubeConfig, limiter: RateLimiter
           mergePatch,
         ),
       );
+      return (updated as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
     },
   };
 

@@ -63,6 +63,8 @@ export class LeaderElector {
       if (lease?.spec?.holderIdentity !== this.options.identity) return;
       lease.spec.holderIdentity = undefined;
       lease.spec.leaseDurationSeconds = 1;
+      lease.spec.acquireTime = undefined;
+      lease.spec.renewTime = undefined;
       await this.coordination.replaceNamespacedLease({
         name: this.options.name,
         namespace: this.options.namespace,
@@ -103,7 +105,8 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationSeconds } = this.options;
-    const now = new Date();
+    // Lease times are MicroTime: the API server refuses the millisecond form a plain Date serialises to.
+    const now = new k8s.V1MicroTime();
     const existing = await this.read();
     if (!existing) {
       await this.coordination.createNamespacedLease({
@@ -133,7 +136,7 @@ export class LeaderElector {
       holderIdentity: identity,
       leaseDurationSeconds,
       renewTime: now,
-      acquireTime: takingOver ? now : spec.acquireTime,
+      acquireTime: takingOver || !spec.acquireTime ? now : new k8s.V1MicroTime(spec.acquireTime),
       leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
     };
     // replace carries metadata.resourceVersion: if another replica wrote in between, this fails with 409.

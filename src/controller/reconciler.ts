@@ -28,6 +28,8 @@ export interface ClusterView {
   ): AnySecretStore | undefined;
   namespaceLabels(namespace: string): Record<string, string> | undefined;
   managedSecret(namespace: string, name: string): V1Secret | undefined;
+  /** Managed Secrets labelled with this reference's name, whatever their own name. */
+  managedSecretsOf(namespace: string, referenceName: string): V1Secret[];
   jobsReferencing(namespace: string, secretName: string): V1Job[];
 }
 
@@ -38,10 +40,12 @@ export interface ClusterWriter {
   createSecret(secret: V1Secret): Promise<void>;
   replaceSecret(secret: V1Secret): Promise<void>;
   setSecretOwners(current: V1Secret, owners: V1Secret['metadata'], expiresAt?: string): Promise<void>;
-  deleteSecret(current: V1Secret): Promise<void>;
+  /** False when it was already gone. */
+  deleteSecret(current: V1Secret): Promise<boolean>;
   addFinalizer(reference: SecretReference): Promise<void>;
   removeFinalizer(reference: SecretReference): Promise<void>;
-  writeStatus(reference: SecretReference, status: ReferenceStatus): Promise<void>;
+  /** Returns the reference's resourceVersion after the write. */
+  writeStatus(reference: SecretReference, status: ReferenceStatus): Promise<string | undefined>;
 }
 
 /** Reads values from the store a reference names. All or nothing: a failure throws a typed provider error. */
@@ -85,6 +89,11 @@ export class Reconciler {
   private readonly deps: ReconcilerDeps;
   /** When each reference's remote versions were last compared; memory only, a restart just checks once more. */
   private readonly lastRefreshCheck = new Map<string, number>();
+  /**
+   * The status this process last wrote, until the cache shows that write. Audit records are derived from the
+   * previous status, so reading a stale one from the cache would record the same grant twice.
+   */
+  private readonly writtenStatus = new Map<string, { resourceVersion: string; status: ReferenceStatus }>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -95,6 +104,8 @@ export class Reconciler {
     const reference = this.deps.view.reference(namespace, name);
     if (!reference) {
       this.lastRefreshCheck.delete(key);
+      this.writtenStatus.delete(key);
+      await this.removeOrphans(namespace, name);
       return {};
     }
     const deleting = reference.metadata.deletionTimestamp !== undefined;
@@ -107,7 +118,8 @@ export class Reconciler {
 
     const now = this.deps.clock.now();
     const store = this.lookUpStore(reference);
-    const facts = referenceFacts(reference, store.object, deleting);
+    const previous = this.previousStatus(key, reference);
+    const facts = referenceFacts(reference, store.object, deleting, previous);
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
     const input = (): PlanInput => ({
       now,
@@ -128,7 +140,7 @@ export class Reconciler {
     const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
     log.debug({ outcome: outcome.kind }, 'reconciled');
 
-    await this.recordEvidence(reference, facts, store, plan, outcome, secret, now);
+    await this.recordEvidence(reference, facts, store, plan, outcome, secret, now, previous);
     if (deleting && (outcome.kind === 'deleted' || outcome.kind === 'idle')) {
       await this.deps.writer.removeFinalizer(reference);
       this.lastRefreshCheck.delete(key);
@@ -140,6 +152,35 @@ export class Reconciler {
       return { requeueAfterMs: facts.refreshIntervalMs };
     }
     return { requeueAfterMs: this.nextVisit(plan, facts) };
+  }
+
+  /**
+   * A managed Secret whose SecretReference no longer exists (the operator was down when it was deleted, or
+   * crashed before revoking) is removed. Jobs still running lose nothing they were entitled to: without a
+   * reference, nothing entitles them.
+   */
+  private async removeOrphans(namespace: string, referenceName: string): Promise<void> {
+    for (const orphan of this.deps.view.managedSecretsOf(namespace, referenceName)) {
+      // Already gone (the cache lags a delete made moments ago): nothing was revoked now, nothing to record.
+      if (!(await this.deps.writer.deleteSecret(orphan))) continue;
+      const owners = orphan.metadata?.ownerReferences ?? [];
+      for (const owner of owners.length > 0 ? owners : [undefined]) {
+        await this.deps.audit.write({
+          time: new Date(this.deps.clock.now()).toISOString(),
+          action: 'Revoked',
+          reference: { namespace, name: referenceName },
+          remotes: Object.entries(managedAnnotations(orphan).remoteVersions).map(([name, version]) => ({
+            name,
+            version,
+          })),
+          targetSecret: { namespace, name: orphan.metadata!.name! },
+          job: owner ? { namespace, name: owner.name, uid: owner.uid } : undefined,
+          reason: 'ReferenceDeleted',
+          message: `Secret ${orphan.metadata!.name} removed: its SecretReference ${referenceName} no longer exists.`,
+          fingerprint: managedAnnotations(orphan).fingerprint,
+        });
+      }
+    }
   }
 
   private lookUpStore(reference: SecretReference): { object?: AnySecretStore; state: StoreState } {
@@ -174,8 +215,8 @@ export class Reconciler {
       case 'keep':
         return { kind: 'idle' };
       case 'delete':
-        await this.deps.writer.deleteSecret(secret!);
-        return { kind: 'deleted' };
+        // Already gone (garbage collection, or a cache that lags our own delete) is not a new revocation.
+        return (await this.deps.writer.deleteSecret(secret!)) ? { kind: 'deleted' } : { kind: 'idle' };
       case 'update-owners':
         await this.deps.writer.setSecretOwners(
           secret!,
@@ -273,8 +314,9 @@ export class Reconciler {
     outcome: Outcome,
     secret: V1Secret | undefined,
     now: number,
+    previous: ReferenceStatus,
   ): Promise<void> {
-    const previous = (reference.status ?? {}) as ReferenceStatus;
+    const key = `${facts.namespace}/${facts.name}`;
     const managed = secret && isManagedFor(secret, facts.namespace, facts.name) ? secret : undefined;
     const records: AuditRecord[] = auditRecordsFor(plan, outcome, {
       now,
@@ -299,7 +341,26 @@ export class Reconciler {
       store: store.state,
       previous,
     });
-    if (statusDiffers(previous, status)) await this.deps.writer.writeStatus(reference, status);
+    if (statusDiffers(previous, status)) {
+      const resourceVersion = await this.deps.writer.writeStatus(reference, status);
+      if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
+    }
+  }
+
+  private previousStatus(key: string, reference: SecretReference): ReferenceStatus {
+    const written = this.writtenStatus.get(key);
+    const cached = (reference.status ?? {}) as ReferenceStatus;
+    if (!written) return cached;
+    // resourceVersions are opaque; equality is the only safe comparison. Once the cache holds our write, or
+    // anything later (the generation moved on), the cache is the truth again.
+    if (
+      reference.metadata.resourceVersion === written.resourceVersion ||
+      statusDiffers(written.status, cached) === false
+    ) {
+      this.writtenStatus.delete(key);
+      return cached;
+    }
+    return written.status;
   }
 
   /** Refreshes are spread so references created together do not hit the store together; expiries are exact. */

@@ -10,10 +10,9 @@ export function referenceFacts(
   reference: SecretReference,
   store: AnySecretStore | undefined,
   deleting: boolean,
+  /** The last recorded status: the cache's, or a newer one this process wrote. */
+  status: { consumingJobs?: ConsumingJob[]; refusedJobs?: RefusedJob[] },
 ): ReferenceFacts {
-  const status = reference.status as
-    | { consumingJobs?: ConsumingJob[]; refusedJobs?: RefusedJob[] }
-    | undefined;
   return {
     namespace: reference.metadata.namespace!,
     name: reference.metadata.name!,
@@ -23,13 +22,13 @@ export function referenceFacts(
     refreshIntervalMs: parseDuration(reference.spec.refreshInterval ?? defaults.refreshInterval),
     consumers: reference.spec.consumers,
     contentHash: contentHash(reference, store),
-    previouslyConsuming: (status?.consumingJobs ?? []).map((job) => ({
+    previouslyConsuming: (status.consumingJobs ?? []).map((job) => ({
       name: job.name,
       uid: job.uid,
       startTime: job.startTime ?? '',
       expiresAt: job.expiresAt ?? '',
     })),
-    previouslyRefused: status?.refusedJobs ?? [],
+    previouslyRefused: status.refusedJobs ?? [],
   };
 }
 

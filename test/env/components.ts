@@ -62,21 +62,21 @@ export const kwok: Component = {
 
 export const vault: Component = {
   name: 'vault',
-  version: 'v1.21.4',
+  version: 'v1.21.1',
   module: 'vault',
   binaries: { vault: 'github.com/hashicorp/vault' },
   binDirVariable: 'SECRETLINK_VAULT_DIR',
 };
 
-const emulatorModule = 'github.com/blackwell-systems/gcp-secret-manager-emulator';
 export const gcpSecretManager: Component = {
   name: 'gcp-secret-manager-emulator',
   version: 'v0.1.0',
   module: 'gcpsm',
-  binaries: { 'gcp-secret-manager-emulator': `${emulatorModule}/cmd/server` },
+  // Upstream's command listens on every interface; hack/components/gcpsm/main.go binds --host (default 127.0.0.1).
+  binaries: {
+    'gcp-secret-manager-emulator': 'github.com/blackwell-systems/gcp-secret-manager-emulator/loopback',
+  },
   binDirVariable: 'SECRETLINK_GCPSM_DIR',
-  // Upstream listens on every interface; the overlay binds the address given by --host (default 127.0.0.1).
-  overlay: { 'cmd/server/main.go': 'gcpsm/main.go' },
   noSumDb: 'github.com/blackwell-systems',
 };
 

@@ -58,7 +58,9 @@ export async function eventually<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs}ms waiting for ${description}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs}ms waiting for ${description}${last ? `: ${String(last)}` : ''}`,
+  );
 }
 
 /** The status code of a failed API call, for asserting that the server refused something. */

@@ -1,0 +1,19 @@
+# secretlink operator image: built with the full toolchain, run as a non-root user on a read-only root
+# filesystem with only production dependencies and compiled JavaScript.
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["node", "--enable-source-maps", "dist/main.js"]

@@ -1,0 +1,73 @@
+// The reasons a Ready condition can give. Each names something a person can act on; the operator decides
+// which applies by the type of error it met, never by matching message text.
+import { toKubernetesTime } from './timestamps.ts';
+import type { Condition } from './types.ts';
+
+/** Reasons for a SecretReference's Ready condition; the comment says the status each goes with. */
+export const ReferenceReason = {
+  /** True: the Secret is written for the consuming Jobs. */
+  Materialized: 'Materialized',
+  /** True: nothing to write now; the Secret is written when a consuming Job starts. */
+  NoConsumers: 'NoConsumers',
+  /** True: every consuming Job passed ttl, so the Secret was revoked. */
+  Expired: 'Expired',
+  /** False: storeRef names a store that does not exist. */
+  StoreNotFound: 'StoreNotFound',
+  /** False: the ClusterSecretStore does not allow this namespace. */
+  StoreNotAllowed: 'StoreNotAllowed',
+  /** False: the store's own spec or credentials are invalid (see the store's status). */
+  StoreInvalid: 'StoreInvalid',
+  /** False, retried: the store did not answer, timed out or throttled. */
+  StoreUnavailable: 'StoreUnavailable',
+  /** False: the store refused the operator's identity. */
+  AccessDenied: 'AccessDenied',
+  /** False: a remote secret, version or property does not exist. */
+  RemoteNotFound: 'RemoteNotFound',
+  /** False: a remote value is not what the spec expects (not JSON for property or dataFrom, say). */
+  RemoteValueInvalid: 'RemoteValueInvalid',
+  /** False: the target Secret exists and is not managed by secretlink; it is never adopted or overwritten. */
+  Conflict: 'Conflict',
+  /** False: the spec passed the schema but cannot work, e.g. a version the store's provider cannot read. */
+  InvalidSpec: 'InvalidSpec',
+} as const;
+export type ReferenceReason = (typeof ReferenceReason)[keyof typeof ReferenceReason];
+
+/** Reasons for a SecretStore's or ClusterSecretStore's Ready condition. */
+export const StoreReason = {
+  /** True: the spec is valid and the credentials it names exist. */
+  Valid: 'Valid',
+  /** False: the spec passed the schema but cannot work. */
+  InvalidSpec: 'InvalidSpec',
+  /** False: a Secret, key or ServiceAccount the auth method names does not exist. */
+  CredentialsNotFound: 'CredentialsNotFound',
+  /** False: the store refused the operator's identity. */
+  AccessDenied: 'AccessDenied',
+  /** False, retried: the store did not answer. */
+  StoreUnavailable: 'StoreUnavailable',
+} as const;
+export type StoreReason = (typeof StoreReason)[keyof typeof StoreReason];
+
+/**
+ * Returns `conditions` with `next` in place of the condition of the same type. lastTransitionTime changes only
+ * when the status does, as the API conventions ask, so a repeated reconcile writes nothing new.
+ */
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  next: Omit<Condition, 'lastTransitionTime'>,
+  now: Date,
+): Condition[] {
+  const current = findCondition(conditions, next.type);
+  const lastTransitionTime =
+    current && current.status === next.status ? current.lastTransitionTime : toKubernetesTime(now);
+  const updated: Condition = { ...next, lastTransitionTime };
+  if (!current) return [...(conditions ?? []), updated];
+  // Keep the list's order, so an unchanged condition list serializes the same way.
+  return (conditions ?? []).map((condition) => (condition === current ? updated : condition));
+}
+
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find((condition) => condition.type === type);
+}

@@ -1,0 +1,266 @@
+// The secretlink.dev/v1alpha1 resources as TypeScript sees them. crds/ is the source of truth; type-shapes.ts
+// and its test keep these interfaces and the CRD schemas in step. Fields the API server defaults are optional
+// here (constants.ts `defaults` says what they become), so objects built in code need not spell them out.
+import type { V1LabelSelectorRequirement, V1ObjectMeta } from '@kubernetes/client-node';
+
+// ---------------------------------------------------------------- references to credentials
+
+/** A key of a Secret. `namespace` is required in a ClusterSecretStore and refused in a SecretStore. */
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+  namespace?: string;
+}
+
+/** A ServiceAccount whose token the operator requests (TokenRequest API) to authenticate to a store. */
+export interface ServiceAccountRef {
+  name: string;
+  namespace?: string;
+  audience?: string;
+}
+
+/** Chosen by the user as `{}`: the method needs no settings. */
+export type NoSettings = Record<string, never>;
+
+// ---------------------------------------------------------------- providers
+
+export interface AwsProvider {
+  region: string;
+  endpoint?: string;
+  auth: AwsAuth;
+}
+
+/** Exactly one method is set. */
+export interface AwsAuth {
+  defaultChain?: NoSettings;
+  webIdentity?: AwsWebIdentityAuth;
+  secretRef?: AwsAccessKeyAuth;
+}
+
+export interface AwsWebIdentityAuth {
+  roleArn: string;
+  serviceAccountRef: ServiceAccountRef;
+}
+
+export interface AwsAccessKeyAuth {
+  accessKeyId: SecretKeyRef;
+  secretAccessKey: SecretKeyRef;
+  sessionToken?: SecretKeyRef;
+}
+
+export interface GcpProvider {
+  projectID: string;
+  /** gRPC host:port; a loopback address is reached without TLS. */
+  endpoint?: string;
+  auth: GcpAuth;
+}
+
+/** Exactly one method is set. */
+export interface GcpAuth {
+  applicationDefault?: NoSettings;
+  workloadIdentity?: GcpWorkloadIdentityAuth;
+  secretRef?: GcpKeyAuth;
+}
+
+export interface GcpWorkloadIdentityAuth {
+  /** `audience` is required here: the workload identity pool provider. */
+  serviceAccountRef: ServiceAccountRef;
+  serviceAccountEmail?: string;
+}
+
+export interface GcpKeyAuth {
+  keyJSON: SecretKeyRef;
+}
+
+export interface VaultProvider {
+  server: string;
+  /** Vault Enterprise namespace, unrelated to Kubernetes namespaces. */
+  namespace?: string;
+  kv?: VaultKv;
+  /** PEM, base64-encoded. */
+  caBundle?: string;
+  auth: VaultAuth;
+}
+
+export interface VaultKv {
+  mount?: string;
+  version?: 1 | 2;
+}
+
+/** Exactly one method is set. */
+export interface VaultAuth {
+  kubernetes?: VaultKubernetesAuth;
+  appRole?: VaultAppRoleAuth;
+  tokenSecretRef?: SecretKeyRef;
+}
+
+export interface VaultKubernetesAuth {
+  mountPath?: string;
+  role: string;
+  serviceAccountRef: ServiceAccountRef;
+}
+
+export interface VaultAppRoleAuth {
+  mountPath?: string;
+  roleId: string;
+  secretIdRef: SecretKeyRef;
+}
+
+/** Exactly one provider is set. */
+export interface StoreProvider {
+  aws?: AwsProvider;
+  gcp?: GcpProvider;
+  vault?: VaultProvider;
+}
+
+export type ProviderName = keyof StoreProvider;
+
+// ---------------------------------------------------------------- stores
+
+export interface SecretStoreSpec {
+  provider: StoreProvider;
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: V1LabelSelectorRequirement[];
+}
+
+/** At least one of names and selector is set; `selector: {}` allows every namespace. */
+export interface AllowedNamespaces {
+  names?: string[];
+  selector?: LabelSelector;
+}
+
+export interface ClusterSecretStoreSpec extends SecretStoreSpec {
+  allowedNamespaces: AllowedNamespaces;
+}
+
+/** A condition in the Kubernetes API conventions' shape. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  /** RFC 3339. */
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface StoreStatus {
+  provider?: ProviderName;
+  observedGeneration?: number;
+  conditions?: Condition[];
+}
+
+export interface SecretStore {
+  apiVersion: 'secretlink.dev/v1alpha1';
+  kind: 'SecretStore';
+  metadata: V1ObjectMeta;
+  spec: SecretStoreSpec;
+  status?: StoreStatus;
+}
+
+export interface ClusterSecretStore {
+  apiVersion: 'secretlink.dev/v1alpha1';
+  kind: 'ClusterSecretStore';
+  metadata: V1ObjectMeta;
+  spec: ClusterSecretStoreSpec;
+  status?: StoreStatus;
+}
+
+export type AnySecretStore = SecretStore | ClusterSecretStore;
+
+// ---------------------------------------------------------------- references
+
+export interface StoreRef {
+  kind?: 'SecretStore' | 'ClusterSecretStore';
+  name: string;
+}
+
+export interface RemoteRef {
+  /** The secret's name in the store (Secrets Manager name or ARN, Secret Manager id, path under the KV mount). */
+  name: string;
+  /** Dotted path into a JSON value, e.g. `credentials.password`. */
+  property?: string;
+  version?: string;
+}
+
+export interface DataEntry {
+  /** The key in the written Secret. */
+  key: string;
+  remote: RemoteRef;
+}
+
+export interface DataFromEntry {
+  remote: Omit<RemoteRef, 'property'>;
+}
+
+export interface Target {
+  /** Defaults to the SecretReference's own name (applied by the operator, not the API server). */
+  name?: string;
+  type?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** Which Jobs may consume: a selector over the pod template's labels, optionally also by ServiceAccount. */
+export interface Consumers extends LabelSelector {
+  serviceAccountNames?: string[];
+}
+
+export interface SecretReferenceSpec {
+  storeRef: StoreRef;
+  data?: DataEntry[];
+  dataFrom?: DataFromEntry[];
+  target?: Target;
+  consumers: Consumers;
+  /** Go-style duration, 1m..24h. */
+  ttl?: string;
+  /** Go-style duration, 10s..24h. */
+  refreshInterval?: string;
+}
+
+export interface ConsumingJob {
+  name: string;
+  uid: string;
+  /** RFC 3339. */
+  startTime?: string;
+  /** RFC 3339: when this Job's access ends, ttl after its start. */
+  expiresAt?: string;
+}
+
+/** A Job that refers to the target Secret but may not use it. */
+export interface RefusedJob {
+  name: string;
+  uid: string;
+  reason: string;
+}
+
+export interface RemoteVersion {
+  name: string;
+  version: string;
+}
+
+/** Never holds a value. */
+export interface SecretReferenceStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  secretName?: string;
+  consumingJobs?: ConsumingJob[];
+  consumingJobCount?: number;
+  refusedJobs?: RefusedJob[];
+  /** RFC 3339. */
+  writtenAt?: string;
+  /** RFC 3339. */
+  expiresAt?: string;
+  remoteVersions?: RemoteVersion[];
+}
+
+export interface SecretReference {
+  apiVersion: 'secretlink.dev/v1alpha1';
+  kind: 'SecretReference';
+  metadata: V1ObjectMeta;
+  spec: SecretReferenceSpec;
+  status?: SecretReferenceStatus;
+}

@@ -1,0 +1,139 @@
+// Wiring: informers -> keys -> work queue -> reconcile. Every event, whatever its kind, is reduced to the keys
+// (namespace/name) of the SecretReferences it may concern; the reconcile reads the rest from the caches.
+import type { KubernetesObject, V1Job, V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { labels } from '../api/constants.ts';
+import type { AnySecretStore, ClusterSecretStore, SecretReference, SecretStore } from '../api/types.ts';
+import { type ControllerInformers, type Informer, waitForAllSynced } from './informers.ts';
+import { JobIndex } from './job-index.ts';
+import type { ClusterView } from './reconciler.ts';
+import type { WorkQueue } from './workqueue.ts';
+
+export type SecretlinkInformers = ControllerInformers<SecretReference, SecretStore, ClusterSecretStore>;
+
+export class ControllerCaches {
+  readonly informers: SecretlinkInformers;
+  readonly jobIndex = new JobIndex();
+  private readonly jobListeners: ((namespace: string, secretNames: Set<string>) => void)[] = [];
+
+  constructor(informers: SecretlinkInformers) {
+    this.informers = informers;
+    // The index reports the Secret names a Job refers to before and after the change, so a Job that stops
+    // referring to a Secret still wakes that Secret's reference.
+    const changed = (job: V1Job, names: Set<string>) => {
+      for (const listener of this.jobListeners) listener(job.metadata?.namespace ?? '', names);
+    };
+    informers.jobs.on('add', (job) => changed(job, this.jobIndex.upsert(job)));
+    informers.jobs.on('update', (job) => changed(job, this.jobIndex.upsert(job)));
+    informers.jobs.on('delete', (job) => changed(job, this.jobIndex.remove(job)));
+  }
+
+  /** Called after each Job event with the Secret names in its namespace whose consumers may have changed. */
+  onJobChange(listener: (namespace: string, secretNames: Set<string>) => void): void {
+    this.jobListeners.push(listener);
+  }
+
+  all(): Informer<KubernetesObject>[] {
+    return Object.values(this.informers) as Informer<KubernetesObject>[];
+  }
+
+  start(): void {
+    for (const informer of this.all()) informer.start();
+  }
+
+  async waitForSync(signal?: AbortSignal): Promise<void> {
+    await waitForAllSynced(this.all(), signal);
+  }
+
+  synced(): boolean {
+    return this.all().every((informer) => informer.hasSynced());
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all().map((informer) => informer.stop()));
+  }
+
+  view(): ClusterView {
+    const { informers } = this;
+    return {
+      reference: (namespace, name) => informers.secretReferences.get(namespace, name),
+      store: (kind, namespace, name) =>
+        (kind === 'ClusterSecretStore'
+          ? informers.clusterSecretStores.get(undefined, name)
+          : informers.secretStores.get(namespace, name)) as AnySecretStore | undefined,
+      namespaceLabels: (namespace) =>
+        informers.namespaces.get(undefined, namespace)?.metadata?.labels ?? undefined,
+      managedSecret: (namespace, name) =>
+        informers.managedSecrets.get(namespace, name) as V1Secret | undefined,
+      managedSecretsOf: (namespace, referenceName) =>
+        informers.managedSecrets
+          .list(namespace)
+          .filter((secret) => secret.metadata?.labels?.[labels.reference] === referenceName) as V1Secret[],
+      jobsReferencing: (namespace, secretName) => this.jobIndex.jobsReferencing(namespace, secretName),
+    };
+  }
+}
+
+/** Routes every watched change to the SecretReference keys it may affect. */
+export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: Logger): void {
+  const { informers } = caches;
+  const enqueue = (reference: SecretReference) =>
+    queue.add(`${reference.metadata.namespace}/${reference.metadata.name}`);
+  const referencesIn = (namespace: string | undefined) =>
+    namespace ? informers.secretReferences.list(namespace) : [];
+  const targetOf = (reference: SecretReference) => reference.spec.target?.name ?? reference.metadata.name;
+
+  for (const event of ['add', 'update', 'delete'] as const) {
+    informers.secretReferences.on(event, enqueue);
+
+    informers.managedSecrets.on(event, (secret) => {
+      const referenceName = secret.metadata?.labels?.[labels.reference];
+      if (referenceName) queue.add(`${secret.metadata?.namespace}/${referenceName}`);
+    });
+
+    informers.secretStores.on(event, (store) => {
+      for (const reference of referencesIn(store.metadata.namespace)) {
+        const ref = reference.spec.storeRef;
+        if ((ref.kind ?? 'SecretStore') === 'SecretStore' && ref.name === store.metadata.name)
+          enqueue(reference);
+      }
+    });
+
+    informers.clusterSecretStores.on(event, (store) => {
+      for (const reference of informers.secretReferences.list()) {
+        const ref = reference.spec.storeRef;
+        if (ref.kind === 'ClusterSecretStore' && ref.name === store.metadata.name) enqueue(reference);
+      }
+    });
+
+    // Namespace labels decide ClusterSecretStore access.
+    informers.namespaces.on(event, (namespace) => {
+      for (const reference of referencesIn(namespace.metadata?.name)) {
+        if (reference.spec.storeRef.kind === 'ClusterSecretStore') enqueue(reference);
+      }
+    });
+  }
+  caches.onJobChange((namespace, secretNames) => {
+    for (const reference of referencesIn(namespace)) {
+      if (secretNames.has(targetOf(reference) ?? '')) enqueue(reference);
+    }
+  });
+  logger.debug('event routing installed');
+}
+
+/**
+ * The start-up sweep: every reference gets a reconcile, and every managed Secret too, through the key of the
+ * reference it names; a Secret whose reference is gone (an operator crash mid-delete) is removed that way.
+ */
+export function sweep(caches: ControllerCaches, queue: WorkQueue): number {
+  const keys = new Set<string>();
+  for (const reference of caches.informers.secretReferences.list()) {
+    keys.add(`${reference.metadata.namespace}/${reference.metadata.name}`);
+  }
+  for (const secret of caches.informers.managedSecrets.list()) {
+    const referenceName = secret.metadata?.labels?.[labels.reference];
+    if (referenceName) keys.add(`${secret.metadata?.namespace}/${referenceName}`);
+  }
+  for (const key of keys) queue.add(key);
+  return keys.size;
+}

@@ -1,0 +1,155 @@
+// Assembles one running operator from its parts. main.ts gives it the process's config and signals; tests
+// start it in-process against the local control plane the same way.
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { AuditSink } from './audit/types.ts';
+import type { OperatorConfig } from './config.ts';
+import { systemClock } from './controller/clock.ts';
+import { createClusterWriter } from './controller/cluster-writer.ts';
+import { ControllerCaches, routeEvents, sweep } from './controller/controller.ts';
+import { createControllerInformers } from './controller/informers.ts';
+import { LeaderElector } from './controller/leader.ts';
+import { RateLimiter } from './controller/rate-limiter.ts';
+import { Reconciler } from './controller/reconciler.ts';
+import { createStoreValues } from './controller/store-values.ts';
+import { WorkQueue } from './controller/workqueue.ts';
+import type { OperatorMetrics } from './observability/metrics.ts';
+import { KubeCredentialSource } from './providers/kube-credentials.ts';
+import { StoreClients } from './providers/store-clients.ts';
+
+export interface OperatorParts {
+  config: OperatorConfig;
+  kubeConfig: k8s.KubeConfig;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  audit: AuditSink;
+  fingerprint: (data: Record<string, Buffer>) => string;
+}
+
+export interface RunningOperator {
+  /** Caches synced: the replica can serve, whether or not it leads. */
+  ready(): boolean;
+  leading(): boolean;
+  /** Resolves when the operator stopped by itself (lost leadership) or after stop(). */
+  done: Promise<void>;
+  /** Graceful: stop taking work, finish reconciles in flight, release the Lease. */
+  stop(): Promise<void>;
+}
+
+export function startOperator(parts: OperatorParts): RunningOperator {
+  const { config, kubeConfig, logger, metrics } = parts;
+  const shutdown = new AbortController();
+  const caches = new ControllerCaches(
+    createControllerInformers(kubeConfig, {
+      namespaces: config.namespaces.length > 0 ? config.namespaces : undefined,
+      observer: {
+        failed: (kind, namespace, error, retryInMs) =>
+          logger.warn({ kind, namespace, err: safeMessage(error), retryInMs }, 'watch failed; retrying'),
+      },
+    }),
+  );
+  const clients = new StoreClients({
+    credentials: new KubeCredentialSource(kubeConfig),
+    logger: logger.child({ part: 'providers' }),
+    tuning: { timeoutMs: config.storeTimeoutMs },
+  });
+  const reconciler = new Reconciler({
+    view: caches.view(),
+    writer: createClusterWriter(kubeConfig, new RateLimiter(config.kubeQps, config.kubeBurst, systemClock)),
+    values: createStoreValues(clients),
+    audit: {
+      name: 'counted',
+      write: async (record) => {
+        metrics.auditRecords.inc({ action: record.action });
+        await parts.audit.write(record);
+      },
+    },
+    fingerprint: parts.fingerprint,
+    clock: systemClock,
+    logger: logger.child({ part: 'reconciler' }),
+    refreshJitter: config.refreshJitter,
+  });
+  const queue = new WorkQueue({
+    metrics: {
+      depth: (ready, delayed) => metrics.queueDepth.set(ready + delayed),
+      retried: () => metrics.queueRetries.inc(),
+    },
+    onError: (key, error, retry) =>
+      logger.warn({ reference: key, err: safeMessage(error), ...retry }, 'reconcile failed; will retry'),
+  });
+  const elector = config.leaderElection
+    ? new LeaderElector(kubeConfig, {
+        namespace: config.operatorNamespace,
+        name: config.leaseName,
+        identity: config.identity,
+        leaseDurationSeconds: config.leaseDurationSeconds,
+        logger,
+      })
+    : undefined;
+
+  let isLeader = false;
+  let working: Promise<void> = Promise.resolve();
+  caches.start();
+
+  const run = async () => {
+    await caches.waitForSync(shutdown.signal);
+    logger.info('caches synced');
+    if (elector && !(await elector.acquire(shutdown.signal))) return;
+    if (shutdown.signal.aborted) return;
+    isLeader = true;
+    metrics.isLeader.set(1);
+    // Only the leader routes events into the queue; a standby keeps warm caches and does nothing else.
+    routeEvents(caches, queue, logger);
+    logger.info({ references: sweep(caches, queue) }, 'start-up sweep queued');
+    working = queue.run(config.concurrency, async (key, signal) => {
+      const started = process.hrtime.bigint();
+      let result = 'success';
+      try {
+        return await reconciler.reconcile(key, signal);
+      } catch (error) {
+        result = 'error';
+        throw error;
+      } finally {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        metrics.reconciles.inc({ result });
+        metrics.reconcileSeconds.observe({ result }, seconds);
+      }
+    });
+    elector?.lost.addEventListener('abort', () => {
+      // Another replica may already act: stop at once rather than finish work it may be redoing.
+      isLeader = false;
+      metrics.isLeader.set(0);
+      void queue.shutdown({ drain: false });
+    });
+    await working;
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      shutdown.abort();
+      await queue.shutdown({ drain: true, timeoutMs: 20_000 });
+      await working.catch(() => undefined);
+      if (isLeader) await elector?.release();
+      isLeader = false;
+      metrics.isLeader.set(0);
+      await caches.stop();
+      await clients.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  const done = run()
+    .catch((error) => {
+      if (!shutdown.signal.aborted) logger.error({ err: safeMessage(error) }, 'operator stopped on an error');
+    })
+    .then(() => stop());
+
+  return { ready: () => caches.synced(), leading: () => isLeader, done, stop };
+}
+
+/** Errors are logged by message only: an API or SDK error object can carry request and response bodies. */
+export function safeMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+}

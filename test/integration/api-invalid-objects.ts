@@ -1,0 +1,518 @@
+// Objects the API server must refuse at apply time, each a valid object broken in one place, with the field
+// the refusal must name and words its message must contain. crds.test.ts runs them against the real server.
+import type {
+  ClusterSecretStore,
+  ClusterSecretStoreSpec,
+  SecretReference,
+  SecretReferenceSpec,
+  SecretStore,
+  StoreProvider,
+} from '../../src/api/types.ts';
+
+type Resource = SecretReference | SecretStore | ClusterSecretStore;
+
+export interface InvalidObject<T extends Resource = Resource> {
+  what: string;
+  base: () => T;
+  mutate: (object: T) => void;
+  /** The field path the API server names in its cause. */
+  field: string;
+  /** Words the message must contain. */
+  message: string;
+}
+
+const reference = (): SecretReference => ({
+  apiVersion: 'secretlink.dev/v1alpha1',
+  kind: 'SecretReference',
+  metadata: { name: 'warehouse' },
+  spec: {
+    storeRef: { name: 'vault-elt' },
+    data: [{ key: 'password', remote: { name: 'elt/warehouse', property: 'password', version: '3' } }],
+    dataFrom: [{ remote: { name: 'elt/postgres', version: '2' } }],
+    target: { name: 'warehouse-credentials', labels: { team: 'data' } },
+    consumers: { matchLabels: { app: 'meltano' } },
+    ttl: '2h',
+    refreshInterval: '10m',
+  },
+});
+
+const awsStore = (): SecretStore => ({
+  apiVersion: 'secretlink.dev/v1alpha1',
+  kind: 'SecretStore',
+  metadata: { name: 'aws' },
+  spec: {
+    provider: {
+      aws: {
+        region: 'eu-west-1',
+        endpoint: 'http://127.0.0.1:5000',
+        auth: {
+          secretRef: {
+            accessKeyId: { name: 'aws-keys', key: 'access-key-id' },
+            secretAccessKey: { name: 'aws-keys', key: 'secret-access-key' },
+          },
+        },
+      },
+    },
+  },
+});
+
+const gcpStore = (): SecretStore => ({
+  apiVersion: 'secretlink.dev/v1alpha1',
+  kind: 'SecretStore',
+  metadata: { name: 'gcp' },
+  spec: {
+    provider: {
+      gcp: {
+        projectID: 'acme-analytics',
+        endpoint: '127.0.0.1:9090',
+        auth: {
+          workloadIdentity: {
+            serviceAccountRef: { name: 'gcp-auth', audience: '//iam.googleapis.com/projects/1/pools/p' },
+          },
+        },
+      },
+    },
+  },
+});
+
+const vaultStore = (): SecretStore => ({
+  apiVersion: 'secretlink.dev/v1alpha1',
+  kind: 'SecretStore',
+  metadata: { name: 'vault' },
+  spec: {
+    provider: {
+      vault: {
+        server: 'https://vault.example.com:8200',
+        kv: { mount: 'kv/elt', version: 2 },
+        auth: { kubernetes: { role: 'elt', serviceAccountRef: { name: 'vault-auth' } } },
+      },
+    },
+  },
+});
+
+const clusterStore = (): ClusterSecretStore => ({
+  apiVersion: 'secretlink.dev/v1alpha1',
+  kind: 'ClusterSecretStore',
+  metadata: { name: 'shared-vault' },
+  spec: {
+    allowedNamespaces: { names: ['analytics'], selector: { matchLabels: { team: 'data' } } },
+    provider: {
+      vault: {
+        server: 'https://vault.example.com:8200',
+        auth: { tokenSecretRef: { name: 'vault-token', key: 'token', namespace: 'secretlink-system' } },
+      },
+    },
+  },
+});
+
+function onReference(
+  what: string,
+  change: (spec: SecretReferenceSpec) => void,
+  field: string,
+  message: string,
+): InvalidObject {
+  return {
+    what,
+    base: reference,
+    mutate: (object) => change((object as SecretReference).spec),
+    field,
+    message,
+  };
+}
+
+function onStore(
+  what: string,
+  base: () => SecretStore | ClusterSecretStore,
+  change: (provider: StoreProvider, object: SecretStore | ClusterSecretStore) => void,
+  field: string,
+  message: string,
+): InvalidObject {
+  return {
+    what,
+    base,
+    mutate: (object) => change((object as SecretStore).spec.provider, object as SecretStore),
+    field,
+    message,
+  };
+}
+
+const ttlMessage = 'spec.ttl must be a duration from 1m to 24h';
+const secretKeyMessage = 'must be a valid Secret data key';
+
+export const invalidObjects: InvalidObject[] = [
+  // SecretReference: durations
+  onReference(
+    'a ttl over 24h',
+    (spec) => {
+      spec.ttl = '25h';
+    },
+    'spec.ttl',
+    ttlMessage,
+  ),
+  onReference(
+    'a ttl under a minute',
+    (spec) => {
+      spec.ttl = '30s';
+    },
+    'spec.ttl',
+    ttlMessage,
+  ),
+  onReference(
+    'a ttl in words',
+    (spec) => {
+      spec.ttl = '1 hour';
+    },
+    'spec.ttl',
+    ttlMessage,
+  ),
+  onReference(
+    'a negative ttl',
+    (spec) => {
+      spec.ttl = '-5m';
+    },
+    'spec.ttl',
+    ttlMessage,
+  ),
+  onReference(
+    'a refreshInterval under 10s',
+    (spec) => {
+      spec.refreshInterval = '1s';
+    },
+    'spec.refreshInterval',
+    'spec.refreshInterval must be a duration from 10s to 24h',
+  ),
+  // SecretReference: what to copy
+  onReference(
+    'neither data nor dataFrom',
+    (spec) => {
+      delete spec.data;
+      delete spec.dataFrom;
+    },
+    'spec',
+    'spec must set data, dataFrom or both',
+  ),
+  onReference(
+    'a Secret key with a space',
+    (spec) => {
+      spec.data![0]!.key = 'db password';
+    },
+    'spec.data[0].key',
+    secretKeyMessage,
+  ),
+  onReference(
+    'a Secret key starting with ..',
+    (spec) => {
+      spec.data![0]!.key = '..data';
+    },
+    'spec.data[0].key',
+    secretKeyMessage,
+  ),
+  onReference(
+    'two data entries with one key',
+    (spec) => {
+      spec.data!.push({ key: 'password', remote: { name: 'elt/other' } });
+    },
+    'spec.data',
+    'spec.data keys must be unique',
+  ),
+  onReference(
+    'a remote name with whitespace',
+    (spec) => {
+      spec.data![0]!.remote.name = 'elt/ware house';
+    },
+    'spec.data[0].remote.name',
+    'remote.name must be non-empty and contain no whitespace',
+  ),
+  onReference(
+    'a property path with an empty step',
+    (spec) => {
+      spec.data![0]!.remote.property = 'credentials..password';
+    },
+    'spec.data[0].remote.property',
+    'remote.property must be a dotted path',
+  ),
+  onReference(
+    'an empty remote version',
+    (spec) => {
+      spec.data![0]!.remote.version = '';
+    },
+    'spec.data[0].remote.version',
+    'remote.version must be non-empty and contain no whitespace',
+  ),
+  onReference(
+    'a dataFrom version with a space',
+    (spec) => {
+      spec.dataFrom![0]!.remote.version = 'v 2';
+    },
+    'spec.dataFrom[0].remote.version',
+    'remote.version must be non-empty and contain no whitespace',
+  ),
+  // SecretReference: store, target, consumers
+  onReference(
+    'a store name in capitals',
+    (spec) => {
+      spec.storeRef.name = 'Vault-ELT';
+    },
+    'spec.storeRef.name',
+    'spec.storeRef.name must be a store name',
+  ),
+  onReference(
+    'a store kind that does not exist',
+    (spec) => {
+      spec.storeRef.kind = 'Store' as 'SecretStore';
+    },
+    'spec.storeRef.kind',
+    'supported values: "SecretStore", "ClusterSecretStore"',
+  ),
+  onReference(
+    'a target name that is not a DNS subdomain',
+    (spec) => {
+      spec.target!.name = 'Warehouse_Credentials';
+    },
+    'spec.target.name',
+    'spec.target.name must be a valid Secret name (DNS-1123 subdomain)',
+  ),
+  onReference(
+    'a service-account-token target type',
+    (spec) => {
+      spec.target!.type = 'kubernetes.io/service-account-token';
+    },
+    'spec.target.type',
+    'spec.target.type cannot be kubernetes.io/service-account-token',
+  ),
+  onReference(
+    'a target label under secretlink.dev/',
+    (spec) => {
+      spec.target!.labels = { 'secretlink.dev/reference': 'other' };
+    },
+    'spec.target.labels',
+    'spec.target.labels must not use keys under secretlink.dev/',
+  ),
+  onReference(
+    'consumers that select nothing',
+    (spec) => {
+      spec.consumers = { serviceAccountNames: ['meltano'] };
+    },
+    'spec.consumers',
+    'spec.consumers must select Jobs by at least one label',
+  ),
+  onReference(
+    'consumers with an empty matchLabels',
+    (spec) => {
+      spec.consumers = { matchLabels: {} };
+    },
+    'spec.consumers',
+    'spec.consumers must select Jobs by at least one label',
+  ),
+  onReference(
+    'an In requirement without values',
+    (spec) => {
+      spec.consumers.matchExpressions = [{ key: 'tier', operator: 'In' }];
+    },
+    'spec.consumers.matchExpressions[0].values',
+    'values must list at least one value for In and NotIn',
+  ),
+  onReference(
+    'a consumer label value that is not a label value',
+    (spec) => {
+      spec.consumers.matchLabels = { app: 'meltano nightly' };
+    },
+    'spec.consumers.matchLabels[app]',
+    'matchLabels values must be label values',
+  ),
+  // Stores: one provider, one auth method
+  onStore(
+    'a store with two providers',
+    awsStore,
+    (provider) => {
+      provider.gcp = gcpStore().spec.provider.gcp;
+    },
+    'spec.provider',
+    'spec.provider must set exactly one of aws, gcp or vault',
+  ),
+  onStore(
+    'a store with no provider',
+    awsStore,
+    (provider) => {
+      delete provider.aws;
+    },
+    'spec.provider',
+    'spec.provider must set exactly one of aws, gcp or vault',
+  ),
+  onStore(
+    'AWS auth with two methods',
+    awsStore,
+    (provider) => {
+      provider.aws!.auth.defaultChain = {};
+    },
+    'spec.provider.aws.auth',
+    'auth must set exactly one of defaultChain, webIdentity or secretRef',
+  ),
+  onStore(
+    'Vault auth with no method',
+    vaultStore,
+    (provider) => {
+      provider.vault!.auth = {};
+    },
+    'spec.provider.vault.auth',
+    'auth must set exactly one of kubernetes, appRole or tokenSecretRef',
+  ),
+  onStore(
+    'GCP auth with two methods',
+    gcpStore,
+    (provider) => {
+      provider.gcp!.auth.applicationDefault = {};
+    },
+    'spec.provider.gcp.auth',
+    'auth must set exactly one of applicationDefault, workloadIdentity or secretRef',
+  ),
+  // Stores: where credentials come from
+  onStore(
+    'a SecretStore reading a key from another namespace',
+    awsStore,
+    (provider) => {
+      provider.aws!.auth.secretRef!.accessKeyId.namespace = 'other';
+    },
+    'spec.provider.aws.auth.secretRef.accessKeyId.namespace',
+    'a SecretStore reads credentials only from its own namespace',
+  ),
+  onStore(
+    'a SecretStore using a ServiceAccount of another namespace',
+    vaultStore,
+    (provider) => {
+      provider.vault!.auth.kubernetes!.serviceAccountRef.namespace = 'other';
+    },
+    'spec.provider.vault.auth.kubernetes.serviceAccountRef.namespace',
+    'a SecretStore reads credentials only from its own namespace',
+  ),
+  onStore(
+    'a ClusterSecretStore credential without a namespace',
+    clusterStore,
+    (provider) => {
+      delete provider.vault!.auth.tokenSecretRef!.namespace;
+    },
+    'spec.provider.vault.auth.tokenSecretRef.namespace',
+    'namespace is required in a ClusterSecretStore',
+  ),
+  onStore(
+    'GCP workload identity without an audience',
+    gcpStore,
+    (provider) => {
+      delete provider.gcp!.auth.workloadIdentity!.serviceAccountRef.audience;
+    },
+    'spec.provider.gcp.auth.workloadIdentity.serviceAccountRef.audience',
+    'workloadIdentity.serviceAccountRef.audience is required',
+  ),
+  onStore(
+    'a credential Secret name in capitals',
+    awsStore,
+    (provider) => {
+      provider.aws!.auth.secretRef!.secretAccessKey.name = 'AWS_KEYS';
+    },
+    'spec.provider.aws.auth.secretRef.secretAccessKey.name',
+    'name must be a valid Secret name',
+  ),
+  // Stores: addresses
+  onStore(
+    'an AWS region that is not one',
+    awsStore,
+    (provider) => {
+      provider.aws!.region = 'Europe';
+    },
+    'spec.provider.aws.region',
+    'region must be an AWS region name such as eu-west-1',
+  ),
+  onStore(
+    'an AWS endpoint that is not a URL',
+    awsStore,
+    (provider) => {
+      provider.aws!.endpoint = 'localhost:5000';
+    },
+    'spec.provider.aws.endpoint',
+    'endpoint must be an http or https URL',
+  ),
+  onStore(
+    'a role ARN that is not an IAM role',
+    awsStore,
+    (provider) => {
+      provider.aws!.auth = {
+        webIdentity: { roleArn: 'arn:aws:s3:::bucket', serviceAccountRef: { name: 'aws-auth' } },
+      };
+    },
+    'spec.provider.aws.auth.webIdentity.roleArn',
+    'roleArn must be an IAM role ARN',
+  ),
+  onStore(
+    'a GCP endpoint with a scheme',
+    gcpStore,
+    (provider) => {
+      provider.gcp!.endpoint = 'https://secretmanager.googleapis.com';
+    },
+    'spec.provider.gcp.endpoint',
+    'endpoint must be host:port',
+  ),
+  onStore(
+    'a GCP project id with capitals',
+    gcpStore,
+    (provider) => {
+      provider.gcp!.projectID = 'Acme Analytics';
+    },
+    'spec.provider.gcp.projectID',
+    'projectID must be a Google Cloud project id',
+  ),
+  onStore(
+    'a Vault server without a scheme',
+    vaultStore,
+    (provider) => {
+      provider.vault!.server = 'vault.example.com:8200';
+    },
+    'spec.provider.vault.server',
+    'server must be an http or https URL',
+  ),
+  onStore(
+    'a KV mount with slashes at the ends',
+    vaultStore,
+    (provider) => {
+      provider.vault!.kv = { mount: '/secret/' };
+    },
+    'spec.provider.vault.kv.mount',
+    'kv.mount must be a mount path without leading or trailing slashes',
+  ),
+  onStore(
+    'a KV version 3',
+    vaultStore,
+    (provider) => {
+      provider.vault!.kv = { version: 3 as 2 };
+    },
+    'spec.provider.vault.kv.version',
+    'supported values: "1", "2"',
+  ),
+  // ClusterSecretStore: who may use it
+  onStore(
+    'a ClusterSecretStore without allowedNamespaces',
+    clusterStore,
+    (_provider, object) => {
+      delete (object as { spec: Partial<ClusterSecretStoreSpec> }).spec.allowedNamespaces;
+    },
+    'spec.allowedNamespaces',
+    'Required value',
+  ),
+  onStore(
+    'allowedNamespaces with neither names nor selector',
+    clusterStore,
+    (_provider, object) => {
+      (object as ClusterSecretStore).spec.allowedNamespaces = {};
+    },
+    'spec.allowedNamespaces',
+    'allowedNamespaces must set names, selector or both',
+  ),
+  onStore(
+    'an allowed namespace name with capitals',
+    clusterStore,
+    (_provider, object) => {
+      (object as ClusterSecretStore).spec.allowedNamespaces = { names: ['Analytics'] };
+    },
+    'spec.allowedNamespaces.names[0]',
+    'allowedNamespaces.names entries must be namespace names',
+  ),
+];

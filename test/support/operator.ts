@@ -1,0 +1,76 @@
+// Runs the real operator in-process against the environment's cluster, watching only the test's namespace,
+// and keeps every audit record it emits so tests can count them.
+import { createHmac } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import pino from 'pino';
+import { group, plurals, version } from '../../src/api/constants.ts';
+import type { AuditRecord } from '../../src/audit/types.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import { type RunningOperator, startOperator } from '../../src/operator.ts';
+import { api, kubeConfig, kubectl, statusCodeOf } from './cluster.ts';
+
+export const operatorNamespace = 'secretlink-system';
+
+export interface TestOperator extends RunningOperator {
+  audit: AuditRecord[];
+  identity: string;
+}
+
+export async function installCrds(): Promise<void> {
+  await kubectl('apply', '--server-side', '--force-conflicts', '-f', 'crds/');
+  await kubectl(
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd',
+    '-l',
+    'app.kubernetes.io/part-of=secretlink',
+  );
+  await api(k8s.CoreV1Api)
+    .createNamespace({ body: { metadata: { name: operatorNamespace } } })
+    .catch((error) => (statusCodeOf(error) === 409 ? undefined : Promise.reject(error)));
+}
+
+export function startTestOperator(options: {
+  namespaces: string[];
+  identity?: string;
+  leaseName?: string;
+  flags?: string[];
+  audit?: AuditRecord[];
+}): TestOperator {
+  const identity = options.identity ?? 'test-operator';
+  const config = loadConfig(
+    [
+      `--namespaces=${options.namespaces.join(',')}`,
+      `--identity=${identity}`,
+      `--lease-name=${options.leaseName ?? `lease-${options.namespaces.join('-')}`}`,
+      `--operator-namespace=${operatorNamespace}`,
+      '--lease-duration=4',
+      '--refresh-jitter=0',
+      ...(options.flags ?? []),
+    ],
+    {},
+  );
+  const audit = options.audit ?? [];
+  const running = startOperator({
+    config,
+    kubeConfig: kubeConfig(),
+    logger: pino({ level: process.env.SECRETLINK_TEST_LOG ?? 'silent' }),
+    metrics: createMetrics(),
+    audit: { name: 'collected', write: async (record) => void audit.push(record) },
+    fingerprint: (data) => {
+      const hmac = createHmac('sha256', 'test-fingerprint-key');
+      for (const key of Object.keys(data).sort()) hmac.update(key).update(data[key]!);
+      return `hmac-sha256:${hmac.digest('hex')}`;
+    },
+  });
+  return { ...running, audit, identity };
+}
+
+export const referenceApi = { group, version, plural: plurals.secretReference };
+export const storeApi = { group, version, plural: plurals.secretStore };
+
+export function customApi() {
+  return api(k8s.CustomObjectsApi);
+}
