@@ -41,6 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator?.stop();
+  expect(operator?.sinkErrors).toEqual([]);
   await deleteNamespace(namespace);
 });
 
@@ -211,6 +212,13 @@ describe('secretlink controller', () => {
     const materialized = auditFor('nightly-dbt-manual', 'Materialized')[0]!;
     expect(materialized.remotes).toEqual([{ name: remoteName(), version: expect.any(String) }]);
     expect(materialized.fingerprint).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+
+    // The same two decisions as Kubernetes Events on the SecretReference, naming the Job.
+    const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace });
+    const aboutJob = events.items.filter(
+      (event) => event.regarding?.name === 'nightly' && event.related?.name === 'nightly-dbt-manual',
+    );
+    expect(aboutJob.map((event) => event.reason).sort()).toEqual(['Materialized', 'Revoked']);
   });
 
   it('shares one Secret between two concurrent Jobs until the second one ends', async () => {

@@ -1,20 +1,26 @@
 // Runs the real operator in-process against the environment's cluster, watching only the test's namespace,
 // and keeps every audit record it emits so tests can count them.
-import { createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { group, plurals, version } from '../../src/api/constants.ts';
-import type { AuditRecord } from '../../src/audit/types.ts';
+import { KubernetesEventSink } from '../../src/audit/event-sink.ts';
+import { secretFingerprinter } from '../../src/audit/fingerprint.ts';
+import { type AuditRecord, AuditTrail } from '../../src/audit/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import { api, kubeConfig, kubectl, statusCodeOf } from './cluster.ts';
 
 export const operatorNamespace = 'secretlink-system';
+/** One key per test run, shared by restarted operators so their fingerprints stay comparable. */
+const fingerprintKey = randomBytes(32);
 
 export interface TestOperator extends RunningOperator {
   audit: AuditRecord[];
   identity: string;
+  /** Failures of the Event sink; a test asserts there were none. */
+  sinkErrors: string[];
 }
 
 export async function installCrds(): Promise<void> {
@@ -53,19 +59,23 @@ export function startTestOperator(options: {
     {},
   );
   const audit = options.audit ?? [];
+  const sinkErrors: string[] = [];
   const running = startOperator({
     config,
     kubeConfig: kubeConfig(),
     logger: pino({ level: process.env.SECRETLINK_TEST_LOG ?? 'silent' }),
     metrics: createMetrics(),
-    audit: { name: 'collected', write: async (record) => void audit.push(record) },
-    fingerprint: (data) => {
-      const hmac = createHmac('sha256', 'test-fingerprint-key');
-      for (const key of Object.keys(data).sort()) hmac.update(key).update(data[key]!);
-      return `hmac-sha256:${hmac.digest('hex')}`;
-    },
+    // Records go to the real Event sink as well as to the list tests count.
+    audit: new AuditTrail(
+      [
+        { name: 'collected', write: async (record) => void audit.push(record) },
+        new KubernetesEventSink(kubeConfig().makeApiClient(k8s.EventsV1Api), identity),
+      ],
+      (sink, error) => sinkErrors.push(`${sink}: ${String(error)}`),
+    ),
+    fingerprint: secretFingerprinter(fingerprintKey),
   });
-  return { ...running, audit, identity };
+  return { ...running, audit, identity, sinkErrors };
 }
 
 export const referenceApi = { group, version, plural: plurals.secretReference };

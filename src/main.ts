@@ -1,0 +1,76 @@
+// Wiring only: configuration, clients, audit sinks, the operator, the probe server and signals.
+import * as k8s from '@kubernetes/client-node';
+import { KubernetesEventSink } from './audit/event-sink.ts';
+import { HashChainedFileSink } from './audit/file-sink.ts';
+import { loadOrCreateFingerprintKey, secretFingerprinter } from './audit/fingerprint.ts';
+import { LogAuditSink } from './audit/log-sink.ts';
+import { type AuditSink, AuditTrail } from './audit/types.ts';
+import { ConfigError, loadConfig, usage } from './config.ts';
+import { startProbeServer } from './observability/health.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { safeMessage, startOperator } from './operator.ts';
+import { providerMetricsRegistry } from './providers/metrics.ts';
+
+const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  console.log(`secretlink operator\n\nFlags (or environment variables):\n${usage()}`);
+  process.exit(0);
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(args, process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`secretlink: ${error.message}`);
+  process.exit(2);
+}
+
+const logger = createLogger(config.logLevel);
+const metrics = createMetrics();
+const kubeConfig = new k8s.KubeConfig();
+kubeConfig.loadFromDefault();
+
+const sinks: AuditSink[] = [
+  new LogAuditSink(logger),
+  new KubernetesEventSink(kubeConfig.makeApiClient(k8s.EventsV1Api), config.identity),
+];
+if (config.auditFile) sinks.push(await HashChainedFileSink.open(config.auditFile));
+const audit = new AuditTrail(sinks, (sink, error) =>
+  logger.error({ sink, err: safeMessage(error) }, 'an audit sink failed to record'),
+);
+const key = await loadOrCreateFingerprintKey(
+  kubeConfig.makeApiClient(k8s.CoreV1Api),
+  config.operatorNamespace,
+  config.fingerprintKeySecret,
+);
+
+const operator = startOperator({
+  config,
+  kubeConfig,
+  logger,
+  metrics,
+  audit,
+  fingerprint: secretFingerprinter(key),
+});
+const probes = await startProbeServer(config.probeAddress, { live: () => true, ready: operator.ready }, [
+  metrics.registry,
+  providerMetricsRegistry,
+]);
+logger.info({ probeAddress: config.probeAddress, namespaces: config.namespaces }, 'secretlink started');
+
+let signalled = false;
+const shutdown = async (signal: string) => {
+  signalled = true;
+  logger.info({ signal }, 'shutting down');
+  await operator.stop();
+};
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+
+await operator.done;
+await audit.close();
+probes.close();
+// Ended without a signal: leadership was lost or start-up failed. Exit non-zero so Kubernetes restarts it.
+process.exit(signalled ? 0 : 1);
