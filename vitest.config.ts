@@ -18,6 +18,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/env/global-setup.ts'],
+          setupFiles: ['test/support/stores-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // The files share one control plane; running them one at a time keeps a 2-core machine responsive.

@@ -19,7 +19,9 @@ if (process.argv.includes('--cold')) {
   for (const component of controlPlaneComponents) {
     const started = Date.now();
     await ensureComponent(component, progress);
-    rows.push(`| cold build of ${component.name} ${component.version} | ${formatDuration(Date.now() - started)} |`);
+    rows.push(
+      `| cold build of ${component.name} ${component.version} | ${formatDuration(Date.now() - started)} |`,
+    );
   }
   await rm(scratch, { recursive: true, force: true });
   delete process.env.SECRETLINK_CACHE_DIR;
@@ -31,7 +33,9 @@ for (let run = 1; run <= 3; run++) {
   const environment = await startEnvironment(progress);
   const upAfter = Date.now() - started;
   await environment.stop();
-  rows.push(`| warm start, run ${run} (binaries cached; until every server is ready) | ${formatDuration(upAfter)} |`);
+  rows.push(
+    `| warm start, run ${run} (binaries cached; until every server is ready) | ${formatDuration(upAfter)} |`,
+  );
 }
 
 console.log(['| measurement | time |', '| --- | --- |', ...rows].join('\n'));

@@ -8,6 +8,8 @@ import { controlPlaneComponents, kubernetes } from './components.ts';
 import { startControlPlane } from './controlplane.ts';
 import { ProcessSupervisor } from './processes.ts';
 import { formatDuration, type Progress } from './progress.ts';
+import type { StoreCoordinates } from './stores/coordinates.ts';
+import { startStores } from './stores/start.ts';
 
 /** What tests receive (serialisable, so vitest can hand it to worker processes). */
 export interface EnvironmentInfo {
@@ -17,6 +19,8 @@ export interface EnvironmentInfo {
   runDir?: string;
   kubectl: string;
   nodeNames: string[];
+  /** AWS Secrets Manager (moto), GCP Secret Manager (emulator) and Vault, all on loopback. */
+  stores: StoreCoordinates;
 }
 
 export interface Environment {
@@ -34,20 +38,42 @@ export async function buildControlPlane(progress: Progress) {
 
 export async function startEnvironment(progress: Progress): Promise<Environment> {
   const started = Date.now();
-  const existing = process.env.SECRETLINK_TEST_KUBECONFIG;
-  if (existing) {
-    // An existing cluster (kind, say): nothing to start, and kubectl comes from PATH or the cache.
-    const kubectl = process.env.KUBECTL ?? (await ensureComponent(kubernetes, progress)).kubectl!;
-    progress.step(`using the existing cluster in ${existing}`);
-    return { info: { kubeconfig: existing, server: '', kubectl, nodeNames: [] }, stop: async () => {} };
-  }
-
-  const binaries = await buildControlPlane(progress);
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'secretlink-env-'));
   const supervisor = await ProcessSupervisor.create(runDir);
   try {
-    const controlPlane = await startControlPlane(supervisor, binaries, progress);
-    progress.step(`control plane up in ${formatDuration(Date.now() - started)} (${controlPlane.server})`);
+    const existing = process.env.SECRETLINK_TEST_KUBECONFIG;
+    if (existing) {
+      // An existing cluster (kind, say): only the stores start, and kubectl comes from PATH or the cache.
+      const [kubectl, stores] = await allStarted(
+        process.env.KUBECTL ?? ensureComponent(kubernetes, progress).then((binaries) => binaries.kubectl!),
+        startStores(supervisor, progress, Promise.resolve({ kubeconfig: existing })),
+      );
+      progress.step(
+        `using the existing cluster in ${existing}; stores up in ${formatDuration(Date.now() - started)}`,
+      );
+      return {
+        info: { kubeconfig: existing, server: '', kubectl, nodeNames: [], stores },
+        stop: () => supervisor.stopAll(),
+      };
+    }
+
+    // The stores start while the control plane does; only Vault's Kubernetes auth waits for the API server.
+    const cluster = buildControlPlane(progress).then(async (binaries) => ({
+      binaries,
+      controlPlane: await startControlPlane(supervisor, binaries, progress),
+    }));
+    const [{ binaries, controlPlane }, stores] = await allStarted(
+      cluster.then(({ binaries, controlPlane }) => {
+        progress.step(`control plane up in ${formatDuration(Date.now() - started)} (${controlPlane.server})`);
+        return { binaries, controlPlane };
+      }),
+      startStores(
+        supervisor,
+        progress,
+        cluster.then(({ controlPlane }) => controlPlane),
+      ),
+    );
+    progress.step(`environment up in ${formatDuration(Date.now() - started)}`);
     return {
       info: {
         kubeconfig: controlPlane.kubeconfig,
@@ -55,6 +81,7 @@ export async function startEnvironment(progress: Progress): Promise<Environment>
         runDir,
         kubectl: binaries.kubectl!,
         nodeNames: controlPlane.nodeNames,
+        stores,
       },
       stop: () => supervisor.stopAll(),
     };
@@ -62,4 +89,12 @@ export async function startEnvironment(progress: Progress): Promise<Environment>
     await supervisor.stopAll();
     throw error;
   }
+}
+
+/** Like Promise.all, but waits for every start to finish, so nothing is still starting servers at teardown. */
+async function allStarted<A, B>(a: A | Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'rejected') throw first.reason;
+  if (second.status === 'rejected') throw second.reason;
+  return [first.value, second.value];
 }

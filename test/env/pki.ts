@@ -3,6 +3,7 @@
 import { webcrypto } from 'node:crypto';
 
 type KeyPair = webcrypto.CryptoKeyPair;
+
 import fs from 'node:fs/promises';
 import path from 'node:path';
 // @peculiar/x509 uses decorators that need the Reflect metadata API loaded first.

@@ -2,13 +2,7 @@
 // a cluster, performed by the real kube-apiserver, controllers, scheduler and kwok.
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  createNamespace,
-  deleteNamespace,
-  eventually,
-  statusCodeOf,
-} from '../support/cluster.ts';
+import { api, createNamespace, deleteNamespace, eventually, statusCodeOf } from '../support/cluster.ts';
 
 const jobControllerIdentity = 'system:serviceaccount:kube-system:job-controller';
 
