@@ -1,0 +1,180 @@
+// Static validation of whole stores, as a person applying one would meet it: each problem names its field.
+import { describe, expect, it } from 'vitest';
+import { providers, validateStore } from './registry.ts';
+import type { StoreObject } from './store-spec.ts';
+
+const namespaced = (provider: StoreObject['spec']['provider']): StoreObject => ({
+  kind: 'SecretStore',
+  metadata: { name: 'store', namespace: 'team-a' },
+  spec: { provider },
+});
+const clusterWide = (provider: StoreObject['spec']['provider']): StoreObject => ({
+  kind: 'ClusterSecretStore',
+  metadata: { name: 'shared' },
+  spec: { provider },
+});
+const paths = (store: StoreObject) => validateStore(store).map((problem) => problem.path);
+
+const keyRef = { name: 'aws-keys', key: 'id' };
+
+describe('validateStore', () => {
+  it('accepts a valid store of each provider', () => {
+    expect(validateStore(namespaced({ aws: { region: 'eu-west-1', auth: { defaultChain: {} } } }))).toEqual(
+      [],
+    );
+    expect(
+      validateStore(
+        namespaced({
+          gcp: { projectID: 'my-project', endpoint: '127.0.0.1:9090', auth: { applicationDefault: {} } },
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      validateStore(
+        namespaced({
+          vault: {
+            server: 'https://vault.example:8200',
+            auth: { tokenSecretRef: { name: 'vault', key: 'token' } },
+          },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('requires exactly one provider', () => {
+    expect(validateStore(namespaced({}))).toEqual([
+      { path: 'spec.provider', message: 'exactly one of aws, gcp, vault is required' },
+    ]);
+    const both = namespaced({
+      aws: { region: 'eu-west-1', auth: { defaultChain: {} } },
+      gcp: { projectID: 'my-project', auth: { applicationDefault: {} } },
+    });
+    expect(paths(both)).toEqual(['spec.provider']);
+  });
+
+  it('requires exactly one auth method', () => {
+    const store = namespaced({
+      aws: {
+        region: 'eu-west-1',
+        auth: { defaultChain: {}, secretRef: { accessKeyId: keyRef, secretAccessKey: keyRef } },
+      },
+    });
+    expect(validateStore(store)).toEqual([
+      {
+        path: 'spec.provider.aws.auth',
+        message:
+          'exactly one of defaultChain, webIdentity, secretRef may be set, found defaultChain and secretRef',
+      },
+    ]);
+  });
+
+  it('refuses a SecretStore whose credentials point into another namespace', () => {
+    const store = namespaced({
+      aws: {
+        region: 'eu-west-1',
+        auth: { secretRef: { accessKeyId: { ...keyRef, namespace: 'team-b' }, secretAccessKey: keyRef } },
+      },
+    });
+    expect(validateStore(store)).toEqual([
+      {
+        path: 'spec.provider.aws.auth.secretRef.accessKeyId.namespace',
+        message: 'a SecretStore reads credentials from its own namespace only',
+      },
+    ]);
+  });
+
+  it('requires a ClusterSecretStore to say which namespace each credential is in', () => {
+    const store = clusterWide({
+      vault: {
+        server: 'http://127.0.0.1:8200',
+        auth: { kubernetes: { role: 'reader', serviceAccountRef: { name: 'vault-reader' } } },
+      },
+    });
+    expect(paths(store)).toEqual(['spec.provider.vault.auth.kubernetes.serviceAccountRef.namespace']);
+  });
+
+  it('names each malformed field of an AWS store', () => {
+    const store = namespaced({
+      aws: {
+        region: 'Europe',
+        endpoint: 'ftp://moto',
+        auth: { webIdentity: { roleArn: 'reader', serviceAccountRef: { name: 'reader' } } },
+      },
+    });
+    expect(paths(store)).toEqual([
+      'spec.provider.aws.region',
+      'spec.provider.aws.endpoint',
+      'spec.provider.aws.auth.webIdentity.roleArn',
+    ]);
+  });
+
+  it('names each malformed field of a GCP store', () => {
+    const store = namespaced({
+      gcp: {
+        projectID: 'X',
+        endpoint: 'no-port',
+        auth: {
+          workloadIdentity: {
+            serviceAccountRef: { name: 'reader', audience: 'sts' },
+            serviceAccountEmail: 'me',
+          },
+        },
+      },
+    });
+    expect(paths(store)).toEqual([
+      'spec.provider.gcp.projectID',
+      'spec.provider.gcp.endpoint',
+      'spec.provider.gcp.auth.workloadIdentity.serviceAccountRef.audience',
+      'spec.provider.gcp.auth.workloadIdentity.serviceAccountEmail',
+    ]);
+  });
+
+  it('accepts a workload identity pool provider as the GCP audience', () => {
+    const audience =
+      'https://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/pool/providers/kube';
+    const store = namespaced({
+      gcp: {
+        projectID: 'my-project',
+        auth: { workloadIdentity: { serviceAccountRef: { name: 'reader', audience } } },
+      },
+    });
+    expect(validateStore(store)).toEqual([]);
+  });
+
+  it('names each malformed field of a Vault store', () => {
+    const store = namespaced({
+      vault: {
+        server: 'vault:8200',
+        kv: { mount: '/secret/', version: 3 as 2 },
+        caBundle: 'bm90IGEgY2VydA==',
+        auth: { appRole: { roleId: '', secretIdRef: { name: 'approle', key: '' } } },
+      },
+    });
+    expect(paths(store)).toEqual([
+      'spec.provider.vault.server',
+      'spec.provider.vault.kv.mount',
+      'spec.provider.vault.kv.version',
+      'spec.provider.vault.caBundle',
+      'spec.provider.vault.auth.appRole.roleId',
+      'spec.provider.vault.auth.appRole.secretIdRef.key',
+    ]);
+  });
+});
+
+describe('capabilities', () => {
+  it('reports what each store can do', () => {
+    expect(providers.aws.capabilities({ region: 'eu-west-1', auth: { defaultChain: {} } })).toMatchObject({
+      versions: true,
+      binary: true,
+      batch: true,
+    });
+    expect(providers.gcp.capabilities({ projectID: 'p', auth: { applicationDefault: {} } })).toMatchObject({
+      versions: true,
+      binary: true,
+      batch: false,
+    });
+    const vault = { server: 'http://127.0.0.1:8200', auth: { tokenSecretRef: { name: 'v', key: 't' } } };
+    expect(providers.vault.capabilities(vault)).toMatchObject({ versions: true, binary: false });
+    expect(providers.vault.capabilities({ ...vault, kv: { version: 1 } })).toMatchObject({ versions: false });
+  });
+});

@@ -1,0 +1,218 @@
+// The shared client logic over a store kept in a Map: what the cache, single-flight, batching, rotation
+// handling and limits do for every provider. The conformance suite runs the same paths against real stores.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SecretPayload, StoreBackend, VersionSelector } from './backend.ts';
+import { AccessDenied, InvalidReference, NotFound, TooLarge, Unavailable } from './errors.ts';
+import { silentLogger } from './logger.ts';
+import { providerCallCount } from './metrics.ts';
+import { ResolvingClient } from './resolving-client.ts';
+import { type ClientTuning, defaultTuning } from './types.ts';
+
+/** Versions are numbered from 1; `previous` is a moving label like AWSPREVIOUS. */
+class MapBackend implements StoreBackend {
+  readonly provider = 'vault';
+  readonly secrets = new Map<string, string[]>();
+  fetches = 0;
+  batches = 0;
+  hang = false;
+  batch?: StoreBackend['batch'];
+  batchRefused = false;
+
+  enableBatch() {
+    this.batch = {
+      size: 2,
+      fetchCurrent: async (names) => {
+        this.batches += 1;
+        if (this.batchRefused) throw new AccessDenied('batch not allowed');
+        const results = new Map<string, SecretPayload | NotFound>();
+        for (const name of names) {
+          const versions = this.secrets.get(name);
+          results.set(name, versions ? this.#payload(versions, versions.length) : new NotFound(`no ${name}`));
+        }
+        return results;
+      },
+    };
+  }
+
+  version(remote: string, version: string | undefined): VersionSelector {
+    if (version === undefined || version === 'latest')
+      return { key: 'latest', current: true, floating: true };
+    if (version === 'previous') return { key: 'previous', current: false, floating: true };
+    if (/^\d+$/.test(version)) return { key: version, current: false, floating: false };
+    throw new InvalidReference(`bad version for ${remote}`);
+  }
+
+  async fetch(name: string, selector: VersionSelector, signal: AbortSignal): Promise<SecretPayload> {
+    this.fetches += 1;
+    if (this.hang) {
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    }
+    const versions = this.secrets.get(name);
+    if (!versions) throw new NotFound(`no ${name}`);
+    const number =
+      selector.key === 'latest'
+        ? versions.length
+        : selector.key === 'previous'
+          ? versions.length - 1
+          : Number(selector.key);
+    if (number < 1 || number > versions.length) throw new NotFound(`no version ${selector.key} of ${name}`);
+    return this.#payload(versions, number);
+  }
+
+  async describe(name: string) {
+    const versions = this.secrets.get(name);
+    return versions ? { exists: true, versionId: String(versions.length) } : { exists: false };
+  }
+
+  mapError(error: unknown) {
+    return error instanceof Error && 'reason' in error ? (error as NotFound) : new Unavailable('failed');
+  }
+
+  async close() {}
+
+  #payload(versions: string[], number: number): SecretPayload {
+    return { data: Buffer.from(versions[number - 1]!), versionId: String(number) };
+  }
+}
+
+let now = 0;
+let backend: MapBackend;
+const tuning = (overrides: Partial<ClientTuning> = {}): ClientTuning => ({
+  ...defaultTuning,
+  cacheTtlMs: 10_000,
+  floatingCacheTtlMs: 1_000,
+  now: () => now,
+  ...overrides,
+});
+const client = (overrides: Partial<ClientTuning> = {}) =>
+  new ResolvingClient(backend, tuning(overrides), silentLogger);
+
+beforeEach(() => {
+  now = 1_000_000;
+  backend = new MapBackend();
+  backend.secrets.set('db', ['{"user":"app","password":"one"}', '{"user":"app","password":"two"}']);
+  backend.secrets.set('plain', ['text-value']);
+});
+
+describe('ResolvingClient', () => {
+  it('resolves a whole value, a property and all properties with the version read', async () => {
+    const store = client();
+    const whole = await store.resolve({ name: 'plain' });
+    expect([whole.value.toString(), whole.versionId]).toEqual(['text-value', '1']);
+    const property = await store.resolve({ name: 'db', property: 'password', version: '1' });
+    expect([property.value.toString(), property.versionId]).toEqual(['one', '1']);
+    const all = await store.resolveAll({ name: 'db' });
+    expect(all.versionId).toBe('2');
+    expect(all.values.password?.toString()).toBe('two');
+  });
+
+  it('makes one store call for 100 concurrent reads of the same version', async () => {
+    const store = client({ cacheTtlMs: 0, floatingCacheTtlMs: 0 });
+    const before = await providerCallCount('vault', 'get');
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => store.resolve({ name: 'db', property: 'password' })),
+    );
+    expect(new Set(results.map((result) => result.value.toString()))).toEqual(new Set(['two']));
+    expect(backend.fetches).toBe(1);
+    expect((await providerCallCount('vault', 'get')) - before).toBe(1);
+  });
+
+  it('answers repeated reads from the cache until the entry expires', async () => {
+    const store = client();
+    await store.resolve({ name: 'db', version: '1' });
+    await store.resolve({ name: 'db', version: '1', property: 'user' });
+    expect(backend.fetches).toBe(1);
+    now += 10_000;
+    await store.resolve({ name: 'db', version: '1' });
+    expect(backend.fetches).toBe(2);
+  });
+
+  it('expires moving versions sooner than fixed ones', async () => {
+    const store = client();
+    await store.resolve({ name: 'db', version: '1' });
+    await store.resolve({ name: 'db' });
+    now += 1_000;
+    await store.resolve({ name: 'db', version: '1' });
+    await store.resolve({ name: 'db' });
+    expect(backend.fetches).toBe(3);
+  });
+
+  it('goes to the store every time when the cache is off', async () => {
+    const store = client({ cacheTtlMs: 0, floatingCacheTtlMs: 0 });
+    await store.resolve({ name: 'db', version: '1' });
+    await store.resolve({ name: 'db', version: '1' });
+    expect(backend.fetches).toBe(2);
+  });
+
+  it('drops cached versions of a secret when a check sees that it was rotated', async () => {
+    const store = client({ floatingCacheTtlMs: 60_000 });
+    expect(
+      (await store.resolve({ name: 'db', version: 'previous', property: 'password' })).value.toString(),
+    ).toBe('one');
+    await store.exists({ name: 'db' });
+    backend.secrets.get('db')!.push('{"user":"app","password":"three"}');
+    expect((await store.exists({ name: 'db' })).versionId).toBe('3');
+    const previous = await store.resolve({ name: 'db', version: 'previous', property: 'password' });
+    expect(previous.value.toString()).toBe('two');
+  });
+
+  it('hands out copies, so a caller wiping its buffer does not wipe the cache', async () => {
+    const store = client();
+    const first = await store.resolve({ name: 'plain' });
+    first.value.fill(0);
+    expect((await store.resolve({ name: 'plain' })).value.toString()).toBe('text-value');
+  });
+
+  it('reads current versions of several secrets in batches and serves the single reads from them', async () => {
+    backend.enableBatch();
+    for (const name of ['a', 'b', 'c']) backend.secrets.set(name, [`value-${name}`]);
+    const store = client();
+    const results = await store.resolveMany([
+      { name: 'a' },
+      { name: 'b' },
+      { name: 'c' },
+      { name: 'missing' },
+    ]);
+    expect(
+      results.map((result) => (result.status === 'fulfilled' ? result.value.value.toString() : 'error')),
+    ).toEqual(['value-a', 'value-b', 'value-c', 'error']);
+    expect(results[3]).toMatchObject({ status: 'rejected', reason: expect.any(NotFound) });
+    expect(backend.batches).toBe(2);
+    expect(backend.fetches).toBe(0);
+  });
+
+  it('falls back to single reads when the batch call is refused', async () => {
+    backend.enableBatch();
+    backend.batchRefused = true;
+    const store = client();
+    const results = await store.resolveMany([{ name: 'db', property: 'user' }, { name: 'plain' }]);
+    expect(results.every((result) => result.status === 'fulfilled')).toBe(true);
+    expect(backend.fetches).toBe(2);
+  });
+
+  it('refuses a value that would not fit in a Secret', async () => {
+    backend.secrets.set('huge', ['x'.repeat(1024 * 1024 + 1)]);
+    await expect(client().resolve({ name: 'huge' })).rejects.toBeInstanceOf(TooLarge);
+  });
+
+  it('turns a store that does not answer in time into Unavailable', async () => {
+    backend.hang = true;
+    const store = client({ timeoutMs: 50 });
+    const error = await store.resolve({ name: 'db' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Unavailable);
+    expect((error as Unavailable).retryable).toBe(true);
+  });
+
+  it('stops waiting as soon as the caller aborts', async () => {
+    backend.hang = true;
+    const controller = new AbortController();
+    const pending = client({ timeoutMs: 60_000 }).resolve({ name: 'db' }, { signal: controller.signal });
+    controller.abort(new Error('shutting down'));
+    await expect(pending).rejects.toThrow('shutting down');
+  });
+
+  it('rejects an empty name and a version the store cannot have', async () => {
+    await expect(client().resolve({ name: '' })).rejects.toBeInstanceOf(InvalidReference);
+    await expect(client().resolve({ name: 'db', version: 'v-one' })).rejects.toBeInstanceOf(InvalidReference);
+  });
+});

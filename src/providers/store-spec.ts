@@ -1,0 +1,29 @@
+// The parts of SecretStore / ClusterSecretStore that providers read, named the way the providers use them.
+// src/api/types.ts is the source; this file only maps its names.
+import type {
+  AnySecretStore,
+  AwsProvider,
+  GcpProvider,
+  ProviderName,
+  SecretKeyRef,
+  SecretStoreSpec,
+  ServiceAccountRef,
+  VaultProvider,
+} from '../api/types.ts';
+
+export type { ProviderName, SecretKeyRef, SecretStoreSpec, ServiceAccountRef };
+
+export type AwsProviderSpec = AwsProvider;
+export type GcpProviderSpec = GcpProvider;
+export type VaultProviderSpec = VaultProvider;
+
+export interface ProviderSpecs {
+  aws: AwsProviderSpec;
+  gcp: GcpProviderSpec;
+  vault: VaultProviderSpec;
+}
+
+export type StoreKind = AnySecretStore['kind'];
+
+/** A store object as read from the API server; only the fields the providers need. */
+export type StoreObject = Pick<AnySecretStore, 'kind' | 'metadata' | 'spec'>;

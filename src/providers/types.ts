@@ -1,0 +1,115 @@
+// The two interfaces every store implements: a Provider (validate a store spec, report what it can do, make
+// a client) and a StoreClient (read one remote secret). Everything store-specific sits behind them.
+import type { CredentialSource } from './credentials.ts';
+import type { ProviderLogger } from './logger.ts';
+import type { ProviderName, ProviderSpecs, StoreKind, StoreObject } from './store-spec.ts';
+
+export type { ProviderName } from './store-spec.ts';
+
+/** Where one value lives in a store: data[].remote of a SecretReference. */
+export interface RemoteRef {
+  name: string;
+  /** Provider-specific: AWS version id or stage, GCP version number or `latest`, Vault KV v2 version number. */
+  version?: string;
+  /** A property of a JSON value; dots walk into nested objects (`db.password`). */
+  property?: string;
+}
+
+/** A whole remote secret: dataFrom[].remote. */
+export interface RemoteSecretRef {
+  name: string;
+  version?: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface ResolvedValue {
+  value: Buffer;
+  /** The store's id of the version that was read (never derived from the value). */
+  versionId: string;
+}
+
+export interface ResolvedProperties {
+  /** Every top-level property; strings as their UTF-8 bytes, anything else as JSON. */
+  values: Record<string, Buffer>;
+  versionId: string;
+}
+
+export interface Existence {
+  exists: boolean;
+  versionId?: string;
+}
+
+export interface StoreClient {
+  resolve(remote: RemoteRef, options?: CallOptions): Promise<ResolvedValue>;
+  resolveAll(remote: RemoteSecretRef, options?: CallOptions): Promise<ResolvedProperties>;
+  /** Several values at once; stores with a batch read (AWS) use it. One settled result per input, in order. */
+  resolveMany(
+    remotes: readonly RemoteRef[],
+    options?: CallOptions,
+  ): Promise<PromiseSettledResult<ResolvedValue>[]>;
+  /** Whether the remote secret (and version) exists, without reading the value where the store allows it. */
+  exists(remote: RemoteSecretRef, options?: CallOptions): Promise<Existence>;
+  /** Drops cached values for one remote secret (or all); the next read goes to the store. */
+  invalidate(name?: string): void;
+  close(): Promise<void>;
+}
+
+export interface ProviderCapabilities {
+  /** Whether a remote version can be named; KV v1 cannot. */
+  versions: boolean;
+  /** What a version looks like, for messages and docs. */
+  versionFormat: string;
+  jsonProperties: boolean;
+  /** Whether values are kept as arbitrary bytes; Vault stores strings only. */
+  binary: boolean;
+  /** Whether several secrets are read in one call. */
+  batch: boolean;
+}
+
+/** One problem found by static validation; `path` is the field path from the store's root, e.g. spec.provider.aws.region. */
+export interface ValidationProblem {
+  path: string;
+  message: string;
+}
+
+export interface StoreScope {
+  kind: StoreKind;
+  /** The namespace of a SecretStore; absent for a ClusterSecretStore. */
+  namespace?: string;
+}
+
+export interface ClientTuning {
+  /** Deadline for each call to the store, in milliseconds. */
+  timeoutMs: number;
+  /** How long a value read at a fixed version stays cached. 0 turns the cache off. */
+  cacheTtlMs: number;
+  /** How long a value read at a moving version (latest, AWSCURRENT, a stage) stays cached. */
+  floatingCacheTtlMs: number;
+  now: () => number;
+}
+
+export const defaultTuning: ClientTuning = {
+  timeoutMs: 10_000,
+  cacheTtlMs: 5_000,
+  floatingCacheTtlMs: 1_000,
+  now: () => Date.now(),
+};
+
+export interface ClientContext {
+  credentials: CredentialSource;
+  logger: ProviderLogger;
+  tuning: ClientTuning;
+}
+
+export interface Provider<N extends ProviderName = ProviderName> {
+  readonly name: N;
+  capabilities(spec: ProviderSpecs[N]): ProviderCapabilities;
+  /** Static checks only: no network, no cluster reads. */
+  validate(spec: ProviderSpecs[N], scope: StoreScope): ValidationProblem[];
+  /** The credential Secrets a client for this store reads; their resourceVersions key the client cache. */
+  credentialSecrets(spec: ProviderSpecs[N], scope: StoreScope): { namespace: string; name: string }[];
+  createClient(store: StoreObject, spec: ProviderSpecs[N], context: ClientContext): Promise<StoreClient>;
+}

@@ -1,0 +1,50 @@
+// The HashiCorp Vault (and OpenBao) KV provider.
+import { credentialSecret } from '../credentials.ts';
+import { secretSizeLimit } from '../limits.ts';
+import { ResolvingClient } from '../resolving-client.ts';
+import type { VaultProviderSpec } from '../store-spec.ts';
+import type { Provider } from '../types.ts';
+import { storeScope } from '../validation.ts';
+import { VaultTokens, vaultLogin, vaultRenewal } from './auth.ts';
+import { VaultBackend } from './backend.ts';
+import { VaultTransport } from './http.ts';
+import { validateVault } from './validate.ts';
+
+export const vaultProvider: Provider<'vault'> = {
+  name: 'vault',
+
+  capabilities: (spec: VaultProviderSpec) => ({
+    versions: (spec.kv?.version ?? 2) === 2,
+    versionFormat:
+      (spec.kv?.version ?? 2) === 2 ? 'a version number, or latest' : 'none (KV version 1 keeps no versions)',
+    jsonProperties: true,
+    binary: false,
+    batch: false,
+  }),
+
+  validate: validateVault,
+
+  credentialSecrets(spec: VaultProviderSpec, scope) {
+    const { appRole, tokenSecretRef } = spec.auth;
+    return [
+      ...credentialSecret(scope, appRole?.secretIdRef, 'spec.provider.vault.auth.appRole.secretIdRef'),
+      ...credentialSecret(scope, tokenSecretRef, 'spec.provider.vault.auth.tokenSecretRef'),
+    ];
+  },
+
+  async createClient(store, spec, context) {
+    const { now, timeoutMs } = context.tuning;
+    const transport = new VaultTransport({
+      server: spec.server,
+      namespace: spec.namespace,
+      ca: spec.caBundle ? Buffer.from(spec.caBundle, 'base64').toString('utf8') : undefined,
+      // A whole KV secret arrives as JSON around its values; room for that above the Secret limit.
+      maxResponseBytes: 4 * secretSizeLimit,
+    });
+    const login = vaultLogin(spec, storeScope(store), context.credentials, transport, now);
+    const renew = vaultRenewal(transport, now);
+    const tokens = new VaultTokens({ login, renew, timeoutMs, now, logger: context.logger });
+    const backend = new VaultBackend(transport, tokens, spec.kv?.mount ?? 'secret', spec.kv?.version ?? 2);
+    return new ResolvingClient(backend, context.tuning, context.logger);
+  },
+};

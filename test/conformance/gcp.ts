@@ -1,0 +1,90 @@
+// The GCP fixture: the Secret Manager emulator over plaintext gRPC on loopback. The emulator has no IAM, so
+// it cannot refuse a read; the stores still read a real service account key from a Secret.
+import { generateKeyPairSync } from 'node:crypto';
+import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { PassThroughClient } from 'google-auth-library';
+import { grpc } from 'google-gax';
+import type { StoreObject } from '../../src/providers/store-spec.ts';
+import { ClusterCredentials } from './cluster-credentials.ts';
+import type { ConformanceFixture, StoredVersion } from './fixture.ts';
+import { storeCoordinates } from './stores.ts';
+
+const grpcAlreadyExists = 6;
+
+export async function gcpFixture(): Promise<ConformanceFixture> {
+  const coordinates = storeCoordinates().gcp;
+  const project = coordinates.projectID;
+  const credentials = await ClusterCredentials.create('conf-gcp');
+  await credentials.secret('gcp-key', { 'key.json': JSON.stringify(serviceAccountKey(project)) });
+  const admin = new SecretManagerServiceClient({
+    apiEndpoint: coordinates.host,
+    port: coordinates.port,
+    projectId: project,
+    sslCreds: grpc.credentials.createInsecure(),
+    authClient: new PassThroughClient(),
+  });
+
+  const storeWith = (secret: string, endpoint = coordinates.endpoint): StoreObject => ({
+    kind: 'SecretStore',
+    metadata: {
+      name: `gcp-${secret}`,
+      namespace: credentials.namespace,
+      uid: `uid-${secret}-${endpoint}`,
+      generation: 1,
+    },
+    spec: {
+      provider: {
+        gcp: {
+          projectID: project,
+          endpoint,
+          auth: { secretRef: { keyJSON: { name: secret, key: 'key.json' } } },
+        },
+      },
+    },
+  });
+
+  return {
+    provider: 'gcp',
+    credentials: credentials.source,
+    store: () => storeWith('gcp-key'),
+    storeAt: (host, port) => storeWith('gcp-key', `${host}:${port}`),
+    async storeWithCredential(credential) {
+      const secret = `canary-${Date.now()}`;
+      await credentials.secret(secret, { 'key.json': credential });
+      return storeWith(secret);
+    },
+    async put(name, value): Promise<StoredVersion> {
+      const parent = `projects/${project}/secrets/${name}`;
+      try {
+        await admin.createSecret({
+          parent: `projects/${project}`,
+          secretId: name,
+          secret: { replication: { automatic: {} } },
+        });
+      } catch (error) {
+        if ((error as { code?: number }).code !== grpcAlreadyExists) throw error;
+      }
+      const data = typeof value === 'string' ? Buffer.from(value) : value;
+      const [version] = await admin.addSecretVersion({ parent, payload: { data } });
+      const number = version.name!.split('/').pop()!;
+      return { versionId: number, version: number };
+    },
+    async close() {
+      await admin.close();
+      await credentials.close();
+    },
+  };
+}
+
+/** A service account key of the real shape, with a freshly generated private key. */
+function serviceAccountKey(project: string) {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    type: 'service_account',
+    project_id: project,
+    private_key_id: 'conformance',
+    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    client_email: `conformance@${project}.iam.gserviceaccount.com`,
+    token_uri: 'https://oauth2.googleapis.com/token',
+  };
+}

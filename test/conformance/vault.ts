@@ -1,0 +1,170 @@
+// The Vault fixture: a Vault dev server, set up with the root token the way an administrator would: a
+// Kubernetes auth mount that reviews tokens with this run's API server, a read policy for the conformance
+// secrets, and a role bound to one ServiceAccount. Mount names are unique so fixtures never collide.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+import type { StoreObject, VaultProviderSpec } from '../../src/providers/store-spec.ts';
+import { api, environment, kubeConfig } from '../support/cluster.ts';
+import { ClusterCredentials } from './cluster-credentials.ts';
+import type { ConformanceFixture, StoredVersion } from './fixture.ts';
+import { storeCoordinates } from './stores.ts';
+
+export interface VaultFixture extends ConformanceFixture {
+  admin: VaultAdmin;
+  cluster: ClusterCredentials;
+  /** A store in the fixture's namespace with the given Vault settings (server defaults to the dev server). */
+  storeWith(spec: Partial<VaultProviderSpec> & Pick<VaultProviderSpec, 'auth'>, name?: string): StoreObject;
+}
+
+export async function vaultFixture(): Promise<VaultFixture> {
+  const { address, rootToken } = storeCoordinates().vault;
+  const admin = new VaultAdmin(address, rootToken);
+  const cluster = await ClusterCredentials.create('conf-vault');
+  const suffix = randomBytes(3).toString('hex');
+  const kubernetesMount = `kubernetes-${suffix}`;
+  const readPolicy = `conformance-read-${suffix}`;
+  const binding = `conformance-vault-${suffix}`;
+
+  await admin.write(`sys/policies/acl/${readPolicy}`, {
+    policy:
+      'path "secret/data/conf-*" { capabilities = ["read"] }\npath "secret/metadata/conf-*" { capabilities = ["read"] }',
+  });
+  await admin.write(`sys/policies/acl/conformance-nothing-${suffix}`, {
+    policy: 'path "secret/data/elsewhere/*" { capabilities = ["read"] }',
+  });
+  // Vault reviews the ServiceAccount token with the API server, as the ServiceAccount itself.
+  await cluster.serviceAccount('vault-reader');
+  await api(k8s.RbacAuthorizationV1Api).createClusterRoleBinding({
+    body: {
+      metadata: { name: binding },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'vault-reader', namespace: cluster.namespace }],
+    },
+  });
+  await admin.write(`sys/auth/${kubernetesMount}`, { type: 'kubernetes' });
+  await admin.write(`auth/${kubernetesMount}/config`, {
+    kubernetes_host: environment().server,
+    kubernetes_ca_cert: clusterCa(),
+    disable_local_ca_jwt: true,
+  });
+  await admin.write(`auth/${kubernetesMount}/role/reader`, {
+    bound_service_account_names: ['vault-reader'],
+    bound_service_account_namespaces: [cluster.namespace],
+    token_policies: [readPolicy],
+    token_ttl: '1h',
+  });
+
+  const storeWith = (
+    spec: Partial<VaultProviderSpec> & Pick<VaultProviderSpec, 'auth'>,
+    name = 'vault',
+  ): StoreObject => ({
+    kind: 'SecretStore',
+    metadata: {
+      name,
+      namespace: cluster.namespace,
+      uid: `uid-${name}-${randomBytes(3).toString('hex')}`,
+      generation: 1,
+    },
+    spec: { provider: { vault: { server: address, kv: { mount: 'secret', version: 2 }, ...spec } } },
+  });
+  const kubernetesAuth = {
+    kubernetes: { mountPath: kubernetesMount, role: 'reader', serviceAccountRef: { name: 'vault-reader' } },
+  };
+  const tokenStore = async (token: string) => {
+    const secret = `vault-token-${randomBytes(3).toString('hex')}`;
+    await cluster.secret(secret, { token });
+    return storeWith({ auth: { tokenSecretRef: { name: secret, key: 'token' } } }, secret);
+  };
+
+  return {
+    provider: 'vault',
+    credentials: cluster.source,
+    admin,
+    cluster,
+    storeWith,
+    store: () => storeWith({ auth: kubernetesAuth }),
+    storeAt: (host, port) =>
+      storeWith({ server: `http://${host}:${port}`, auth: kubernetesAuth }, 'vault-elsewhere'),
+    deniedStore: async () => tokenStore(await admin.token([`conformance-nothing-${suffix}`])),
+    storeWithCredential: (credential) => tokenStore(credential),
+    put: (name, value) => admin.put('secret', name, value),
+    async close() {
+      await api(k8s.RbacAuthorizationV1Api)
+        .deleteClusterRoleBinding({ name: binding })
+        .catch(() => undefined);
+      await admin.request('DELETE', `sys/auth/${kubernetesMount}`).catch(() => undefined);
+      await cluster.close();
+    },
+  };
+}
+
+function clusterCa(): string {
+  const cluster = kubeConfig().getCurrentCluster();
+  if (cluster?.caData) return Buffer.from(cluster.caData, 'base64').toString('utf8');
+  if (cluster?.caFile) return readFileSync(cluster.caFile, 'utf8');
+  throw new Error('the test cluster kubeconfig names no CA');
+}
+
+/** What an administrator does with the root token, over Vault's HTTP API. */
+export class VaultAdmin {
+  readonly address: string;
+  readonly #token: string;
+
+  constructor(address: string, token: string) {
+    this.address = address;
+    this.#token = token;
+  }
+
+  async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const answer = await fetch(new URL(`/v1/${path}`, this.address), {
+      method,
+      headers: { 'x-vault-token': this.#token, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await answer.text();
+    if (!answer.ok) throw new Error(`Vault ${method} ${path} answered ${answer.status}: ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  write(path: string, body: unknown): Promise<unknown> {
+    return this.request('POST', path, body);
+  }
+
+  /** Stores a JSON object as the secret's map, and any other text under the key `value`. */
+  async put(
+    mount: string,
+    name: string,
+    value: string | Buffer,
+    kvVersion: 1 | 2 = 2,
+  ): Promise<StoredVersion> {
+    const text = value.toString();
+    const data = isJsonObject(text) ? JSON.parse(text) : { value: text };
+    if (kvVersion === 1) {
+      await this.write(`${mount}/${name}`, data);
+      return { versionId: 'unversioned', version: 'latest' };
+    }
+    const answer = (await this.write(`${mount}/data/${name}`, { data })) as { data: { version: number } };
+    return { versionId: String(answer.data.version), version: String(answer.data.version) };
+  }
+
+  async token(policies: string[], options: Record<string, unknown> = {}): Promise<string> {
+    const answer = (await this.write('auth/token/create', {
+      policies,
+      no_default_policy: false,
+      ...options,
+    })) as {
+      auth: { client_token: string };
+    };
+    return answer.auth.client_token;
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,196 @@
+// Vault through the shared conformance cases (Kubernetes auth), then what only Vault has: AppRole and token
+// auth with renewal and re-login, KV version 1 mounts, namespaces, and values larger than a Secret.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidReference, TooLarge } from '../../src/providers/errors.ts';
+import { providerCallCount } from '../../src/providers/metrics.ts';
+import { StoreClients } from '../../src/providers/store-clients.ts';
+import type { StoreObject } from '../../src/providers/store-spec.ts';
+import { runConformance } from '../conformance/suite.ts';
+import { type VaultFixture, vaultFixture } from '../conformance/vault.ts';
+import { api } from '../support/cluster.ts';
+
+runConformance({
+  name: 'vault',
+  supports: { binary: false, accessDenied: true, batch: false },
+  create: vaultFixture,
+});
+
+describe('vault auth, mounts and namespaces', () => {
+  let fixture: VaultFixture;
+  const suffix = randomBytes(3).toString('hex');
+  const noCache = { cacheTtlMs: 0, floatingCacheTtlMs: 0 };
+  const clientsFor = (options: { credentialCheckIntervalMs?: number } = {}) =>
+    new StoreClients({ credentials: fixture.credentials, tuning: noCache, ...options });
+
+  beforeAll(async () => {
+    fixture = await vaultFixture();
+    await fixture.admin.write(`sys/policies/acl/extras-${suffix}`, {
+      policy: `path "secret/data/extras-${suffix}/*" { capabilities = ["read"] }\npath "kv1-${suffix}/*" { capabilities = ["read"] }`,
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it('logs in with AppRole, renews the token, and logs in again when it reaches its max TTL', async () => {
+    const mount = `approle-${suffix}`;
+    await fixture.admin.write(`sys/auth/${mount}`, { type: 'approle' });
+    await fixture.admin.write(`auth/${mount}/role/etl`, {
+      token_policies: [`extras-${suffix}`],
+      token_ttl: '3s',
+      token_max_ttl: '5s',
+    });
+    const roleId = (
+      (await fixture.admin.request('GET', `auth/${mount}/role/etl/role-id`)) as { data: { role_id: string } }
+    ).data.role_id;
+    const secretId = (
+      (await fixture.admin.write(`auth/${mount}/role/etl/secret-id`, {})) as { data: { secret_id: string } }
+    ).data.secret_id;
+    await fixture.cluster.secret('approle', { 'secret-id': secretId });
+    await fixture.admin.put(
+      'secret',
+      `extras-${suffix}/approle`,
+      JSON.stringify({ password: 'via-approle' }),
+    );
+    const store = fixture.storeWith(
+      { auth: { appRole: { mountPath: mount, roleId, secretIdRef: { name: 'approle', key: 'secret-id' } } } },
+      'approle',
+    );
+    const clients = clientsFor();
+    try {
+      const client = await clients.clientFor(store);
+      const logins = await providerCallCount('vault', 'login');
+      const renewals = await providerCallCount('vault', 'renew');
+      const read = async () =>
+        (await client.resolve({ name: `extras-${suffix}/approle`, property: 'password' })).value.toString();
+
+      expect(await read()).toBe('via-approle');
+      await sleep(2_300); // past two thirds of the 3s lease: renewed
+      expect(await read()).toBe('via-approle');
+      await sleep(3_000); // past the 5s max TTL: a fresh login
+      expect(await read()).toBe('via-approle');
+      expect((await providerCallCount('vault', 'login')) - logins).toBe(2);
+      expect((await providerCallCount('vault', 'renew')) - renewals).toBeGreaterThanOrEqual(1);
+    } finally {
+      await clients.close();
+    }
+  });
+
+  it('reads with a token from a Secret, and picks up a new token when the old one is revoked', async () => {
+    await fixture.admin.put('secret', `extras-${suffix}/token`, JSON.stringify({ password: 'via-token' }));
+    const first = await fixture.admin.token([`extras-${suffix}`]);
+    await fixture.cluster.secret('vault-token', { token: first });
+    const store = fixture.storeWith(
+      { auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } },
+      'token',
+    );
+    const clients = clientsFor({ credentialCheckIntervalMs: 0 });
+    try {
+      const read = async () =>
+        (
+          await (
+            await clients.clientFor(store)
+          ).resolve({ name: `extras-${suffix}/token`, property: 'password' })
+        ).value.toString();
+      expect(await read()).toBe('via-token');
+
+      await fixture.admin.write('auth/token/revoke', { token: first });
+      const second = await fixture.admin.token([`extras-${suffix}`]);
+      await api(k8s.CoreV1Api).replaceNamespacedSecret({
+        namespace: fixture.cluster.namespace,
+        name: 'vault-token',
+        body: { metadata: { name: 'vault-token' }, stringData: { token: second } },
+      });
+      expect(await read()).toBe('via-token');
+    } finally {
+      await clients.close();
+    }
+  });
+
+  it('reads a KV version 1 mount, which has no versions to name', async () => {
+    const mount = `kv1-${suffix}`;
+    await fixture.admin.write(`sys/mounts/${mount}`, { type: 'kv', options: { version: '1' } });
+    await fixture.admin.put(mount, 'app/db', JSON.stringify({ user: 'etl', password: 'v1-secret' }), 1);
+    const token = await fixture.admin.token([`extras-${suffix}`]);
+    await fixture.cluster.secret('kv1-token', { token });
+    const store: StoreObject = fixture.storeWith(
+      { kv: { mount, version: 1 }, auth: { tokenSecretRef: { name: 'kv1-token', key: 'token' } } },
+      'kv1',
+    );
+    const clients = clientsFor();
+    try {
+      const client = await clients.clientFor(store);
+      const resolved = await client.resolve({ name: 'app/db', property: 'password' });
+      expect([resolved.value.toString(), resolved.versionId]).toEqual(['v1-secret', 'unversioned']);
+      expect((await client.resolveAll({ name: 'app/db' })).values.user?.toString()).toBe('etl');
+      expect(await client.exists({ name: 'app/db' })).toEqual({ exists: true, versionId: 'unversioned' });
+      await expect(client.resolve({ name: 'app/db', version: '1' })).rejects.toBeInstanceOf(InvalidReference);
+    } finally {
+      await clients.close();
+    }
+  });
+
+  it('sends the store namespace to Vault on every request, login included', async () => {
+    // Vault without Enterprise ignores namespaces, but its audit log shows the header each request carried.
+    const auditFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'vault-audit-')), 'audit.log');
+    const device = `conformance-${suffix}`;
+    await fixture.admin.write(`sys/audit/${device}`, { type: 'file', options: { file_path: auditFile } });
+    await fixture.admin.write('sys/config/auditing/request-headers/X-Vault-Namespace', { hmac: false });
+    const clients = clientsFor();
+    try {
+      await fixture.admin.put('secret', 'conf-namespaced', JSON.stringify({ password: 'ns' }));
+      const store = fixture.store();
+      store.spec.provider.vault!.namespace = 'team-a/etl';
+      const client = await clients.clientFor(store);
+      expect((await client.resolve({ name: 'conf-namespaced', property: 'password' })).value.toString()).toBe(
+        'ns',
+      );
+      const entries = (await readFile(auditFile, 'utf8'))
+        .split('\n')
+        .filter((line) => line.includes('"type":"request"'))
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              request: { path: string; operation: string; headers?: Record<string, string[]> };
+            },
+        );
+      // The operator's requests: its login and its reads (the fixture's own write carries no namespace).
+      const logins = entries.filter((entry) => entry.request.path.endsWith('/login'));
+      const reads = entries.filter(
+        (entry) => entry.request.path === 'secret/data/conf-namespaced' && entry.request.operation === 'read',
+      );
+      for (const entry of [...logins, ...reads]) {
+        expect(entry.request.headers?.['x-vault-namespace']).toEqual(['team-a/etl']);
+      }
+      expect(logins.length).toBeGreaterThan(0);
+      expect(reads.length).toBeGreaterThan(0);
+    } finally {
+      await clients.close();
+      await fixture.admin.request('DELETE', `sys/audit/${device}`);
+    }
+  });
+
+  it('refuses a value larger than a Secret can hold', async () => {
+    // Vault limits one JSON string to 1 MiB, so the secret is two halves that only together are too large.
+    const half = 'x'.repeat(600 * 1024);
+    await fixture.admin.put('secret', 'conf-huge', JSON.stringify({ first: half, second: half }));
+    const clients = clientsFor();
+    try {
+      const client = await clients.clientFor(fixture.store());
+      await expect(client.resolveAll({ name: 'conf-huge' })).rejects.toBeInstanceOf(TooLarge);
+      await expect(client.resolve({ name: 'conf-huge' })).rejects.toBeInstanceOf(TooLarge);
+      expect((await client.resolve({ name: 'conf-huge', property: 'first' })).value.length).toBe(half.length);
+    } finally {
+      await clients.close();
+    }
+  });
+});
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
