@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { ensureComponent } from './build.ts';
-import { controlPlaneComponents } from './components.ts';
+import { controlPlaneComponents, kubeconform } from './components.ts';
 import { startEnvironment } from './environment.ts';
 import { consoleProgress } from './progress.ts';
 import { writeStoresEnvFile } from './stores/env-file.ts';
@@ -15,6 +15,8 @@ const command = process.argv[2];
 if (command === 'build') {
   for (const component of controlPlaneComponents) await ensureComponent(component, progress);
   await buildStores(progress);
+  // The unit project's offline CRD check uses it; building it here shows its progress before the tests.
+  await ensureComponent(kubeconform, progress);
   progress.step('all components ready');
 } else if (command === 'up') {
   const environment = await startEnvironment(progress);
@@ -24,11 +26,9 @@ if (command === 'build') {
   console.log(`AWS Secrets Manager (moto): ${aws.endpoint} region ${aws.region}`);
   console.log(`GCP Secret Manager emulator: ${gcp.endpoint} project ${gcp.projectID}`);
   console.log(`Vault: ${vault.address}`);
-  if (environment.info.runDir) {
-    const envFile = path.join(environment.info.runDir, 'stores.env');
-    await writeStoresEnvFile(envFile, environment.info.stores);
-    console.log(`Store addresses and the Vault token: source ${envFile}`);
-  }
+  const envFile = path.join(environment.info.runDir, 'stores.env');
+  await writeStoresEnvFile(envFile, environment.info.stores);
+  console.log(`Store addresses and the Vault token: source ${envFile}`);
   console.log('The environment stays up until you press Ctrl-C.');
   const stop = async () => {
     progress.step('stopping');

@@ -15,8 +15,8 @@ import { startStores } from './stores/start.ts';
 export interface EnvironmentInfo {
   kubeconfig: string;
   server: string;
-  /** Present when this run started the control plane; absent when pointed at an existing cluster. */
-  runDir?: string;
+  /** This run's folder: server logs, and what test operators write (logs, audit files). Removed at teardown. */
+  runDir: string;
   kubectl: string;
   nodeNames: string[];
   /** AWS Secrets Manager (moto), GCP Secret Manager (emulator) and Vault, all on loopback. */
@@ -52,7 +52,7 @@ export async function startEnvironment(progress: Progress): Promise<Environment>
         `using the existing cluster in ${existing}; stores up in ${formatDuration(Date.now() - started)}`,
       );
       return {
-        info: { kubeconfig: existing, server: '', kubectl, nodeNames: [], stores },
+        info: { kubeconfig: existing, server: '', runDir, kubectl, nodeNames: [], stores },
         stop: () => supervisor.stopAll(),
       };
     }

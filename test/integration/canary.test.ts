@@ -1,0 +1,194 @@
+// The canary: one random value of this run (see test/env/global-setup.ts), planted in all three stores and
+// carried by the operator through every path it has: written into Secrets, revoked, refused to a Job that
+// does not match, and failed on a bad reference. This file proves the value really flowed; the check at the
+// end of the run proves it reached no log, Event, status or audit record of the whole suite.
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AuditRecord } from '../../src/audit/types.ts';
+import { awsStoreSpec } from '../support/aws-store.ts';
+import { api, createNamespace, deleteNamespace, eventually, statusCodeOf } from '../support/cluster.ts';
+import {
+  customApi,
+  installCrds,
+  referenceApi,
+  startTestOperator,
+  storeApi,
+  type TestOperator,
+} from '../support/operator.ts';
+import { seedAwsSecret, seedGcpSecret, stores, writeVaultSecret } from '../support/stores.ts';
+
+const canary = inject('canary');
+let namespace: string;
+let operator: TestOperator;
+/** Every remote is named ...secretlink-canary, which the end-of-run check counts in the audit files. */
+const remoteName = () => `${namespace}-secretlink-canary`;
+
+const providers = ['aws', 'gcp', 'vault'] as const;
+
+function storeSpec(provider: (typeof providers)[number]) {
+  const { gcp, vault } = stores();
+  switch (provider) {
+    case 'aws':
+      return awsStoreSpec();
+    case 'gcp':
+      // A loopback endpoint is reached in plaintext with no Google credentials, whatever auth says.
+      return {
+        provider: {
+          gcp: { projectID: gcp.projectID, endpoint: gcp.endpoint, auth: { applicationDefault: {} } },
+        },
+      };
+    case 'vault':
+      return {
+        provider: {
+          vault: {
+            server: vault.address,
+            kv: { mount: vault.kvV2Mount, version: 2 },
+            auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } },
+          },
+        },
+      };
+  }
+}
+
+async function create(
+  api: { group: string; version: string; plural: string },
+  kind: string,
+  name: string,
+  spec: object,
+) {
+  await customApi().createNamespacedCustomObject({
+    ...api,
+    namespace,
+    body: { apiVersion: 'secretlink.dev/v1alpha1', kind, metadata: { name }, spec },
+  });
+}
+
+function job(name: string, secretNames: string[], labels: Record<string, string> = { app: 'elt' }) {
+  return api(k8s.BatchV1Api).createNamespacedJob({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels, annotations: { 'secretlink.dev/simulated-run-time': '4s' } },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'load',
+                image: 'meltano/meltano:v3.5',
+                envFrom: secretNames.map((secretName) => ({ secretRef: { name: secretName } })),
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+}
+
+async function readSecret(name: string): Promise<k8s.V1Secret | undefined> {
+  try {
+    return await api(k8s.CoreV1Api).readNamespacedSecret({ name, namespace });
+  } catch (error) {
+    if (statusCodeOf(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+async function readReference(name: string) {
+  return (await customApi().getNamespacedCustomObject({ ...referenceApi, namespace, name })) as {
+    status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+  };
+}
+
+const recorded = (action: AuditRecord['action'], reference: string) =>
+  operator.audit.filter((record) => record.action === action && record.reference.name === reference);
+
+beforeAll(async () => {
+  await installCrds();
+  namespace = await createNamespace('canary');
+  const core = api(k8s.CoreV1Api);
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: 'aws-credentials' }, stringData: { id: 'testing', secret: 'testing' } },
+  });
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: 'vault-token' }, stringData: { token: stores().vault.rootToken } },
+  });
+  // AWS holds the canary as a plain string (so a JSON property of it is an error); GCP and Vault as JSON.
+  await seedAwsSecret(remoteName(), canary);
+  await seedGcpSecret(remoteName(), { password: canary });
+  await writeVaultSecret(remoteName(), { password: canary });
+  for (const provider of providers) {
+    await create(storeApi, 'SecretStore', provider, storeSpec(provider));
+    await create(referenceApi, 'SecretReference', `canary-${provider}`, {
+      storeRef: { name: provider },
+      data: [
+        {
+          key: 'password',
+          remote: provider === 'aws' ? { name: remoteName() } : { name: remoteName(), property: 'password' },
+        },
+      ],
+      consumers: { matchLabels: { app: 'elt' } },
+    });
+  }
+  await create(referenceApi, 'SecretReference', 'canary-not-json', {
+    storeRef: { name: 'aws' },
+    data: [{ key: 'password', remote: { name: remoteName(), property: 'password' } }],
+    consumers: { matchLabels: { app: 'elt' } },
+  });
+  operator = startTestOperator({ namespaces: [namespace] });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  expect(operator?.sinkErrors).toEqual([]);
+  await deleteNamespace(namespace);
+});
+
+describe('the canary value, planted in every store', () => {
+  it('is written into each Job-scoped Secret, and revoked with the Job', async () => {
+    await job(
+      'load-all',
+      providers.map((provider) => `canary-${provider}`),
+    );
+    for (const provider of providers) {
+      const secret = await eventually(`Secret canary-${provider}`, () => readSecret(`canary-${provider}`));
+      expect(Buffer.from(secret.data?.password ?? '', 'base64').toString(), provider).toBe(canary);
+    }
+    for (const provider of providers) {
+      await eventually(`Secret canary-${provider} to be revoked`, async () =>
+        (await readSecret(`canary-${provider}`)) ? undefined : true,
+      );
+      expect(recorded('Materialized', `canary-${provider}`)).toHaveLength(1);
+      expect(recorded('Revoked', `canary-${provider}`)).toHaveLength(1);
+    }
+  });
+
+  it('is refused to a Job whose labels do not match consumers', async () => {
+    await job('intruder', ['canary-vault'], { app: 'not-elt' });
+    await eventually('the refusal', async () =>
+      recorded('Refused', 'canary-vault').some((record) => record.job?.name === 'intruder')
+        ? true
+        : undefined,
+    );
+    expect(await readSecret('canary-vault')).toBeUndefined();
+  });
+
+  it('stays out of the error when a property is asked of a value that is not JSON', async () => {
+    await job('load-not-json', ['canary-not-json']);
+    const ready = await eventually('the reference to report the failure', async () => {
+      const condition = (await readReference('canary-not-json')).status?.conditions?.find(
+        (c) => c.type === 'Ready',
+      );
+      return condition?.status === 'False' && condition.reason !== 'NoConsumers' ? condition : undefined;
+    });
+    expect(ready.message).toContain('not JSON');
+    expect(JSON.stringify(ready)).not.toContain(canary);
+    expect(recorded('Failed', 'canary-not-json')).toHaveLength(1);
+    expect(await readSecret('canary-not-json')).toBeUndefined();
+  });
+});
