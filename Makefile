@@ -36,9 +36,10 @@ format: install
 env-build: install
 	node test/env/cli.ts build
 
-## The demo: a local control plane and stores on loopback, kept up until Ctrl-C.
+## The demo: the operator on a local control plane and stores on loopback, with a dbt CronJob using a
+## SecretReference; kept up until Ctrl-C. `node test/env/cli.ts up` starts the environment alone.
 run: install env-build
-	node test/env/cli.ts up
+	node test/env/cli.ts demo
 
 clean:
 	rm -rf dist node_modules

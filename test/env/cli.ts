@@ -1,10 +1,12 @@
 // `build`: build or verify every binary the environment needs (CI runs it before the tests so the
-// cold build's progress is visible). `up`: start the environment and keep it up until Ctrl-C.
+// cold build's progress is visible). `up`: start the environment and keep it up until Ctrl-C. `demo`: the
+// same, with the operator running on it and a data team's CronJob using a SecretReference (see demo.ts).
 
 import path from 'node:path';
 import { ensureComponent } from './build.ts';
 import { controlPlaneComponents, kubeconform } from './components.ts';
-import { startEnvironment } from './environment.ts';
+import { demoNamespace, startDemo } from './demo.ts';
+import { type Environment, startEnvironment } from './environment.ts';
 import { consoleProgress } from './progress.ts';
 import { writeStoresEnvFile } from './stores/env-file.ts';
 import { buildStores } from './stores/start.ts';
@@ -18,20 +20,36 @@ if (command === 'build') {
   // The unit project's offline CRD check uses it; building it here shows its progress before the tests.
   await ensureComponent(kubeconform, progress);
   progress.step('all components ready');
-} else if (command === 'up') {
+} else if (command === 'up' || command === 'demo') {
   const environment = await startEnvironment(progress);
-  console.log(`\nexport KUBECONFIG=${environment.info.kubeconfig}`);
-  console.log(`kubectl: ${environment.info.kubectl}`);
-  const { aws, gcp, vault } = environment.info.stores;
-  console.log(`AWS Secrets Manager (moto): ${aws.endpoint} region ${aws.region}`);
-  console.log(`GCP Secret Manager emulator: ${gcp.endpoint} project ${gcp.projectID}`);
-  console.log(`Vault: ${vault.address}`);
-  const envFile = path.join(environment.info.runDir, 'stores.env');
-  await writeStoresEnvFile(envFile, environment.info.stores);
-  console.log(`Store addresses and the Vault token: source ${envFile}`);
-  console.log('The environment stays up until you press Ctrl-C.');
+  let stopDemo = async () => {};
+  try {
+    await describeEnvironment(environment);
+    if (command === 'demo') {
+      const demo = await startDemo(environment.info, progress);
+      stopDemo = demo.stop;
+      const kubectl = `${environment.info.kubectl} -n ${demoNamespace}`;
+      console.log(`
+The operator runs as \`node src/main.ts\`; its log: ${demo.operatorLog}
+Its audit file: ${demo.auditFile} (check it: node src/audit/verify-cli.ts ${demo.auditFile})
+Metrics: http://${demo.probeAddress}/metrics
+
+Watch a dbt run get its credentials and lose them when it ends (the CronJob runs every two minutes):
+  ${kubectl} get secretreferences,jobs,secrets -w
+  ${kubectl} create job --from=cronjob/nightly-dbt now     # or start one yourself
+  ${kubectl} get events --field-selector reason=Materialized
+Try to take the Secret without being a dbt Job (the admission policy refuses it):
+  ${kubectl} run intruder --image=busybox --overrides='{"spec":{"volumes":[{"name":"s","secret":{"secretName":"warehouse"}}]}}'`);
+    }
+  } catch (error) {
+    await stopDemo();
+    await environment.stop();
+    throw error;
+  }
+  console.log('\nEverything stays up until you press Ctrl-C.');
   const stop = async () => {
     progress.step('stopping');
+    await stopDemo();
     await environment.stop();
     process.exit(0);
   };
@@ -41,6 +59,19 @@ if (command === 'build') {
   // handler) alive.
   setInterval(() => {}, 60_000);
 } else {
-  console.error('usage: node test/env/cli.ts build|up');
+  console.error('usage: node test/env/cli.ts build|up|demo');
   process.exit(2);
+}
+
+async function describeEnvironment(environment: Environment): Promise<void> {
+  const { info } = environment;
+  console.log(`\nexport KUBECONFIG=${info.kubeconfig}`);
+  console.log(`kubectl: ${info.kubectl}`);
+  const { aws, gcp, vault } = info.stores;
+  console.log(`AWS Secrets Manager (moto): ${aws.endpoint} region ${aws.region}`);
+  console.log(`GCP Secret Manager emulator: ${gcp.endpoint} project ${gcp.projectID}`);
+  console.log(`Vault: ${vault.address}`);
+  const envFile = path.join(info.runDir, 'stores.env');
+  await writeStoresEnvFile(envFile, info.stores);
+  console.log(`Store addresses and the Vault token: source ${envFile}`);
 }

@@ -1,0 +1,179 @@
+// `make run`: the operator itself (node src/main.ts, as its container runs it) on the local environment,
+// with a data team's set-up to watch: a warehouse credential in AWS Secrets Manager (moto), a SecretStore,
+// a SecretReference that only dbt Jobs may consume, a CronJob that runs dbt every two minutes, and the
+// admission policy that refuses every other pod.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as k8s from '@kubernetes/client-node';
+import { repoRoot } from './components.ts';
+import type { EnvironmentInfo } from './environment.ts';
+import { freePort } from './ports.ts';
+import { ProcessSupervisor, waitUntil } from './processes.ts';
+import type { Progress } from './progress.ts';
+
+const exec = promisify(execFile);
+export const demoNamespace = 'analytics';
+const operatorNamespace = 'secretlink-system';
+
+export interface Demo {
+  operatorLog: string;
+  auditFile: string;
+  probeAddress: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemo(info: EnvironmentInfo, progress: Progress): Promise<Demo> {
+  const kubectl = (...args: string[]) =>
+    exec(info.kubectl, ['--kubeconfig', info.kubeconfig, ...args], { cwd: repoRoot });
+  await kubectl('apply', '--server-side', '-f', 'crds/');
+  await kubectl('wait', '--for=condition=Established', 'crd', '-l', 'app.kubernetes.io/part-of=secretlink');
+  await kubectl('apply', '--server-side', '-k', 'config/admission');
+  progress.step('installed the CRDs and the admission policy');
+
+  await seedWarehouseCredential(info);
+  await applyObjects(info, demoObjects(info));
+  progress.step(
+    `created SecretStore aws, SecretReference warehouse and CronJob nightly-dbt in ${demoNamespace}`,
+  );
+
+  const supervisor = await ProcessSupervisor.create(path.join(info.runDir, 'operator'));
+  const probeAddress = `127.0.0.1:${await freePort()}`;
+  const auditFile = path.join(supervisor.runDir, 'audit.jsonl');
+  const operator = supervisor.start({
+    name: 'secretlink',
+    command: process.execPath,
+    args: [
+      path.join(repoRoot, 'src', 'main.ts'),
+      `--namespaces=${demoNamespace}`,
+      `--operator-namespace=${operatorNamespace}`,
+      `--probe-address=${probeAddress}`,
+      `--audit-file=${auditFile}`,
+      '--log-level=debug',
+    ],
+    env: { ...process.env, KUBECONFIG: info.kubeconfig },
+  });
+  await waitUntil('the operator to be ready', async () => (await fetch(`http://${probeAddress}/readyz`)).ok, {
+    timeoutMs: 30_000,
+    server: operator,
+  });
+  progress.step('the operator is ready');
+  return { operatorLog: operator.logFile, auditFile, probeAddress, stop: () => supervisor.stopAll() };
+}
+
+async function seedWarehouseCredential(info: EnvironmentInfo): Promise<void> {
+  const { endpoint, region, accessKeyId, secretAccessKey } = info.stores.aws;
+  const client = new SecretsManagerClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId, secretAccessKey },
+  });
+  await client
+    .send(
+      new CreateSecretCommand({
+        Name: 'analytics/warehouse',
+        SecretString: JSON.stringify({ user: 'dbt_loader', password: 'demo-only-not-a-real-password' }),
+      }),
+    )
+    .catch((error: { name?: string }) => {
+      if (error.name !== 'ResourceExistsException') throw error;
+    });
+  client.destroy();
+}
+
+function demoObjects(info: EnvironmentInfo): k8s.KubernetesObject[] {
+  const { endpoint, region } = info.stores.aws;
+  const metadata = (name: string) => ({ name, namespace: demoNamespace });
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: demoNamespace } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: operatorNamespace } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: metadata('aws-credentials'),
+      stringData: { id: info.stores.aws.accessKeyId, secret: info.stores.aws.secretAccessKey },
+    } as k8s.V1Secret,
+    {
+      apiVersion: 'secretlink.dev/v1alpha1',
+      kind: 'SecretStore',
+      metadata: metadata('aws'),
+      spec: {
+        provider: {
+          aws: {
+            region,
+            endpoint,
+            auth: {
+              secretRef: {
+                accessKeyId: { name: 'aws-credentials', key: 'id' },
+                secretAccessKey: { name: 'aws-credentials', key: 'secret' },
+              },
+            },
+          },
+        },
+      },
+    } as k8s.KubernetesObject,
+    {
+      apiVersion: 'secretlink.dev/v1alpha1',
+      kind: 'SecretReference',
+      metadata: metadata('warehouse'),
+      spec: {
+        storeRef: { name: 'aws' },
+        data: [
+          { key: 'DBT_USER', remote: { name: 'analytics/warehouse', property: 'user' } },
+          { key: 'DBT_PASSWORD', remote: { name: 'analytics/warehouse', property: 'password' } },
+        ],
+        consumers: { matchLabels: { app: 'dbt' } },
+        ttl: '10m',
+      },
+    } as k8s.KubernetesObject,
+    {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: metadata('nightly-dbt'),
+      spec: {
+        schedule: '*/2 * * * *',
+        concurrencyPolicy: 'Forbid',
+        jobTemplate: {
+          spec: {
+            backoffLimit: 0,
+            template: {
+              metadata: {
+                labels: { app: 'dbt' },
+                // kwok plays the kubelet: the pod "runs" this long, then succeeds.
+                annotations: { 'secretlink.dev/simulated-run-time': '30s' },
+              },
+              spec: {
+                restartPolicy: 'Never',
+                containers: [
+                  {
+                    name: 'dbt',
+                    image: 'ghcr.io/dbt-labs/dbt-postgres:1.9.0',
+                    args: ['build'],
+                    envFrom: [{ secretRef: { name: 'warehouse' } }],
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    } as k8s.V1CronJob,
+  ];
+}
+
+async function applyObjects(info: EnvironmentInfo, objects: k8s.KubernetesObject[]): Promise<void> {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(info.kubeconfig);
+  const client = k8s.KubernetesObjectApi.makeApiClient(config);
+  for (const object of objects) {
+    await client.patch(
+      object,
+      undefined,
+      undefined,
+      'secretlink-demo',
+      true,
+      k8s.PatchStrategy.ServerSideApply,
+    );
+  }
+}
