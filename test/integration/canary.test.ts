@@ -5,7 +5,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
-import { awsStoreSpec } from '../support/aws-store.ts';
 import { api, createNamespace, deleteNamespace, eventually, statusCodeOf } from '../support/cluster.ts';
 import {
   customApi,
@@ -15,6 +14,7 @@ import {
   storeApi,
   type TestOperator,
 } from '../support/operator.ts';
+import { awsStoreSpec, gcpStoreSpec, vaultStoreSpec } from '../support/store-specs.ts';
 import { seedAwsSecret, seedGcpSecret, stores, writeVaultSecret } from '../support/stores.ts';
 
 const canary = inject('canary');
@@ -25,30 +25,7 @@ const remoteName = () => `${namespace}-secretlink-canary`;
 
 const providers = ['aws', 'gcp', 'vault'] as const;
 
-function storeSpec(provider: (typeof providers)[number]) {
-  const { gcp, vault } = stores();
-  switch (provider) {
-    case 'aws':
-      return awsStoreSpec();
-    case 'gcp':
-      // A loopback endpoint is reached in plaintext with no Google credentials, whatever auth says.
-      return {
-        provider: {
-          gcp: { projectID: gcp.projectID, endpoint: gcp.endpoint, auth: { applicationDefault: {} } },
-        },
-      };
-    case 'vault':
-      return {
-        provider: {
-          vault: {
-            server: vault.address,
-            kv: { mount: vault.kvV2Mount, version: 2 },
-            auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } },
-          },
-        },
-      };
-  }
-}
+const storeSpecs = { aws: awsStoreSpec, gcp: gcpStoreSpec, vault: vaultStoreSpec };
 
 async function create(
   api: { group: string; version: string; plural: string },
@@ -123,7 +100,7 @@ beforeAll(async () => {
   await seedGcpSecret(remoteName(), { password: canary });
   await writeVaultSecret(remoteName(), { password: canary });
   for (const provider of providers) {
-    await create(storeApi, 'SecretStore', provider, storeSpec(provider));
+    await create(storeApi, 'SecretStore', provider, storeSpecs[provider]());
     await create(referenceApi, 'SecretReference', `canary-${provider}`, {
       storeRef: { name: provider },
       data: [

@@ -3,7 +3,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
-import { awsStoreSpec, rotateAwsSecret, seedAwsSecret } from '../support/aws-store.ts';
 import { api, createNamespace, deleteNamespace, eventually, statusCodeOf } from '../support/cluster.ts';
 import {
   customApi,
@@ -13,6 +12,8 @@ import {
   storeApi,
   type TestOperator,
 } from '../support/operator.ts';
+import { awsStoreSpec } from '../support/store-specs.ts';
+import { rotateAwsSecret, seedAwsSecret } from '../support/stores.ts';
 
 let namespace: string;
 let operator: TestOperator;

@@ -1,0 +1,41 @@
+// SecretStore specs that point the operator at the environment's store servers, one per provider.
+import { stores } from './stores.ts';
+
+/** Static keys from the `aws-credentials` Secret of the store's namespace (moto accepts any). */
+export function awsStoreSpec() {
+  const { endpoint, region } = stores().aws;
+  return {
+    provider: {
+      aws: {
+        region,
+        endpoint,
+        auth: {
+          secretRef: {
+            accessKeyId: { name: 'aws-credentials', key: 'id' },
+            secretAccessKey: { name: 'aws-credentials', key: 'secret' },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** A loopback endpoint is reached in plaintext with no Google credentials, whatever auth says. */
+export function gcpStoreSpec() {
+  const { endpoint, projectID } = stores().gcp;
+  return { provider: { gcp: { projectID, endpoint, auth: { applicationDefault: {} } } } };
+}
+
+/** KV v2, with a token from the `vault-token` Secret of the store's namespace. */
+export function vaultStoreSpec() {
+  const { address, kvV2Mount } = stores().vault;
+  return {
+    provider: {
+      vault: {
+        server: address,
+        kv: { mount: kvV2Mount, version: 2 },
+        auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } },
+      },
+    },
+  };
+}
