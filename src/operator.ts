@@ -6,11 +6,18 @@ import type { AuditSink } from './audit/types.ts';
 import type { OperatorConfig } from './config.ts';
 import { systemClock } from './controller/clock.ts';
 import { createClusterWriter } from './controller/cluster-writer.ts';
-import { ControllerCaches, routeEvents, sweep } from './controller/controller.ts';
+import {
+  ControllerCaches,
+  routeEvents,
+  routeStoreEvents,
+  sweep,
+  sweepStores,
+} from './controller/controller.ts';
 import { createControllerInformers } from './controller/informers.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { RateLimiter } from './controller/rate-limiter.ts';
 import { Reconciler } from './controller/reconciler.ts';
+import { StoreStatusReconciler } from './controller/store-status-reconciler.ts';
 import { createStoreValues } from './controller/store-values.ts';
 import { WorkQueue } from './controller/workqueue.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
@@ -53,9 +60,14 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     logger: logger.child({ part: 'providers' }),
     tuning: { timeoutMs: config.storeTimeoutMs },
   });
+  // One writer, so reference and store writes share the API server rate limit.
+  const writer = createClusterWriter(
+    kubeConfig,
+    new RateLimiter(config.kubeQps, config.kubeBurst, systemClock),
+  );
   const reconciler = new Reconciler({
     view: caches.view(),
-    writer: createClusterWriter(kubeConfig, new RateLimiter(config.kubeQps, config.kubeBurst, systemClock)),
+    writer,
     values: createStoreValues(clients),
     audit: {
       name: 'counted',
@@ -76,6 +88,17 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     },
     onError: (key, error, retry) =>
       logger.warn({ reference: key, err: safeMessage(error), ...retry }, 'reconcile failed; will retry'),
+  });
+  const storeStatus = new StoreStatusReconciler({
+    view: caches.view(),
+    writer,
+    clock: systemClock,
+    logger: logger.child({ part: 'store-status' }),
+  });
+  // Stores have a queue of their own: a status write is one cheap call, and it never waits behind references.
+  const storeQueue = new WorkQueue({
+    onError: (key, error, retry) =>
+      logger.warn({ store: key, err: safeMessage(error), ...retry }, 'store status failed; will retry'),
   });
   const elector = config.leaderElection
     ? new LeaderElector(kubeConfig, {
@@ -100,8 +123,16 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     metrics.isLeader.set(1);
     // Only the leader routes events into the queue; a standby keeps warm caches and does nothing else.
     routeEvents(caches, queue, logger);
-    logger.info({ references: sweep(caches, queue) }, 'start-up sweep queued');
-    working = queue.run(config.concurrency, async (key, signal) => {
+    routeStoreEvents(caches, storeQueue);
+    logger.info(
+      { references: sweep(caches, queue), stores: sweepStores(caches, storeQueue) },
+      'start-up sweep queued',
+    );
+    const storesDone = storeQueue.run(1, async (key) => {
+      await storeStatus.reconcile(key);
+      return undefined;
+    });
+    const referencesDone = queue.run(config.concurrency, async (key, signal) => {
       const started = process.hrtime.bigint();
       let result = 'success';
       try {
@@ -115,11 +146,13 @@ export function startOperator(parts: OperatorParts): RunningOperator {
         metrics.reconcileSeconds.observe({ result }, seconds);
       }
     });
+    working = Promise.all([referencesDone, storesDone]).then(() => undefined);
     elector?.lost.addEventListener('abort', () => {
       // Another replica may already act: stop at once rather than finish work it may be redoing.
       isLeader = false;
       metrics.isLeader.set(0);
       void queue.shutdown({ drain: false });
+      void storeQueue.shutdown({ drain: false });
     });
     await working;
   };
@@ -128,7 +161,10 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   const stop = () => {
     stopping ??= (async () => {
       shutdown.abort();
-      await queue.shutdown({ drain: true, timeoutMs: 20_000 });
+      await Promise.all([
+        queue.shutdown({ drain: true, timeoutMs: 20_000 }),
+        storeQueue.shutdown({ drain: true, timeoutMs: 20_000 }),
+      ]);
       await working.catch(() => undefined);
       if (isLeader) await elector?.release();
       isLeader = false;

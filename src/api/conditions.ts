@@ -32,18 +32,15 @@ export const ReferenceReason = {
 } as const;
 export type ReferenceReason = (typeof ReferenceReason)[keyof typeof ReferenceReason];
 
-/** Reasons for a SecretStore's or ClusterSecretStore's Ready condition. */
+/**
+ * Reasons for a SecretStore's or ClusterSecretStore's Ready condition. Only the spec is judged (statically);
+ * credentials and access are judged per SecretReference, whose own reasons report them.
+ */
 export const StoreReason = {
-  /** True: the spec is valid and the credentials it names exist. */
+  /** True: the spec passes every check, including those the CRD schema cannot express. */
   Valid: 'Valid',
-  /** False: the spec passed the schema but cannot work. */
+  /** False: the spec passed the schema but cannot work; the message names each field and what is wrong. */
   InvalidSpec: 'InvalidSpec',
-  /** False: a Secret, key or ServiceAccount the auth method names does not exist. */
-  CredentialsNotFound: 'CredentialsNotFound',
-  /** False: the store refused the operator's identity. */
-  AccessDenied: 'AccessDenied',
-  /** False, retried: the store did not answer. */
-  StoreUnavailable: 'StoreUnavailable',
 } as const;
 export type StoreReason = (typeof StoreReason)[keyof typeof StoreReason];
 

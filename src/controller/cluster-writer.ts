@@ -2,16 +2,20 @@
 // (resourceVersion or uid preconditions), so a concurrent change makes the write fail and the key retry.
 import * as k8s from '@kubernetes/client-node';
 import { group, plurals, version } from '../api/constants.ts';
-import type { SecretReference } from '../api/types.ts';
+import type { SecretReference, StoreStatus } from '../api/types.ts';
 import { expiresAtAnnotation } from './managed-secret.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { type ClusterWriter, finalizer, RetryableError } from './reconciler.ts';
 import type { ReferenceStatus } from './status.ts';
+import type { StoreStatusWriter } from './store-status-reconciler.ts';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const fieldManager = 'secretlink';
 
-export function createClusterWriter(config: k8s.KubeConfig, limiter: RateLimiter): ClusterWriter {
+export function createClusterWriter(
+  config: k8s.KubeConfig,
+  limiter: RateLimiter,
+): ClusterWriter & StoreStatusWriter {
   const core = config.makeApiClient(k8s.CoreV1Api);
   const custom = config.makeApiClient(k8s.CustomObjectsApi);
   const referenceApi = { group, version, plural: plurals.secretReference };
@@ -97,6 +101,33 @@ export function createClusterWriter(config: k8s.KubeConfig, limiter: RateLimiter
       );
       return (updated as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
     },
+    async writeStoreStatus(store, status) {
+      // Conditional on the version the status was derived from: lastTransitionTime is only right against it.
+      const body = {
+        metadata: { resourceVersion: store.metadata.resourceVersion },
+        status: storeStatusPatch(status),
+      };
+      const name = store.metadata.name!;
+      await write('write store status', () =>
+        store.kind === 'SecretStore'
+          ? custom.patchNamespacedCustomObjectStatus(
+              {
+                group,
+                version,
+                plural: plurals.secretStore,
+                namespace: store.metadata.namespace!,
+                name,
+                body,
+                fieldManager,
+              },
+              mergePatch,
+            )
+          : custom.patchClusterCustomObjectStatus(
+              { group, version, plural: plurals.clusterSecretStore, name, body, fieldManager },
+              mergePatch,
+            ),
+      );
+    },
   };
 
   async function patchFinalizers(reference: SecretReference, finalizers: string[]) {
@@ -113,6 +144,12 @@ export function createClusterWriter(config: k8s.KubeConfig, limiter: RateLimiter
       ),
     );
   }
+}
+
+/** The fields of a store's status the operator owns, absent ones as null so a merge patch removes them. */
+function storeStatusPatch(status: StoreStatus): Record<string, unknown> {
+  const keys: (keyof StoreStatus)[] = ['provider', 'observedGeneration', 'conditions'];
+  return Object.fromEntries(keys.map((key) => [key, status[key] ?? null]));
 }
 
 /** A merge patch leaves absent fields alone, so a field that should disappear is sent as null. */

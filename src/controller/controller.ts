@@ -7,6 +7,7 @@ import type { AnySecretStore, ClusterSecretStore, SecretReference, SecretStore }
 import { type ControllerInformers, type Informer, waitForAllSynced } from './informers.ts';
 import { JobIndex } from './job-index.ts';
 import type { ClusterView } from './reconciler.ts';
+import { storeKey } from './store-status-reconciler.ts';
 import type { WorkQueue } from './workqueue.ts';
 
 export type SecretlinkInformers = ControllerInformers<SecretReference, SecretStore, ClusterSecretStore>;
@@ -119,6 +120,37 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
     }
   });
   logger.debug('event routing installed');
+}
+
+/**
+ * Routes store changes to the store status queue, keyed by the store itself. Kept apart from references so a
+ * store's status never waits behind (or counts against) reference reconciles.
+ */
+export function routeStoreEvents(caches: ControllerCaches, queue: WorkQueue): void {
+  const { informers } = caches;
+  // A delete needs no status; add and update cover creation, spec edits and someone else touching status.
+  for (const event of ['add', 'update'] as const) {
+    informers.secretStores.on(event, (store) => queue.add(storeKey(asKind('SecretStore', store))));
+    informers.clusterSecretStores.on(event, (store) =>
+      queue.add(storeKey(asKind('ClusterSecretStore', store))),
+    );
+  }
+}
+
+/** Every store once at start-up, so a store created or edited while no replica led gets its status. */
+export function sweepStores(caches: ControllerCaches, queue: WorkQueue): number {
+  const { secretStores, clusterSecretStores } = caches.informers;
+  const keys = [
+    ...secretStores.list().map((store) => storeKey(asKind('SecretStore', store))),
+    ...clusterSecretStores.list().map((store) => storeKey(asKind('ClusterSecretStore', store))),
+  ];
+  for (const key of keys) queue.add(key);
+  return keys.length;
+}
+
+// The informer says what kind an object is, whatever the object itself carries.
+function asKind(kind: AnySecretStore['kind'], store: AnySecretStore) {
+  return { kind, metadata: store.metadata };
 }
 
 /**

@@ -129,6 +129,12 @@ describe('validateStore', () => {
     ]);
   });
 
+  it('accepts a domain-scoped GCP project id, as the CRD does', () => {
+    const store = (projectID: string) => namespaced({ gcp: { projectID, auth: { applicationDefault: {} } } });
+    expect(validateStore(store('example.com:analytics-prod'))).toEqual([]);
+    expect(paths(store('example.com:Analytics'))).toEqual(['spec.provider.gcp.projectID']);
+  });
+
   it('accepts a workload identity pool provider as the GCP audience', () => {
     const audience =
       'https://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/pool/providers/kube';

@@ -7,7 +7,8 @@ import { workloadIdentityAudience } from './auth.ts';
 import { parseEndpoint } from './endpoint.ts';
 
 const root = 'spec.provider.gcp';
-const projectPattern = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+// Project ids may be domain-scoped (example.com:my-project), as the CRD allows.
+const projectPattern = /^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const emailPattern = /^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$/;
 
 export function validateGcp(spec: GcpProviderSpec, scope: StoreScope): ValidationProblem[] {
