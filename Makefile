@@ -1,7 +1,7 @@
 # Every target runs on the Node.js 24 that `npm ci` installs into node_modules/.bin, whatever the machine has.
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all install build test test-unit test-integration lint format run env-build clean
+.PHONY: all install build test test-unit test-integration lint format run env-build bench clean
 
 all: lint build test
 
@@ -40,6 +40,12 @@ env-build: install
 ## SecretReference; kept up until Ctrl-C. `node test/env/cli.ts up` starts the environment alone.
 run: install env-build
 	node test/env/cli.ts demo
+
+## Benchmarks (several minutes): each starts its own environment and rewrites its section of docs/benchmarks.md.
+bench: install env-build
+	node bench/environment.ts --write=docs/benchmarks.md
+	node bench/providers.ts --write=docs/benchmarks.md
+	node bench/controller.ts --write=docs/benchmarks.md
 
 clean:
 	rm -rf dist node_modules
