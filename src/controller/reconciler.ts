@@ -14,7 +14,7 @@ import type { Outcome } from './outcome.ts';
 import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
 import { referenceFacts, storeIdentity } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, statusDiffers } from './status.ts';
-import { judgeStoreAccess } from './store-access.ts';
+import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
 
 export const finalizer = 'secretlink.dev/revoke-secret';
 
@@ -187,12 +187,14 @@ export class Reconciler {
     const namespace = reference.metadata.namespace!;
     const kind = reference.spec.storeRef.kind ?? 'SecretStore';
     const object = this.deps.view.store(kind, namespace, reference.spec.storeRef.name);
-    const state = judgeStoreAccess(
+    const access = judgeStoreAccess(
       namespace,
       reference.spec.storeRef,
       object,
       this.deps.view.namespaceLabels(namespace),
     );
+    const state =
+      access.state === 'ready' && object ? judgeStoreSpec(reference.spec.storeRef, object) : access;
     return { object, state };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeStoreAccess } from './store-access.ts';
+import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
 
 const clusterStore = (allowedNamespaces: object) => ({
   metadata: { name: 'shared' },
@@ -43,5 +43,38 @@ describe('judgeStoreAccess', () => {
   it('treats a store being deleted as gone', () => {
     const store = { metadata: { name: 'aws', namespace: 'etl', deletionTimestamp: new Date() } };
     expect(judgeStoreAccess('etl', { name: 'aws' }, store, {}).state).toBe('missing');
+  });
+});
+
+describe('judgeStoreSpec', () => {
+  const vaultStore = (caBundle?: string) => ({
+    kind: 'SecretStore' as const,
+    metadata: { name: 'vault', namespace: 'etl' },
+    spec: {
+      provider: {
+        vault: {
+          server: 'https://vault.internal:8200',
+          ...(caBundle ? { caBundle } : {}),
+          auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } },
+        },
+      },
+    },
+  });
+
+  it('lets a store the providers accept serve', () => {
+    expect(judgeStoreSpec({ name: 'vault' }, vaultStore())).toEqual({ state: 'ready' });
+  });
+
+  it('reports a store the providers reject, naming the field and pointing at the store', () => {
+    const state = judgeStoreSpec(
+      { name: 'vault' },
+      vaultStore(Buffer.from('not a certificate').toString('base64')),
+    );
+    expect(state.state).toBe('invalid');
+    expect(state).toMatchObject({
+      message: expect.stringMatching(
+        /^SecretStore "vault" cannot be used: spec\.provider\.vault\.caBundle: .*; fix the store\.$/,
+      ),
+    });
   });
 });

@@ -1,6 +1,9 @@
 // Tenancy as a pure decision: may this SecretReference use the store it names? A SecretStore serves only its
-// own namespace; a ClusterSecretStore only the namespaces it lists by name or by label selector.
+// own namespace; a ClusterSecretStore only the namespaces it lists by name or by label selector. And can the
+// store serve at all: one that the providers' static checks reject is reported before any store call.
 import type { AllowedNamespaces } from '../api/types.ts';
+import { validateStore } from '../providers/registry.ts';
+import type { StoreObject } from '../providers/store-spec.ts';
 import { selectorMatches } from './label-selector.ts';
 import type { StoreState } from './plan.ts';
 
@@ -46,5 +49,17 @@ export function judgeStoreAccess(
     message:
       `ClusterSecretStore "${storeRef.name}" does not allow namespace ${referenceNamespace}; ` +
       'an administrator must add it to spec.allowedNamespaces (names or selector).',
+  };
+}
+
+/** A store whose spec the providers reject cannot serve; the store's own status lists every problem. */
+export function judgeStoreSpec(storeRef: StoreRef, store: StoreObject): StoreState {
+  const problems = validateStore(store);
+  const [first] = problems;
+  if (!first) return { state: 'ready' };
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more, listed in the store's status)` : '';
+  return {
+    state: 'invalid',
+    message: `${storeRef.kind ?? 'SecretStore'} "${storeRef.name}" cannot be used: ${first.path}: ${first.message}${more}; fix the store.`,
   };
 }

@@ -16,6 +16,7 @@ import {
   kubectl,
   statusCodeOf,
 } from '../support/cluster.ts';
+import { installCrds } from '../support/operator.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -232,13 +233,7 @@ async function waitForEnforcement(target: string) {
 }
 
 beforeAll(async () => {
-  await kubectl('apply', '--server-side', '-f', path.join(repo, 'crds'));
-  await kubectl(
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/secretreferences.secretlink.dev',
-  );
+  await installCrds();
   await kubectl('apply', '-k', path.join(repo, 'config/admission'));
 
   namespace = await createNamespace('admission');

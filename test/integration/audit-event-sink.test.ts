@@ -1,25 +1,18 @@
 // The Event audit sink against the real API server: what `kubectl describe secretreference` and
 // `kubectl events` show after an access decision.
-import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesEventSink, reportingController } from '../../src/audit/event-sink.ts';
 import type { AuditRecord } from '../../src/audit/types.ts';
 import { api, createNamespace, deleteNamespace, eventually, kubectl } from '../support/cluster.ts';
+import { installCrds } from '../support/operator.ts';
 
-const repo = path.resolve(import.meta.dirname, '../..');
 let namespace: string;
 let reference: { name: string; uid: string };
 let job: { name: string; uid: string };
 
 beforeAll(async () => {
-  await kubectl('apply', '--server-side', '-f', path.join(repo, 'crds'));
-  await kubectl(
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/secretreferences.secretlink.dev',
-  );
+  await installCrds();
   namespace = await createNamespace('audit-events');
   const created = (await api(k8s.CustomObjectsApi).createNamespacedCustomObject({
     group: 'secretlink.dev',

@@ -9,6 +9,7 @@ import { createNamespace, deleteNamespace, eventually, kubectl } from '../suppor
 import {
   customApi,
   installCrds,
+  referenceApi,
   startTestOperator,
   storeApi,
   type TestOperator,
@@ -127,6 +128,33 @@ describe('SecretStore status', () => {
     expect(header).toEqual(['NAME', 'PROVIDER', 'READY', 'REASON', 'AGE', 'MESSAGE']);
     expect(row.slice(0, 4)).toEqual(['vault-bad-ca', 'vault', 'False', 'InvalidSpec']);
     expect(row[5]).toMatch(/^The store spec cannot work: spec\.provider\.vault\.caBundle/);
+
+    // A SecretReference naming the store says so too, rather than failing later at the store.
+    await customApi().createNamespacedCustomObject({
+      ...referenceApi,
+      namespace,
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'SecretReference',
+        metadata: { name: 'uses-bad-store' },
+        spec: {
+          storeRef: { name: 'vault-bad-ca' },
+          data: [{ key: 'token', remote: { name: 'etl/api', property: 'token' } }],
+          consumers: { matchLabels: { app: 'dbt' } },
+        },
+      },
+    });
+    const referenceReady = await eventually('the SecretReference to report the invalid store', async () => {
+      const reference = (await customApi().getNamespacedCustomObject({
+        ...referenceApi,
+        namespace,
+        name: 'uses-bad-store',
+      })) as StoreObject;
+      return ready(reference)?.reason === 'StoreInvalid' ? ready(reference) : undefined;
+    });
+    expect(referenceReady.message).toMatch(
+      /^SecretStore "vault-bad-ca" cannot be used: spec\.provider\.vault\.caBundle: /,
+    );
   });
 
   it('turns Ready when the spec is fixed', async () => {
