@@ -147,6 +147,29 @@ describe('JobIndex', () => {
     expect(index.jobsReferencing('etl', 'db')).toEqual([updated]);
   });
 
+  it('wakes nobody for an update that changes nothing deciding entitlement, and the Secrets for one that does', () => {
+    const index = new JobIndex();
+    const created = job('etl', 'load', ['db']);
+    expect(index.upsert(created)).toEqual(new Set(['db']));
+    // A pod became active, then ready: the Job's consumers need no other look.
+    expect(index.upsert({ ...created, status: { active: 1 } })).toEqual(new Set());
+    expect(index.upsert({ ...created, status: { active: 1, ready: 1 } })).toEqual(new Set());
+    // It started (its ttl now runs from its start time), then completed.
+    const started = { ...created, status: { active: 1, startTime: new Date('2026-11-23T10:00:00Z') } };
+    expect(index.upsert(started)).toEqual(new Set(['db']));
+    const completed = {
+      ...created,
+      status: { ...started.status, conditions: [{ type: 'Complete', status: 'True' }] },
+    };
+    expect(index.upsert(completed)).toEqual(new Set(['db']));
+    // Relabelled by hand: consumers may now judge it differently.
+    const relabelled = {
+      ...completed,
+      spec: { template: { ...completed.spec!.template, metadata: { labels: { app: 'other' } } } },
+    };
+    expect(index.upsert(relabelled)).toEqual(new Set(['db']));
+  });
+
   it('forgets a deleted Job and reports the Secrets it referred to', () => {
     const index = new JobIndex();
     index.upsert(job('etl', 'load', ['db', 'api']));

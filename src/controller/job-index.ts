@@ -4,6 +4,7 @@
 // credentials for the kubelet, not data for the job, so they do not count; nor do the credential fields of
 // storage volume plugins (csi, cephfs, rbd, azureFile, ...), which go to a storage driver.
 import type { V1Container, V1EphemeralContainer, V1Job, V1PodSpec } from '@kubernetes/client-node';
+import { isJobActive, jobStartTime } from './consumers.ts';
 
 /** Names of the Secrets whose data `podSpec` hands to its containers. */
 export function secretNamesReferencedBy(podSpec: V1PodSpec | undefined): Set<string> {
@@ -39,16 +40,24 @@ export class JobIndex {
   readonly #bySecret = new Map<string, Map<string, V1Job>>();
   /** "namespace/job" -> secret names the Job refers to */
   readonly #secretsByJob = new Map<string, Set<string>>();
+  /** "namespace/job" -> entitlementFacts of the Job as last seen */
+  readonly #factsByJob = new Map<string, string>();
 
   /**
    * Records the current state of `job` (added or updated) and returns the names of the Secrets in its
    * namespace whose set of referring Jobs may have changed: those it refers to now and those it referred
-   * to before. Those are the Secrets whose owners need another look.
+   * to before. Those are the Secrets whose owners need another look. An update that changes none of the
+   * Job's references and nothing that decides its entitlement (a pod became ready, say) returns none.
    */
   upsert(job: V1Job): Set<string> {
     const { namespace, jobKey } = keysOf(job);
     const before = this.#secretsByJob.get(jobKey) ?? new Set<string>();
     const after = secretNamesReferencedBy(job.spec?.template?.spec);
+    const facts = entitlementFacts(job);
+    const unchanged =
+      this.#factsByJob.get(jobKey) === facts &&
+      before.size === after.size &&
+      [...after].every((n) => before.has(n));
     for (const secretName of before) {
       if (!after.has(secretName)) this.#unlink(namespace, secretName, jobKey);
     }
@@ -61,9 +70,14 @@ export class JobIndex {
       }
       jobs.set(jobKey, job);
     }
-    if (after.size > 0) this.#secretsByJob.set(jobKey, after);
-    else this.#secretsByJob.delete(jobKey);
-    return new Set([...before, ...after]);
+    if (after.size > 0) {
+      this.#secretsByJob.set(jobKey, after);
+      this.#factsByJob.set(jobKey, facts);
+    } else {
+      this.#secretsByJob.delete(jobKey);
+      this.#factsByJob.delete(jobKey);
+    }
+    return unchanged ? new Set() : new Set([...before, ...after]);
   }
 
   /** Forgets a deleted `job`; returns the names of the Secrets it referred to. */
@@ -72,6 +86,7 @@ export class JobIndex {
     const before = this.#secretsByJob.get(jobKey) ?? new Set<string>();
     for (const secretName of before) this.#unlink(namespace, secretName, jobKey);
     this.#secretsByJob.delete(jobKey);
+    this.#factsByJob.delete(jobKey);
     return before;
   }
 
@@ -91,6 +106,17 @@ export class JobIndex {
     jobs?.delete(jobKey);
     if (jobs?.size === 0) this.#bySecret.delete(secretKey);
   }
+}
+
+/** Everything about a Job that decides whether, and until when, it may consume a Secret (consumers.ts). */
+export function entitlementFacts(job: V1Job): string {
+  return JSON.stringify([
+    job.metadata?.uid ?? null,
+    job.spec?.template?.metadata?.labels ?? {},
+    job.spec?.template?.spec?.serviceAccountName ?? null,
+    isJobActive(job),
+    jobStartTime(job) ?? null,
+  ]);
 }
 
 function keysOf(job: V1Job): { namespace: string; jobKey: string } {
