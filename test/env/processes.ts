@@ -22,6 +22,9 @@ interface StartOptions {
   cwd?: string;
 }
 
+/** How long a server may take to exit after SIGTERM before it is killed. */
+const stopGraceMs = 5000;
+
 export class ProcessSupervisor {
   private readonly children: { process: ChildProcess; server: ServerProcess }[] = [];
   private reaper: ChildProcess | undefined;
@@ -73,14 +76,17 @@ export class ProcessSupervisor {
     return server;
   }
 
-  /** Stops servers in reverse start order, then removes the run folder. */
+  /**
+   * Stops servers one at a time in reverse start order, then removes the run folder. One at a time because
+   * signalled together, kube-apiserver and etcd each wait for the other's connections and neither exits
+   * within its grace period; in order, the whole environment stops in about a second.
+   */
   async stopAll(): Promise<void> {
     const running = this.children.reverse().filter(({ server }) => server.exitCode() === undefined);
-    for (const { process: child } of running) signalGroup(child, 'SIGTERM');
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && running.some(({ server }) => server.exitCode() === undefined))
-      await sleep(50);
     for (const { process: child, server } of running) {
+      signalGroup(child, 'SIGTERM');
+      const deadline = Date.now() + stopGraceMs;
+      while (Date.now() < deadline && server.exitCode() === undefined) await sleep(20);
       if (server.exitCode() === undefined) signalGroup(child, 'SIGKILL');
     }
     this.children.length = 0;
