@@ -6,9 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 all: lint build test
 
 node_modules/.install-stamp: package.json package-lock.json
-	@# `npm install`, not `npm ci`: the registry we install from does not serve the optional packages of other platforms
-	@# (biome for darwin, say), which `npm ci` insists the lock file lists.
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.install-stamp
