@@ -1,0 +1,68 @@
+// `make run` as a user meets it, and the operator as its container runs it: `node src/main.ts` in its own
+// process, with its probe server, its audit file and the fingerprint key it creates. A Job started from the
+// demo's CronJob gets the warehouse credential and loses it when it ends.
+import { readFile } from 'node:fs/promises';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditFile } from '../../src/audit/verify.ts';
+import { type Demo, demoNamespace, startDemo } from '../env/demo.ts';
+import { consoleProgress } from '../env/progress.ts';
+import { api, environment, eventually, statusCodeOf } from '../support/cluster.ts';
+
+let demo: Demo;
+
+beforeAll(async () => {
+  demo = await startDemo(environment(), consoleProgress('[demo]'));
+});
+
+afterAll(async () => {
+  await demo?.stop();
+  await api(k8s.CoreV1Api).deleteNamespace({ name: demoNamespace });
+});
+
+async function readSecret(name: string): Promise<k8s.V1Secret | undefined> {
+  try {
+    return await api(k8s.CoreV1Api).readNamespacedSecret({ name, namespace: demoNamespace });
+  } catch (error) {
+    if (statusCodeOf(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+async function auditActions(): Promise<string[]> {
+  const lines = (await readFile(demo.auditFile, 'utf8')).split('\n').filter(Boolean);
+  return lines.map((line) => (JSON.parse(line) as { action: string }).action);
+}
+
+describe('make run', () => {
+  it('serves a Job started from the CronJob, then revokes its Secret, all in the audit file', async () => {
+    const batch = api(k8s.BatchV1Api);
+    const cronJob = await batch.readNamespacedCronJob({ name: 'nightly-dbt', namespace: demoNamespace });
+    const template = cronJob.spec!.jobTemplate.spec!;
+    // What `kubectl create job --from=cronjob/nightly-dbt` does, with a shorter simulated run.
+    template.template.metadata!.annotations = { 'secretlink.dev/simulated-run-time': '3s' };
+    await batch.createNamespacedJob({
+      namespace: demoNamespace,
+      body: { metadata: { name: 'now' }, spec: template },
+    });
+
+    const secret = await eventually('the warehouse Secret', () => readSecret('warehouse'));
+    expect(Buffer.from(secret.data?.DBT_USER ?? '', 'base64').toString()).toBe('dbt_loader');
+    await eventually('the warehouse Secret to be revoked', async () =>
+      (await readSecret('warehouse')) ? undefined : true,
+    );
+
+    await eventually('both records in the audit file', async () => {
+      const actions = await auditActions();
+      return actions.includes('Revoked') ? actions : undefined;
+    });
+    expect(await auditActions()).toEqual(['Materialized', 'Revoked']);
+    expect(await verifyAuditFile(demo.auditFile)).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('exposes metrics that count what it did and hold no value', async () => {
+    const metrics = await (await fetch(`http://${demo.probeAddress}/metrics`)).text();
+    expect(metrics).toMatch(/secretlink_audit_records_total\{action="Materialized"\} 1/);
+    expect(metrics).not.toContain('demo-only-not-a-real-password');
+  });
+});
