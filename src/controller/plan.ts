@@ -1,22 +1,13 @@
 // The heart of the controller, as a pure function: from a SecretReference, its store's state, the Jobs that
 // refer to its target, the Secret that exists now and the time, decide what should exist. No I/O here.
 import type { V1Job, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import type { ConsumingJob as ConsumingJobStatus, RefusedJob } from '../api/types.ts';
 import { type ConsumerSelector, isJobActive, jobStartTime, judgeConsumer } from './consumers.ts';
 import { isManagedFor, managedAnnotations } from './managed-secret.ts';
 
-export interface ConsumingJob {
-  name: string;
-  uid: string;
-  startTime: string;
-  /** When this Job's entitlement ends: its start time plus the reference's ttl. */
-  expiresAt: string;
-}
-
-export interface RefusedJob {
-  name: string;
-  uid: string;
-  reason: string;
-}
+/** As status shows it, with both times always known to the plan (expiresAt: start time plus ttl). */
+export type ConsumingJob = Required<ConsumingJobStatus>;
+export type { RefusedJob };
 
 /** A Job that was consuming at the last reconcile and no longer is. */
 export interface EndedJob {

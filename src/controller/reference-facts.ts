@@ -3,15 +3,15 @@
 import { createHash } from 'node:crypto';
 import { defaults } from '../api/constants.ts';
 import { parseDuration } from '../api/duration.ts';
-import type { AnySecretStore, SecretReference } from '../api/types.ts';
-import type { ConsumingJob, ReferenceFacts, RefusedJob } from './plan.ts';
+import type { AnySecretStore, SecretReference, SecretReferenceStatus } from '../api/types.ts';
+import type { ReferenceFacts } from './plan.ts';
 
 export function referenceFacts(
   reference: SecretReference,
   store: AnySecretStore | undefined,
   deleting: boolean,
   /** The last recorded status: the cache's, or a newer one this process wrote. */
-  status: { consumingJobs?: ConsumingJob[]; refusedJobs?: RefusedJob[] },
+  status: Pick<SecretReferenceStatus, 'consumingJobs' | 'refusedJobs'>,
 ): ReferenceFacts {
   return {
     namespace: reference.metadata.namespace!,

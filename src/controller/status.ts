@@ -1,29 +1,10 @@
 // The SecretReference status that follows from a plan and its outcome. Pure, so it is the same answer for
 // the same cluster state, and written only when it differs from what is there.
+import type { Condition, SecretReferenceStatus } from '../api/types.ts';
 import type { Outcome } from './outcome.ts';
 import type { ConsumingJob, Plan, RefusedJob, StoreState } from './plan.ts';
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
-
-export interface ReferenceStatus {
-  observedGeneration?: number;
-  conditions?: Condition[];
-  /** The target Secret's name, for `kubectl get`. */
-  secretName?: string;
-  consumingJobs?: ConsumingJob[];
-  consumingJobCount?: number;
-  refusedJobs?: RefusedJob[];
-  writtenAt?: string;
-  expiresAt?: string;
-  remoteVersions?: { name: string; version: string }[];
-}
+export type ReferenceStatus = SecretReferenceStatus;
 
 export interface StatusContext {
   now: number;
