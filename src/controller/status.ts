@@ -2,7 +2,7 @@
 // the same cluster state, and written only when it differs from what is there.
 import type { Condition, SecretReferenceStatus } from '../api/types.ts';
 import type { Outcome } from './outcome.ts';
-import type { ConsumingJob, Plan, RefusedJob, StoreState } from './plan.ts';
+import type { Plan, StoreState } from './plan.ts';
 
 export type ReferenceStatus = SecretReferenceStatus;
 
