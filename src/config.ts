@@ -113,15 +113,19 @@ const settings: Record<keyof OperatorConfig, Setting> = {
   },
 };
 
+/**
+ * A configuration mistake, named by flag and variable. Never the value given: a credential pasted into the
+ * wrong variable must not end up in a log.
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
   const flags = new Map<string, string>();
-  for (const arg of argv) {
+  for (const [index, arg] of argv.entries()) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!match) throw new ConfigError(`unexpected argument "${arg}"; use --name=value (see --help)`);
+    if (!match) throw new ConfigError(`argument ${index + 1} is not --name=value (see --help)`);
     flags.set(match[1]!, match[2] ?? 'true');
   }
   const known = new Set(Object.values(settings).map((s) => s.flag));
@@ -158,27 +162,27 @@ function list(raw: string): string[] {
 
 function positiveInteger(raw: string): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`"${raw}" is not a positive whole number`);
+  if (!Number.isInteger(value) || value <= 0) throw new Error('is not a positive whole number');
   return value;
 }
 
 function positiveNumber(raw: string): number {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`"${raw}" is not a positive number`);
+  if (!Number.isFinite(value) || value <= 0) throw new Error('is not a positive number');
   return value;
 }
 
 function fraction(raw: string): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0 || value > 0.5)
-    throw new Error(`"${raw}" is not between 0 and 0.5`);
+    throw new Error('is not a number between 0 and 0.5');
   return value;
 }
 
 function boolean(raw: string): boolean {
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
-  throw new Error(`"${raw}" is not true or false`);
+  throw new Error('is not true or false');
 }
 
 function text(raw: string): string {
@@ -188,11 +192,11 @@ function text(raw: string): string {
 
 function logLevel(raw: string): OperatorConfig['logLevel'] {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
-  if (!levels.includes(raw)) throw new Error(`"${raw}" is not one of ${levels.join(', ')}`);
+  if (!levels.includes(raw)) throw new Error(`is not one of ${levels.join(', ')}`);
   return raw as OperatorConfig['logLevel'];
 }
 
 function address(raw: string): string {
-  if (!/^[^\s:]+:\d{1,5}$/.test(raw)) throw new Error(`"${raw}" is not host:port`);
+  if (!/^[^\s:]+:\d{1,5}$/.test(raw)) throw new Error('is not host:port');
   return raw;
 }

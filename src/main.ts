@@ -23,7 +23,8 @@ try {
   config = loadConfig(args, process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
-  console.error(`secretlink: ${error.message}`);
+  // Through the redacting logger, like every other line; the message names the setting, never its value.
+  createLogger('info').fatal({ reason: error.message }, 'invalid configuration');
   process.exit(2);
 }
 

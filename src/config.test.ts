@@ -1,0 +1,49 @@
+// Start-up configuration as an operator's user meets it: defaults, flags over variables, and mistakes that
+// name the setting without repeating what was given (it may be a credential in the wrong variable).
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+const pasted = 'hvs.CAESIJ-a-vault-token-in-the-wrong-place';
+
+function failure(argv: string[], env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    loadConfig(argv, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('loadConfig accepted what it should refuse');
+}
+
+describe('loadConfig', () => {
+  it('takes defaults, then variables, then flags', () => {
+    expect(loadConfig([], {})).toMatchObject({ concurrency: 4, kubeQps: 20, namespaces: [] });
+    expect(loadConfig([], { SECRETLINK_CONCURRENCY: '8' }).concurrency).toBe(8);
+    expect(loadConfig(['--concurrency=2'], { SECRETLINK_CONCURRENCY: '8' }).concurrency).toBe(2);
+    expect(loadConfig(['--namespaces=etl, analytics'], {}).namespaces).toEqual(['etl', 'analytics']);
+  });
+
+  it('names the flag and its variable for a bad value, and never repeats the value', () => {
+    for (const [variable, flag] of [
+      ['SECRETLINK_KUBE_QPS', 'kube-qps'],
+      ['SECRETLINK_PROBE_ADDRESS', 'probe-address'],
+      ['SECRETLINK_LOG_LEVEL', 'log-level'],
+      ['SECRETLINK_LEADER_ELECT', 'leader-elect'],
+      ['SECRETLINK_REFRESH_JITTER', 'refresh-jitter'],
+    ] as const) {
+      const error = failure([], { [variable]: pasted });
+      expect(error.message).toContain(`--${flag} (or ${variable})`);
+      expect(error.message).not.toContain(pasted);
+      expect(failure([`--${flag}=${pasted}`]).message).not.toContain(pasted);
+    }
+  });
+
+  it('refuses an argument that is not --name=value by its position, not its text', () => {
+    const error = failure(['--concurrency=2', pasted]);
+    expect(error.message).toBe('argument 2 is not --name=value (see --help)');
+  });
+
+  it('refuses an unknown flag by name', () => {
+    expect(failure(['--concurency=2']).message).toBe('unknown flag --concurency; see --help');
+  });
+});
