@@ -12,6 +12,7 @@ import type { EnvironmentInfo } from './environment.ts';
 import { freePort } from './ports.ts';
 import { ProcessSupervisor, waitUntil } from './processes.ts';
 import type { Progress } from './progress.ts';
+import { awsStoreSpec } from './stores/store-specs.ts';
 
 const exec = promisify(execFile);
 export const demoNamespace = 'analytics';
@@ -83,7 +84,6 @@ async function seedWarehouseCredential(info: EnvironmentInfo): Promise<void> {
 }
 
 function demoObjects(info: EnvironmentInfo): k8s.KubernetesObject[] {
-  const { endpoint, region } = info.stores.aws;
   const metadata = (name: string) => ({ name, namespace: demoNamespace });
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: demoNamespace } },
@@ -98,20 +98,7 @@ function demoObjects(info: EnvironmentInfo): k8s.KubernetesObject[] {
       apiVersion: 'secretlink.dev/v1alpha1',
       kind: 'SecretStore',
       metadata: metadata('aws'),
-      spec: {
-        provider: {
-          aws: {
-            region,
-            endpoint,
-            auth: {
-              secretRef: {
-                accessKeyId: { name: 'aws-credentials', key: 'id' },
-                secretAccessKey: { name: 'aws-credentials', key: 'secret' },
-              },
-            },
-          },
-        },
-      },
+      spec: awsStoreSpec(info.stores.aws),
     } as k8s.KubernetesObject,
     {
       apiVersion: 'secretlink.dev/v1alpha1',

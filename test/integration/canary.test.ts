@@ -5,6 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
+import { awsStoreSpec, gcpStoreSpec, vaultStoreSpec } from '../env/stores/store-specs.ts';
 import { api, createNamespace, deleteNamespace, eventually, statusCodeOf } from '../support/cluster.ts';
 import {
   customApi,
@@ -14,7 +15,6 @@ import {
   storeApi,
   type TestOperator,
 } from '../support/operator.ts';
-import { awsStoreSpec, gcpStoreSpec, vaultStoreSpec } from '../support/store-specs.ts';
 import { seedAwsSecret, seedGcpSecret, stores, writeVaultSecret } from '../support/stores.ts';
 
 const canary = inject('canary');
@@ -25,7 +25,11 @@ const remoteName = () => `${namespace}-secretlink-canary`;
 
 const providers = ['aws', 'gcp', 'vault'] as const;
 
-const storeSpecs = { aws: awsStoreSpec, gcp: gcpStoreSpec, vault: vaultStoreSpec };
+const storeSpecs = {
+  aws: () => awsStoreSpec(stores().aws),
+  gcp: () => gcpStoreSpec(stores().gcp),
+  vault: () => vaultStoreSpec(stores().vault),
+};
 
 async function create(
   api: { group: string; version: string; plural: string },

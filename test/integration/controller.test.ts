@@ -3,6 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
+import { awsStoreSpec } from '../env/stores/store-specs.ts';
 import { api, createNamespace, deleteNamespace, eventually, statusCodeOf } from '../support/cluster.ts';
 import {
   customApi,
@@ -12,8 +13,7 @@ import {
   storeApi,
   type TestOperator,
 } from '../support/operator.ts';
-import { awsStoreSpec } from '../support/store-specs.ts';
-import { rotateAwsSecret, seedAwsSecret } from '../support/stores.ts';
+import { rotateAwsSecret, seedAwsSecret, stores } from '../support/stores.ts';
 
 let namespace: string;
 let operator: TestOperator;
@@ -33,7 +33,7 @@ beforeAll(async () => {
       apiVersion: 'secretlink.dev/v1alpha1',
       kind: 'SecretStore',
       metadata: { name: 'aws' },
-      spec: awsStoreSpec(),
+      spec: awsStoreSpec(stores().aws),
     },
   });
   await seedAwsSecret(remoteName(), JSON.stringify({ user: 'loader', password: 'first-password' }));

@@ -1,9 +1,9 @@
-// SecretStore specs that point the operator at the environment's store servers, one per provider.
-import { stores } from './stores.ts';
+// SecretStore specs that point the operator at the environment's store servers, one per provider. Used by
+// the integration tests and by the demo.
+import type { AwsStore, GcpStore, VaultStore } from './coordinates.ts';
 
 /** Static keys from the `aws-credentials` Secret of the store's namespace (moto accepts any). */
-export function awsStoreSpec() {
-  const { endpoint, region } = stores().aws;
+export function awsStoreSpec({ endpoint, region }: Pick<AwsStore, 'endpoint' | 'region'>) {
   return {
     provider: {
       aws: {
@@ -21,14 +21,12 @@ export function awsStoreSpec() {
 }
 
 /** A loopback endpoint is reached in plaintext with no Google credentials, whatever auth says. */
-export function gcpStoreSpec() {
-  const { endpoint, projectID } = stores().gcp;
+export function gcpStoreSpec({ endpoint, projectID }: GcpStore) {
   return { provider: { gcp: { projectID, endpoint, auth: { applicationDefault: {} } } } };
 }
 
 /** KV v2, with a token from the `vault-token` Secret of the store's namespace. */
-export function vaultStoreSpec() {
-  const { address, kvV2Mount } = stores().vault;
+export function vaultStoreSpec({ address, kvV2Mount }: Pick<VaultStore, 'address' | 'kvV2Mount'>) {
   return {
     provider: {
       vault: {
