@@ -2,13 +2,7 @@
 // ServiceAccounts in it, and the operator's CredentialSource reading them.
 import * as k8s from '@kubernetes/client-node';
 import { KubeCredentialSource } from '../../src/providers/kube-credentials.ts';
-import {
-  api,
-  createNamespace,
-  createServiceAccount,
-  deleteNamespace,
-  kubeConfig,
-} from '../support/cluster.ts';
+import { api, createNamespace, deleteNamespace, kubeConfig } from '../support/cluster.ts';
 
 export class ClusterCredentials {
   readonly namespace: string;
@@ -32,7 +26,10 @@ export class ClusterCredentials {
   }
 
   async serviceAccount(name: string): Promise<void> {
-    await createServiceAccount(this.namespace, name);
+    await this.#core.createNamespacedServiceAccount({
+      namespace: this.namespace,
+      body: { metadata: { name } },
+    });
   }
 
   async close(): Promise<void> {

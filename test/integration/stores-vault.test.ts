@@ -2,7 +2,7 @@
 // that accepts a ServiceAccount token only after the local API server's TokenReview vouches for it.
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createNamespace, createServiceAccount, deleteNamespace } from '../support/cluster.ts';
+import { api, createNamespace, deleteNamespace } from '../support/cluster.ts';
 import {
   createVaultAppRole,
   createVaultKubernetesRole,
@@ -26,8 +26,8 @@ beforeAll(async () => {
 });
 afterAll(() => deleteNamespace(namespace));
 
-async function serviceAccount(name: string): Promise<void> {
-  await createServiceAccount(namespace, name);
+async function createServiceAccount(name: string): Promise<void> {
+  await api(k8s.CoreV1Api).createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
 }
 
 /** node-vault's default login path is empty unless the mount is named, so every login names it. */
@@ -88,8 +88,8 @@ describe('Vault dev server', () => {
       await writeVaultSecret(allowed, { password: 'for the job' });
       await writeVaultSecret(forbidden, { password: 'not for the job' });
       await writeVaultPolicy(role, kvReadPolicy([allowed]));
-      await serviceAccount('etl');
-      await serviceAccount('someone-else');
+      await createServiceAccount('etl');
+      await createServiceAccount('someone-else');
       await createVaultKubernetesRole({ name: role, serviceAccount: 'etl', namespace, policies: [role] });
     });
 
@@ -115,7 +115,7 @@ describe('Vault dev server', () => {
     });
 
     it('refuses a well-signed token once its ServiceAccount is deleted: the API server reviews every login', async () => {
-      await serviceAccount('short-lived');
+      await createServiceAccount('short-lived');
       await createVaultKubernetesRole({
         name: `${role}-short`,
         serviceAccount: 'short-lived',

@@ -67,23 +67,3 @@ export async function eventually<T>(
 export function statusCodeOf(error: unknown): number | undefined {
   return error instanceof k8s.ApiException ? error.code : undefined;
 }
-
-/**
- * Creates a ServiceAccount and waits until the API server authenticates tokens minted for it. Token reviews
- * look the account up through the API server's informer cache, which learns of a new account a moment after
- * the write; a login to Vault in that moment is refused.
- */
-export async function createServiceAccount(namespace: string, name: string): Promise<void> {
-  const core = api(k8s.CoreV1Api);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  const request = await core.createNamespacedServiceAccountToken({
-    name,
-    namespace,
-    body: { spec: { expirationSeconds: 600 } },
-  });
-  const token = request.status?.token ?? '';
-  await eventually(`the API server to authenticate ServiceAccount ${namespace}/${name}`, async () => {
-    const review = await api(k8s.AuthenticationV1Api).createTokenReview({ body: { spec: { token } } });
-    return review.status?.authenticated === true ? true : undefined;
-  });
-}
