@@ -1,5 +1,7 @@
 // Which audit records a reconcile produces, derived from what changed between the last recorded status and
 // this one. Because the previous state is read from the cluster, a restarted operator does not repeat them.
+import { findCondition } from '../api/conditions.ts';
+import { readyCondition } from '../api/constants.ts';
 import type { AuditRecord } from '../audit/types.ts';
 import type { Outcome } from './outcome.ts';
 import type { Plan } from './plan.ts';
@@ -95,7 +97,7 @@ export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditCont
     });
   }
 
-  const previousReason = context.previous.conditions?.find((c) => c.type === 'Ready')?.reason;
+  const previousReason = findCondition(context.previous.conditions, readyCondition)?.reason;
   if (outcome.kind === 'failed' && previousReason !== outcome.reason) {
     records.push({
       ...base,

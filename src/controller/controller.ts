@@ -4,10 +4,11 @@ import type { KubernetesObject, V1Job, V1Secret } from '@kubernetes/client-node'
 import type { Logger } from 'pino';
 import { labels } from '../api/constants.ts';
 import type { AnySecretStore, ClusterSecretStore, SecretReference, SecretStore } from '../api/types.ts';
+import { storeKey } from '../providers/store-spec.ts';
 import { type ControllerInformers, type Informer, waitForAllSynced } from './informers.ts';
 import { JobIndex } from './job-index.ts';
 import type { ClusterView } from './reconciler.ts';
-import { storeKey } from './store-status-reconciler.ts';
+import { targetNameOf } from './reference-facts.ts';
 import type { WorkQueue } from './workqueue.ts';
 
 export type SecretlinkInformers = ControllerInformers<SecretReference, SecretStore, ClusterSecretStore>;
@@ -82,7 +83,6 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
     queue.add(`${reference.metadata.namespace}/${reference.metadata.name}`);
   const referencesIn = (namespace: string | undefined) =>
     namespace ? informers.secretReferences.list(namespace) : [];
-  const targetOf = (reference: SecretReference) => reference.spec.target?.name ?? reference.metadata.name;
 
   for (const event of ['add', 'update', 'delete'] as const) {
     informers.secretReferences.on(event, enqueue);
@@ -116,7 +116,7 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
   }
   caches.onJobChange((namespace, secretNames) => {
     for (const reference of referencesIn(namespace)) {
-      if (secretNames.has(targetOf(reference) ?? '')) enqueue(reference);
+      if (secretNames.has(targetNameOf(reference))) enqueue(reference);
     }
   });
   logger.debug('event routing installed');

@@ -5,7 +5,6 @@ import { annotations as apiAnnotations, group, labels, managedBy } from '../api/
 
 const managedByLabel = labels.managedBy;
 const referenceLabel = labels.reference;
-export const managedSelector = `${managedByLabel}=${managedBy}`;
 
 const annotation = {
   ...apiAnnotations,
@@ -104,7 +103,8 @@ export function expiresAtAnnotation(expiresAt: string | undefined): Record<strin
   return { [annotation.expiresAt]: expiresAt ?? null };
 }
 
-function versionList(record: Record<string, string>): { name: string; version: string }[] {
+/** Remote versions as a list sorted by name, the order status and annotations both show. */
+export function versionList(record: Record<string, string>): { name: string; version: string }[] {
   return Object.entries(record)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, version]) => ({ name, version }));

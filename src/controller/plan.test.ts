@@ -17,7 +17,6 @@ function reference(overrides: Partial<ReferenceFacts> = {}): ReferenceFacts {
     consumers: { matchLabels: { app: 'dbt' } },
     contentHash: 'hash-1',
     previouslyConsuming: [],
-    previouslyRefused: [],
     ...overrides,
   };
 }

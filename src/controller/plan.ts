@@ -25,9 +25,8 @@ export interface ReferenceFacts {
   consumers: ConsumerSelector;
   /** Digest of everything that decides the Secret's content; a change forces a rewrite. */
   contentHash: string;
-  /** From status: who was consuming, and who was refused, at the last reconcile. */
+  /** From status: who was consuming at the last reconcile. */
   previouslyConsuming: ConsumingJob[];
-  previouslyRefused: RefusedJob[];
 }
 
 export type StoreState =
@@ -183,7 +182,7 @@ function ownerReferenceTo(job: ConsumingJob): V1OwnerReference {
   return { apiVersion: 'batch/v1', kind: 'Job', name: job.name, uid: job.uid };
 }
 
-function sameOwners(current: V1OwnerReference[], desired: V1OwnerReference[]): boolean {
+export function sameOwners(current: V1OwnerReference[], desired: V1OwnerReference[]): boolean {
   const uids = (refs: V1OwnerReference[]) =>
     refs
       .map((ref) => ref.uid)

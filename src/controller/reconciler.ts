@@ -1,17 +1,24 @@
 // One reconcile of one SecretReference, given only its key: read current state from the caches, decide with
 // the pure plan, carry it out with thin effects, then derive status and audit records. Level-triggered and
 // idempotent: a missed or repeated event does no harm.
-import { createHash } from 'node:crypto';
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { AuditRecord, AuditSink } from '../audit/types.ts';
+import { selectProvider } from '../providers/registry.ts';
 import { auditRecordsFor } from './audit-records.ts';
 import type { Clock } from './clock.ts';
 import { failureOutcome } from './failure.ts';
 import { buildSecret, isManagedFor, managedAnnotations } from './managed-secret.ts';
 import type { Outcome } from './outcome.ts';
-import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
+import {
+  type Plan,
+  type PlanInput,
+  planReference,
+  type ReferenceFacts,
+  type StoreState,
+  sameOwners,
+} from './plan.ts';
 import { referenceFacts, storeIdentity } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
@@ -164,12 +171,13 @@ export class Reconciler {
       // Already gone (the cache lags a delete made moments ago): nothing was revoked now, nothing to record.
       if (!(await this.deps.writer.deleteSecret(orphan))) continue;
       const owners = orphan.metadata?.ownerReferences ?? [];
+      const { remoteVersions, fingerprint } = managedAnnotations(orphan);
       for (const owner of owners.length > 0 ? owners : [undefined]) {
         await this.deps.audit.write({
           time: new Date(this.deps.clock.now()).toISOString(),
           action: 'Revoked',
           reference: { namespace, name: referenceName },
-          remotes: Object.entries(managedAnnotations(orphan).remoteVersions).map(([name, version]) => ({
+          remotes: Object.entries(remoteVersions).map(([name, version]) => ({
             name,
             version,
           })),
@@ -177,7 +185,7 @@ export class Reconciler {
           job: owner ? { namespace, name: owner.name, uid: owner.uid } : undefined,
           reason: 'ReferenceDeleted',
           message: `Secret ${orphan.metadata!.name} removed: its SecretReference ${referenceName} no longer exists.`,
-          fingerprint: managedAnnotations(orphan).fingerprint,
+          fingerprint,
         });
       }
     }
@@ -235,7 +243,7 @@ export class Reconciler {
         }
         this.lastRefreshCheck.set(key, now);
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
-          if (!sameOwnerUids(secret!, plan)) {
+          if (!sameOwners(secret!.metadata?.ownerReferences ?? [], plan.ownerReferences)) {
             await this.deps.writer.setSecretOwners(
               secret!,
               { ownerReferences: plan.ownerReferences },
@@ -326,7 +334,7 @@ export class Reconciler {
       store: {
         kind: reference.spec.storeRef.kind ?? 'SecretStore',
         name: reference.spec.storeRef.name,
-        provider: providerOf(store.object),
+        provider: store.object && selectProvider(store.object.spec)?.name,
       },
       targetName: facts.targetName,
       deleting: facts.deleting,
@@ -375,27 +383,12 @@ export class Reconciler {
   }
 }
 
-function providerOf(store: AnySecretStore | undefined): string | undefined {
-  const provider = store?.spec?.provider;
-  return provider ? Object.keys(provider).find((key) => provider[key as keyof typeof provider]) : undefined;
-}
-
 function sameVersions(current: Record<string, string>, written: Record<string, string>): boolean {
   const keys = Object.keys(current);
   return keys.length === Object.keys(written).length && keys.every((key) => current[key] === written[key]);
 }
 
-function sameOwnerUids(secret: V1Secret, plan: Plan): boolean {
-  const have = (secret.metadata?.ownerReferences ?? []).map((o) => o.uid).sort();
-  const want = plan.ownerReferences.map((o) => o.uid).sort();
-  return have.join() === want.join();
-}
-
 export function splitKey(key: string): [string, string] {
   const slash = key.indexOf('/');
   return [key.slice(0, slash), key.slice(slash + 1)];
-}
-
-export function contentDigest(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }

@@ -6,18 +6,23 @@ import { parseDuration } from '../api/duration.ts';
 import type { AnySecretStore, SecretReference, SecretReferenceStatus } from '../api/types.ts';
 import type { ReferenceFacts } from './plan.ts';
 
+/** The Secret a reference materializes: `spec.target.name`, or the reference's own name. */
+export function targetNameOf(reference: SecretReference): string {
+  return reference.spec.target?.name ?? reference.metadata.name!;
+}
+
 export function referenceFacts(
   reference: SecretReference,
   store: AnySecretStore | undefined,
   deleting: boolean,
   /** The last recorded status: the cache's, or a newer one this process wrote. */
-  status: Pick<SecretReferenceStatus, 'consumingJobs' | 'refusedJobs'>,
+  status: Pick<SecretReferenceStatus, 'consumingJobs'>,
 ): ReferenceFacts {
   return {
     namespace: reference.metadata.namespace!,
     name: reference.metadata.name!,
     deleting,
-    targetName: reference.spec.target?.name ?? reference.metadata.name!,
+    targetName: targetNameOf(reference),
     ttlMs: parseDuration(reference.spec.ttl ?? defaults.ttl),
     refreshIntervalMs: parseDuration(reference.spec.refreshInterval ?? defaults.refreshInterval),
     consumers: reference.spec.consumers,
@@ -28,7 +33,6 @@ export function referenceFacts(
       startTime: job.startTime ?? '',
       expiresAt: job.expiresAt ?? '',
     })),
-    previouslyRefused: status.refusedJobs ?? [],
   };
 }
 

@@ -1,6 +1,9 @@
 // The SecretReference status that follows from a plan and its outcome. Pure, so it is the same answer for
 // the same cluster state, and written only when it differs from what is there.
+import { findCondition } from '../api/conditions.ts';
+import { readyCondition as readyType } from '../api/constants.ts';
 import type { Condition, SecretReferenceStatus } from '../api/types.ts';
+import { versionList } from './managed-secret.ts';
 import type { Outcome } from './outcome.ts';
 import type { Plan, StoreState } from './plan.ts';
 
@@ -17,7 +20,7 @@ export interface StatusContext {
 export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext): ReferenceStatus {
   const present = secretPresent(plan, outcome);
   const ready = readyCondition(plan, outcome, context);
-  const previousReady = context.previous.conditions?.find((c) => c.type === 'Ready');
+  const previousReady = findCondition(context.previous.conditions, readyType);
   const condition: Condition = {
     ...ready,
     // The transition time moves only when the status flips, as the API conventions ask.
@@ -30,9 +33,7 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
 
   const versions =
     outcome.kind === 'written'
-      ? Object.entries(outcome.remoteVersions)
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([name, version]) => ({ name, version }))
+      ? versionList(outcome.remoteVersions)
       : present
         ? context.previous.remoteVersions
         : undefined;

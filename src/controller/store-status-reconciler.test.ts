@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, StoreStatus } from '../api/types.ts';
-import { parseStoreKey, StoreStatusReconciler, storeKey } from './store-status-reconciler.ts';
+import { storeKey } from '../providers/store-spec.ts';
+import { parseStoreKey, StoreStatusReconciler } from './store-status-reconciler.ts';
 
 const now = Date.parse('2030-01-01T12:00:00Z');
 

@@ -2,6 +2,7 @@
 // its own: read the store from the cache, decide with the pure desiredStoreStatus, and patch the status
 // subresource only when it differs from what the cache shows.
 import type { Logger } from 'pino';
+import { findCondition } from '../api/conditions.ts';
 import { readyCondition } from '../api/constants.ts';
 import type { AnySecretStore, StoreStatus } from '../api/types.ts';
 import type { Clock } from './clock.ts';
@@ -17,15 +18,6 @@ export interface StoreLocation {
   kind: AnySecretStore['kind'];
   namespace: string;
   name: string;
-}
-
-/**
- * `SecretStore/<namespace>/<name>` or `ClusterSecretStore/<name>`: never mistaken for a reference's
- * `<namespace>/<name>`, and a SecretStore and a ClusterSecretStore of the same name stay apart.
- */
-export function storeKey(store: Pick<AnySecretStore, 'kind' | 'metadata'>): string {
-  const { namespace, name } = store.metadata;
-  return store.kind === 'SecretStore' ? `SecretStore/${namespace}/${name}` : `ClusterSecretStore/${name}`;
 }
 
 export function parseStoreKey(key: string): StoreLocation | undefined {
@@ -59,7 +51,7 @@ export class StoreStatusReconciler {
     const next = desiredStoreStatus(store, new Date(this.deps.clock.now()));
     if (!storeStatusDiffers(store.status, next)) return false;
     await this.deps.writer.writeStoreStatus(store, next);
-    const ready = next.conditions?.find((condition) => condition.type === readyCondition);
+    const ready = findCondition(next.conditions, readyCondition);
     this.deps.logger.debug(
       { store: key, ready: ready?.status, reason: ready?.reason },
       'store status written',

@@ -6,7 +6,7 @@ import type { CredentialSource } from './credentials.ts';
 import { InvalidSpec } from './errors.ts';
 import { type ProviderLogger, silentLogger } from './logger.ts';
 import { selectProvider, validateStore } from './registry.ts';
-import type { ProviderName, StoreObject } from './store-spec.ts';
+import { type ProviderName, type StoreObject, storeKey } from './store-spec.ts';
 import { type ClientTuning, defaultTuning, type Provider, type StoreClient } from './types.ts';
 import { storeScope } from './validation.ts';
 
@@ -120,9 +120,4 @@ export class StoreClients {
     }, this.#tuning.timeoutMs);
     timer.unref();
   }
-}
-
-function storeKey(store: Pick<StoreObject, 'kind' | 'metadata'>): string {
-  const { namespace, name } = store.metadata;
-  return store.kind === 'SecretStore' ? `SecretStore/${namespace}/${name}` : `ClusterSecretStore/${name}`;
 }

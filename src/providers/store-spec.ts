@@ -27,3 +27,12 @@ export type StoreKind = AnySecretStore['kind'];
 
 /** A store object as read from the API server; only the fields the providers need. */
 export type StoreObject = Pick<AnySecretStore, 'kind' | 'metadata' | 'spec'>;
+
+/**
+ * `SecretStore/<namespace>/<name>` or `ClusterSecretStore/<name>`: never mistaken for a reference's
+ * `<namespace>/<name>`, and a SecretStore and a ClusterSecretStore of the same name stay apart.
+ */
+export function storeKey(store: Pick<AnySecretStore, 'kind' | 'metadata'>): string {
+  const { namespace, name } = store.metadata;
+  return store.kind === 'SecretStore' ? `SecretStore/${namespace}/${name}` : `ClusterSecretStore/${name}`;
+}
