@@ -51,8 +51,5 @@ export const annotations = {
   remoteVersions: `${group}/remote-versions`,
 } as const;
 
-/** Keys under this prefix are the operator's; the CRDs refuse them in spec.target.labels and annotations. */
-export const reservedKeyPrefix = `${group}/`;
-
 /** The condition type every secretlink resource reports. */
 export const readyCondition = 'Ready';

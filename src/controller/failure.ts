@@ -1,6 +1,6 @@
 // Turns an error met while reading a store into a status reason, by error type only.
-import { isProviderError } from '../providers/errors.ts';
-import type { Outcome } from './outcome.ts';
+import { isProviderError, type ProviderErrorReason } from '../providers/errors.ts';
+import type { FailureReason, Outcome } from './outcome.ts';
 
 export function failureOutcome(error: unknown): Extract<Outcome, { kind: 'failed' }> {
   if (!isProviderError(error)) {
@@ -12,21 +12,22 @@ export function failureOutcome(error: unknown): Extract<Outcome, { kind: 'failed
       retryable: true,
     };
   }
-  const message = error.message;
-  switch (error.reason) {
-    case 'NotFound':
-      return { kind: 'failed', reason: 'RemoteNotFound', message, retryable: false };
-    case 'AccessDenied':
-      return { kind: 'failed', reason: 'AccessDenied', message, retryable: false };
-    case 'Throttled':
-    case 'Unavailable':
-      return { kind: 'failed', reason: 'StoreUnavailable', message, retryable: true };
-    case 'InvalidReference':
-    case 'TooLarge':
-      return { kind: 'failed', reason: 'RemoteValueInvalid', message, retryable: false };
-    case 'InvalidSpec':
-      return { kind: 'failed', reason: 'StoreInvalid', message, retryable: false };
-    case 'CredentialNotFound':
-      return { kind: 'failed', reason: 'StoreInvalid', message, retryable: true };
-  }
+  // Whether to retry is the error's own property; only the status reason is decided here.
+  return {
+    kind: 'failed',
+    reason: statusReasons[error.reason],
+    message: error.message,
+    retryable: error.retryable,
+  };
 }
+
+const statusReasons: Record<ProviderErrorReason, FailureReason> = {
+  NotFound: 'RemoteNotFound',
+  AccessDenied: 'AccessDenied',
+  Throttled: 'StoreUnavailable',
+  Unavailable: 'StoreUnavailable',
+  InvalidReference: 'RemoteValueInvalid',
+  TooLarge: 'RemoteValueInvalid',
+  InvalidSpec: 'StoreInvalid',
+  CredentialNotFound: 'StoreInvalid',
+};

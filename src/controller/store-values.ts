@@ -2,7 +2,7 @@
 // if any value cannot be read, nothing is returned, so a partial Secret is never written.
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import { NotFound, TooLarge } from '../providers/errors.ts';
-import { secretSizeLimit } from '../providers/limits.ts';
+import { secretSizeLimit, totalSize } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { ReadValues, ValueSource } from './reconciler.ts';
 
@@ -36,7 +36,7 @@ export function createStoreValues(clients: StoreClients): ValueSource {
         remoteVersions[versionKey(entry.remote)] = result.value.versionId;
       });
 
-      const size = Object.entries(data).reduce((sum, [key, value]) => sum + key.length + value.length, 0);
+      const size = totalSize(data);
       if (size > secretSizeLimit) {
         throw new TooLarge(`the values add up to ${size} bytes; a Secret holds at most ${secretSizeLimit}`);
       }

@@ -71,10 +71,6 @@ export class StoreClients {
     if (entry) this.#retire(key, entry, 'evicted');
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   async close(): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();

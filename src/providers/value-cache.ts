@@ -39,10 +39,6 @@ export class ValueCache<V> {
     const prefix = cacheKey(name, '');
     for (const key of this.#entries.keys()) if (key.startsWith(prefix)) this.#entries.delete(key);
   }
-
-  get size(): number {
-    return this.#entries.size;
-  }
 }
 
 // NUL cannot appear in a remote name, so one name's entries never share a prefix with another's.

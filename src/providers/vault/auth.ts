@@ -1,6 +1,7 @@
 // Getting and keeping a Vault token. Kubernetes and AppRole log in; a token from a Secret is read and looked
 // up. A token is renewed once two thirds of its lease have passed, and replaced by a fresh login (or a fresh
 // read of the Secret) when it cannot be renewed, has expired, or Vault stops accepting it.
+import { defaults } from '../../api/constants.ts';
 import { type CredentialSource, credentialNamespace, readCredential } from '../credentials.ts';
 import { abortable, withDeadline } from '../deadline.ts';
 import { AccessDenied, type ProviderError } from '../errors.ts';
@@ -154,7 +155,7 @@ export function vaultLogin(
   if (kubernetes) {
     const account = kubernetes.serviceAccountRef;
     const namespace = credentialNamespace(scope, account, `${authPath}.kubernetes.serviceAccountRef`);
-    const mount = mountPath(kubernetes.mountPath ?? 'kubernetes');
+    const mount = mountPath(kubernetes.mountPath ?? defaults.vaultKubernetesMountPath);
     return async (signal) => {
       const { token: jwt } = await source.mintServiceAccountToken(
         namespace,
@@ -166,7 +167,7 @@ export function vaultLogin(
     };
   }
   if (appRole) {
-    const mount = mountPath(appRole.mountPath ?? 'approle');
+    const mount = mountPath(appRole.mountPath ?? defaults.vaultAppRoleMountPath);
     return async (signal) => {
       const secretId = await readCredential(
         source,

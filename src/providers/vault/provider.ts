@@ -1,4 +1,5 @@
 // The HashiCorp Vault (and OpenBao) KV provider.
+import { defaults } from '../../api/constants.ts';
 import { credentialSecret } from '../credentials.ts';
 import { secretSizeLimit } from '../limits.ts';
 import { ResolvingClient } from '../resolving-client.ts';
@@ -14,9 +15,9 @@ export const vaultProvider: Provider<'vault'> = {
   name: 'vault',
 
   capabilities: (spec: VaultProviderSpec) => ({
-    versions: (spec.kv?.version ?? 2) === 2,
+    versions: kvVersion(spec) === 2,
     versionFormat:
-      (spec.kv?.version ?? 2) === 2 ? 'a version number, or latest' : 'none (KV version 1 keeps no versions)',
+      kvVersion(spec) === 2 ? 'a version number, or latest' : 'none (KV version 1 keeps no versions)',
     jsonProperties: true,
     binary: false,
     batch: false,
@@ -44,7 +45,16 @@ export const vaultProvider: Provider<'vault'> = {
     const login = vaultLogin(spec, storeScope(store), context.credentials, transport, now);
     const renew = vaultRenewal(transport, now);
     const tokens = new VaultTokens({ login, renew, timeoutMs, now, logger: context.logger });
-    const backend = new VaultBackend(transport, tokens, spec.kv?.mount ?? 'secret', spec.kv?.version ?? 2);
+    const backend = new VaultBackend(
+      transport,
+      tokens,
+      spec.kv?.mount ?? defaults.vaultKvMount,
+      kvVersion(spec),
+    );
     return new ResolvingClient(backend, context.tuning, context.logger);
   },
 };
+
+function kvVersion(spec: VaultProviderSpec): 1 | 2 {
+  return spec.kv?.version ?? defaults.vaultKvVersion;
+}
