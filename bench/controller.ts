@@ -9,12 +9,15 @@ import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as k8s from '@kubernetes/client-node';
 import { group, plurals, version } from '../src/api/constants.ts';
 import { type EnvironmentInfo, startEnvironment } from '../test/env/environment.ts';
+import { installCrds, operatorNamespace } from '../test/env/install.ts';
 import { freePort } from '../test/env/ports.ts';
 import { consoleProgress } from '../test/env/progress.ts';
+import { motoClient } from '../test/env/stores/clients.ts';
+import { awsStoreSpec } from '../test/env/stores/store-specs.ts';
 import {
   argument,
   describeMachine,
@@ -36,7 +39,6 @@ const reportFile = argument('write', '');
 /** Seconds to keep watching memory after the last Job was served. */
 const settleSeconds = numberArgument('settle', 45);
 const namespace = 'bench';
-const operatorNamespace = 'secretlink-system';
 const progress = consoleProgress('[bench]');
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -358,16 +360,7 @@ async function measure(variant: Variant, distMain: string): Promise<Result> {
 
 /** CRDs, namespaces, a SecretStore on moto, and one remote secret and SecretReference per reference. */
 async function setUp(info: EnvironmentInfo, kubeConfig: k8s.KubeConfig): Promise<void> {
-  const kubectl = (...args: string[]) => exec(info.kubectl, ['--kubeconfig', info.kubeconfig, ...args]);
-  await kubectl('apply', '--server-side', '-f', path.join(root, 'crds'));
-  await kubectl(
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd',
-    '-l',
-    'app.kubernetes.io/part-of=secretlink',
-  );
+  await installCrds(info);
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   for (const name of [namespace, operatorNamespace])
@@ -395,27 +388,10 @@ async function setUp(info: EnvironmentInfo, kubeConfig: k8s.KubeConfig): Promise
       apiVersion: `${group}/${version}`,
       kind: 'SecretStore',
       metadata: { name: 'aws' },
-      spec: {
-        provider: {
-          aws: {
-            region: aws.region,
-            endpoint: aws.endpoint,
-            auth: {
-              secretRef: {
-                accessKeyId: { name: 'aws-credentials', key: 'id' },
-                secretAccessKey: { name: 'aws-credentials', key: 'secret' },
-              },
-            },
-          },
-        },
-      },
+      spec: awsStoreSpec(aws),
     },
   });
-  const sm = new SecretsManagerClient({
-    region: aws.region,
-    endpoint: aws.endpoint,
-    credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey },
-  });
+  const sm = motoClient(aws);
   progress.step(`creating ${referenceCount} remote secrets and SecretReferences`);
   for (let index = 0; index < referenceCount; index++) {
     await sm.send(

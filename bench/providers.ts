@@ -2,19 +2,18 @@
 // value cache on (default tuning) and off, against the test environment's real store servers.
 // Usage: node bench/providers.ts [--resolutions=1000] [--secrets=100] [--concurrency=20] [--write=docs/benchmarks.md]
 import { randomBytes } from 'node:crypto';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { PassThroughClient } from 'google-auth-library';
-import { grpc } from 'google-gax';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { Counter } from 'prom-client';
 import { MemoryCredentialSource } from '../src/providers/memory-credentials.ts';
 import { providerCacheLookups, providerCalls } from '../src/providers/metrics.ts';
 import { StoreClients } from '../src/providers/store-clients.ts';
 import type { ProviderName, StoreObject } from '../src/providers/store-spec.ts';
 import { defaultTuning } from '../src/providers/types.ts';
-import { type StoreCoordinates, storeCoordinatesFrom } from '../test/conformance/stores.ts';
 import { startEnvironment } from '../test/env/environment.ts';
 import { consoleProgress } from '../test/env/progress.ts';
+import { gcpEmulatorClient, motoClient } from '../test/env/stores/clients.ts';
+import type { StoreCoordinates } from '../test/env/stores/coordinates.ts';
+import { awsStoreSpec, gcpStoreSpec, vaultStoreSpec } from '../test/env/stores/store-specs.ts';
 import {
   argument,
   describeMachine,
@@ -51,7 +50,7 @@ const machine = machineNow();
 const environment = await startEnvironment(progress);
 const rows: Row[] = [];
 try {
-  const stores = storeCoordinatesFrom(environment.info);
+  const { stores } = environment.info;
   const run = randomBytes(3).toString('hex');
   const names = Array.from({ length: secretCount }, (_, index) => `bench-${run}-${index}`);
   for (const provider of ['aws', 'gcp', 'vault'] as const) {
@@ -171,49 +170,25 @@ function total(counts: Record<string, number>): number {
 }
 
 /** Seeds the secrets and returns a store that reads them, with its credentials held in memory. */
-async function prepare(provider: ProviderName, stores: StoreCoordinates, names: string[]) {
+async function prepare(
+  provider: ProviderName,
+  stores: StoreCoordinates,
+  names: string[],
+): Promise<{ store: StoreObject; credentials: MemoryCredentialSource }> {
   const credentials = new MemoryCredentialSource();
   const value = (name: string) => JSON.stringify({ username: 'etl', password: `${name}-password` });
   const metadata = { name: `bench-${provider}`, namespace: 'bench', uid: `bench-${provider}`, generation: 1 };
   if (provider === 'aws') {
-    const admin = new SecretsManagerClient({
-      region: stores.aws.region,
-      endpoint: stores.aws.endpoint,
-      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-    });
+    const admin = motoClient(stores.aws);
     for (const name of names)
       await admin.send(new CreateSecretCommand({ Name: name, SecretString: value(name) }));
     admin.destroy();
-    credentials.put('bench', 'aws', { id: 'bench', secret: 'bench' });
-    const store: StoreObject = {
-      kind: 'SecretStore',
-      metadata,
-      spec: {
-        provider: {
-          aws: {
-            region: stores.aws.region,
-            endpoint: stores.aws.endpoint,
-            auth: {
-              secretRef: {
-                accessKeyId: { name: 'aws', key: 'id' },
-                secretAccessKey: { name: 'aws', key: 'secret' },
-              },
-            },
-          },
-        },
-      },
-    };
-    return { store, credentials };
+    credentials.put('bench', 'aws-credentials', { id: 'bench', secret: 'bench' });
+    return { store: { kind: 'SecretStore', metadata, spec: awsStoreSpec(stores.aws) }, credentials };
   }
   if (provider === 'gcp') {
-    const { host, port, projectID, endpoint } = stores.gcp;
-    const admin = new SecretManagerServiceClient({
-      apiEndpoint: host,
-      port,
-      projectId: projectID,
-      sslCreds: grpc.credentials.createInsecure(),
-      authClient: new PassThroughClient(),
-    });
+    const { projectID } = stores.gcp;
+    const admin = gcpEmulatorClient(stores.gcp);
     for (const name of names) {
       await admin.createSecret({
         parent: `projects/${projectID}`,
@@ -226,31 +201,19 @@ async function prepare(provider: ProviderName, stores: StoreCoordinates, names: 
       });
     }
     await admin.close();
-    const store: StoreObject = {
-      kind: 'SecretStore',
-      metadata,
-      spec: { provider: { gcp: { projectID, endpoint, auth: { applicationDefault: {} } } } },
-    };
-    return { store, credentials };
+    return { store: { kind: 'SecretStore', metadata, spec: gcpStoreSpec(stores.gcp) }, credentials };
   }
   const { address, rootToken } = stores.vault;
   for (const name of names) {
-    const answer = await fetch(new URL(`/v1/secret/data/${name}`, address), {
+    const answer = await fetch(new URL(`/v1/${stores.vault.kvV2Mount}/data/${name}`, address), {
       method: 'POST',
       headers: { 'x-vault-token': rootToken, 'content-type': 'application/json' },
       body: JSON.stringify({ data: JSON.parse(value(name)) }),
     });
     if (!answer.ok) throw new Error(`seeding Vault answered ${answer.status}`);
   }
-  credentials.put('bench', 'vault', { token: rootToken });
-  const store: StoreObject = {
-    kind: 'SecretStore',
-    metadata,
-    spec: {
-      provider: { vault: { server: address, auth: { tokenSecretRef: { name: 'vault', key: 'token' } } } },
-    },
-  };
-  return { store, credentials };
+  credentials.put('bench', 'vault-token', { token: rootToken });
+  return { store: { kind: 'SecretStore', metadata, spec: vaultStoreSpec(stores.vault) }, credentials };
 }
 
 function sectionText(table: string): string {

@@ -67,7 +67,7 @@ export function describeMachine(machine: Machine): string {
   );
 }
 
-export const formatMs = (ms: number, digits = 0) => `${ms.toFixed(digits)} ms`;
+export const formatMs = (ms: number) => `${ms.toFixed(0)} ms`;
 export const formatMiB = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
 /** Sections in the order the page shows them; a section a script writes for the first time goes in its place. */

@@ -7,17 +7,16 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { StoreObject } from '../../src/providers/store-spec.ts';
+import type { AwsStore } from '../env/stores/coordinates.ts';
+import { stores } from '../support/stores.ts';
 import { ClusterCredentials } from './cluster-credentials.ts';
 import type { ConformanceFixture, StoredVersion } from './fixture.ts';
-import { type AwsCoordinates, storeCoordinates } from './stores.ts';
 
 /** moto's default account; its IAM answers for this account only. */
 const account = '123456789012';
 
-export async function awsFixture(): Promise<
-  ConformanceFixture & { iam: MotoIam; coordinates: AwsCoordinates }
-> {
-  const coordinates = storeCoordinates().aws;
+export async function awsFixture(): Promise<ConformanceFixture & { iam: MotoIam; coordinates: AwsStore }> {
+  const coordinates = stores().aws;
   const credentials = await ClusterCredentials.create('conf-aws');
   await credentials.secret('aws-keys', { id: 'conformance', secret: 'conformance' });
   const admin = new SecretsManagerClient({

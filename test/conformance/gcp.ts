@@ -1,28 +1,20 @@
 // The GCP fixture: the Secret Manager emulator over plaintext gRPC on loopback. The emulator has no IAM, so
 // it cannot refuse a read; the stores still read a real service account key from a Secret.
 import { generateKeyPairSync } from 'node:crypto';
-import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { PassThroughClient } from 'google-auth-library';
-import { grpc } from 'google-gax';
 import type { StoreObject } from '../../src/providers/store-spec.ts';
+import { gcpEmulatorClient } from '../env/stores/clients.ts';
+import { stores } from '../support/stores.ts';
 import { ClusterCredentials } from './cluster-credentials.ts';
 import type { ConformanceFixture, StoredVersion } from './fixture.ts';
-import { storeCoordinates } from './stores.ts';
 
 const grpcAlreadyExists = 6;
 
 export async function gcpFixture(): Promise<ConformanceFixture> {
-  const coordinates = storeCoordinates().gcp;
+  const coordinates = stores().gcp;
   const project = coordinates.projectID;
   const credentials = await ClusterCredentials.create('conf-gcp');
   await credentials.secret('gcp-key', { 'key.json': JSON.stringify(serviceAccountKey(project)) });
-  const admin = new SecretManagerServiceClient({
-    apiEndpoint: coordinates.host,
-    port: coordinates.port,
-    projectId: project,
-    sslCreds: grpc.credentials.createInsecure(),
-    authClient: new PassThroughClient(),
-  });
+  const admin = gcpEmulatorClient(coordinates);
 
   const storeWith = (secret: string, endpoint = coordinates.endpoint): StoreObject => ({
     kind: 'SecretStore',

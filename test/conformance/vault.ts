@@ -2,13 +2,13 @@
 // Kubernetes auth mount that reviews tokens with this run's API server, a read policy for the conformance
 // secrets, and a role bound to one ServiceAccount. Mount names are unique so fixtures never collide.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import type { StoreObject, VaultProviderSpec } from '../../src/providers/store-spec.ts';
+import { clusterCaPem } from '../env/stores/vault-setup.ts';
 import { api, environment, kubeConfig } from '../support/cluster.ts';
+import { stores } from '../support/stores.ts';
 import { ClusterCredentials } from './cluster-credentials.ts';
 import type { ConformanceFixture, StoredVersion } from './fixture.ts';
-import { storeCoordinates } from './stores.ts';
 
 export interface VaultFixture extends ConformanceFixture {
   admin: VaultAdmin;
@@ -18,7 +18,7 @@ export interface VaultFixture extends ConformanceFixture {
 }
 
 export async function vaultFixture(): Promise<VaultFixture> {
-  const { address, rootToken } = storeCoordinates().vault;
+  const { address, rootToken } = stores().vault;
   const admin = new VaultAdmin(address, rootToken);
   const cluster = await ClusterCredentials.create('conf-vault');
   const suffix = randomBytes(3).toString('hex');
@@ -45,7 +45,7 @@ export async function vaultFixture(): Promise<VaultFixture> {
   await admin.write(`sys/auth/${kubernetesMount}`, { type: 'kubernetes' });
   await admin.write(`auth/${kubernetesMount}/config`, {
     kubernetes_host: environment().server,
-    kubernetes_ca_cert: clusterCa(),
+    kubernetes_ca_cert: clusterCaPem(kubeConfig().getCurrentCluster()!),
     disable_local_ca_jwt: true,
   });
   await admin.write(`auth/${kubernetesMount}/role/reader`, {
@@ -97,13 +97,6 @@ export async function vaultFixture(): Promise<VaultFixture> {
       await cluster.close();
     },
   };
-}
-
-function clusterCa(): string {
-  const cluster = kubeConfig().getCurrentCluster();
-  if (cluster?.caData) return Buffer.from(cluster.caData, 'base64').toString('utf8');
-  if (cluster?.caFile) return readFileSync(cluster.caFile, 'utf8');
-  throw new Error('the test cluster kubeconfig names no CA');
 }
 
 /** What an administrator does with the root token, over Vault's HTTP API. */

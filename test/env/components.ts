@@ -81,8 +81,6 @@ export const gcpSecretManager: Component = {
 };
 
 export const controlPlaneComponents: readonly Component[] = [etcd, kubernetes, kwok];
-export const storeComponents: readonly Component[] = [vault, gcpSecretManager];
-export const allComponents: readonly Component[] = [...controlPlaneComponents, ...storeComponents];
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const componentsDir = path.join(repoRoot, 'hack', 'components');

@@ -2,21 +2,18 @@
 // with a data team's set-up to watch: a warehouse credential in AWS Secrets Manager (moto), a SecretStore,
 // a SecretReference that only dbt Jobs may consume, a CronJob that runs dbt every two minutes, and the
 // admission policy that refuses every other pod.
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as k8s from '@kubernetes/client-node';
 import { repoRoot } from './components.ts';
 import type { EnvironmentInfo } from './environment.ts';
+import { environmentKubectl, installCrds, operatorNamespace } from './install.ts';
 import { freePort } from './ports.ts';
 import { ProcessSupervisor, waitUntil } from './processes.ts';
 import type { Progress } from './progress.ts';
+import { motoClient } from './stores/clients.ts';
 import { awsStoreSpec } from './stores/store-specs.ts';
-
-const exec = promisify(execFile);
 export const demoNamespace = 'analytics';
-const operatorNamespace = 'secretlink-system';
 
 export interface Demo {
   operatorLog: string;
@@ -26,11 +23,8 @@ export interface Demo {
 }
 
 export async function startDemo(info: EnvironmentInfo, progress: Progress): Promise<Demo> {
-  const kubectl = (...args: string[]) =>
-    exec(info.kubectl, ['--kubeconfig', info.kubeconfig, ...args], { cwd: repoRoot });
-  await kubectl('apply', '--server-side', '-f', 'crds/');
-  await kubectl('wait', '--for=condition=Established', 'crd', '-l', 'app.kubernetes.io/part-of=secretlink');
-  await kubectl('apply', '--server-side', '-k', 'config/admission');
+  await installCrds(info);
+  await environmentKubectl(info)('apply', '--server-side', '-k', 'config/admission');
   progress.step('installed the CRDs and the admission policy');
 
   await seedWarehouseCredential(info);
@@ -64,12 +58,7 @@ export async function startDemo(info: EnvironmentInfo, progress: Progress): Prom
 }
 
 async function seedWarehouseCredential(info: EnvironmentInfo): Promise<void> {
-  const { endpoint, region, accessKeyId, secretAccessKey } = info.stores.aws;
-  const client = new SecretsManagerClient({
-    endpoint,
-    region,
-    credentials: { accessKeyId, secretAccessKey },
-  });
+  const client = motoClient(info.stores.aws);
   await client
     .send(
       new CreateSecretCommand({

@@ -6,7 +6,13 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
 import { awsStoreSpec, gcpStoreSpec, vaultStoreSpec } from '../env/stores/store-specs.ts';
-import { api, createNamespace, deleteNamespace, eventually, statusCodeOf } from '../support/cluster.ts';
+import {
+  api,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  readSecretIfPresent,
+} from '../support/cluster.ts';
 import {
   customApi,
   installCrds,
@@ -69,14 +75,7 @@ function job(name: string, secretNames: string[], labels: Record<string, string>
   });
 }
 
-async function readSecret(name: string): Promise<k8s.V1Secret | undefined> {
-  try {
-    return await api(k8s.CoreV1Api).readNamespacedSecret({ name, namespace });
-  } catch (error) {
-    if (statusCodeOf(error) === 404) return undefined;
-    throw error;
-  }
-}
+const readSecret = (name: string) => readSecretIfPresent(namespace, name);
 
 async function readReference(name: string) {
   return (await customApi().getNamespacedCustomObject({ ...referenceApi, namespace, name })) as {

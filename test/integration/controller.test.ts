@@ -4,7 +4,14 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
 import { awsStoreSpec } from '../env/stores/store-specs.ts';
-import { api, createNamespace, deleteNamespace, eventually, statusCodeOf } from '../support/cluster.ts';
+import {
+  api,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  readSecretIfPresent,
+  statusCodeOf,
+} from '../support/cluster.ts';
 import {
   customApi,
   installCrds,
@@ -102,14 +109,7 @@ async function createJob(name: string, secretName: string, options: Parameters<t
   });
 }
 
-async function readSecret(name: string): Promise<k8s.V1Secret | undefined> {
-  try {
-    return await api(k8s.CoreV1Api).readNamespacedSecret({ name, namespace });
-  } catch (error) {
-    if (statusCodeOf(error) === 404) return undefined;
-    throw error;
-  }
-}
+const readSecret = (name: string) => readSecretIfPresent(namespace, name);
 
 const secretExists = (name: string, predicate: (secret: k8s.V1Secret) => boolean = () => true) =>
   eventually(`Secret ${name} to exist`, async () => {

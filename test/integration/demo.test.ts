@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditFile } from '../../src/audit/verify.ts';
 import { type Demo, demoNamespace, startDemo } from '../env/demo.ts';
 import { consoleProgress } from '../env/progress.ts';
-import { api, environment, eventually, statusCodeOf } from '../support/cluster.ts';
+import { api, environment, eventually, readSecretIfPresent } from '../support/cluster.ts';
 
 let demo: Demo;
 
@@ -20,14 +20,7 @@ afterAll(async () => {
   await api(k8s.CoreV1Api).deleteNamespace({ name: demoNamespace });
 });
 
-async function readSecret(name: string): Promise<k8s.V1Secret | undefined> {
-  try {
-    return await api(k8s.CoreV1Api).readNamespacedSecret({ name, namespace: demoNamespace });
-  } catch (error) {
-    if (statusCodeOf(error) === 404) return undefined;
-    throw error;
-  }
-}
+const readSecret = (name: string) => readSecretIfPresent(demoNamespace, name);
 
 async function auditActions(): Promise<string[]> {
   const lines = (await readFile(demo.auditFile, 'utf8')).split('\n').filter(Boolean);

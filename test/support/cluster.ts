@@ -1,21 +1,23 @@
 // What integration tests use to reach the environment's cluster: typed API clients, a fresh namespace per
 // test file, and polling for an outcome a user would observe.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { inject } from 'vitest';
-
-const exec = promisify(execFile);
+import { environmentKubectl } from '../env/install.ts';
 
 export function environment() {
   return inject('environment');
 }
 
+let loaded: k8s.KubeConfig | undefined;
+
+/** The environment's admin kubeconfig, read once per test worker (every api() call and poll uses it). */
 export function kubeConfig(): k8s.KubeConfig {
-  const config = new k8s.KubeConfig();
-  config.loadFromFile(environment().kubeconfig);
-  return config;
+  if (!loaded) {
+    loaded = new k8s.KubeConfig();
+    loaded.loadFromFile(environment().kubeconfig);
+  }
+  return loaded;
 }
 
 export function api<T extends k8s.ApiType>(type: k8s.ApiConstructor<T>): T {
@@ -37,8 +39,7 @@ export async function deleteNamespace(name: string): Promise<void> {
 
 /** Runs the environment's kubectl against its cluster. */
 export async function kubectl(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const { kubeconfig, kubectl: binary } = environment();
-  return exec(binary, ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 });
+  return environmentKubectl(environment())(...args);
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails with the last observation. */
@@ -66,4 +67,17 @@ export async function eventually<T>(
 /** The status code of a failed API call, for asserting that the server refused something. */
 export function statusCodeOf(error: unknown): number | undefined {
   return error instanceof k8s.ApiException ? error.code : undefined;
+}
+
+/** A Secret as the API server has it now, or undefined when there is none. */
+export async function readSecretIfPresent(
+  namespace: string,
+  name: string,
+): Promise<k8s.V1Secret | undefined> {
+  try {
+    return await api(k8s.CoreV1Api).readNamespacedSecret({ name, namespace });
+  } catch (error) {
+    if (statusCodeOf(error) === 404) return undefined;
+    throw error;
+  }
 }

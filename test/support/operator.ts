@@ -17,9 +17,9 @@ import { loadConfig } from '../../src/config.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import { runLayout } from '../env/evidence/end-of-run.ts';
-import { api, environment, kubeConfig, kubectl, statusCodeOf } from './cluster.ts';
+import { installCrds as installCrdsOn, operatorNamespace } from '../env/install.ts';
+import { api, environment, kubeConfig, statusCodeOf } from './cluster.ts';
 
-export const operatorNamespace = 'secretlink-system';
 /** One key per test run, shared by restarted operators so their fingerprints stay comparable. */
 const fingerprintKey = randomBytes(32);
 
@@ -31,15 +31,7 @@ export interface TestOperator extends RunningOperator {
 }
 
 export async function installCrds(): Promise<void> {
-  await kubectl('apply', '--server-side', '--force-conflicts', '-f', 'crds/');
-  await kubectl(
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd',
-    '-l',
-    'app.kubernetes.io/part-of=secretlink',
-  );
+  await installCrdsOn(environment());
   await api(k8s.CoreV1Api)
     .createNamespace({ body: { metadata: { name: operatorNamespace } } })
     .catch((error) => (statusCodeOf(error) === 409 ? undefined : Promise.reject(error)));

@@ -1,7 +1,7 @@
 // Runs in every integration test file: each file starts with an empty moto (files run one at a time, see
-// fileParallelism) and closes the gRPC channel it may have opened to the GCP emulator.
+// fileParallelism) and closes the store clients it may have opened.
 import { afterAll, beforeAll } from 'vitest';
-import { closeGcpClient, resetAwsStore } from './stores.ts';
+import { closeStoreClients, resetAwsStore } from './stores.ts';
 
 beforeAll(() => resetAwsStore());
-afterAll(() => closeGcpClient());
+afterAll(() => closeStoreClients());

@@ -4,13 +4,12 @@ import { randomBytes } from 'node:crypto';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import * as k8s from '@kubernetes/client-node';
-import { PassThroughClient } from 'google-auth-library';
-import { grpc } from 'google-gax';
 import nodeVault from 'node-vault';
+import { gcpEmulatorClient, motoClient } from '../env/stores/clients.ts';
 import type { StoreCoordinates } from '../env/stores/coordinates.ts';
 import { resetMoto } from '../env/stores/moto.ts';
 import { api, environment } from './cluster.ts';
@@ -29,9 +28,12 @@ export function uniqueSecretName(prefix: string): string {
 
 // ---- AWS Secrets Manager (moto) ----
 
+let moto: SecretsManagerClient | undefined;
+
+/** One client per test file, closed with the GCP one by closeStoreClients. */
 export function awsClient(): SecretsManagerClient {
-  const { endpoint, region, accessKeyId, secretAccessKey } = stores().aws;
-  return new SecretsManagerClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey } });
+  moto ??= motoClient(stores().aws);
+  return moto;
 }
 
 function awsPayload(value: StoreValue): { SecretString?: string; SecretBinary?: Uint8Array } {
@@ -67,22 +69,13 @@ let gcp: SecretManagerServiceClient | undefined;
 
 /** One client per test file, over plaintext gRPC to the emulator and with no Google credentials at all. */
 export function gcpClient(): SecretManagerServiceClient {
-  if (!gcp) {
-    const { endpoint, projectID } = stores().gcp;
-    const separator = endpoint.lastIndexOf(':');
-    gcp = new SecretManagerServiceClient({
-      apiEndpoint: endpoint.slice(0, separator).replace(/^\[|\]$/g, ''),
-      port: Number(endpoint.slice(separator + 1)),
-      projectId: projectID,
-      sslCreds: grpc.credentials.createInsecure(),
-      // Without this the auth library would look for credentials, down to a cloud metadata server.
-      authClient: new PassThroughClient(),
-    });
-  }
+  gcp ??= gcpEmulatorClient(stores().gcp);
   return gcp;
 }
 
-export async function closeGcpClient(): Promise<void> {
+export async function closeStoreClients(): Promise<void> {
+  moto?.destroy();
+  moto = undefined;
   await gcp?.close();
   gcp = undefined;
 }

@@ -17,8 +17,6 @@ const watchedPaths = {
 const restartDelayMs = 1000;
 
 export interface EvidenceRecorder {
-  /** Objects seen so far, by resource. */
-  counts(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +26,6 @@ export async function startEvidenceRecorder(kubeconfig: string, dir: string): Pr
   config.loadFromFile(kubeconfig);
   const watch = new k8s.Watch(config);
   let stopped = false;
-  const counts: Record<string, number> = {};
   const outputs: WriteStream[] = [];
   const requests = new Map<string, AbortController>();
 
@@ -43,7 +40,6 @@ export async function startEvidenceRecorder(kubeconfig: string, dir: string): Pr
         apiPath,
         {},
         (type, object) => {
-          counts[resource] = (counts[resource] ?? 0) + 1;
           out.write(`${JSON.stringify({ type, object })}\n`);
         },
         restart,
@@ -58,7 +54,6 @@ export async function startEvidenceRecorder(kubeconfig: string, dir: string): Pr
   }
 
   return {
-    counts: () => ({ ...counts }),
     async stop() {
       stopped = true;
       for (const request of requests.values()) request.abort();

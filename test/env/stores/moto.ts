@@ -82,7 +82,7 @@ export async function ensureMoto(progress: Progress): Promise<string> {
 export async function startMoto(
   supervisor: ProcessSupervisor,
   python: string,
-): Promise<{ endpoint: string; reset: () => Promise<void> }> {
+): Promise<{ endpoint: string }> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const server = supervisor.start({
@@ -90,16 +90,15 @@ export async function startMoto(
     command: python,
     args: ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
   });
-  const reset = () => resetMoto(endpoint);
   await waitUntil(
     'moto to answer',
     async () => {
-      await reset();
+      await resetMoto(endpoint);
       return true;
     },
     { timeoutMs: 30_000, server },
   );
-  return { endpoint, reset };
+  return { endpoint };
 }
 
 /** Forgets every secret moto holds (moto's own reset API). */

@@ -121,7 +121,8 @@ async function untilReviewerMayReviewTokens(cluster: k8s.Cluster, reviewerJwt: s
   }
 }
 
-function clusterCaPem(cluster: k8s.Cluster): string {
+/** The cluster's CA certificate in PEM, from the kubeconfig's inline data or its file. */
+export function clusterCaPem(cluster: k8s.Cluster): string {
   if (cluster.caData) return Buffer.from(cluster.caData, 'base64').toString('utf8');
   if (cluster.caFile) return readFileSync(cluster.caFile, 'utf8');
   throw new Error(`the kubeconfig gives no CA certificate for ${cluster.server}`);
