@@ -21,6 +21,7 @@ import { StoreStatusReconciler } from './controller/store-status-reconciler.ts';
 import { createStoreValues } from './controller/store-values.ts';
 import { WorkQueue } from './controller/workqueue.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
+import { safeErrorMessage } from './observability/redact.ts';
 import { KubeCredentialSource } from './providers/kube-credentials.ts';
 import { StoreClients } from './providers/store-clients.ts';
 
@@ -185,7 +186,10 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   return { ready: () => caches.synced(), leading: () => isLeader, done, stop };
 }
 
-/** Errors are logged by message only: an API or SDK error object can carry request and response bodies. */
+/**
+ * Errors are logged by message only: an API or SDK error object can carry request and response bodies, and
+ * an ApiException's message embeds them, so for it only the HTTP code is kept.
+ */
 export function safeMessage(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+  return error instanceof Error ? `${error.name}: ${safeErrorMessage(error)}` : 'unknown error';
 }

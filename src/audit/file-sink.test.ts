@@ -1,10 +1,17 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HashChainedFileSink } from './file-sink.ts';
 import type { AuditRecord } from './types.ts';
 import { verifyAuditFile } from './verify.ts';
+
+const keys = generateKeyPairSync('ed25519');
+const noAnchors = { latest: async () => undefined, record: async () => undefined };
+const openSink = () =>
+  HashChainedFileSink.open(file, { signingKey: keys.privateKey, chain: 'replica-0', anchors: noAnchors });
+const verify = () => verifyAuditFile(file, { publicKey: keys.publicKey });
 
 function record(n: number): AuditRecord {
   return {
@@ -34,7 +41,7 @@ afterEach(async () => {
 });
 
 async function writeRecords(count: number, from = 1): Promise<void> {
-  const sink = await HashChainedFileSink.open(file);
+  const sink = await openSink();
   for (let n = from; n < from + count; n++) await sink.write(record(n));
   await sink.close();
 }
@@ -47,119 +54,110 @@ async function rewrite(lines: string[]): Promise<void> {
   await writeFile(file, `${lines.join('\n')}\n`);
 }
 
-describe('the hash-chained audit file', () => {
-  it('writes one JSON line per record with seq, prev and hash, readable by the owner only', async () => {
+describe('the signed, hash-chained audit file', () => {
+  it('starts with a genesis record, then one JSON line per record with seq, prev and sig, readable by the owner only', async () => {
     await writeRecords(3);
     const lines = (await fileLines()).map((line) => JSON.parse(line));
-    expect(lines.map((line) => line.seq)).toEqual([1, 2, 3]);
-    expect(lines[1]).toMatchObject({
+    expect(lines.map((line) => line.seq)).toEqual([1, 2, 3, 4]);
+    expect(lines[0]).toMatchObject({ genesis: { reason: 'new-file', chain: 'replica-0' } });
+    expect(lines[2]).toMatchObject({
       action: 'Materialized',
       job: { name: 'load-2' },
       remotes: [{ version: 'v2' }],
     });
     for (const line of lines) {
       expect(line.prev).toMatch(/^[0-9a-f]{64}$/);
-      expect(line.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(line.sig).toMatch(/^[A-Za-z0-9+/]{86}==$/);
     }
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
-  it('verifies an untouched file and reports its record count', async () => {
+  it('verifies an untouched file and reports its record count and genesis', async () => {
     await writeRecords(5);
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: true, records: 5, head: { seq: 5 } });
-  });
-
-  it('verifies an empty file as zero records', async () => {
-    await (await HashChainedFileSink.open(file)).close();
-    expect(await verifyAuditFile(file)).toEqual({ ok: true, records: 0 });
-  });
-
-  it('detects an edited record at its own line', async () => {
-    await writeRecords(5);
-    const lines = await fileLines();
-    lines[2] = lines[2]!.replace('"load-3"', '"load-X"');
-    await rewrite(lines);
-    expect(await verifyAuditFile(file)).toMatchObject({
-      ok: false,
-      records: 2,
-      problem: { line: 3, seq: 3, kind: 'edited' },
+    expect(await verify()).toMatchObject({
+      ok: true,
+      records: 6,
+      head: { seq: 6 },
+      genesis: { reason: 'new-file' },
     });
   });
 
-  it('detects an edited record whose hash was recomputed, at the record after it', async () => {
-    await writeRecords(5);
-    const lines = await fileLines();
-    // Rebuild line 3 with different content and a correct hash of its own.
-    const { createHash } = await import('node:crypto');
-    const body = lines[2]!.replace('"load-3"', '"load-X"').replace(/,"hash":"[0-9a-f]{64}"\}$/, '}');
-    lines[2] = `${body.slice(0, -1)},"hash":"${createHash('sha256').update(body).digest('hex')}"}`;
-    await rewrite(lines);
-    expect(await verifyAuditFile(file)).toMatchObject({
-      ok: false,
-      records: 3,
-      problem: { line: 4, seq: 4, kind: 'chain-broken' },
-    });
+  it('verifies a file with only its genesis record', async () => {
+    await (await openSink()).close();
+    expect(await verify()).toMatchObject({ ok: true, records: 1 });
+  });
+
+  it('reports a file that does not start with a genesis record', async () => {
+    await writeRecords(3);
+    await rewrite((await fileLines()).slice(1));
+    expect(await verify()).toMatchObject({ ok: false, records: 0, problem: { line: 1, kind: 'no-genesis' } });
   });
 
   it('detects a removed record at the line where it is missing', async () => {
     await writeRecords(5);
     const lines = await fileLines();
-    lines.splice(1, 1);
+    lines.splice(2, 1);
     await rewrite(lines);
-    const result = await verifyAuditFile(file);
-    expect(result).toMatchObject({ ok: false, records: 1, problem: { line: 2, seq: 3, kind: 'removed' } });
-    expect(result.ok === false && result.problem.detail).toContain('seq 2 was removed');
+    const result = await verify();
+    expect(result).toMatchObject({ ok: false, records: 2, problem: { line: 3, seq: 4, kind: 'removed' } });
+    expect(result.ok === false && result.problem.detail).toContain('seq 3 was removed');
   });
 
   it('detects two reordered records at the first of them', async () => {
     await writeRecords(5);
     const lines = await fileLines();
-    [lines[2], lines[3]] = [lines[3]!, lines[2]!];
+    [lines[3], lines[4]] = [lines[4]!, lines[3]!];
     await rewrite(lines);
-    expect(await verifyAuditFile(file)).toMatchObject({
+    expect(await verify()).toMatchObject({
       ok: false,
-      records: 2,
-      problem: { line: 3, seq: 4, kind: 'reordered' },
+      records: 3,
+      problem: { line: 4, seq: 5, kind: 'reordered' },
     });
-  });
-
-  it('continues the chain across a restart of the sink', async () => {
-    await writeRecords(3);
-    await writeRecords(2, 4);
-    const lines = (await fileLines()).map((line) => JSON.parse(line));
-    expect(lines.map((line) => line.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: true, records: 5 });
   });
 
   it('keeps the chain intact under concurrent writes', async () => {
-    const sink = await HashChainedFileSink.open(file);
+    const sink = await openSink();
     await Promise.all(Array.from({ length: 40 }, (_, n) => sink.write(record(n + 1))));
-    expect(sink.chainHead().seq).toBe(40);
+    expect(sink.chainHead().seq).toBe(41);
     await sink.close();
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: true, records: 40 });
+    expect(await verify()).toMatchObject({ ok: true, records: 41 });
   });
 
-  it('refuses to continue a file that ends with an interrupted write, and verify reports it', async () => {
+  it('moves a file that ends with an interrupted write aside and starts a new chain that says so', async () => {
     await writeRecords(2);
     const text = await readFile(file, 'utf8');
-    await writeFile(file, `${text}{"seq":3,"prev":"ab`);
-    await expect(HashChainedFileSink.open(file)).rejects.toThrow(/ends with an incomplete record/);
-    expect(await verifyAuditFile(file)).toMatchObject({
-      ok: false,
-      records: 2,
-      problem: { line: 3, kind: 'incomplete' },
-    });
+    await writeFile(file, `${text}{"seq":4,"prev":"ab`);
+    expect(await verify()).toMatchObject({ ok: false, records: 3, problem: { line: 4, kind: 'incomplete' } });
+    const sink = await openSink();
+    await sink.close();
+    expect(sink.started).toMatchObject({ reason: 'previous-broken' });
+    expect(sink.started!.detail).toContain('incomplete');
+    const aside = (await readdir(dir)).filter((name) => name.startsWith('audit.jsonl.broken-'));
+    expect(aside).toHaveLength(1);
+    expect(await readFile(path.join(dir, aside[0]!), 'utf8')).toBe(`${text}{"seq":4,"prev":"ab`);
+    expect(await verify()).toMatchObject({ ok: true, records: 1, genesis: { reason: 'previous-broken' } });
   });
 
   it('reports a line that is not an audit record as malformed', async () => {
     await writeRecords(3);
     const lines = await fileLines();
-    lines.splice(1, 0, 'not json');
+    lines.splice(2, 0, 'not json');
     await rewrite(lines);
-    expect(await verifyAuditFile(file)).toMatchObject({
+    expect(await verify()).toMatchObject({
       ok: false,
-      records: 1,
-      problem: { line: 2, kind: 'malformed' },
+      records: 2,
+      problem: { line: 3, kind: 'malformed' },
     });
+  });
+
+  it('appends each record once and stops after a failed write instead of retrying it', async () => {
+    const sink = await openSink();
+    await sink.write(record(1));
+    // Closing the descriptor underneath makes the next write fail with an unknown outcome.
+    await (sink as unknown as { file: { close(): Promise<void> } }).file.close();
+    await expect(sink.write(record(2))).rejects.toThrow(/could not append audit record 3/);
+    await expect(sink.write(record(3))).rejects.toThrow(/not written to after an earlier failed write/);
+    const lines = (await fileLines()).map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.seq)).toEqual([1, 2]);
   });
 });

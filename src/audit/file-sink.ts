@@ -1,34 +1,96 @@
-// Append-only, hash-chained audit file: one JSON line per record (format in chain.ts), opened with O_APPEND
-// and fsync'd before a write resolves. Writes are serialised so the chain has one order; a restarted sink
-// reads the last line and continues the chain from it. One process writes a file at a time.
+// Append-only, signed, hash-chained audit file: one JSON line per record (format in chain.ts), opened with
+// O_APPEND and fsync'd before a write resolves. Writes are serialised so the chain has one order, and each
+// record is appended once: a write whose outcome on disk is unknown stops the sink rather than be retried.
+//
+// Opening checks the whole file with the operator's own public key and against the last anchor of its chain.
+// An intact file is continued. Otherwise the chain starts again, loudly: a missing file, or one that was
+// cut, edited or interrupted (moved aside as <file>.broken-<time>, for a person to look at), gets a genesis
+// record that says what was found and which head was anchored last. The anchor store is told the head after
+// the genesis record, at most every `anchorIntervalMs` after writes, and when the sink closes.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { constants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { type ChainHead, chainLine, emptyChain, parseLine, sha256 } from './chain.ts';
-import type { AuditRecord, AuditSink } from './types.ts';
+import type { Anchor, AnchorStore } from './anchors.ts';
+import {
+  type ChainEntry,
+  type ChainHead,
+  emptyChain,
+  type Genesis,
+  type GenesisReason,
+  publicKeyText,
+  signedLine,
+} from './chain.ts';
+import type { AuditRecord, AuditSink, ChainPosition } from './types.ts';
+import { describeVerifyResult, verifyAuditFile } from './verify.ts';
+
+export interface ChainOptions {
+  /** Ed25519 private key; kept off the audit volume. */
+  signingKey: KeyObject;
+  /** The chain's name, the replica's identity: anchors are kept per chain. */
+  chain: string;
+  anchors: AnchorStore;
+  anchorIntervalMs?: number;
+  /** A failed anchor write does not stop auditing; it is reported here. */
+  onAnchorError?: (error: unknown) => void;
+}
 
 export class HashChainedFileSink implements AuditSink {
   readonly name = 'file';
   readonly path: string;
+  /** The genesis record this open wrote, when it had to start a new chain. */
+  readonly started: Genesis | undefined;
   private readonly file: FileHandle;
+  private readonly options: ChainOptions;
   private head: ChainHead;
+  private anchored: ChainHead;
   private queue: Promise<unknown> = Promise.resolve();
+  private anchorTimer: NodeJS.Timeout | undefined;
   /** Set after a write whose outcome on disk is unknown; the chain cannot safely continue past it. */
   private broken: Error | undefined;
+  private closed = false;
 
-  private constructor(filePath: string, file: FileHandle, head: ChainHead) {
+  private constructor(
+    filePath: string,
+    file: FileHandle,
+    head: ChainHead,
+    options: ChainOptions,
+    started: Genesis | undefined,
+  ) {
     this.path = filePath;
     this.file = file;
     this.head = head;
+    this.anchored = head;
+    this.options = options;
+    this.started = started;
   }
 
-  /** Opens (or creates, mode 0600) the file and finds where its chain ends. */
-  static async open(filePath: string): Promise<HashChainedFileSink> {
-    const head = await readChainHead(filePath);
-    const created = head === undefined;
+  /** Opens (or creates, mode 0600) the file, continuing its chain or starting a new one that says why. */
+  static async open(filePath: string, options: ChainOptions): Promise<HashChainedFileSink> {
+    const publicKey = createPublicKey(options.signingKey);
+    const last = await options.anchors.latest();
+    const found = await inspect(filePath, publicKey, last);
     const file = await fs.open(filePath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
-    if (created) await syncDirectory(path.dirname(filePath));
-    return new HashChainedFileSink(filePath, file, head ?? emptyChain);
+    await syncDirectory(path.dirname(filePath));
+    if (found.kind === 'intact')
+      return new HashChainedFileSink(filePath, file, found.head, options, undefined);
+
+    const genesis: Genesis = {
+      reason: found.reason,
+      detail: found.detail,
+      chain: options.chain,
+      publicKey: publicKeyText(publicKey),
+      ...(last ? { previous: { seq: last.seq, head: last.head } } : {}),
+    };
+    const sink = new HashChainedFileSink(filePath, file, emptyChain, options, genesis);
+    try {
+      await sink.append({ time: new Date().toISOString(), genesis });
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+    await sink.anchor();
+    return sink;
   }
 
   /** The last record written: its seq and the hash of its line (what the next record's prev will be). */
@@ -36,24 +98,34 @@ export class HashChainedFileSink implements AuditSink {
     return { ...this.head };
   }
 
-  write(record: AuditRecord): Promise<void> {
-    const written = this.queue.then(() => this.append(record));
+  async write(record: AuditRecord): Promise<void> {
+    await this.append(record);
+  }
+
+  /** Appends one record and resolves with where it stands in the chain, once it is on disk. */
+  append(entry: ChainEntry): Promise<ChainPosition> {
+    const written = this.queue.then(() => this.appendNow(entry));
     this.queue = written.catch(() => undefined);
     return written;
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.anchorTimer);
     await this.queue;
+    await this.anchor();
     await this.file.close();
   }
 
-  private async append(record: AuditRecord): Promise<void> {
+  private async appendNow(entry: ChainEntry): Promise<ChainPosition> {
+    if (this.closed && !('genesis' in entry)) throw new Error(`audit file ${this.path} is closed`);
     if (this.broken) {
       throw new Error(
         `audit file ${this.path} is not written to after an earlier failed write: ${this.broken.message}`,
       );
     }
-    const { line, head } = chainLine(record, this.head);
+    const { line, head } = signedLine(entry, this.head, this.options.signingKey);
     const bytes = Buffer.from(`${line}\n`, 'utf8');
     try {
       let offset = 0;
@@ -63,66 +135,75 @@ export class HashChainedFileSink implements AuditSink {
       }
       await this.file.sync();
     } catch (error) {
+      // Not retried: a partly written line must not be followed by a second copy of the record.
       this.broken = error instanceof Error ? error : new Error(String(error));
       throw new Error(`could not append audit record ${head.seq} to ${this.path}: ${this.broken.message}`);
     }
     this.head = head;
+    this.scheduleAnchor();
+    return { chain: this.options.chain, seq: head.seq, head: head.lineHash };
+  }
+
+  private scheduleAnchor(): void {
+    if (this.anchorTimer || this.closed) return;
+    this.anchorTimer = setTimeout(() => {
+      this.anchorTimer = undefined;
+      void this.anchor();
+    }, this.options.anchorIntervalMs ?? 60_000);
+    this.anchorTimer.unref();
+  }
+
+  /** Records the current head outside the file, unless it is already recorded. */
+  private async anchor(): Promise<void> {
+    const head = this.head;
+    if (head.seq === 0 || (head.seq === this.anchored.seq && head.lineHash === this.anchored.lineHash))
+      return;
+    const anchor: Anchor = {
+      chain: this.options.chain,
+      seq: head.seq,
+      head: head.lineHash,
+      time: new Date().toISOString(),
+    };
+    try {
+      await this.options.anchors.record(anchor);
+      this.anchored = head;
+    } catch (error) {
+      this.options.onAnchorError?.(error);
+    }
   }
 }
 
-/** The chain head of an existing file, or undefined when there is no file yet. */
-async function readChainHead(filePath: string): Promise<ChainHead | undefined> {
-  let file: FileHandle;
-  try {
-    file = await fs.open(filePath, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const last = await readLastLine(file, filePath);
-    if (last === undefined) return emptyChain;
-    const parsed = parseLine(last);
-    if (!parsed) {
-      throw new Error(
-        `audit file ${filePath} ends with a line that is not an audit record; run the verify command on it and move it aside`,
-      );
-    }
-    return { seq: parsed.seq, lineHash: sha256(last) };
-  } finally {
-    await file.close();
-  }
-}
+type Found = { kind: 'intact'; head: ChainHead } | { kind: 'start'; reason: GenesisReason; detail: string };
 
-const chunkSize = 64 * 1024;
-
-/** The file's last line without its newline; undefined for an empty file. */
-async function readLastLine(file: FileHandle, filePath: string): Promise<string | undefined> {
-  const { size } = await file.stat();
-  if (size === 0) return undefined;
-  const lastByte = Buffer.alloc(1);
-  await file.read(lastByte, 0, 1, size - 1);
-  if (lastByte[0] !== 0x0a) {
-    // A write was cut short (crash, full disk). Continuing would hide it, so a person must look first.
-    throw new Error(
-      `audit file ${filePath} ends with an incomplete record (no newline at byte ${size}); run the verify command on it and move it aside`,
-    );
+/** What the file holds, checked against the last anchor; a file that does not verify is moved aside. */
+async function inspect(filePath: string, publicKey: KeyObject, last: Anchor | undefined): Promise<Found> {
+  const size = await fs.stat(filePath).then(
+    (stat) => stat.size,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    },
+  );
+  const anchored = last ? `; the last anchor records seq ${last.seq} (${last.head})` : '';
+  if (size === undefined || size === 0) {
+    const what = size === undefined ? 'no audit file' : 'an empty audit file';
+    return last
+      ? { kind: 'start', reason: 'previous-missing', detail: `found ${what}${anchored}` }
+      : { kind: 'start', reason: 'new-file', detail: `found ${what} and no anchor of an earlier one` };
   }
-  const chunks: Buffer[] = [];
-  let end = size - 1;
-  while (end > 0) {
-    const start = Math.max(0, end - chunkSize);
-    const chunk = Buffer.alloc(end - start);
-    await file.read(chunk, 0, chunk.length, start);
-    const newline = chunk.lastIndexOf(0x0a);
-    if (newline >= 0) {
-      chunks.unshift(chunk.subarray(newline + 1));
-      break;
-    }
-    chunks.unshift(chunk);
-    end = start;
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const result = await verifyAuditFile(filePath, {
+    publicKey,
+    anchors: last ? [{ seq: last.seq, head: last.head }] : [],
+  });
+  if (result.ok && result.head) return { kind: 'intact', head: result.head };
+  const aside = `${filePath}.broken-${new Date().toISOString().replaceAll(':', '')}`;
+  await fs.rename(filePath, aside);
+  const problem = describeVerifyResult(path.basename(filePath), result);
+  return {
+    kind: 'start',
+    reason: 'previous-broken',
+    detail: `${problem}${anchored}; the file was moved to ${path.basename(aside)}`,
+  };
 }
 
 /** Makes a newly created file's directory entry durable, not only its content. */

@@ -31,4 +31,17 @@ describe('the log audit sink', () => {
     const line = JSON.parse(lines[0]!);
     expect(line).toMatchObject({ level: 'info', msg: 'audit', audit: true, ...refused });
   });
+
+  it('carries the chain, seq and head of the record in the signed audit file', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const position = { chain: 'secretlink-operator-0', seq: 42, head: 'ab'.repeat(32) };
+    await new LogAuditSink(createLogger('info', destination)).write(refused, position);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ audit: true, ...refused, ...position });
+  });
 });

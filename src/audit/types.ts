@@ -22,10 +22,19 @@ export interface AuditRecord {
   fingerprint?: string;
 }
 
+/** Where a record stands in the signed audit chain: the chain (replica), its seq and the chain head after it. */
+export interface ChainPosition {
+  chain: string;
+  seq: number;
+  /** SHA-256 of the record's line in the audit file. */
+  head: string;
+}
+
 /** Where audit records go. A sink must not throw for a bad record; it reports its own failures. */
 export interface AuditSink {
   readonly name: string;
-  write(record: AuditRecord): Promise<void>;
+  /** `position` is given when the record was first appended to the signed chain. */
+  write(record: AuditRecord, position?: ChainPosition): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -40,10 +49,10 @@ export class AuditTrail implements AuditSink {
     this.onSinkError = onSinkError;
   }
 
-  async write(record: AuditRecord): Promise<void> {
+  async write(record: AuditRecord, position?: ChainPosition): Promise<void> {
     await Promise.all(
       this.sinks.map((sink) =>
-        sink.write(record).catch((error: unknown) => this.onSinkError(sink.name, error)),
+        sink.write(record, position).catch((error: unknown) => this.onSinkError(sink.name, error)),
       ),
     );
   }
