@@ -46,4 +46,28 @@ describe('loadConfig', () => {
   it('refuses an unknown flag by name', () => {
     expect(failure(['--concurency=2']).message).toBe('unknown flag --concurency; see --help');
   });
+
+  it('refuses an audit file without a signing key, and a signing key on the audit volume', () => {
+    expect(failure(['--audit-file=/var/log/secretlink/audit.jsonl']).message).toContain(
+      'needs --audit-signing-key-file',
+    );
+    expect(
+      failure([
+        '--audit-file=/var/log/secretlink/audit.jsonl',
+        '--audit-signing-key-file=/var/log/secretlink/keys/signing.pem',
+      ]).message,
+    ).toContain('must not be in the directory of --audit-file');
+    expect(
+      loadConfig(
+        [
+          '--audit-file=/var/log/secretlink/audit.jsonl',
+          '--audit-signing-key-file=/etc/secretlink/audit-key/private.pem',
+        ],
+        {},
+      ),
+    ).toMatchObject({
+      auditSigningKeyFile: '/etc/secretlink/audit-key/private.pem',
+      auditAnchorIntervalSeconds: 60,
+    });
+  });
 });

@@ -1,5 +1,6 @@
 // Operator configuration from flags (--name=value) and environment variables (SECRETLINK_NAME), flags first.
 // Bad values fail start-up with a message naming the setting, never silently fall back.
+import { keyOnAuditVolume } from './audit/signing-key.ts';
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty means every namespace. */
@@ -19,8 +20,12 @@ export interface OperatorConfig {
   leaseDurationSeconds: number;
   /** This replica's identity in the Lease and in Events. */
   identity: string;
-  /** Append-only, hash-chained audit file; empty disables the file sink. */
+  /** Append-only, signed, hash-chained audit file; empty disables the file sink. */
   auditFile: string;
+  /** PEM Ed25519 private key that signs the audit file; required with auditFile, never on the audit volume. */
+  auditSigningKeyFile: string;
+  /** Seconds between anchors of the audit chain's head (a Lease annotation and an Event). */
+  auditAnchorIntervalSeconds: number;
   fingerprintKeySecret: string;
   /** Deadline for each call to a secret store. */
   storeTimeoutMs: number;
@@ -89,9 +94,21 @@ const settings: Record<keyof OperatorConfig, Setting> = {
   },
   auditFile: {
     flag: 'audit-file',
-    help: 'path of the hash-chained audit file',
+    help: 'path of the signed, hash-chained audit file',
     parse: (raw) => raw,
     fallback: '',
+  },
+  auditSigningKeyFile: {
+    flag: 'audit-signing-key-file',
+    help: 'Ed25519 private key (PEM) signing it',
+    parse: (raw) => raw,
+    fallback: '',
+  },
+  auditAnchorIntervalSeconds: {
+    flag: 'audit-anchor-interval',
+    help: 'seconds between audit chain anchors',
+    parse: positiveInteger,
+    fallback: '60',
   },
   fingerprintKeySecret: {
     flag: 'fingerprint-key-secret',
@@ -142,7 +159,23 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       throw new ConfigError(`--${setting.flag} (or ${variable}): ${(error as Error).message}`);
     }
   }
-  return config as unknown as OperatorConfig;
+  return checkAuditSettings(config as unknown as OperatorConfig);
+}
+
+/** The audit file is signed with a key that must come from somewhere else than the audit volume. */
+function checkAuditSettings(config: OperatorConfig): OperatorConfig {
+  if (!config.auditFile) return config;
+  if (!config.auditSigningKeyFile) {
+    throw new ConfigError(
+      '--audit-file (or SECRETLINK_AUDIT_FILE) needs --audit-signing-key-file (or SECRETLINK_AUDIT_SIGNING_KEY_FILE): the audit file is signed',
+    );
+  }
+  if (keyOnAuditVolume(config.auditSigningKeyFile, config.auditFile)) {
+    throw new ConfigError(
+      '--audit-signing-key-file must not be in the directory of --audit-file: whoever can rewrite the audit file must not be able to read the key that signs it',
+    );
+  }
+  return config;
 }
 
 export function usage(): string {

@@ -2,6 +2,8 @@
 // start it in-process against the local control plane the same way.
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { HashChainedFileSink } from './audit/file-sink.ts';
+import { LeaderAuditTrail } from './audit/leader-trail.ts';
 import type { AuditSink } from './audit/types.ts';
 import type { OperatorConfig } from './config.ts';
 import { systemClock } from './controller/clock.ts';
@@ -30,8 +32,11 @@ export interface OperatorParts {
   kubeConfig: k8s.KubeConfig;
   logger: Logger;
   metrics: OperatorMetrics;
+  /** Every sink but the file: the Event, log and any other sink. */
   audit: AuditSink;
-  fingerprint: (data: Record<string, Buffer>) => string;
+  /** Opens the signed audit file; called only once this replica leads. */
+  openAuditChain?: () => Promise<HashChainedFileSink>;
+  fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
 }
 
 export interface RunningOperator {
@@ -66,6 +71,9 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     kubeConfig,
     new RateLimiter(config.kubeQps, config.kubeBurst, systemClock),
   );
+  const audit = new LeaderAuditTrail(parts.audit, (error) =>
+    logger.error({ sink: 'file', err: safeMessage(error) }, 'an audit sink failed to record'),
+  );
   const reconciler = new Reconciler({
     view: caches.view(),
     writer,
@@ -74,7 +82,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       name: 'counted',
       write: async (record) => {
         metrics.auditRecords.inc({ action: record.action });
-        await parts.audit.write(record);
+        await audit.write(record);
       },
     },
     fingerprint: parts.fingerprint,
@@ -122,6 +130,14 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     if (shutdown.signal.aborted) return;
     isLeader = true;
     metrics.isLeader.set(1);
+    if (parts.openAuditChain) {
+      // Only the leader opens the audit file: a standby must not append to (or start) a chain.
+      const chain = await parts.openAuditChain();
+      audit.attach(chain);
+      if (chain.started) logger.warn({ genesis: chain.started }, 'audit chain started with a genesis record');
+      else logger.info({ auditHead: chain.chainHead() }, 'audit chain continued');
+      if (shutdown.signal.aborted) return;
+    }
     // Only the leader routes events into the queue; a standby keeps warm caches and does nothing else.
     routeEvents(caches, queue, logger);
     routeStoreEvents(caches, storeQueue);
@@ -154,6 +170,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       metrics.isLeader.set(0);
       void queue.shutdown({ drain: false });
       void storeQueue.shutdown({ drain: false });
+      void audit.detach();
     });
     await working;
   };
@@ -167,6 +184,11 @@ export function startOperator(parts: OperatorParts): RunningOperator {
         storeQueue.shutdown({ drain: true, timeoutMs: 20_000 }),
       ]);
       await working.catch(() => undefined);
+      await audit
+        .detach()
+        .catch((error) =>
+          logger.error({ sink: 'file', err: safeMessage(error) }, 'could not close the audit file'),
+        );
       if (isLeader) await elector?.release();
       isLeader = false;
       metrics.isLeader.set(0);

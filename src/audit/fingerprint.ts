@@ -1,6 +1,8 @@
 // A keyed fingerprint of a Secret's content, so audit records can tell versions apart without revealing
-// them: without the key, a fingerprint cannot be used to test guesses of a value.
-import { createHmac, randomBytes } from 'node:crypto';
+// them: without the key, a fingerprint cannot be used to test guesses of a value. Each namespace gets its own
+// key, derived from the operator's master key, so a fingerprint seen in one namespace says nothing about a
+// value in another: a tenant cannot use its own Secrets to test guesses of a neighbour's.
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { ApiException, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 
 export const fingerprintPrefix = 'hmac-sha256:';
@@ -29,10 +31,33 @@ export function fingerprintSecretData(key: Uint8Array, data: Readonly<Record<str
   return fingerprintPrefix + hmac.digest('hex');
 }
 
-/** The fingerprint function the reconciler is given, bound to the operator's key. */
-export function secretFingerprinter(key: Uint8Array): (data: Readonly<Record<string, Uint8Array>>) => string {
-  const copy = Buffer.from(key);
-  return (data) => fingerprintSecretData(copy, data);
+/** The key for one namespace: HKDF-SHA256 of the master key, with the namespace in the info. */
+export function namespaceFingerprintKey(masterKey: Uint8Array, namespace: string): Buffer {
+  return Buffer.from(
+    hkdfSync(
+      'sha256',
+      masterKey,
+      Buffer.alloc(0),
+      `secretlink.dev/fingerprint/v1/namespace=${namespace}`,
+      32,
+    ),
+  );
+}
+
+export type SecretFingerprinter = (data: Readonly<Record<string, Uint8Array>>, namespace: string) => string;
+
+/** The fingerprint function the reconciler is given, bound to the operator's key; one derived key per namespace. */
+export function secretFingerprinter(masterKey: Uint8Array): SecretFingerprinter {
+  const master = Buffer.from(masterKey);
+  const keys = new Map<string, Buffer>();
+  return (data, namespace) => {
+    let key = keys.get(namespace);
+    if (!key) {
+      key = namespaceFingerprintKey(master, namespace);
+      keys.set(namespace, key);
+    }
+    return fingerprintSecretData(key, data);
+  };
 }
 
 function lengthOf(bytes: Uint8Array): Buffer {
@@ -52,7 +77,7 @@ export async function loadOrCreateFingerprintKey(
   name: string,
 ): Promise<Buffer> {
   const existing = await readSecret(core, namespace, name);
-  if (existing) return keyFrom(existing, namespace, name);
+  if (existing) return fingerprintKeyFromSecret(existing);
   const key = randomBytes(fingerprintKeyBytes);
   try {
     await core.createNamespacedSecret({
@@ -76,7 +101,7 @@ export async function loadOrCreateFingerprintKey(
     if (!(error instanceof ApiException && error.code === 409)) throw error;
     const stored = await readSecret(core, namespace, name);
     if (!stored) throw new Error(`fingerprint key Secret ${namespace}/${name} was created and then deleted`);
-    return keyFrom(stored, namespace, name);
+    return fingerprintKeyFromSecret(stored);
   }
 }
 
@@ -89,14 +114,43 @@ async function readSecret(core: CoreV1Api, namespace: string, name: string): Pro
   }
 }
 
-function keyFrom(secret: V1Secret, namespace: string, name: string): Buffer {
+/**
+ * The key a Secret holds, if the Secret is fit to hold it: type Opaque, immutable, and a `key` entry of exactly
+ * 32 bytes that look random. A Secret someone created by hand with a password in it, or one that can be
+ * edited later, is refused: the error says what is wrong with the Secret, never what it holds.
+ */
+export function fingerprintKeyFromSecret(secret: V1Secret): Buffer {
+  const where = `fingerprint key Secret ${secret.metadata?.namespace}/${secret.metadata?.name}`;
+  const fix = 'delete it to have the operator create a new one';
   const encoded = secret.data?.[fingerprintKeyEntry];
   const key = encoded ? Buffer.from(encoded, 'base64') : Buffer.alloc(0);
-  if (key.length < fingerprintKeyBytes) {
-    // Say what is wrong with the Secret, never what it holds.
+  if (key.length !== fingerprintKeyBytes) {
     throw new Error(
-      `fingerprint key Secret ${namespace}/${name} has no usable "${fingerprintKeyEntry}" entry: it must hold at least ${fingerprintKeyBytes} random bytes, base64-encoded; delete it to have a new one created`,
+      `${where} has no usable "${fingerprintKeyEntry}" entry: it must hold exactly ${fingerprintKeyBytes} random bytes, base64-encoded (it holds ${key.length}); ${fix}`,
+    );
+  }
+  if (!looksRandom(key)) {
+    throw new Error(
+      `${where} has a "${fingerprintKeyEntry}" entry that does not look random (printable text or repeated bytes): use 32 bytes from a random generator, or ${fix}`,
+    );
+  }
+  if ((secret.type ?? 'Opaque') !== 'Opaque') {
+    throw new Error(`${where} must be of type Opaque, not ${secret.type}; ${fix}`);
+  }
+  if (secret.immutable !== true) {
+    throw new Error(
+      `${where} must be immutable (immutable: true): a key that can be changed would make fingerprints incomparable; ${fix}`,
     );
   }
   return key;
+}
+
+/**
+ * 32 random bytes have about 30 distinct values and are almost never all printable ASCII (p < 1e-16); a
+ * password or a repeated pattern fails one of the two.
+ */
+function looksRandom(key: Buffer): boolean {
+  const distinct = new Set(key).size;
+  const printable = key.every((byte) => byte >= 0x20 && byte < 0x7f);
+  return distinct >= 16 && !printable;
 }

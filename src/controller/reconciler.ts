@@ -76,7 +76,7 @@ export interface ReconcilerDeps {
   writer: ClusterWriter;
   values: ValueSource;
   audit: AuditSink;
-  fingerprint: (data: Record<string, Buffer>) => string;
+  fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
   clock: Clock;
   logger: Logger;
   /** Fraction of refreshInterval by which refreshes are spread. */
@@ -282,7 +282,7 @@ export class Reconciler {
       return failureOutcome(error);
     }
     const writtenAt = new Date(now).toISOString();
-    const fingerprint = this.deps.fingerprint(values.data);
+    const fingerprint = this.deps.fingerprint(values.data, facts.namespace);
     const desired = buildSecret({
       namespace: facts.namespace,
       name: facts.targetName,

@@ -31,7 +31,7 @@ if (command === 'build') {
       const kubectl = `${environment.info.kubectl} -n ${demoNamespace}`;
       console.log(`
 The operator runs as \`node src/main.ts\`; its log: ${demo.operatorLog}
-Its audit file: ${demo.auditFile} (check it: node src/audit/verify-cli.ts ${demo.auditFile})
+Its audit file: ${demo.auditFile} (check it: node src/audit/verify-cli.ts --public-key=${demo.auditPublicKeyFile} ${demo.auditFile})
 Metrics: http://${demo.probeAddress}/metrics
 
 Watch a dbt run get its credentials and lose them when it ends (the CronJob runs every two minutes):

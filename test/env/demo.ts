@@ -2,6 +2,8 @@
 // with a data team's set-up to watch: a warehouse credential in AWS Secrets Manager (moto), a SecretStore,
 // a SecretReference that only dbt Jobs may consume, a CronJob that runs dbt every two minutes, and the
 // admission policy that refuses every other pod.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as k8s from '@kubernetes/client-node';
@@ -18,6 +20,8 @@ export const demoNamespace = 'analytics';
 export interface Demo {
   operatorLog: string;
   auditFile: string;
+  /** The audit file's verifying key (PEM), for `verify-cli.ts --public-key=`. */
+  auditPublicKeyFile: string;
   probeAddress: string;
   stop(): Promise<void>;
 }
@@ -35,7 +39,15 @@ export async function startDemo(info: EnvironmentInfo, progress: Progress): Prom
 
   const supervisor = await ProcessSupervisor.create(path.join(info.runDir, 'operator'));
   const probeAddress = `127.0.0.1:${await freePort()}`;
-  const auditFile = path.join(supervisor.runDir, 'audit.jsonl');
+  // The audit file and its signing key in separate folders, as on separate volumes in a cluster.
+  const auditFile = path.join(supervisor.runDir, 'audit', 'audit.jsonl');
+  const keyDir = path.join(supervisor.runDir, 'audit-key');
+  for (const dir of [path.dirname(auditFile), keyDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keys = generateKeyPairSync('ed25519');
+  const signingKeyFile = path.join(keyDir, 'private.pem');
+  const auditPublicKeyFile = path.join(keyDir, 'public.pem');
+  writeFileSync(signingKeyFile, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(auditPublicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
   const operator = supervisor.start({
     name: 'secretlink',
     command: process.execPath,
@@ -45,6 +57,7 @@ export async function startDemo(info: EnvironmentInfo, progress: Progress): Prom
       `--operator-namespace=${operatorNamespace}`,
       `--probe-address=${probeAddress}`,
       `--audit-file=${auditFile}`,
+      `--audit-signing-key-file=${signingKeyFile}`,
       '--log-level=debug',
     ],
     env: { ...process.env, KUBECONFIG: info.kubeconfig },
@@ -54,7 +67,13 @@ export async function startDemo(info: EnvironmentInfo, progress: Progress): Prom
     server: operator,
   });
   progress.step('the operator is ready');
-  return { operatorLog: operator.logFile, auditFile, probeAddress, stop: () => supervisor.stopAll() };
+  return {
+    operatorLog: operator.logFile,
+    auditFile,
+    auditPublicKeyFile,
+    probeAddress,
+    stop: () => supervisor.stopAll(),
+  };
 }
 
 async function seedWarehouseCredential(info: EnvironmentInfo): Promise<void> {

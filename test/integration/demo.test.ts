@@ -1,6 +1,7 @@
 // `make run` as a user meets it, and the operator as its container runs it: `node src/main.ts` in its own
 // process, with its probe server, its audit file and the fingerprint key it creates. A Job started from the
 // demo's CronJob gets the warehouse credential and loses it when it ends.
+import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ const readSecret = (name: string) => readSecretIfPresent(demoNamespace, name);
 
 async function auditActions(): Promise<string[]> {
   const lines = (await readFile(demo.auditFile, 'utf8')).split('\n').filter(Boolean);
-  return lines.map((line) => (JSON.parse(line) as { action: string }).action);
+  return lines.flatMap((line) => (JSON.parse(line) as { action?: string }).action ?? []);
 }
 
 describe('make run', () => {
@@ -50,7 +51,12 @@ describe('make run', () => {
       return actions.includes('Revoked') ? actions : undefined;
     });
     expect(await auditActions()).toEqual(['Materialized', 'Revoked']);
-    expect(await verifyAuditFile(demo.auditFile)).toMatchObject({ ok: true, records: 2 });
+    const publicKey = createPublicKey(await readFile(demo.auditPublicKeyFile));
+    expect(await verifyAuditFile(demo.auditFile, { publicKey })).toMatchObject({
+      ok: true,
+      records: 3,
+      genesis: { chain: expect.any(String) },
+    });
   });
 
   it('exposes metrics that count what it did and hold no value', async () => {

@@ -1,13 +1,17 @@
 // Runs the real operator in-process against the environment's cluster, watching only the test's namespace,
 // and keeps every audit record it emits so tests can count them. Like a deployed operator, it also logs (at
-// debug level) and writes a hash-chained audit file, both into the run folder, where the end-of-run check
-// verifies the chains and looks for the canary value.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+// debug level) and, once it leads, writes a signed audit file, both into the run folder, with its anchors on a
+// Lease and Events in the operator namespace. Next to each audit file go its public key (<file>.pub.pem) and
+// the last anchor recorded (<file>.anchor.json): the end-of-run check verifies the chains with them and looks
+// for the canary value.
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { group, plurals, version } from '../../src/api/constants.ts';
+import { type Anchor, KubernetesAnchors } from '../../src/audit/anchors.ts';
+import { publicKeyText } from '../../src/audit/chain.ts';
 import { KubernetesEventSink } from '../../src/audit/event-sink.ts';
 import { HashChainedFileSink } from '../../src/audit/file-sink.ts';
 import { secretFingerprinter } from '../../src/audit/fingerprint.ts';
@@ -28,6 +32,11 @@ export interface TestOperator extends RunningOperator {
   identity: string;
   /** Failures of the Event sink; a test asserts there were none. */
   sinkErrors: string[];
+  /** Where this operator's signed audit file goes; it exists only once the operator led. */
+  auditFile: string;
+  auditPublicKey: KeyObject;
+  /** The last anchor of its chain it recorded in the cluster. */
+  lastAnchor(): Anchor | undefined;
 }
 
 export async function installCrds(): Promise<void> {
@@ -64,13 +73,28 @@ export function startTestOperator(options: {
     { level: process.env.SECRETLINK_TEST_LOG ?? 'debug' },
     pino.destination({ dest: runFile(runLayout.logs, `operator-${instance}.log`), sync: true }),
   );
-  const auditFile = HashChainedFileSink.open(runFile(runLayout.audit, `${instance}.jsonl`));
+  const auditFile = runFile(runLayout.audit, `${instance}.jsonl`);
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  writeFileSync(`${auditFile}.pub.pem`, publicKey.export({ type: 'spki', format: 'pem' }));
+  const clusterAnchors = new KubernetesAnchors(kubeConfig(), {
+    namespace: operatorNamespace,
+    chain: instance,
+    publicKey: publicKeyText(publicKey),
+  });
+  let lastAnchor: Anchor | undefined;
+  const anchors = {
+    latest: () => clusterAnchors.latest(),
+    record: async (anchor: Anchor) => {
+      await clusterAnchors.record(anchor);
+      lastAnchor = anchor;
+      writeFileSync(`${auditFile}.anchor.json`, JSON.stringify(anchor));
+    },
+  };
   const trail = new AuditTrail(
     [
       { name: 'collected', write: async (record) => void audit.push(record) },
       new KubernetesEventSink(kubeConfig().makeApiClient(k8s.EventsV1Api), identity),
       new LogAuditSink(logger),
-      { name: 'file', write: async (record) => (await auditFile).write(record) },
     ],
     (sink, error) => sinkErrors.push(`${sink}: ${String(error)}`),
   );
@@ -80,14 +104,24 @@ export function startTestOperator(options: {
     logger,
     metrics: createMetrics(),
     audit: trail,
+    openAuditChain: () =>
+      HashChainedFileSink.open(auditFile, {
+        signingKey: privateKey,
+        chain: instance,
+        anchors,
+        onAnchorError: (error) => sinkErrors.push(`anchor: ${String(error)}`),
+      }),
     fingerprint: secretFingerprinter(fingerprintKey),
   });
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= running.stop().then(async () => (await auditFile).close());
-    return stopped;
+  return {
+    ...running,
+    audit,
+    identity,
+    sinkErrors,
+    auditFile,
+    auditPublicKey: publicKey,
+    lastAnchor: () => lastAnchor,
   };
-  return { ...running, stop, audit, identity, sinkErrors };
 }
 
 function runFile(folder: string, name: string): string {

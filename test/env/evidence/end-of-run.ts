@@ -1,10 +1,12 @@
 // The check at the end of an integration run, before the environment (and its run folder) goes away: the
 // canary value planted in every store must appear nowhere the operator writes for people to read (its logs,
 // its audit files, Events, the status of secretlink objects, the servers' own logs), and every audit file the
-// run's operators wrote must verify as an unbroken hash chain.
+// run's operators wrote must verify as an unbroken signed chain, with the public key its operator recorded
+// next to it (<file>.pub.pem) and against the last anchor it recorded (<file>.anchor.json), if any.
+import { createPublicKey } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeVerifyResult, verifyAuditFile } from '../../../src/audit/verify.ts';
+import { type AnchorPoint, describeVerifyResult, verifyAuditFile } from '../../../src/audit/verify.ts';
 import { scanForCanary } from './scan.ts';
 
 /** Where, inside the run folder, operators started by tests write. */
@@ -38,11 +40,20 @@ export async function checkEndOfRun(runDir: string, canary: string): Promise<End
   let canaryMaterialized = 0;
   for (const name of auditFiles) {
     const file = path.join(auditDir, name);
-    const result = await verifyAuditFile(file);
+    const publicKeyPem = await readFile(`${file}.pub.pem`).catch(() => undefined);
+    if (!publicKeyPem) {
+      failures.push(`${path.relative(runDir, file)} has no public key beside it (${name}.pub.pem)`);
+      continue;
+    }
+    const anchor = await readFile(`${file}.anchor.json`, 'utf8').then(
+      (text) => [JSON.parse(text) as AnchorPoint],
+      () => [],
+    );
+    const result = await verifyAuditFile(file, { publicKey: createPublicKey(publicKeyPem), anchors: anchor });
     if (!result.ok) failures.push(describeVerifyResult(path.relative(runDir, file), result));
     canaryMaterialized += countCanaryMaterialized(await readFile(file, 'utf8'));
   }
-  summary.push(`audit chains: ${auditFiles.length} files verified`);
+  summary.push(`audit chains: ${auditFiles.length} files verified (signatures and last anchors)`);
   summary.push(
     canaryMaterialized > 0
       ? `the operator materialized the canary ${canaryMaterialized} times during the run`
