@@ -11,7 +11,7 @@ export async function loadSigningKey(keyFile: string): Promise<KeyObject> {
     pem = await readFile(keyFile);
   } catch (error) {
     throw new Error(
-      `cannot read the audit signing key file ${keyFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      `cannot read the audit signing key file ${keyFile} (${(error as NodeJS.ErrnoException).code ?? 'error'}); in a cluster it comes from the Secret secretlink-audit-signing-key, see docs/security.md`,
     );
   }
   let key: KeyObject;

@@ -16,7 +16,7 @@ describe('install bundle (config/default)', () => {
     rendered = (await kubectl('kustomize', 'config/default')).stdout;
   });
 
-  it('holds the CRDs, RBAC, the operator Deployment and the admission policy', () => {
+  it('holds the CRDs, RBAC, the operator StatefulSet and the admission policy', () => {
     const kinds = parseAllDocuments(rendered).map((doc) => {
       const object = doc.toJS() as { kind: string; metadata: { name: string } };
       return `${object.kind}/${object.metadata.name}`;
@@ -28,7 +28,7 @@ describe('install bundle (config/default)', () => {
         'CustomResourceDefinition/clustersecretstores.secretlink.dev',
         'ClusterRole/secretlink-operator',
         'ServiceAccount/secretlink-operator',
-        'Deployment/secretlink-operator',
+        'StatefulSet/secretlink-operator',
         'Namespace/secretlink-system',
       ]),
     );
@@ -48,7 +48,7 @@ describe('install bundle (config/default)', () => {
     ]);
     child.child.stdin!.end(rendered);
     const { stdout } = await child;
-    expect(stdout).toContain('deployment.apps/secretlink-operator serverside-applied (server dry run)');
+    expect(stdout).toContain('statefulset.apps/secretlink-operator serverside-applied (server dry run)');
     expect(stdout).toContain(
       'clusterrole.rbac.authorization.k8s.io/secretlink-operator serverside-applied (server dry run)',
     );
@@ -57,7 +57,7 @@ describe('install bundle (config/default)', () => {
   it('runs the operator as non-root on a read-only root filesystem', () => {
     const deployment = parseAllDocuments(rendered)
       .map((doc) => doc.toJS())
-      .find((object) => object.kind === 'Deployment');
+      .find((object) => object.kind === 'StatefulSet');
     const container = deployment.spec.template.spec.containers[0];
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     expect(container.securityContext).toMatchObject({
@@ -65,5 +65,26 @@ describe('install bundle (config/default)', () => {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },
     });
+  });
+
+  it("keeps each replica's signed audit file on its own persistent volume and the signing key off it", () => {
+    const statefulSet = parseAllDocuments(rendered)
+      .map((doc) => doc.toJS())
+      .find((object) => object.kind === 'StatefulSet');
+    const pod = statefulSet.spec.template.spec;
+    const args: string[] = pod.containers[0].args;
+    expect(args).toContain('--audit-file=/var/log/secretlink/audit.jsonl');
+    expect(args).toContain('--audit-signing-key-file=/etc/secretlink/audit-key/private.pem');
+    expect(
+      statefulSet.spec.volumeClaimTemplates.map(
+        (claim: { metadata: { name: string } }) => claim.metadata.name,
+      ),
+    ).toEqual(['audit']);
+    expect(pod.volumes.some((volume: { name: string }) => volume.name === 'audit')).toBe(false);
+    expect(pod.volumes).toContainEqual(
+      expect.objectContaining({
+        secret: expect.objectContaining({ secretName: 'secretlink-audit-signing-key' }),
+      }),
+    );
   });
 });
