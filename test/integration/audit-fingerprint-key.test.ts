@@ -1,5 +1,7 @@
 // The operator's fingerprint key lives in a Secret it owns: created once with a random key, then reused by
-// every replica and every restart, so fingerprints stay comparable.
+// every replica and every restart, so fingerprints stay comparable. A Secret someone else created in its
+// place is used only if it is fit to hold the key.
+import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintSecretData, loadOrCreateFingerprintKey } from '../../src/audit/fingerprint.ts';
@@ -57,5 +59,36 @@ describe('the fingerprint key Secret', () => {
       `fingerprint key Secret ${namespace}/short-key has no usable "key" entry`,
     );
     expect((failure as Error).message).not.toContain('tooshort');
+  });
+
+  it('refuses a pre-created key Secret that can be edited, naming the Secret and never its key', async () => {
+    const core = api(k8s.CoreV1Api);
+    const key = randomBytes(32).toString('base64');
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'mutable-key' }, type: 'Opaque', data: { key } },
+    });
+    const failure = await loadOrCreateFingerprintKey(core, namespace, 'mutable-key').catch(
+      (error: Error) => error,
+    );
+    expect((failure as Error).message).toContain(
+      `fingerprint key Secret ${namespace}/mutable-key must be immutable`,
+    );
+    expect((failure as Error).message).not.toContain(key);
+  });
+
+  it('accepts a pre-created key Secret that is Opaque, immutable and holds 32 random bytes', async () => {
+    const core = api(k8s.CoreV1Api);
+    const key = randomBytes(32);
+    await core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: 'precreated-key' },
+        type: 'Opaque',
+        immutable: true,
+        data: { key: key.toString('base64') },
+      },
+    });
+    expect((await loadOrCreateFingerprintKey(core, namespace, 'precreated-key')).equals(key)).toBe(true);
   });
 });
