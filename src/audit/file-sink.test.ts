@@ -123,6 +123,15 @@ describe('the signed, hash-chained audit file', () => {
     expect(await verify()).toMatchObject({ ok: true, records: 41 });
   });
 
+  it('writes every record queued before close, and refuses records after it', async () => {
+    const sink = await openSink();
+    const queued = Array.from({ length: 5 }, (_, n) => sink.write(record(n + 1)));
+    await sink.close();
+    await Promise.all(queued);
+    await expect(sink.write(record(6))).rejects.toThrow(/is closed/);
+    expect(await verify()).toMatchObject({ ok: true, records: 6 });
+  });
+
   it('moves a file that ends with an interrupted write aside and starts a new chain that says so', async () => {
     await writeRecords(2);
     const text = await readFile(file, 'utf8');

@@ -104,6 +104,7 @@ export class HashChainedFileSink implements AuditSink {
 
   /** Appends one record and resolves with where it stands in the chain, once it is on disk. */
   append(entry: ChainEntry): Promise<ChainPosition> {
+    if (this.closed) return Promise.reject(new Error(`audit file ${this.path} is closed`));
     const written = this.queue.then(() => this.appendNow(entry));
     this.queue = written.catch(() => undefined);
     return written;
@@ -119,7 +120,6 @@ export class HashChainedFileSink implements AuditSink {
   }
 
   private async appendNow(entry: ChainEntry): Promise<ChainPosition> {
-    if (this.closed && !('genesis' in entry)) throw new Error(`audit file ${this.path} is closed`);
     if (this.broken) {
       throw new Error(
         `audit file ${this.path} is not written to after an earlier failed write: ${this.broken.message}`,
