@@ -34,7 +34,7 @@ export async function vaultFixture(): Promise<VaultFixture> {
     policy: 'path "secret/data/elsewhere/*" { capabilities = ["read"] }',
   });
   // Vault reviews the ServiceAccount token with the API server, as the ServiceAccount itself.
-  await cluster.serviceAccount('vault-reader');
+  await cluster.serviceAccount('vault-reader', ['vault', 'vault-elsewhere']);
   await api(k8s.RbacAuthorizationV1Api).createClusterRoleBinding({
     body: {
       metadata: { name: binding },
@@ -53,6 +53,8 @@ export async function vaultFixture(): Promise<VaultFixture> {
     bound_service_account_namespaces: [cluster.namespace],
     token_policies: [readPolicy],
     token_ttl: '1h',
+    // The operator mints tokens for the audience vault; Vault's TokenReview asks for the same.
+    audience: 'vault',
   });
 
   const storeWith = (
@@ -73,7 +75,7 @@ export async function vaultFixture(): Promise<VaultFixture> {
   };
   const tokenStore = async (token: string) => {
     const secret = `vault-token-${randomBytes(3).toString('hex')}`;
-    await cluster.secret(secret, { token });
+    await cluster.secret(secret, { token }, [secret]);
     return storeWith({ auth: { tokenSecretRef: { name: secret, key: 'token' } } }, secret);
   };
 

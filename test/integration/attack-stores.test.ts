@@ -46,8 +46,15 @@ function namespacedStore(name: string, provider: StoreObject['spec']['provider']
   };
 }
 
-async function createSecret(name: string, data: Record<string, string>, annotations?: Record<string, string>) {
-  await core().createNamespacedSecret({ namespace, body: { metadata: { name, annotations }, stringData: data } });
+async function createSecret(
+  name: string,
+  data: Record<string, string>,
+  annotations?: Record<string, string>,
+) {
+  await core().createNamespacedSecret({
+    namespace,
+    body: { metadata: { name, annotations }, stringData: data },
+  });
 }
 
 async function createServiceAccount(name: string, annotations?: Record<string, string>) {
@@ -119,7 +126,12 @@ describe('ambient operator identity', () => {
         version,
         namespace,
         plural: 'secretstores',
-        body: { apiVersion: `${group}/${version}`, kind: 'SecretStore', metadata: { name: 'ambient' }, spec: { provider } },
+        body: {
+          apiVersion: `${group}/${version}`,
+          kind: 'SecretStore',
+          metadata: { name: 'ambient' },
+          spec: { provider },
+        },
       });
       const refusal = await created.then(
         () => undefined,
@@ -162,7 +174,11 @@ describe('credentials that did not opt in', () => {
   it('refuses a Vault token Secret that does not name the store in its allowed-stores annotation', async () => {
     const vault = await fakeVault();
     await createSecret('someone-elses-token', { token: 'root-of-another-team' });
-    await createSecret('offered-elsewhere', { token: 'for-another-store' }, { [allowedStores]: 'SecretStore/other' });
+    await createSecret(
+      'offered-elsewhere',
+      { token: 'for-another-store' },
+      { [allowedStores]: 'SecretStore/other' },
+    );
     for (const secret of ['someone-elses-token', 'offered-elsewhere']) {
       const store = namespacedStore('borrower', {
         vault: { server: vault.url, auth: { tokenSecretRef: { name: secret, key: 'token' } } },
@@ -180,7 +196,11 @@ describe('credentials that did not opt in', () => {
 
   it('uses a Secret that lists the store, with whitespace around the entries', async () => {
     const vault = await fakeVault();
-    await createSecret('offered', { token: 'offered-token' }, { [allowedStores]: ' SecretStore/other , SecretStore/taker ' });
+    await createSecret(
+      'offered',
+      { token: 'offered-token' },
+      { [allowedStores]: ' SecretStore/other , SecretStore/taker ' },
+    );
     const store = namespacedStore('taker', {
       vault: { server: vault.url, auth: { tokenSecretRef: { name: 'offered', key: 'token' } } },
     });
@@ -199,7 +219,9 @@ describe('credentials that did not opt in', () => {
     });
     const attempt = readThrough(store);
     await expect(attempt).rejects.toMatchObject({ reason: 'CredentialNotAllowed' });
-    await expect(attempt).rejects.toThrow(`ServiceAccount ${namespace}/deployer does not allow SecretStore/token-collector`);
+    await expect(attempt).rejects.toThrow(
+      `ServiceAccount ${namespace}/deployer does not allow SecretStore/token-collector`,
+    );
     expect(vault.requests).toEqual([]);
   });
 
@@ -210,7 +232,12 @@ describe('credentials that did not opt in', () => {
       aws: {
         region: stores().aws.region,
         endpoint: sts.url,
-        auth: { webIdentity: { roleArn: 'arn:aws:iam::123456789012:role/x', serviceAccountRef: { name: 'builder' } } },
+        auth: {
+          webIdentity: {
+            roleArn: 'arn:aws:iam::123456789012:role/x',
+            serviceAccountRef: { name: 'builder' },
+          },
+        },
       },
     });
     await expect(readThrough(store)).rejects.toMatchObject({ reason: 'CredentialNotAllowed' });
@@ -223,7 +250,10 @@ describe('minted tokens', () => {
     const vault = await fakeVault();
     await createServiceAccount('vault-login', { [allowedStores]: 'SecretStore/vault-k8s' });
     const store = namespacedStore('vault-k8s', {
-      vault: { server: vault.url, auth: { kubernetes: { role: 'r', serviceAccountRef: { name: 'vault-login' } } } },
+      vault: {
+        server: vault.url,
+        auth: { kubernetes: { role: 'r', serviceAccountRef: { name: 'vault-login' } } },
+      },
     });
     await expect(readThrough(store)).rejects.toMatchObject({ reason: 'NotFound' });
     const login = vault.requests.find((request) => request.path.endsWith('/login'))!;
@@ -240,7 +270,12 @@ describe('minted tokens', () => {
       aws: {
         region: stores().aws.region,
         endpoint: sts.url,
-        auth: { webIdentity: { roleArn: 'arn:aws:iam::123456789012:role/x', serviceAccountRef: { name: 'aws-login' } } },
+        auth: {
+          webIdentity: {
+            roleArn: 'arn:aws:iam::123456789012:role/x',
+            serviceAccountRef: { name: 'aws-login' },
+          },
+        },
       },
     });
     await expect(readThrough(store)).rejects.toBeDefined();
@@ -257,19 +292,63 @@ describe('where a namespaced store may send credentials', () => {
     await createSecret('plain-token', { token: 't' }, { [allowedStores]: 'SecretStore/plaintext' });
     const vault = (extra: object) =>
       namespacedStore('plaintext', {
-        vault: { server: 'http://vault.example.com:8200', auth: { tokenSecretRef: { name: 'plain-token', key: 'token' } }, ...extra },
+        vault: {
+          server: 'http://vault.example.com:8200',
+          auth: { tokenSecretRef: { name: 'plain-token', key: 'token' } },
+          ...extra,
+        },
       });
     await expect(clients.clientFor(vault({}))).rejects.toThrow(/server.*http.*allowInsecureHttp/);
     await expect(clients.clientFor(vault({ allowInsecureHttp: true }))).resolves.toBeDefined();
   });
 
   it.each([
-    ['Vault server', 'the instance metadata address', { vault: { server: 'https://169.254.169.254', auth: { tokenSecretRef: { name: 't', key: 't' } } } }],
-    ['Vault server', 'the API server by its in-cluster name', { vault: { server: 'https://kubernetes.default.svc', auth: { tokenSecretRef: { name: 't', key: 't' } } } }],
-    ['AWS endpoint', 'the instance metadata address', { aws: { region: 'us-east-1', endpoint: 'http://169.254.169.254', auth: { secretRef: { accessKeyId: { name: 'k', key: 'id' }, secretAccessKey: { name: 'k', key: 's' } } } } }],
-    ['GCP endpoint', 'the GCE metadata server', { gcp: { projectID: 'secretlink-test', endpoint: 'metadata.google.internal:80', auth: { secretRef: { keyJSON: { name: 'k', key: 'json' } } } } }],
+    [
+      'Vault server',
+      'the instance metadata address',
+      { vault: { server: 'https://169.254.169.254', auth: { tokenSecretRef: { name: 't', key: 't' } } } },
+    ],
+    [
+      'Vault server',
+      'the API server by its in-cluster name',
+      {
+        vault: {
+          server: 'https://kubernetes.default.svc',
+          auth: { tokenSecretRef: { name: 't', key: 't' } },
+        },
+      },
+    ],
+    [
+      'AWS endpoint',
+      'the instance metadata address',
+      {
+        aws: {
+          region: 'us-east-1',
+          endpoint: 'http://169.254.169.254',
+          auth: {
+            secretRef: { accessKeyId: { name: 'k', key: 'id' }, secretAccessKey: { name: 'k', key: 's' } },
+          },
+        },
+      },
+    ],
+    [
+      'GCP endpoint',
+      'the GCE metadata server',
+      {
+        gcp: {
+          projectID: 'secretlink-test',
+          endpoint: 'metadata.google.internal:80',
+          auth: { secretRef: { keyJSON: { name: 'k', key: 'json' } } },
+        },
+      },
+    ],
   ])('refuses a namespaced store whose %s is %s', async (_field, _what, provider) => {
-    const attempt = clients.clientFor(namespacedStore(`denied-${randomBytes(2).toString('hex')}`, provider as StoreObject['spec']['provider']));
+    const attempt = clients.clientFor(
+      namespacedStore(
+        `denied-${randomBytes(2).toString('hex')}`,
+        provider as StoreObject['spec']['provider'],
+      ),
+    );
     await expect(attempt).rejects.toMatchObject({ reason: 'InvalidSpec' });
     await expect(attempt).rejects.toThrow(/not allowed for a SecretStore/);
   });
