@@ -92,13 +92,20 @@ async function recordingServer(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }
 
-/** A stand-in Vault that accepts any login and knows no secret: enough to see what the operator sends. */
+/** A stand-in Vault that accepts any login or token and knows no secret: enough to see what the operator sends. */
 function fakeVault() {
-  return recordingServer((request) =>
-    request.path.includes('/login')
-      ? { status: 200, body: { auth: { client_token: 'fake-token', lease_duration: 600, renewable: false } } }
-      : { status: 404, body: { errors: [] } },
-  );
+  return recordingServer((request) => {
+    if (request.path.includes('/login')) {
+      return {
+        status: 200,
+        body: { auth: { client_token: 'fake-token', lease_duration: 600, renewable: false } },
+      };
+    }
+    if (request.path.includes('/lookup-self')) {
+      return { status: 200, body: { data: { id: 'looked-up', ttl: 600, renewable: false } } };
+    }
+    return { status: 404, body: { errors: [] } };
+  });
 }
 
 function jwtClaims(token: string): { aud: string[]; exp: number; iat: number; sub: string } {
