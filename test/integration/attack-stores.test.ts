@@ -13,9 +13,24 @@ import { failureOutcome } from '../../src/controller/failure.ts';
 import { KubeCredentialSource } from '../../src/providers/kube-credentials.ts';
 import { StoreClients } from '../../src/providers/store-clients.ts';
 import type { StoreObject } from '../../src/providers/store-spec.ts';
-import { api, createNamespace, deleteNamespace, kubeConfig, statusCodeOf } from '../support/cluster.ts';
-import { installCrds } from '../support/operator.ts';
-import { seedAwsSecret, stores, uniqueSecretName } from '../support/stores.ts';
+import {
+  api,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  kubeConfig,
+  readSecretIfPresent,
+  statusCodeOf,
+} from '../support/cluster.ts';
+import {
+  customApi,
+  installCrds,
+  referenceApi,
+  startTestOperator,
+  storeApi,
+  type TestOperator,
+} from '../support/operator.ts';
+import { seedAwsSecret, stores, uniqueSecretName, writeVaultSecret } from '../support/stores.ts';
 
 const allowedStores = 'secretlink.dev/allowed-stores';
 let namespace: string;
@@ -358,5 +373,105 @@ describe('where a namespaced store may send credentials', () => {
     );
     await expect(attempt).rejects.toMatchObject({ reason: 'InvalidSpec' });
     await expect(attempt).rejects.toThrow(/not allowed for a SecretStore/);
+  });
+});
+
+describe('what the owner of the SecretReference sees', () => {
+  let operator: TestOperator;
+  beforeAll(() => {
+    operator = startTestOperator({ namespaces: [namespace], leaseName: `lease-${namespace}` });
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    expect(operator?.sinkErrors).toEqual([]);
+  });
+
+  const readyOf = async (name: string) => {
+    const reference = (await customApi().getNamespacedCustomObject({ ...referenceApi, namespace, name })) as {
+      status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+    };
+    return reference.status?.conditions?.find((condition) => condition.type === 'Ready');
+  };
+
+  it('refuses a store whose token Secret did not opt in with CredentialNotAllowed, naming the entry to add, and serves once it is added', async () => {
+    const path = uniqueSecretName('borrowed');
+    await writeVaultSecret(path, { password: 'for the platform team only' });
+    // The namespace holds a powerful token for another purpose; nobody offered it to a store.
+    await createSecret('platform-vault-token', { token: stores().vault.rootToken });
+    await customApi().createNamespacedCustomObject({
+      ...storeApi,
+      namespace,
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'SecretStore',
+        metadata: { name: 'borrowing' },
+        spec: {
+          provider: {
+            vault: {
+              server: stores().vault.address,
+              auth: { tokenSecretRef: { name: 'platform-vault-token', key: 'token' } },
+            },
+          },
+        },
+      },
+    });
+    await customApi().createNamespacedCustomObject({
+      ...referenceApi,
+      namespace,
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'SecretReference',
+        metadata: { name: 'borrowed' },
+        spec: {
+          storeRef: { name: 'borrowing' },
+          data: [{ key: 'password', remote: { name: path, property: 'password' } }],
+          consumers: { matchLabels: { app: 'etl' } },
+        },
+      },
+    });
+    await api(k8s.BatchV1Api).createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: 'etl' },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels: { app: 'etl' }, annotations: { 'secretlink.dev/simulated-run-time': '60s' } },
+            spec: {
+              restartPolicy: 'Never',
+              containers: [{ name: 'etl', image: 'etl:1', envFrom: [{ secretRef: { name: 'borrowed' } }] }],
+            },
+          },
+        },
+      },
+    });
+
+    const refused = await eventually('the reference to report CredentialNotAllowed', async () => {
+      const ready = await readyOf('borrowed');
+      return ready?.reason === 'CredentialNotAllowed' ? ready : undefined;
+    });
+    expect(refused.status).toBe('False');
+    expect(refused.message).toContain(
+      `Secret ${namespace}/platform-vault-token does not allow SecretStore/borrowing: add SecretStore/borrowing to its annotation ${allowedStores}`,
+    );
+    expect(await readSecretIfPresent(namespace, 'borrowed')).toBeUndefined();
+
+    // The token's owner offers it to this store: the next retry uses it.
+    await core().patchNamespacedSecret(
+      {
+        namespace,
+        name: 'platform-vault-token',
+        body: { metadata: { annotations: { [allowedStores]: 'SecretStore/borrowing' } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    const secret = await eventually(
+      'the Secret to be written',
+      () => readSecretIfPresent(namespace, 'borrowed'),
+      {
+        timeoutMs: 45_000,
+      },
+    );
+    expect(Buffer.from(secret.data?.password ?? '', 'base64').toString()).toBe('for the platform team only');
   });
 });
