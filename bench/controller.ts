@@ -17,7 +17,7 @@ import { installCrds, operatorNamespace } from '../test/env/install.ts';
 import { freePort } from '../test/env/ports.ts';
 import { consoleProgress } from '../test/env/progress.ts';
 import { motoClient } from '../test/env/stores/clients.ts';
-import { awsStoreSpec } from '../test/env/stores/store-specs.ts';
+import { allowedStores, awsStoreSpec } from '../test/env/stores/store-specs.ts';
 import {
   argument,
   describeMachine,
@@ -375,7 +375,7 @@ async function setUp(info: EnvironmentInfo, kubeConfig: k8s.KubeConfig): Promise
   await core.createNamespacedSecret({
     namespace,
     body: {
-      metadata: { name: 'aws-credentials' },
+      metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
       stringData: { id: aws.accessKeyId, secret: aws.secretAccessKey },
     },
   });

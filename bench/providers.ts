@@ -13,7 +13,12 @@ import { startEnvironment } from '../test/env/environment.ts';
 import { consoleProgress } from '../test/env/progress.ts';
 import { gcpEmulatorClient, motoClient } from '../test/env/stores/clients.ts';
 import type { StoreCoordinates } from '../test/env/stores/coordinates.ts';
-import { awsStoreSpec, gcpStoreSpec, vaultStoreSpec } from '../test/env/stores/store-specs.ts';
+import {
+  awsStoreSpec,
+  gcpCredentials,
+  gcpStoreSpec,
+  vaultStoreSpec,
+} from '../test/env/stores/store-specs.ts';
 import {
   argument,
   describeMachine,
@@ -178,12 +183,13 @@ async function prepare(
   const credentials = new MemoryCredentialSource();
   const value = (name: string) => JSON.stringify({ username: 'etl', password: `${name}-password` });
   const metadata = { name: `bench-${provider}`, namespace: 'bench', uid: `bench-${provider}`, generation: 1 };
+  const entry = `SecretStore/${metadata.name}`;
   if (provider === 'aws') {
     const admin = motoClient(stores.aws);
     for (const name of names)
       await admin.send(new CreateSecretCommand({ Name: name, SecretString: value(name) }));
     admin.destroy();
-    credentials.put('bench', 'aws-credentials', { id: 'bench', secret: 'bench' });
+    credentials.put('bench', 'aws-credentials', { id: 'bench', secret: 'bench' }, { allowedStores: [entry] });
     return { store: { kind: 'SecretStore', metadata, spec: awsStoreSpec(stores.aws) }, credentials };
   }
   if (provider === 'gcp') {
@@ -201,6 +207,7 @@ async function prepare(
       });
     }
     await admin.close();
+    credentials.put('bench', 'gcp-credentials', gcpCredentials, { allowedStores: [entry] });
     return { store: { kind: 'SecretStore', metadata, spec: gcpStoreSpec(stores.gcp) }, credentials };
   }
   const { address, rootToken } = stores.vault;
@@ -212,7 +219,7 @@ async function prepare(
     });
     if (!answer.ok) throw new Error(`seeding Vault answered ${answer.status}`);
   }
-  credentials.put('bench', 'vault-token', { token: rootToken });
+  credentials.put('bench', 'vault-token', { token: rootToken }, { allowedStores: [entry] });
   return { store: { kind: 'SecretStore', metadata, spec: vaultStoreSpec(stores.vault) }, credentials };
 }
 

@@ -23,6 +23,19 @@ describe('loadConfig', () => {
     expect(loadConfig(['--namespaces=etl, analytics'], {}).namespaces).toEqual(['etl', 'analytics']);
   });
 
+  it('denies metadata, link-local and in-cluster hosts to SecretStores unless told otherwise', () => {
+    expect(loadConfig([], {}).deniedStoreHosts).toEqual(
+      expect.arrayContaining(['169.254.0.0/16', 'metadata.google.internal', 'kubernetes.default', '*.svc']),
+    );
+    expect(loadConfig(['--denied-store-hosts=10.0.0.0/8, *.corp.example'], {}).deniedStoreHosts).toEqual([
+      '10.0.0.0/8',
+      '*.corp.example',
+    ]);
+    const refused = failure([`--denied-store-hosts=10.0.0.0/8,https://${pasted}`]);
+    expect(refused.message).toContain('--denied-store-hosts (or SECRETLINK_DENIED_STORE_HOSTS): entry 2 is');
+    expect(refused.message).not.toContain(pasted.toLowerCase());
+  });
+
   it('names the flag and its variable for a bad value, and never repeats the value', () => {
     for (const [variable, flag] of [
       ['SECRETLINK_KUBE_QPS', 'kube-qps'],

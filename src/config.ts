@@ -1,6 +1,7 @@
 // Operator configuration from flags (--name=value) and environment variables (SECRETLINK_NAME), flags first.
 // Bad values fail start-up with a message naming the setting, never silently fall back.
 import { keyOnAuditVolume } from './audit/signing-key.ts';
+import { defaultDeniedStoreHosts, deniedHostEntryProblem } from './providers/store-hosts.ts';
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty means every namespace. */
@@ -31,6 +32,8 @@ export interface OperatorConfig {
   storeTimeoutMs: number;
   /** Spread of refresh times (fraction of refreshInterval) so many references do not refresh at once. */
   refreshJitter: number;
+  /** Hosts a namespaced SecretStore may not name as its server or endpoint (IPs, CIDR blocks, names, *.domain). */
+  deniedStoreHosts: string[];
 }
 
 interface Setting {
@@ -128,6 +131,12 @@ const settings: Record<keyof OperatorConfig, Setting> = {
     parse: fraction,
     fallback: '0.1',
   },
+  deniedStoreHosts: {
+    flag: 'denied-store-hosts',
+    help: 'hosts a SecretStore may not reach',
+    parse: hostList,
+    fallback: defaultDeniedStoreHosts.join(','),
+  },
 };
 
 /**
@@ -191,6 +200,16 @@ function list(raw: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+function hostList(raw: string): string[] {
+  const entries = list(raw).map((entry) => entry.toLowerCase());
+  for (const [index, entry] of entries.entries()) {
+    const problem = deniedHostEntryProblem(entry);
+    // The position, not the entry: the rule that values are never echoed holds for every setting.
+    if (problem) throw new Error(`entry ${index + 1} is ${problem}`);
+  }
+  return entries;
 }
 
 function positiveInteger(raw: string): number {

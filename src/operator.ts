@@ -26,6 +26,7 @@ import type { OperatorMetrics } from './observability/metrics.ts';
 import { safeErrorMessage } from './observability/redact.ts';
 import { KubeCredentialSource } from './providers/kube-credentials.ts';
 import { StoreClients } from './providers/store-clients.ts';
+import { configureDeniedStoreHosts } from './providers/store-hosts.ts';
 
 export interface OperatorParts {
   config: OperatorConfig;
@@ -61,6 +62,9 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       },
     }),
   );
+  // The API server's Service address, as the pod sees it, is denied along with its names.
+  const apiServerHost = process.env.KUBERNETES_SERVICE_HOST;
+  configureDeniedStoreHosts([...config.deniedStoreHosts, ...(apiServerHost ? [apiServerHost] : [])]);
   const clients = new StoreClients({
     credentials: new KubeCredentialSource(kubeConfig),
     logger: logger.child({ part: 'providers' }),

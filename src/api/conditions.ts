@@ -17,6 +17,11 @@ export const ReferenceReason = {
   StoreNotAllowed: 'StoreNotAllowed',
   /** False: the store's own spec or credentials are invalid (see the store's status). */
   StoreInvalid: 'StoreInvalid',
+  /**
+   * False, retried: a Secret or ServiceAccount the store names for its credentials does not list the store in
+   * its `secretlink.dev/allowed-stores` annotation; the message names the object and the entry to add.
+   */
+  CredentialNotAllowed: 'CredentialNotAllowed',
   /** False, retried: the store did not answer, timed out or throttled. */
   StoreUnavailable: 'StoreUnavailable',
   /** False: the store refused the operator's identity. */

@@ -36,6 +36,7 @@ const serviceAccountRef = shape<api.ServiceAccountRef>({
 const aws = shape<api.AwsProvider>({
   region: 'required',
   endpoint: 'optional',
+  allowInsecureHttp: 'optional',
   auth: [
     'required',
     shape<api.AwsAuth>({
@@ -83,6 +84,7 @@ const vault = shape<api.VaultProvider>({
   namespace: 'optional',
   kv: ['optional', shape<api.VaultKv>({ mount: 'optional', version: 'optional' })],
   caBundle: 'optional',
+  allowInsecureHttp: 'optional',
   auth: [
     'required',
     shape<api.VaultAuth>({

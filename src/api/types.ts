@@ -27,11 +27,14 @@ export type NoSettings = Record<string, never>;
 export interface AwsProvider {
   region: string;
   endpoint?: string;
+  /** Allows an `http:` endpoint on a host other than loopback; off unless set to true. */
+  allowInsecureHttp?: boolean;
   auth: AwsAuth;
 }
 
 /** Exactly one method is set. */
 export interface AwsAuth {
+  /** The operator's own identity: ClusterSecretStore only. */
   defaultChain?: NoSettings;
   webIdentity?: AwsWebIdentityAuth;
   secretRef?: AwsAccessKeyAuth;
@@ -57,6 +60,7 @@ export interface GcpProvider {
 
 /** Exactly one method is set. */
 export interface GcpAuth {
+  /** The operator's own identity: ClusterSecretStore only. */
   applicationDefault?: NoSettings;
   workloadIdentity?: GcpWorkloadIdentityAuth;
   secretRef?: GcpKeyAuth;
@@ -79,6 +83,8 @@ export interface VaultProvider {
   kv?: VaultKv;
   /** PEM, base64-encoded. */
   caBundle?: string;
+  /** Allows an `http:` server on a host other than loopback; off unless set to true. */
+  allowInsecureHttp?: boolean;
   auth: VaultAuth;
 }
 

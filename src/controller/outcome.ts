@@ -26,4 +26,5 @@ export type FailureReason = Extract<
   | 'RemoteValueInvalid'
   | 'InvalidSpec'
   | 'StoreInvalid'
+  | 'CredentialNotAllowed'
 >;

@@ -1,5 +1,7 @@
-// How providers reach the credentials a store names, and the one rule about where they may come from: a
-// SecretStore reads only its own namespace; a ClusterSecretStore reads the namespace written in the ref.
+// How providers reach the credentials a store names, and the two rules about which they may use: a
+// SecretStore reads only its own namespace, a ClusterSecretStore the namespace written in the ref; and either
+// uses a Secret or a ServiceAccount only when that object opts in by naming the store (allowed-stores.ts).
+import type { CredentialRequester } from './allowed-stores.ts';
 import { InvalidSpec } from './errors.ts';
 import type { SecretKeyRef, ServiceAccountRef } from './store-spec.ts';
 import type { StoreScope } from './types.ts';
@@ -14,18 +16,69 @@ export interface MintedToken {
   expiresAt: Date;
 }
 
+/** What a minted token is for: exactly one audience, never empty, and a lifetime in seconds. */
+export interface TokenOptions {
+  audience: string;
+  expirationSeconds: number;
+}
+
+/** How long every token the operator mints lives: TokenRequest's shortest allowed lifetime. */
+export const mintedTokenSeconds = 600;
+
 export interface CredentialSource {
-  /** One key of a Secret; fails with CredentialNotFound when the Secret or the key is missing. */
-  readSecretKey(namespace: string, name: string, key: string, signal?: AbortSignal): Promise<SecretKeyValue>;
+  /**
+   * One key of a Secret that lists `requester` in its allowed-stores annotation. Fails with
+   * CredentialNotFound when the Secret or the key is missing, CredentialNotAllowed when it did not opt in.
+   */
+  readSecretKey(
+    namespace: string,
+    name: string,
+    key: string,
+    requester: CredentialRequester,
+    signal?: AbortSignal,
+  ): Promise<SecretKeyValue>;
   /** The Secret's resourceVersion, or undefined when it does not exist; keys the store client cache. */
   secretResourceVersion(namespace: string, name: string, signal?: AbortSignal): Promise<string | undefined>;
-  /** A short-lived token for a ServiceAccount, from the TokenRequest API. */
+  /**
+   * A short-lived token from the TokenRequest API for a ServiceAccount that lists `requester` in its
+   * allowed-stores annotation; no token is requested for one that does not (CredentialNotAllowed).
+   */
   mintServiceAccountToken(
     namespace: string,
     name: string,
-    options: { audience?: string; expirationSeconds?: number },
+    options: TokenOptions,
+    requester: CredentialRequester,
     signal?: AbortSignal,
   ): Promise<MintedToken>;
+}
+
+/** The store a scope belongs to, as the allowed-stores annotation names it. */
+export function requesterOf(scope: StoreScope): CredentialRequester {
+  if (!scope.name) throw new InvalidSpec('a store without a name cannot be given credentials');
+  return { kind: scope.kind, name: scope.name, namespace: scope.namespace };
+}
+
+/** A ServiceAccount token for the store of `scope`, with the audience and lifetime the provider needs. */
+export async function mintToken(
+  source: CredentialSource,
+  scope: StoreScope,
+  ref: { name: string; namespace?: string },
+  audience: string,
+  path: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  // An empty audience list would give an API-server-audience token: one that works as the ServiceAccount
+  // against the cluster itself. Every token names the one service it is for.
+  if (!audience) throw new InvalidSpec(`${path}.audience must not be empty`);
+  const namespace = credentialNamespace(scope, ref, path);
+  const minted = await source.mintServiceAccountToken(
+    namespace,
+    ref.name,
+    { audience, expirationSeconds: mintedTokenSeconds },
+    requesterOf(scope),
+    signal,
+  );
+  return minted.token;
 }
 
 /**
@@ -86,7 +139,7 @@ export async function readCredential(
   signal?: AbortSignal,
 ): Promise<string> {
   const namespace = credentialNamespace(scope, ref, path);
-  const { value } = await source.readSecretKey(namespace, ref.name, ref.key, signal);
+  const { value } = await source.readSecretKey(namespace, ref.name, ref.key, requesterOf(scope), signal);
   return value.toString('utf8').trim();
 }
 

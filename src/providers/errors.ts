@@ -10,7 +10,8 @@ export type ProviderErrorReason =
   | 'InvalidReference'
   | 'TooLarge'
   | 'InvalidSpec'
-  | 'CredentialNotFound';
+  | 'CredentialNotFound'
+  | 'CredentialNotAllowed';
 
 /** Safe facts about the failure, for logs and status: codes and ids only, never bodies. */
 export interface ErrorDetail {
@@ -90,6 +91,15 @@ export class InvalidSpec extends ProviderError {
 /** A Secret or key the store names for its credentials does not exist (yet); worth retrying. */
 export class CredentialNotFound extends ProviderError {
   readonly reason = 'CredentialNotFound';
+  readonly retryable = true;
+}
+
+/**
+ * A Secret or ServiceAccount the store names has not opted in to being used by that store (its
+ * `secretlink.dev/allowed-stores` annotation does not list it). Retried, so adding the entry is picked up.
+ */
+export class CredentialNotAllowed extends ProviderError {
+  readonly reason = 'CredentialNotAllowed';
   readonly retryable = true;
 }
 

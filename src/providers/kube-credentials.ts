@@ -1,9 +1,12 @@
 // The CredentialSource the operator uses: Secret keys and ServiceAccount tokens straight from the API
-// server. Its errors say which Secret or ServiceAccount, never what it holds.
+// server, each only for a store the object names in its allowed-stores annotation. Its errors say which
+// Secret or ServiceAccount, never what it holds, and never what the API server answered: client-node's
+// ApiException message embeds the response body, so only its status code is kept.
 import * as k8s from '@kubernetes/client-node';
-import type { CredentialSource, MintedToken, SecretKeyValue } from './credentials.ts';
+import { type CredentialRequester, requireOptIn } from './allowed-stores.ts';
+import type { CredentialSource, MintedToken, SecretKeyValue, TokenOptions } from './credentials.ts';
 import { withDeadline } from './deadline.ts';
-import { AccessDenied, CredentialNotFound, type ProviderError, Unavailable } from './errors.ts';
+import { AccessDenied, CredentialNotFound, InvalidSpec, type ProviderError, Unavailable } from './errors.ts';
 
 // Asks for the object's metadata only, so checking a credential's version does not fetch its data.
 const metadataOnly = k8s.setHeaderOptions(
@@ -24,11 +27,13 @@ export class KubeCredentialSource implements CredentialSource {
     namespace: string,
     name: string,
     key: string,
+    requester: CredentialRequester,
     signal?: AbortSignal,
   ): Promise<SecretKeyValue> {
     const secret = await this.#call(`Secret ${namespace}/${name}`, signal, () =>
       this.#core.readNamespacedSecret({ namespace, name }),
     );
+    requireOptIn({ kind: 'Secret', namespace, name }, secret.metadata?.annotations, requester);
     const encoded = secret.data?.[key];
     if (encoded === undefined) {
       throw new CredentialNotFound(`Secret ${namespace}/${name} has no key "${key}"`, { code: 'MissingKey' });
@@ -55,19 +60,22 @@ export class KubeCredentialSource implements CredentialSource {
   async mintServiceAccountToken(
     namespace: string,
     name: string,
-    options: { audience?: string; expirationSeconds?: number },
+    options: TokenOptions,
+    requester: CredentialRequester,
     signal?: AbortSignal,
   ): Promise<MintedToken> {
-    const request = await this.#call(`ServiceAccount ${namespace}/${name}`, signal, () =>
+    const what = `ServiceAccount ${namespace}/${name}`;
+    // An empty audience list would mint a token for the API server itself.
+    if (!options.audience) throw new InvalidSpec(`a token for ${what} needs an audience`);
+    const account = await this.#call(what, signal, () =>
+      this.#core.readNamespacedServiceAccount({ namespace, name }),
+    );
+    requireOptIn({ kind: 'ServiceAccount', namespace, name }, account.metadata?.annotations, requester);
+    const request = await this.#call(what, signal, () =>
       this.#core.createNamespacedServiceAccountToken({
         namespace,
         name,
-        body: {
-          spec: {
-            audiences: options.audience ? [options.audience] : [],
-            expirationSeconds: options.expirationSeconds ?? 600,
-          },
-        },
+        body: { spec: { audiences: [options.audience], expirationSeconds: options.expirationSeconds } },
       }),
     );
     const token = request.status?.token;
@@ -87,7 +95,8 @@ export class KubeCredentialSource implements CredentialSource {
   }
 }
 
-function apiError(what: string, error: unknown): ProviderError {
+/** Exported for its test: the message is built from `what` and the status code only. */
+export function apiError(what: string, error: unknown): ProviderError {
   const status = error instanceof k8s.ApiException ? error.code : undefined;
   const detail = { provider: 'kubernetes', httpStatus: status };
   if (status === 404) return new CredentialNotFound(`${what} does not exist`, detail);

@@ -19,13 +19,17 @@ const keyRef = { name: 'aws-keys', key: 'id' };
 
 describe('validateStore', () => {
   it('accepts a valid store of each provider', () => {
-    expect(validateStore(namespaced({ aws: { region: 'eu-west-1', auth: { defaultChain: {} } } }))).toEqual(
+    expect(validateStore(clusterWide({ aws: { region: 'eu-west-1', auth: { defaultChain: {} } } }))).toEqual(
       [],
     );
     expect(
       validateStore(
         namespaced({
-          gcp: { projectID: 'my-project', endpoint: '127.0.0.1:9090', auth: { applicationDefault: {} } },
+          gcp: {
+            projectID: 'my-project',
+            endpoint: '127.0.0.1:9090',
+            auth: { secretRef: { keyJSON: { name: 'gcp', key: 'key.json' } } },
+          },
         }),
       ),
     ).toEqual([]);
@@ -130,7 +134,8 @@ describe('validateStore', () => {
   });
 
   it('accepts a domain-scoped GCP project id, as the CRD does', () => {
-    const store = (projectID: string) => namespaced({ gcp: { projectID, auth: { applicationDefault: {} } } });
+    const store = (projectID: string) =>
+      clusterWide({ gcp: { projectID, auth: { applicationDefault: {} } } });
     expect(validateStore(store('example.com:analytics-prod'))).toEqual([]);
     expect(paths(store('example.com:Analytics'))).toEqual(['spec.provider.gcp.projectID']);
   });
@@ -182,5 +187,67 @@ describe('capabilities', () => {
     const vault = { server: 'http://127.0.0.1:8200', auth: { tokenSecretRef: { name: 'v', key: 't' } } };
     expect(providers.vault.capabilities(vault)).toMatchObject({ versions: true, binary: false });
     expect(providers.vault.capabilities({ ...vault, kv: { version: 1 } })).toMatchObject({ versions: false });
+  });
+});
+
+describe('what a namespaced SecretStore may not do', () => {
+  it('refuses the operator’s own AWS or Google identity, which a ClusterSecretStore may use', () => {
+    const aws = { aws: { region: 'eu-west-1', auth: { defaultChain: {} } } };
+    const gcp = { gcp: { projectID: 'my-project', auth: { applicationDefault: {} } } };
+    expect(paths(namespaced(aws))).toEqual(['spec.provider.aws.auth.defaultChain']);
+    expect(paths(namespaced(gcp))).toEqual(['spec.provider.gcp.auth.applicationDefault']);
+    expect(validateStore(namespaced(aws))[0]!.message).toContain('only a ClusterSecretStore may use');
+    expect(paths(clusterWide(aws))).toEqual([]);
+    expect(paths(clusterWide(gcp))).toEqual([]);
+  });
+
+  it('refuses plain http beyond loopback in any store, unless allowInsecureHttp is true', () => {
+    const vault = (server: string, allowInsecureHttp?: boolean) =>
+      clusterWide({
+        vault: {
+          server,
+          allowInsecureHttp,
+          auth: { tokenSecretRef: { name: 'vault', key: 'token', namespace: 'platform' } },
+        },
+      });
+    expect(paths(vault('http://vault.example.com:8200'))).toEqual(['spec.provider.vault.server']);
+    expect(paths(vault('http://vault.example.com:8200', true))).toEqual([]);
+    expect(paths(vault('http://127.0.0.1:8200'))).toEqual([]);
+    expect(paths(vault('http://[::1]:8200'))).toEqual([]);
+    const aws = namespaced({
+      aws: {
+        region: 'eu-west-1',
+        endpoint: 'http://secretsmanager.internal.example',
+        auth: { secretRef: { accessKeyId: keyRef, secretAccessKey: keyRef } },
+      },
+    });
+    expect(paths(aws)).toEqual(['spec.provider.aws.endpoint']);
+  });
+
+  it.each([
+    'https://169.254.169.254',
+    'https://2852039166',
+    'https://[::ffff:169.254.169.254]',
+    'https://[fd00:ec2::254]',
+    'https://metadata.google.internal',
+    'https://kubernetes.default.svc',
+    'https://KUBERNETES.DEFAULT.SVC.cluster.local.',
+    'https://vault.vault.svc:8200',
+    'https://vault:8200',
+  ])('refuses %s as a SecretStore’s Vault server, and accepts it in a ClusterSecretStore', (server) => {
+    const auth = { tokenSecretRef: { name: 'vault', key: 'token' } };
+    expect(paths(namespaced({ vault: { server, auth } }))).toEqual(['spec.provider.vault.server']);
+    const shared = { tokenSecretRef: { ...auth.tokenSecretRef, namespace: 'platform' } };
+    expect(paths(clusterWide({ vault: { server, auth: shared } }))).toEqual([]);
+  });
+
+  it('refuses a denied GCP endpoint in a SecretStore', () => {
+    const gcp = (endpoint: string) =>
+      namespaced({
+        gcp: { projectID: 'my-project', endpoint, auth: { secretRef: { keyJSON: { name: 'k', key: 'k' } } } },
+      });
+    expect(paths(gcp('metadata.google.internal:80'))).toEqual(['spec.provider.gcp.endpoint']);
+    expect(paths(gcp('169.254.169.254:443'))).toEqual(['spec.provider.gcp.endpoint']);
+    expect(paths(gcp('secretmanager.googleapis.com:443'))).toEqual([]);
   });
 });

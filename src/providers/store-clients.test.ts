@@ -1,7 +1,7 @@
 // Store clients are reused, rebuilt when the store or its credentials change, and never read credentials
 // from a namespace the store may not use.
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidSpec } from './errors.ts';
+import { CredentialNotAllowed, InvalidSpec } from './errors.ts';
 import { MemoryCredentialSource } from './memory-credentials.ts';
 import { StoreClients } from './store-clients.ts';
 import type { StoreObject } from './store-spec.ts';
@@ -16,7 +16,12 @@ afterEach(async () => {
 function setup() {
   now = 0;
   const credentials = new MemoryCredentialSource();
-  credentials.put('team-a', 'aws-keys', { id: 'AKIDEXAMPLE', secret: 'example-secret' });
+  credentials.put(
+    'team-a',
+    'aws-keys',
+    { id: 'AKIDEXAMPLE', secret: 'example-secret' },
+    { allowedStores: ['SecretStore/aws'] },
+  );
   clients = new StoreClients({ credentials, tuning: { now: () => now }, credentialCheckIntervalMs: 5_000 });
   return { credentials, clients };
 }
@@ -58,7 +63,12 @@ describe('StoreClients', () => {
   it('rebuilds the client when its credential Secret changes, checking at most once per interval', async () => {
     const { credentials, clients } = setup();
     const first = await clients.clientFor(awsStore());
-    credentials.put('team-a', 'aws-keys', { id: 'AKIDROTATED', secret: 'rotated' }, '2');
+    credentials.put(
+      'team-a',
+      'aws-keys',
+      { id: 'AKIDROTATED', secret: 'rotated' },
+      { version: '2', allowedStores: ['SecretStore/aws'] },
+    );
     now += 4_999;
     expect(await clients.clientFor(awsStore())).toBe(first);
     expect(credentials.versionChecks).toHaveLength(2);
@@ -69,7 +79,12 @@ describe('StoreClients', () => {
 
   it('reads a ClusterSecretStore credential from the namespace its ref names', async () => {
     const { credentials, clients } = setup();
-    credentials.put('platform', 'vault-token', { token: 'hvs.example' });
+    credentials.put(
+      'platform',
+      'vault-token',
+      { token: 'hvs.example' },
+      { allowedStores: ['ClusterSecretStore/shared'] },
+    );
     const store: StoreObject = {
       kind: 'ClusterSecretStore',
       metadata: { name: 'shared', uid: 'uid-2', generation: 1 },
@@ -84,6 +99,23 @@ describe('StoreClients', () => {
     };
     await clients.clientFor(store);
     expect(credentials.versionChecks).toEqual(['platform/vault-token']);
+  });
+
+  it('reads no key of a Secret that lists another store, and says which entry to add', async () => {
+    const { credentials, clients } = setup();
+    credentials.put(
+      'team-a',
+      'aws-keys',
+      { id: 'A', secret: 'B' },
+      { version: '3', allowedStores: ['SecretStore/x'] },
+    );
+    const error = await clients.clientFor(awsStore()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CredentialNotAllowed);
+    expect((error as Error).message).toBe(
+      'Secret team-a/aws-keys does not allow SecretStore/aws: add SecretStore/aws to its annotation ' +
+        'secretlink.dev/allowed-stores (comma-separated) if this store may use it',
+    );
+    expect(credentials.reads).toEqual([]);
   });
 
   it('refuses a store that fails static validation, listing every problem', async () => {

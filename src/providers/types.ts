@@ -79,6 +79,8 @@ export interface StoreScope {
   kind: StoreKind;
   /** The namespace of a SecretStore; absent for a ClusterSecretStore. */
   namespace?: string;
+  /** The store's name: credentials are handed only to a store their allowed-stores annotation names. */
+  name?: string;
 }
 
 export interface ClientTuning {

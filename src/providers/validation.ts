@@ -37,6 +37,6 @@ export function isLoopbackHost(host: string): boolean {
 /** The kind and namespace of a store, which decide where its credentials may be read. */
 export function storeScope(store: StoreObject): StoreScope {
   return store.kind === 'SecretStore'
-    ? { kind: 'SecretStore', namespace: store.metadata.namespace }
-    : { kind: 'ClusterSecretStore' };
+    ? { kind: 'SecretStore', namespace: store.metadata.namespace, name: store.metadata.name }
+    : { kind: 'ClusterSecretStore', name: store.metadata.name };
 }

@@ -18,7 +18,7 @@ const account = '123456789012';
 export async function awsFixture(): Promise<ConformanceFixture & { iam: MotoIam; coordinates: AwsStore }> {
   const coordinates = stores().aws;
   const credentials = await ClusterCredentials.create('conf-aws');
-  await credentials.secret('aws-keys', { id: 'conformance', secret: 'conformance' });
+  await credentials.secret('aws-keys', { id: 'conformance', secret: 'conformance' }, ['aws-aws-keys']);
   const admin = new SecretsManagerClient({
     region: coordinates.region,
     endpoint: coordinates.endpoint,
@@ -61,12 +61,14 @@ export async function awsFixture(): Promise<ConformanceFixture & { iam: MotoIam;
       // A real IAM user with no policy: once moto enforces IAM, it may do nothing.
       const keys = await iam.userWithKeys(`conf-denied-${Date.now()}`);
       const secret = `denied-${Date.now()}`;
-      await credentials.secret(secret, { id: keys.accessKeyId, secret: keys.secretAccessKey });
+      await credentials.secret(secret, { id: keys.accessKeyId, secret: keys.secretAccessKey }, [
+        `aws-${secret}`,
+      ]);
       return storeWith(secret);
     },
     async storeWithCredential(credential) {
       const secret = `canary-${Date.now()}`;
-      await credentials.secret(secret, { id: 'AKIACANARYKEY', secret: credential });
+      await credentials.secret(secret, { id: 'AKIACANARYKEY', secret: credential }, [`aws-${secret}`]);
       return storeWith(secret);
     },
     async put(name, value): Promise<StoredVersion> {

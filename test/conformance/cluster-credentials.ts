@@ -1,6 +1,8 @@
 // The credentials side of every fixture: a namespace of this run on the real API server, Secrets and
-// ServiceAccounts in it, and the operator's CredentialSource reading them.
+// ServiceAccounts in it, each opted in to the stores that may use it, and the operator's CredentialSource
+// reading them.
 import * as k8s from '@kubernetes/client-node';
+import { allowedStoresAnnotation } from '../../src/providers/allowed-stores.ts';
 import { KubeCredentialSource } from '../../src/providers/kube-credentials.ts';
 import { api, createNamespace, deleteNamespace, kubeConfig } from '../support/cluster.ts';
 
@@ -18,21 +20,28 @@ export class ClusterCredentials {
     return new ClusterCredentials(await createNamespace(prefix));
   }
 
-  async secret(name: string, data: Record<string, string>): Promise<void> {
+  /** A Secret that the SecretStores of this namespace named in `stores` may use. */
+  async secret(name: string, data: Record<string, string>, stores: string[]): Promise<void> {
     await this.#core.createNamespacedSecret({
       namespace: this.namespace,
-      body: { metadata: { name }, stringData: data },
+      body: { metadata: { name, annotations: optIn(stores) }, stringData: data },
     });
   }
 
-  async serviceAccount(name: string): Promise<void> {
+  /** A ServiceAccount that the SecretStores of this namespace named in `stores` may mint tokens for. */
+  async serviceAccount(name: string, stores: string[]): Promise<void> {
     await this.#core.createNamespacedServiceAccount({
       namespace: this.namespace,
-      body: { metadata: { name } },
+      body: { metadata: { name, annotations: optIn(stores) } },
     });
   }
 
   async close(): Promise<void> {
     await deleteNamespace(this.namespace);
   }
+}
+
+/** The allowed-stores annotation naming these SecretStores. */
+export function optIn(stores: string[]): Record<string, string> {
+  return { [allowedStoresAnnotation]: stores.map((store) => `SecretStore/${store}`).join(',') };
 }

@@ -13,7 +13,9 @@ export async function gcpFixture(): Promise<ConformanceFixture> {
   const coordinates = stores().gcp;
   const project = coordinates.projectID;
   const credentials = await ClusterCredentials.create('conf-gcp');
-  await credentials.secret('gcp-key', { 'key.json': JSON.stringify(serviceAccountKey(project)) });
+  await credentials.secret('gcp-key', { 'key.json': JSON.stringify(serviceAccountKey(project)) }, [
+    'gcp-gcp-key',
+  ]);
   const admin = gcpEmulatorClient(coordinates);
 
   const storeWith = (secret: string, endpoint = coordinates.endpoint): StoreObject => ({
@@ -42,7 +44,7 @@ export async function gcpFixture(): Promise<ConformanceFixture> {
     storeAt: (host, port) => storeWith('gcp-key', `${host}:${port}`),
     async storeWithCredential(credential) {
       const secret = `canary-${Date.now()}`;
-      await credentials.secret(secret, { 'key.json': credential });
+      await credentials.secret(secret, { 'key.json': credential }, [`gcp-${secret}`]);
       return storeWith(secret);
     },
     async put(name, value): Promise<StoredVersion> {

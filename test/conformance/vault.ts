@@ -6,7 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { StoreObject, VaultProviderSpec } from '../../src/providers/store-spec.ts';
 import { clusterCaPem } from '../env/stores/vault-setup.ts';
 import { api, environment, kubeConfig } from '../support/cluster.ts';
-import { stores } from '../support/stores.ts';
+import { mintServiceAccountToken, stores } from '../support/stores.ts';
 import { ClusterCredentials } from './cluster-credentials.ts';
 import type { ConformanceFixture, StoredVersion } from './fixture.ts';
 
@@ -33,19 +33,24 @@ export async function vaultFixture(): Promise<VaultFixture> {
   await admin.write(`sys/policies/acl/conformance-nothing-${suffix}`, {
     policy: 'path "secret/data/elsewhere/*" { capabilities = ["read"] }',
   });
-  // Vault reviews the ServiceAccount token with the API server, as the ServiceAccount itself.
-  await cluster.serviceAccount('vault-reader');
+  await cluster.serviceAccount('vault-reader', ['vault', 'vault-elsewhere']);
+  // The operator's login token is for the audience vault only, so it cannot itself authenticate Vault's
+  // TokenReview: Vault reviews it with a reviewer token of its own, as a real Vault does.
+  await cluster.serviceAccount('vault-reviewer', []);
   await api(k8s.RbacAuthorizationV1Api).createClusterRoleBinding({
     body: {
       metadata: { name: binding },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
-      subjects: [{ kind: 'ServiceAccount', name: 'vault-reader', namespace: cluster.namespace }],
+      subjects: [{ kind: 'ServiceAccount', name: 'vault-reviewer', namespace: cluster.namespace }],
     },
   });
   await admin.write(`sys/auth/${kubernetesMount}`, { type: 'kubernetes' });
   await admin.write(`auth/${kubernetesMount}/config`, {
     kubernetes_host: environment().server,
     kubernetes_ca_cert: clusterCaPem(kubeConfig().getCurrentCluster()!),
+    token_reviewer_jwt: await mintServiceAccountToken(cluster.namespace, 'vault-reviewer', {
+      expirationSeconds: 3600,
+    }),
     disable_local_ca_jwt: true,
   });
   await admin.write(`auth/${kubernetesMount}/role/reader`, {
@@ -53,6 +58,8 @@ export async function vaultFixture(): Promise<VaultFixture> {
     bound_service_account_namespaces: [cluster.namespace],
     token_policies: [readPolicy],
     token_ttl: '1h',
+    // The operator mints tokens for the audience vault; Vault's TokenReview asks for the same.
+    audience: 'vault',
   });
 
   const storeWith = (
@@ -73,7 +80,7 @@ export async function vaultFixture(): Promise<VaultFixture> {
   };
   const tokenStore = async (token: string) => {
     const secret = `vault-token-${randomBytes(3).toString('hex')}`;
-    await cluster.secret(secret, { token });
+    await cluster.secret(secret, { token }, [secret]);
     return storeWith({ auth: { tokenSecretRef: { name: secret, key: 'token' } } }, secret);
   };
 

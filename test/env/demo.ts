@@ -14,7 +14,7 @@ import { freePort } from './ports.ts';
 import { ProcessSupervisor, waitUntil } from './processes.ts';
 import type { Progress } from './progress.ts';
 import { motoClient } from './stores/clients.ts';
-import { awsStoreSpec } from './stores/store-specs.ts';
+import { allowedStores, awsStoreSpec } from './stores/store-specs.ts';
 export const demoNamespace = 'analytics';
 
 export interface Demo {
@@ -99,7 +99,7 @@ function demoObjects(info: EnvironmentInfo): k8s.KubernetesObject[] {
     {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: metadata('aws-credentials'),
+      metadata: { ...metadata('aws-credentials'), annotations: allowedStores('aws') },
       stringData: { id: info.stores.aws.accessKeyId, secret: info.stores.aws.secretAccessKey },
     } as k8s.V1Secret,
     {

@@ -366,6 +366,43 @@ export const invalidObjects: InvalidObject[] = [
     'spec.provider.gcp.auth',
     'auth must set exactly one of applicationDefault, workloadIdentity or secretRef',
   ),
+  // Stores: the operator's own identity and plaintext
+  onStore(
+    'a SecretStore using the operator’s own AWS identity',
+    awsStore,
+    (provider) => {
+      provider.aws!.auth = { defaultChain: {} };
+    },
+    'spec.provider.aws.auth.defaultChain',
+    'which only a ClusterSecretStore may use',
+  ),
+  onStore(
+    'a SecretStore using the operator’s own Google identity',
+    gcpStore,
+    (provider) => {
+      provider.gcp!.auth = { applicationDefault: {} };
+    },
+    'spec.provider.gcp.auth.applicationDefault',
+    'which only a ClusterSecretStore may use',
+  ),
+  onStore(
+    'a Vault server over plain http beyond loopback',
+    vaultStore,
+    (provider) => {
+      provider.vault!.server = 'http://vault.example.com:8200';
+    },
+    'spec.provider.vault.server',
+    'plain http is allowed only to loopback',
+  ),
+  onStore(
+    'an AWS endpoint over plain http beyond loopback',
+    awsStore,
+    (provider) => {
+      provider.aws!.endpoint = 'http://secretsmanager.example.com';
+    },
+    'spec.provider.aws.endpoint',
+    'plain http is allowed only to loopback',
+  ),
   // Stores: where credentials come from
   onStore(
     'a SecretStore reading a key from another namespace',

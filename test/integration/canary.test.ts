@@ -5,7 +5,13 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
-import { awsStoreSpec, gcpStoreSpec, vaultStoreSpec } from '../env/stores/store-specs.ts';
+import {
+  allowedStores,
+  awsStoreSpec,
+  gcpCredentials,
+  gcpStoreSpec,
+  vaultStoreSpec,
+} from '../env/stores/store-specs.ts';
 import {
   api,
   createNamespace,
@@ -92,11 +98,24 @@ beforeAll(async () => {
   const core = api(k8s.CoreV1Api);
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'aws-credentials' }, stringData: { id: 'testing', secret: 'testing' } },
+    body: {
+      metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
+      stringData: { id: 'testing', secret: 'testing' },
+    },
   });
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'vault-token' }, stringData: { token: stores().vault.rootToken } },
+    body: {
+      metadata: { name: 'gcp-credentials', annotations: allowedStores('gcp') },
+      stringData: gcpCredentials,
+    },
+  });
+  await core.createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: { name: 'vault-token', annotations: allowedStores('vault') },
+      stringData: { token: stores().vault.rootToken },
+    },
   });
   // AWS holds the canary as a plain string (so a JSON property of it is an error); GCP and Vault as JSON.
   await seedAwsSecret(remoteName(), canary);

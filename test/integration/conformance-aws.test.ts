@@ -22,7 +22,6 @@ describe('aws web identity', () => {
       tuning: { cacheTtlMs: 0, floatingCacheTtlMs: 0 },
     });
     try {
-      await credentials.serviceAccount('etl-reader');
       const name = `conf-wi-${Date.now()}`;
       await fixture.put(name, 'via web identity');
       const readerRole = await fixture.iam.role(`conf-reader-${Date.now()}`, [
@@ -47,6 +46,10 @@ describe('aws web identity', () => {
           },
         },
       });
+      await credentials.serviceAccount('etl-reader', [
+        store(readerRole, 'etl-reader').metadata.name!,
+        store(nobodyRole, 'etl-reader').metadata.name!,
+      ]);
       const reader = await clients.clientFor(store(readerRole, 'etl-reader'));
       const nobody = await clients.clientFor(store(nobodyRole, 'etl-reader'));
 
@@ -71,7 +74,7 @@ describe('aws web identity', () => {
 });
 
 describe('aws default chain', () => {
-  it("reads with the operator's own credentials from the SDK chain (here, its environment)", async () => {
+  it("reads from a ClusterSecretStore with the operator's own credentials from the SDK chain (here, its environment)", async () => {
     const fixture = await awsFixture();
     const clients = new StoreClients({
       credentials: fixture.credentials,
@@ -87,8 +90,13 @@ describe('aws default chain', () => {
       // The environment comes first in the chain, so no instance metadata endpoint is ever asked.
       process.env.AWS_ACCESS_KEY_ID = keys.accessKeyId;
       process.env.AWS_SECRET_ACCESS_KEY = keys.secretAccessKey;
-      const store = fixture.store();
-      store.spec.provider.aws!.auth = { defaultChain: {} };
+      // Only a ClusterSecretStore, which an administrator writes, may use the operator's own identity.
+      const namespaced = fixture.store();
+      const store: StoreObject = {
+        kind: 'ClusterSecretStore',
+        metadata: { name: `chain-${Date.now()}`, uid: `uid-chain-${Date.now()}`, generation: 1 },
+        spec: { provider: { aws: { ...namespaced.spec.provider.aws!, auth: { defaultChain: {} } } } },
+      };
       const client = await clients.clientFor(store);
       const value = await fixture.enforcingPermissions!(() => client.resolve({ name }));
       expect(value.value.toString()).toBe('via the default chain');

@@ -10,6 +10,7 @@ import { InvalidReference, TooLarge } from '../../src/providers/errors.ts';
 import { providerCallCount } from '../../src/providers/metrics.ts';
 import { StoreClients } from '../../src/providers/store-clients.ts';
 import type { StoreObject } from '../../src/providers/store-spec.ts';
+import { optIn } from '../conformance/cluster-credentials.ts';
 import { runConformance } from '../conformance/suite.ts';
 import { type VaultFixture, vaultFixture } from '../conformance/vault.ts';
 import { api } from '../support/cluster.ts';
@@ -51,7 +52,7 @@ describe('vault auth, mounts and namespaces', () => {
     const secretId = (
       (await fixture.admin.write(`auth/${mount}/role/etl/secret-id`, {})) as { data: { secret_id: string } }
     ).data.secret_id;
-    await fixture.cluster.secret('approle', { 'secret-id': secretId });
+    await fixture.cluster.secret('approle', { 'secret-id': secretId }, ['approle']);
     await fixture.admin.put(
       'secret',
       `extras-${suffix}/approle`,
@@ -84,7 +85,7 @@ describe('vault auth, mounts and namespaces', () => {
   it('reads with a token from a Secret, and picks up a new token when the old one is revoked', async () => {
     await fixture.admin.put('secret', `extras-${suffix}/token`, JSON.stringify({ password: 'via-token' }));
     const first = await fixture.admin.token([`extras-${suffix}`]);
-    await fixture.cluster.secret('vault-token', { token: first });
+    await fixture.cluster.secret('vault-token', { token: first }, ['token']);
     const store = fixture.storeWith(
       { auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } },
       'token',
@@ -104,7 +105,10 @@ describe('vault auth, mounts and namespaces', () => {
       await api(k8s.CoreV1Api).replaceNamespacedSecret({
         namespace: fixture.cluster.namespace,
         name: 'vault-token',
-        body: { metadata: { name: 'vault-token' }, stringData: { token: second } },
+        body: {
+          metadata: { name: 'vault-token', annotations: optIn(['token']) },
+          stringData: { token: second },
+        },
       });
       expect(await read()).toBe('via-token');
     } finally {
@@ -117,7 +121,7 @@ describe('vault auth, mounts and namespaces', () => {
     await fixture.admin.write(`sys/mounts/${mount}`, { type: 'kv', options: { version: '1' } });
     await fixture.admin.put(mount, 'app/db', JSON.stringify({ user: 'etl', password: 'v1-secret' }), 1);
     const token = await fixture.admin.token([`extras-${suffix}`]);
-    await fixture.cluster.secret('kv1-token', { token });
+    await fixture.cluster.secret('kv1-token', { token }, ['kv1']);
     const store: StoreObject = fixture.storeWith(
       { kv: { mount, version: 1 }, auth: { tokenSecretRef: { name: 'kv1-token', key: 'token' } } },
       'kv1',

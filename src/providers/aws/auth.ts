@@ -4,14 +4,15 @@
 
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { fromWebToken } from '@aws-sdk/credential-provider-web-identity';
-import { type CredentialSource, credentialNamespace, readCredential } from '../credentials.ts';
+import { type CredentialSource, mintToken, readCredential } from '../credentials.ts';
 import type { AwsProviderSpec } from '../store-spec.ts';
 import type { StoreScope } from '../types.ts';
 
 const authPath = 'spec.provider.aws.auth';
 /** The audience AWS STS expects in a web identity token unless the role's trust policy says otherwise. */
 export const defaultWebIdentityAudience = 'sts.amazonaws.com';
-const tokenLifetimeSeconds = 3600;
+/** How long the role session lasts; the ServiceAccount token exchanged for it lives 600 s only. */
+const sessionSeconds = 3600;
 
 export type AwsCredentials = SecretsManagerClientConfig['credentials'];
 
@@ -40,17 +41,19 @@ export async function awsCredentials(
   }
   if (webIdentity) {
     const account = webIdentity.serviceAccountRef;
-    const namespace = credentialNamespace(scope, account, `${authPath}.webIdentity.serviceAccountRef`);
     return async () => {
-      const { token } = await source.mintServiceAccountToken(namespace, account.name, {
-        audience: account.audience ?? defaultWebIdentityAudience,
-        expirationSeconds: tokenLifetimeSeconds,
-      });
+      const token = await mintToken(
+        source,
+        scope,
+        account,
+        account.audience ?? defaultWebIdentityAudience,
+        `${authPath}.webIdentity.serviceAccountRef`,
+      );
       return fromWebToken({
         roleArn: webIdentity.roleArn,
         webIdentityToken: token,
         roleSessionName: sessionName,
-        durationSeconds: tokenLifetimeSeconds,
+        durationSeconds: sessionSeconds,
         clientConfig: {
           region: spec.region,
           ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),

@@ -54,3 +54,13 @@ describe('mapAwsError', () => {
     expect(mapped.cause).toBeUndefined();
   });
 });
+
+describe('error codes from the endpoint', () => {
+  it('passes on only codes it knows: a server behind an endpoint override cannot write into status', () => {
+    const planted = sdkError('Contents_of_http_169.254.169.254_latest_meta-data', 400);
+    const mapped = mapAwsError(planted, 'db');
+    expect(mapped.message).toBe('AWS Secrets Manager request for "db" failed (HTTP 400)');
+    expect(mapped.detail.code).toBeUndefined();
+    expect(JSON.stringify(mapped)).not.toContain('meta-data');
+  });
+});

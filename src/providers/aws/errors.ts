@@ -1,5 +1,7 @@
 // AWS SDK errors to typed provider errors. Only the error's name (its AWS error code), the HTTP status and the
-// request id are kept: AWS messages and the raw response the SDK attaches never travel further.
+// request id are kept: AWS messages and the raw response the SDK attaches never travel further. The code
+// itself comes from the response, and an endpoint override may be any server: only codes this file knows
+// reach a message, status or log; any other is reported by HTTP status alone.
 import {
   AccessDenied,
   InvalidReference,
@@ -41,6 +43,18 @@ const unavailable = new Set([
   'IDPCommunicationError',
 ]);
 const invalid = new Set(['InvalidParameterException', 'InvalidRequestException', 'ValidationException']);
+const knownCodes = new Set([
+  'ResourceNotFoundException',
+  ...denied,
+  ...throttled,
+  ...unavailable,
+  ...invalid,
+]);
+
+/** The code when it is one AWS documents and this file maps; undefined for anything else. */
+export function knownAwsCode(code: string | undefined): string | undefined {
+  return code !== undefined && knownCodes.has(code) ? code : undefined;
+}
 
 interface AwsErrorShape {
   name?: unknown;
@@ -50,7 +64,7 @@ interface AwsErrorShape {
 export function mapAwsError(error: unknown, remote?: string): ProviderError {
   if (isProviderError(error)) return error;
   const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
-  const code = typeof shape.name === 'string' ? shape.name : undefined;
+  const code = knownAwsCode(typeof shape.name === 'string' ? shape.name : undefined);
   const detail = {
     provider: 'aws',
     remote,
@@ -72,6 +86,8 @@ export function fromCode(
   subject: string,
   detail: { provider: string; remote?: string; code?: string },
 ): ProviderError {
+  code = knownAwsCode(code);
+  detail = { ...detail, code };
   const named = code ?? `HTTP ${status ?? 'error'}`;
   if (code === 'ResourceNotFoundException')
     return new NotFound(`${service} has no secret ${subject}`, detail);

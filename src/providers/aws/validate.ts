@@ -1,5 +1,6 @@
 // Static checks of an AWS store spec: what the CRD schema cannot express, with the path of each problem.
 import { secretKeyRefProblems, serviceAccountRefProblems } from '../credentials.ts';
+import { plaintextProblems, storeHostProblems, urlHost } from '../store-hosts.ts';
 import type { AwsProviderSpec } from '../store-spec.ts';
 import type { StoreScope, ValidationProblem } from '../types.ts';
 import { exactlyOne, urlProblems } from '../validation.ts';
@@ -17,11 +18,28 @@ export function validateAws(spec: AwsProviderSpec, scope: StoreScope): Validatio
       message: `"${spec.region}" is not an AWS region name (e.g. eu-west-1)`,
     });
   }
-  if (spec.endpoint !== undefined) problems.push(...urlProblems(spec.endpoint, `${root}.endpoint`));
+  if (spec.endpoint !== undefined) {
+    const path = `${root}.endpoint`;
+    const host = urlHost(spec.endpoint);
+    const malformed = urlProblems(spec.endpoint, path);
+    problems.push(...malformed);
+    if (malformed.length === 0 && host !== undefined) {
+      problems.push(...plaintextProblems(spec.endpoint, spec.allowInsecureHttp, path));
+      problems.push(...storeHostProblems(scope, host, path));
+    }
+  }
 
   const auth = spec.auth ?? {};
   const chosen = exactlyOne(auth, ['defaultChain', 'webIdentity', 'secretRef'], `${root}.auth`);
   if (chosen.problem) return [...problems, chosen.problem];
+  if (auth.defaultChain && scope.kind === 'SecretStore') {
+    problems.push({
+      path: `${root}.auth.defaultChain`,
+      message:
+        "is the operator's own AWS identity, which only a ClusterSecretStore may use: use webIdentity or " +
+        'secretRef, or ask an administrator for a ClusterSecretStore',
+    });
+  }
   if (auth.webIdentity) {
     const path = `${root}.auth.webIdentity`;
     if (!roleArnPattern.test(auth.webIdentity.roleArn ?? '')) {

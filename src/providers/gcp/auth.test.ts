@@ -10,6 +10,7 @@ const audience =
 describe('gcpAuthOptions', () => {
   it('federates a token minted for the ServiceAccount named in a ClusterSecretStore', async () => {
     const source = new MemoryCredentialSource();
+    source.serviceAccount('platform', 'reader', ['ClusterSecretStore/shared']);
     const options = await gcpAuthOptions(
       {
         projectID: 'my-project',
@@ -17,21 +18,28 @@ describe('gcpAuthOptions', () => {
           workloadIdentity: { serviceAccountRef: { name: 'reader', namespace: 'platform', audience } },
         },
       },
-      { kind: 'ClusterSecretStore' },
+      { kind: 'ClusterSecretStore', name: 'shared' },
       source,
     );
     const client = options.authClient as IdentityPoolClient;
     expect(await client.retrieveSubjectToken()).toBe('token-for-platform-reader');
-    expect(source.mints).toEqual([{ namespace: 'platform', name: 'reader', audience }]);
+    expect(source.mints).toEqual([
+      { namespace: 'platform', name: 'reader', audience, expirationSeconds: 600 },
+    ]);
   });
 
   it('reads a service account key from the store namespace', async () => {
     const source = new MemoryCredentialSource();
     const key = { type: 'service_account', client_email: 'r@p.iam.gserviceaccount.com', private_key: 'PEM' };
-    source.put('team-a', 'gcp-key', { 'key.json': JSON.stringify(key) });
+    source.put(
+      'team-a',
+      'gcp-key',
+      { 'key.json': JSON.stringify(key) },
+      { allowedStores: ['SecretStore/gcp'] },
+    );
     const options = await gcpAuthOptions(
       { projectID: 'my-project', auth: { secretRef: { keyJSON: { name: 'gcp-key', key: 'key.json' } } } },
-      { kind: 'SecretStore', namespace: 'team-a' },
+      { kind: 'SecretStore', namespace: 'team-a', name: 'gcp' },
       source,
     );
     expect(options.credentials).toEqual({ client_email: key.client_email, private_key: 'PEM' });

@@ -4,7 +4,7 @@
 
 import { IdentityPoolClient } from 'google-auth-library';
 import type { ClientOptions } from 'google-gax';
-import { type CredentialSource, credentialNamespace, readCredential } from '../credentials.ts';
+import { type CredentialSource, mintToken, readCredential } from '../credentials.ts';
 import { InvalidSpec } from '../errors.ts';
 import type { GcpProviderSpec } from '../store-spec.ts';
 import type { StoreScope } from '../types.ts';
@@ -32,7 +32,8 @@ export async function gcpAuthOptions(
   }
   if (workloadIdentity) {
     const account = workloadIdentity.serviceAccountRef;
-    const namespace = credentialNamespace(scope, account, `${authPath}.workloadIdentity.serviceAccountRef`);
+    const path = `${authPath}.workloadIdentity.serviceAccountRef`;
+    // Required by the schema and by validation: the pool provider is the only audience STS accepts.
     const audience = account.audience ?? '';
     const email = workloadIdentity.serviceAccountEmail;
     const authClient = new IdentityPoolClient({
@@ -47,13 +48,7 @@ export async function gcpAuthOptions(
           }
         : {}),
       subject_token_supplier: {
-        getSubjectToken: async () =>
-          (
-            await source.mintServiceAccountToken(namespace, account.name, {
-              audience,
-              expirationSeconds: 3600,
-            })
-          ).token,
+        getSubjectToken: () => mintToken(source, scope, account, audience, path),
       },
     });
     return { authClient };

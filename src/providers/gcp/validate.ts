@@ -1,5 +1,6 @@
 // Static checks of a GCP store spec, with the path of each problem.
 import { secretKeyRefProblems, serviceAccountRefProblems } from '../credentials.ts';
+import { storeHostProblems } from '../store-hosts.ts';
 import type { GcpProviderSpec } from '../store-spec.ts';
 import type { StoreScope, ValidationProblem } from '../types.ts';
 import { exactlyOne } from '../validation.ts';
@@ -17,13 +18,24 @@ export function validateGcp(spec: GcpProviderSpec, scope: StoreScope): Validatio
   else if (!projectPattern.test(spec.projectID)) {
     problems.push({ path: `${root}.projectID`, message: `"${spec.projectID}" is not a GCP project id` });
   }
-  if (spec.endpoint !== undefined && !parseEndpoint(spec.endpoint)) {
-    problems.push({ path: `${root}.endpoint`, message: `"${spec.endpoint}" is not host:port` });
+  if (spec.endpoint !== undefined) {
+    const endpoint = parseEndpoint(spec.endpoint);
+    if (!endpoint)
+      problems.push({ path: `${root}.endpoint`, message: `"${spec.endpoint}" is not host:port` });
+    else problems.push(...storeHostProblems(scope, endpoint.host, `${root}.endpoint`));
   }
 
   const auth = spec.auth ?? {};
   const chosen = exactlyOne(auth, ['applicationDefault', 'workloadIdentity', 'secretRef'], `${root}.auth`);
   if (chosen.problem) return [...problems, chosen.problem];
+  if (auth.applicationDefault && scope.kind === 'SecretStore') {
+    problems.push({
+      path: `${root}.auth.applicationDefault`,
+      message:
+        "is the operator's own Google identity, which only a ClusterSecretStore may use: use workloadIdentity " +
+        'or secretRef, or ask an administrator for a ClusterSecretStore',
+    });
+  }
   if (auth.secretRef) {
     problems.push(...secretKeyRefProblems(scope, auth.secretRef.keyJSON, `${root}.auth.secretRef.keyJSON`));
   }

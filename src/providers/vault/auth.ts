@@ -2,7 +2,7 @@
 // up. A token is renewed once two thirds of its lease have passed, and replaced by a fresh login (or a fresh
 // read of the Secret) when it cannot be renewed, has expired, or Vault stops accepting it.
 import { defaults } from '../../api/constants.ts';
-import { type CredentialSource, credentialNamespace, readCredential } from '../credentials.ts';
+import { type CredentialSource, mintToken, readCredential } from '../credentials.ts';
 import { abortable, withDeadline } from '../deadline.ts';
 import { AccessDenied, type ProviderError } from '../errors.ts';
 import type { ProviderLogger } from '../logger.ts';
@@ -13,8 +13,11 @@ import { mapVaultError, vaultStatusError } from './errors.ts';
 import type { VaultTransport } from './http.ts';
 
 const authPath = 'spec.provider.vault.auth';
-/** TokenRequest's shortest allowed lifetime; the token is used once, right away, to log in. */
-const loginTokenSeconds = 600;
+/**
+ * The audience of the ServiceAccount token sent to Vault unless the store names another; the Vault role's
+ * `audience` must match it. Never empty: that would be a token the API server itself accepts.
+ */
+export const defaultVaultAudience = 'vault';
 
 export interface VaultLease {
   token: string;
@@ -154,13 +157,15 @@ export function vaultLogin(
   const { kubernetes, appRole, tokenSecretRef } = spec.auth;
   if (kubernetes) {
     const account = kubernetes.serviceAccountRef;
-    const namespace = credentialNamespace(scope, account, `${authPath}.kubernetes.serviceAccountRef`);
     const mount = mountPath(kubernetes.mountPath ?? defaults.vaultKubernetesMountPath);
     return async (signal) => {
-      const { token: jwt } = await source.mintServiceAccountToken(
-        namespace,
-        account.name,
-        { audience: account.audience, expirationSeconds: loginTokenSeconds },
+      // Minted at each login and used once, right away.
+      const jwt = await mintToken(
+        source,
+        scope,
+        account,
+        account.audience ?? defaultVaultAudience,
+        `${authPath}.kubernetes.serviceAccountRef`,
         signal,
       );
       return login(transport, `auth/${mount}/login`, { role: kubernetes.role, jwt }, signal, now);

@@ -1,5 +1,6 @@
 // Static checks of a Vault store spec, with the path of each problem.
 import { secretKeyRefProblems, serviceAccountRefProblems } from '../credentials.ts';
+import { plaintextProblems, storeHostProblems, urlHost } from '../store-hosts.ts';
 import type { VaultProviderSpec } from '../store-spec.ts';
 import type { StoreScope, ValidationProblem } from '../types.ts';
 import { exactlyOne, urlProblems } from '../validation.ts';
@@ -11,7 +12,16 @@ const mount = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 export function validateVault(spec: VaultProviderSpec, scope: StoreScope): ValidationProblem[] {
   const problems: ValidationProblem[] = [];
   if (!spec.server) problems.push({ path: `${root}.server`, message: 'required' });
-  else problems.push(...urlProblems(spec.server, `${root}.server`));
+  else {
+    const path = `${root}.server`;
+    const host = urlHost(spec.server);
+    const malformed = urlProblems(spec.server, path);
+    problems.push(...malformed);
+    if (malformed.length === 0 && host !== undefined) {
+      problems.push(...plaintextProblems(spec.server, spec.allowInsecureHttp, path));
+      problems.push(...storeHostProblems(scope, host, path));
+    }
+  }
   if (spec.namespace !== undefined && !vaultNamespace.test(spec.namespace)) {
     problems.push({
       path: `${root}.namespace`,
