@@ -19,6 +19,7 @@ import {
   type StoreState,
   sameOwners,
 } from './plan.ts';
+import type { PodUse } from './pod-index.ts';
 import { referenceFacts, storeIdentity } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
@@ -38,6 +39,8 @@ export interface ClusterView {
   /** Managed Secrets labelled with this reference's name, whatever their own name. */
   managedSecretsOf(namespace: string, referenceName: string): V1Secret[];
   jobsReferencing(namespace: string, secretName: string): V1Job[];
+  /** Unfinished pods that refer to the Secret `secretName` in any way a pod can. */
+  podsReferencing(namespace: string, secretName: string): PodUse[];
 }
 
 /** The writes a reconcile makes to the API server. */
@@ -135,6 +138,7 @@ export class Reconciler {
       jobs: this.deps.view.jobsReferencing(namespace, facts.targetName),
       secret,
       lastRefreshCheckAt: this.lastRefreshCheck.get(key),
+      pods: this.deps.view.podsReferencing(namespace, facts.targetName),
     });
     let plan = planReference(input());
     if (plan.action === 'create') {
@@ -222,6 +226,7 @@ export class Reconciler {
     switch (plan.action) {
       case 'none':
       case 'conflict':
+      case 'refuse':
       case 'keep':
         return { kind: 'idle' };
       case 'delete':
