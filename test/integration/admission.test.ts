@@ -101,6 +101,11 @@ const cases = {
     attempt: 'With the optional Job-creation rule: a Job that uses the Secret, created by a user',
     result: 'denied',
   },
+  jobPullSecretCreatedByUser: {
+    attempt:
+      'With the optional Job-creation rule: a Job with the Secret in imagePullSecrets, created by a user',
+    result: 'denied',
+  },
   jobCreatedByCronJobController: {
     attempt:
       'With the optional Job-creation rule: a Job that uses the Secret, created by the CronJob controller',
@@ -645,6 +650,20 @@ describe('the optional job-creators rule, enabled as docs/security.md describes'
     const attempt = clientAs('alice', k8s.BatchV1Api).createNamespacedJob({
       namespace,
       body: job('direct-load', jobTemplate(consumerLabels, mountsWarehouse), { suspend: true }),
+    });
+    const message = await refusal(attempt);
+    namesReference(message, warehouse);
+    expect(message).toContain('was created by alice, who may not create Jobs that use it');
+  });
+
+  it(title(cases.jobPullSecretCreatedByUser), async () => {
+    const attempt = clientAs('alice', k8s.BatchV1Api).createNamespacedJob({
+      namespace,
+      body: job(
+        'pulling-load',
+        jobTemplate(consumerLabels, { imagePullSecrets: [{ name: warehouse.target }] }),
+        { suspend: true },
+      ),
     });
     const message = await refusal(attempt);
     namesReference(message, warehouse);
