@@ -141,8 +141,9 @@ export class Reconciler {
       pods: this.deps.view.podsReferencing(namespace, facts.targetName),
     });
     let plan = planReference(input());
-    if (plan.action === 'create') {
-      // The cache holds only managed Secrets; look for a foreign one of that name before creating.
+    if (plan.action === 'create' || (plan.action === 'refuse' && !secret)) {
+      // The cache holds only managed Secrets; look for a foreign one of that name before creating. Its own
+      // pods are then a Conflict to report, not pods waiting for a Secret secretlink would write.
       secret = await this.deps.writer.readSecret(namespace, facts.targetName);
       if (secret) plan = planReference(input());
     }
