@@ -201,4 +201,33 @@ describe('pods that wait for a Secret', () => {
     await createReference('analytics');
     await refusesWhileThePodWaits('analytics', 'early-env');
   });
+
+  it('deletes a Secret it wrote when a pod that no consuming Job controls refers to it (admission bypassed), and writes it again once the pod is gone', async () => {
+    // No admission policy runs in this file: the pod below stands for one admitted while it was not installed.
+    await createReference('late');
+    const job = await createConsumingJob('late-job', 'late');
+    await eventually('Secret late to be written for the Job', () => readSecretIfPresent(namespace, 'late'));
+    await createBarePod('late-reader', { volumes: [{ name: 'stolen', secret: { secretName: 'late' } }] });
+
+    await eventually('Secret late to be deleted', async () =>
+      (await readSecretIfPresent(namespace, 'late')) ? undefined : true,
+    );
+    const revoked = await eventually('the revocation to be audited', async () => {
+      const [record] = auditOf('late', 'Revoked');
+      return record;
+    });
+    expect(revoked).toMatchObject({ reason: 'ForeignPodUsesTarget', job: { uid: job.metadata!.uid } });
+    const refused = auditOf('late', 'Refused');
+    expect(refused.map((r) => r.reason)).toEqual(['ForeignPodUsesTarget']);
+    expect(refused[0]!.message).toContain('pod late-reader');
+    await eventually('the reference to report the pod', async () =>
+      (await readyCondition('late'))?.reason === 'ForeignPodUsesTarget' ? true : undefined,
+    );
+
+    await deletePod('late-reader');
+    await eventually('Secret late to be written again', () => readSecretIfPresent(namespace, 'late'));
+    await eventually('the second grant to be audited', async () =>
+      auditOf('late', 'Materialized').length === 2 ? true : undefined,
+    );
+  });
 });
