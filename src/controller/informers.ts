@@ -146,13 +146,21 @@ export function createControllerInformers(
       ...options,
       metadataOnly: true,
     }),
-    pods: createInformer<PodSecretUse>(config, resourceKinds.pod, {
-      ...options,
-      // A finished pod runs nothing again and gets no Secret; leaving the selector removes it from the cache.
-      fieldSelector: unfinishedPodSelector,
-      project: slimPod,
-    }),
+    pods: createPodInformer(config, options),
   };
+}
+
+/** Unfinished pods, each cut down by slimPod as it arrives: the operator never holds a pod's spec. */
+export function createPodInformer(
+  config: KubeConfig,
+  options: Omit<InformerOptions, 'fieldSelector' | 'project' | 'metadataOnly'> = {},
+): Informer<PodSecretUse> {
+  return createInformer<PodSecretUse>(config, resourceKinds.pod, {
+    ...options,
+    // A finished pod runs nothing again and gets no Secret; leaving the selector removes it from the cache.
+    fieldSelector: unfinishedPodSelector,
+    project: slimPod,
+  });
 }
 
 /** Waits until every informer has synced. */
