@@ -99,7 +99,12 @@ describe('slimPod', () => {
       },
       secretNames: ['pull', 'warehouse'],
     });
-    expect(podUse(slim)).toEqual({ name: 'load-abcde', uid: 'uid-load-abcde', controllerJobUid: 'job-uid' });
+    expect(podUse(slim)).toEqual({
+      name: 'load-abcde',
+      uid: 'uid-load-abcde',
+      controllerJobUid: 'job-uid',
+      controllerJobName: 'load',
+    });
   });
 
   it('gives a pod whose controller is not a Job no controlling Job', () => {
@@ -142,7 +147,7 @@ describe('PodIndex', () => {
     });
     expect([...index.upsert(adopted)]).toEqual(['warehouse']);
     expect(index.podsReferencing('etl', 'warehouse')).toEqual([
-      { name: 'reader', uid: 'uid-reader', controllerJobUid: 'job-uid' },
+      { name: 'reader', uid: 'uid-reader', controllerJobUid: 'job-uid', controllerJobName: 'load' },
     ]);
     expect([...index.remove(adopted)]).toEqual(['warehouse']);
     expect(index.podsReferencing('etl', 'warehouse')).toEqual([]);

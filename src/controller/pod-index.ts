@@ -28,6 +28,8 @@ export interface PodUse {
   uid: string;
   /** uid of the batch/v1 Job named by the pod's controller ownerReference, when there is one. */
   controllerJobUid?: string;
+  /** That Job's name, to look it up when the Job cache has not seen it yet. */
+  controllerJobName?: string;
 }
 
 /**
@@ -99,7 +101,7 @@ export function podUse(pod: PodSecretUse): PodUse {
   return {
     name: pod.metadata.name ?? '',
     uid: pod.metadata.uid ?? '',
-    ...(controller ? { controllerJobUid: controller.uid } : {}),
+    ...(controller ? { controllerJobUid: controller.uid, controllerJobName: controller.name } : {}),
   };
 }
 

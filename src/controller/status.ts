@@ -117,7 +117,8 @@ export function foreignPodsMessage(targetName: string, pods: ForeignPod[]): stri
   const more = pods.length > listedPodsLimit ? ` and ${pods.length - listedPodsLimit} more` : '';
   return (
     `Secret ${targetName} is not written: pod(s) ${names.join(', ')}${more} refer to it and are not ` +
-    'controlled by a consuming Job (created before this reference, or waiting with optional: true). ' +
+    'controlled by a consuming Job (admitted before this reference existed, or while the admission policy ' +
+    'was missing). ' +
     'The Secret is written once no such pod is left.'
   );
 }
