@@ -32,6 +32,11 @@ export const ReferenceReason = {
   RemoteValueInvalid: 'RemoteValueInvalid',
   /** False: the target Secret exists and is not managed by secretlink; it is never adopted or overwritten. */
   Conflict: 'Conflict',
+  /**
+   * False: a pod that no consuming Job controls refers to the target Secret (it was created before the
+   * reference, or waits with optional: true), so nothing is written; the message names the pods.
+   */
+  ForeignPodUsesTarget: 'ForeignPodUsesTarget',
   /** False: the spec passed the schema but cannot work, e.g. a version the store's provider cannot read. */
   InvalidSpec: 'InvalidSpec',
 } as const;

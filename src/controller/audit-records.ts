@@ -5,7 +5,7 @@ import { readyCondition } from '../api/constants.ts';
 import type { AuditRecord } from '../audit/types.ts';
 import type { Outcome } from './outcome.ts';
 import type { Plan } from './plan.ts';
-import { type ReferenceStatus, secretPresent } from './status.ts';
+import { foreignPodsMessage, type ReferenceStatus, secretPresent } from './status.ts';
 
 export interface AuditContext {
   now: number;
@@ -49,6 +49,25 @@ export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditCont
     });
   }
 
+  // Pods that hold writes back: recorded when they first do, and again only when the set of pods changes.
+  const previousReady = findCondition(context.previous.conditions, readyCondition);
+  const podsMessage = foreignPodsMessage(context.targetName, plan.foreignPods);
+  const podsReported =
+    previousReady?.reason === 'ForeignPodUsesTarget' && previousReady.message === podsMessage;
+  if (plan.foreignPods.length > 0 && !podsReported) {
+    for (const pod of plan.foreignPods) {
+      records.push({
+        ...base,
+        action: 'Refused',
+        remotes: [],
+        reason: 'ForeignPodUsesTarget',
+        message:
+          `Secret ${context.targetName} not written: pod ${pod.name} (uid ${pod.uid}) refers to it and is ` +
+          'not controlled by a consuming Job.',
+      });
+    }
+  }
+
   const present = secretPresent(plan, outcome);
   const previouslyConsuming = new Set((context.previous.consumingJobs ?? []).map((j) => j.uid));
   if (present) {
@@ -83,7 +102,8 @@ export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditCont
   const endedNow = context.deleting && outcome.kind !== 'deleted' ? [] : plan.ended;
   for (const ended of endedNow) {
     const expired = ended.cause === 'Expired';
-    const reason = context.deleting ? 'ReferenceDeleted' : expired ? 'TtlPassed' : 'JobEnded';
+    const reason =
+      ended.reason ?? (context.deleting ? 'ReferenceDeleted' : expired ? 'TtlPassed' : 'JobEnded');
     records.push({
       ...base,
       action: ended.cause,
@@ -97,7 +117,7 @@ export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditCont
     });
   }
 
-  const previousReason = findCondition(context.previous.conditions, readyCondition)?.reason;
+  const previousReason = previousReady?.reason;
   if (outcome.kind === 'failed' && previousReason !== outcome.reason) {
     records.push({
       ...base,

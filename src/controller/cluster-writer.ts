@@ -17,6 +17,7 @@ export function createClusterWriter(
   limiter: RateLimiter,
 ): ClusterWriter & StoreStatusWriter {
   const core = config.makeApiClient(k8s.CoreV1Api);
+  const batch = config.makeApiClient(k8s.BatchV1Api);
   const custom = config.makeApiClient(k8s.CustomObjectsApi);
   const referenceApi = { group, version, plural: plurals.secretReference };
 
@@ -40,6 +41,14 @@ export function createClusterWriter(
     async readSecret(namespace, name) {
       try {
         return await core.readNamespacedSecret({ namespace, name });
+      } catch (error) {
+        if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+        throw error;
+      }
+    },
+    async readJob(namespace, name) {
+      try {
+        return await batch.readNamespacedJob({ namespace, name });
       } catch (error) {
         if (error instanceof k8s.ApiException && error.code === 404) return undefined;
         throw error;

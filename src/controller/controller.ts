@@ -7,6 +7,7 @@ import type { AnySecretStore, ClusterSecretStore, SecretReference, SecretStore }
 import { storeKey } from '../providers/store-spec.ts';
 import { type ControllerInformers, type Informer, waitForAllSynced } from './informers.ts';
 import { JobIndex } from './job-index.ts';
+import { PodIndex, type PodSecretUse } from './pod-index.ts';
 import type { ClusterView } from './reconciler.ts';
 import { targetNameOf } from './reference-facts.ts';
 import type { WorkQueue } from './workqueue.ts';
@@ -16,6 +17,7 @@ export type SecretlinkInformers = ControllerInformers<SecretReference, SecretSto
 export class ControllerCaches {
   readonly informers: SecretlinkInformers;
   readonly jobIndex = new JobIndex();
+  readonly podIndex = new PodIndex();
   private readonly jobListeners: ((namespace: string, secretNames: Set<string>) => void)[] = [];
 
   constructor(informers: SecretlinkInformers) {
@@ -28,9 +30,21 @@ export class ControllerCaches {
     informers.jobs.on('add', (job) => changed(job, this.jobIndex.upsert(job)));
     informers.jobs.on('update', (job) => changed(job, this.jobIndex.upsert(job)));
     informers.jobs.on('delete', (job) => changed(job, this.jobIndex.remove(job)));
+    // A pod that refers to a target and that no consuming Job controls holds its reference's writes back;
+    // its arrival and its departure both wake that reference, through the same listeners as Jobs.
+    const podChanged = (pod: PodSecretUse, names: Set<string>) => {
+      if (names.size === 0) return;
+      for (const listener of this.jobListeners) listener(pod.metadata.namespace ?? '', names);
+    };
+    informers.pods.on('add', (pod) => podChanged(pod, this.podIndex.upsert(pod)));
+    informers.pods.on('update', (pod) => podChanged(pod, this.podIndex.upsert(pod)));
+    informers.pods.on('delete', (pod) => podChanged(pod, this.podIndex.remove(pod)));
   }
 
-  /** Called after each Job event with the Secret names in its namespace whose consumers may have changed. */
+  /**
+   * Called after each Job or pod event with the Secret names in its namespace whose consumers (or waiting
+   * pods) may have changed.
+   */
   onJobChange(listener: (namespace: string, secretNames: Set<string>) => void): void {
     this.jobListeners.push(listener);
   }
@@ -72,6 +86,7 @@ export class ControllerCaches {
           .list(namespace)
           .filter((secret) => secret.metadata?.labels?.[labels.reference] === referenceName) as V1Secret[],
       jobsReferencing: (namespace, secretName) => this.jobIndex.jobsReferencing(namespace, secretName),
+      podsReferencing: (namespace, secretName) => this.podIndex.podsReferencing(namespace, secretName),
     };
   }
 }

@@ -74,6 +74,7 @@ export class Shard<T extends KubernetesObject> {
         fieldSelector: options.fieldSelector,
         metadataOnly,
         pageSize: options.pageSize,
+        project: options.project,
       });
       this.#failures = 0;
       this.#observer.listed?.(kind.kind, namespace, result.items.length);
@@ -86,7 +87,7 @@ export class Shard<T extends KubernetesObject> {
     const watch = new ResumingWatch(withAcceptHeader(config, watchAcceptHeader(metadataOnly)), {
       extraParams: { allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds },
       stopped: () => this.stopped,
-      decode: (raw) => decodeObject<T>(kind, raw, metadataOnly),
+      decode: (raw) => decodeObject<T>(kind, options.project ? options.project(raw) : raw, metadataOnly),
       onWatchStarted: () => this.#observer.watchStarted?.(kind.kind, namespace),
       onEvent: () => {
         this.#failures = 0;

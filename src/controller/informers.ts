@@ -9,6 +9,7 @@ import type { ClusterSecretStore, SecretReference, SecretStore } from '../api/ty
 import type { BackoffOptions } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { Shard } from './informer-shard.ts';
+import { type PodSecretUse, slimPod } from './pod-index.ts';
 import type { ObjectMetadataOnly, ResourceKind } from './resource-list.ts';
 
 export type { ObjectMetadataOnly, ResourceKind } from './resource-list.ts';
@@ -43,6 +44,8 @@ export const resourceKinds = {
     namespaced: false,
     model: 'V1Namespace',
   },
+  // No model: the cache holds pods cut down by slimPod (pod-index.ts), not V1Pods.
+  pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
 } as const satisfies Record<string, ResourceKind>;
 
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -65,6 +68,12 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Cache metadata only (labels, annotations, owners): no spec, and for Secrets no values in memory. */
   metadataOnly?: boolean;
+  /**
+   * Cuts each object, as the API server sends it, down to what the cache should hold, before it is decoded
+   * and cached: for kinds whose spec is needed only in part (pods). The result must keep
+   * metadata.name, namespace and resourceVersion.
+   */
+  project?: (raw: unknown) => unknown;
   /** Restart delays after errors; defaults to 1s doubling up to 30s, half of each delay jittered. */
   reconnectBackoff?: Partial<BackoffOptions>;
   /** Server-side watch timeout; defaults to 20-28s, under client-node's 30s idle timeout. */
@@ -108,9 +117,12 @@ export interface ControllerInformers<
   managedSecrets: Informer<ObjectMetadataOnly>;
   /** Namespaces, metadata only (their labels), for ClusterSecretStore namespace selectors. */
   namespaces: Informer<ObjectMetadataOnly>;
+  /** Pods that have not finished, each cut down to its identity, controller and the Secrets it refers to. */
+  pods: Informer<PodSecretUse>;
 }
 
 export const managedSecretSelector = `${labels.managedBy}=${managedBy}`;
+export const unfinishedPodSelector = 'status.phase!=Succeeded,status.phase!=Failed';
 
 export function createControllerInformers(
   config: KubeConfig,
@@ -134,7 +146,21 @@ export function createControllerInformers(
       ...options,
       metadataOnly: true,
     }),
+    pods: createPodInformer(config, options),
   };
+}
+
+/** Unfinished pods, each cut down by slimPod as it arrives: the operator never holds a pod's spec. */
+export function createPodInformer(
+  config: KubeConfig,
+  options: Omit<InformerOptions, 'fieldSelector' | 'project' | 'metadataOnly'> = {},
+): Informer<PodSecretUse> {
+  return createInformer<PodSecretUse>(config, resourceKinds.pod, {
+    ...options,
+    // A finished pod runs nothing again and gets no Secret; leaving the selector removes it from the cache.
+    fieldSelector: unfinishedPodSelector,
+    project: slimPod,
+  });
 }
 
 /** Waits until every informer has synced. */

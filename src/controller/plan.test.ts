@@ -212,3 +212,74 @@ describe('planReference', () => {
     expect(result.refused[0]?.reason).toContain('ServiceAccount "default"');
   });
 });
+
+describe('planReference with pods that refer to the target', () => {
+  const podOf = (name: string, controllerJobUid?: string) => ({
+    name,
+    uid: `pod-uid-${name}`,
+    ...(controllerJobUid ? { controllerJobUid } : {}),
+  });
+
+  it('writes nothing while a bare pod waits for the Secret, and names the pod', () => {
+    const result = plan({ jobs: [job('nightly-1')], pods: [podOf('early-reader')] });
+    expect(result.action).toBe('refuse');
+    expect(result.foreignPods).toEqual([{ name: 'early-reader', uid: 'pod-uid-early-reader' }]);
+    expect(result.consuming.map((j) => j.name)).toEqual(['nightly-1']);
+  });
+
+  it("creates the Secret when the only pods are the consuming Job's own", () => {
+    const result = plan({ jobs: [job('nightly-1')], pods: [podOf('nightly-1-abcde', 'uid-nightly-1')] });
+    expect(result.action).toBe('create');
+    expect(result.foreignPods).toEqual([]);
+  });
+
+  it('counts a pod controlled by a Job that does not match consumers as foreign', () => {
+    const result = plan({
+      jobs: [job('nightly-1'), job('intruder', { labels: { app: 'crypto-miner' } })],
+      pods: [podOf('intruder-xyz', 'uid-intruder'), podOf('nightly-1-abcde', 'uid-nightly-1')],
+    });
+    expect(result.action).toBe('refuse');
+    expect(result.foreignPods.map((p) => p.name)).toEqual(['intruder-xyz']);
+  });
+
+  it('counts a pod controlled by a Job that does not refer to the target as foreign', () => {
+    const result = plan({ jobs: [job('nightly-1')], pods: [podOf('other-job-pod', 'uid-unrelated')] });
+    expect(result.action).toBe('refuse');
+  });
+
+  it('deletes a Secret it already wrote, and records the revocation, once a foreign pod appears', () => {
+    const result = plan({
+      reference: reference({
+        previouslyConsuming: [
+          {
+            name: 'nightly-1',
+            uid: 'uid-nightly-1',
+            startTime: new Date(now - 60_000).toISOString(),
+            expiresAt: new Date(now - 60_000 + hour).toISOString(),
+          },
+        ],
+      }),
+      jobs: [job('nightly-1')],
+      secret: managedSecret(['nightly-1']),
+      lastRefreshCheckAt: now,
+      pods: [podOf('early-reader')],
+    });
+    expect(result.action).toBe('delete');
+    expect(result.ended).toEqual([
+      { job: { name: 'nightly-1', uid: 'uid-nightly-1' }, cause: 'Revoked', reason: 'ForeignPodUsesTarget' },
+    ]);
+  });
+
+  it('does not report pods while no Job is entitled: nothing would be written anyway', () => {
+    const result = plan({ jobs: [], pods: [podOf('early-reader')] });
+    expect(result.action).toBe('none');
+    expect(result.foreignPods).toEqual([]);
+  });
+
+  it('leaves a foreign Secret of the target name alone and reports the conflict, not the pods', () => {
+    const foreignSecret: V1Secret = { metadata: { name: 'warehouse-credentials', namespace: 'etl' } };
+    const result = plan({ jobs: [job('nightly-1')], secret: foreignSecret, pods: [podOf('its-own-user')] });
+    expect(result.action).toBe('conflict');
+    expect(result.foreignPods).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import type { V1Job, V1OwnerReference, V1Secret } from '@kubernetes/client-node'
 import type { ConsumingJob as ConsumingJobStatus, RefusedJob } from '../api/types.ts';
 import { type ConsumerSelector, isJobActive, jobStartTime, judgeConsumer } from './consumers.ts';
 import { isManagedFor, managedAnnotations } from './managed-secret.ts';
+import type { PodUse } from './pod-index.ts';
 
 /** As status shows it, with both times always known to the plan (expiresAt: start time plus ttl). */
 export type ConsumingJob = Required<ConsumingJobStatus>;
@@ -13,7 +14,12 @@ export type { RefusedJob };
 export interface EndedJob {
   job: Pick<ConsumingJob, 'name' | 'uid'>;
   cause: 'Revoked' | 'Expired';
+  /** Why access was revoked, when it was not the Job's own end (audit-records.ts). */
+  reason?: 'ForeignPodUsesTarget';
 }
+
+/** A pod that refers to the target Secret and that no consuming Job controls. */
+export type ForeignPod = Pick<PodUse, 'name' | 'uid'>;
 
 export interface ReferenceFacts {
   namespace: string;
@@ -44,6 +50,8 @@ export interface PlanInput {
   secret?: V1Secret;
   /** When the remote versions were last compared with the Secret (kept in memory by the controller). */
   lastRefreshCheckAt?: number;
+  /** Unfinished pods in the reference's namespace that refer to the target Secret, in any way a pod can. */
+  pods?: PodUse[];
 }
 
 export type SecretAction =
@@ -61,7 +69,9 @@ export type SecretAction =
   /** No Job is entitled any more: delete the managed Secret. */
   | 'delete'
   /** A Secret of that name exists that secretlink does not manage: never touch it. */
-  | 'conflict';
+  | 'conflict'
+  /** Pods that no consuming Job controls wait for the Secret: write nothing while they exist. */
+  | 'refuse';
 
 export interface Plan {
   action: SecretAction;
@@ -69,6 +79,8 @@ export interface Plan {
   refused: RefusedJob[];
   ended: EndedJob[];
   ownerReferences: V1OwnerReference[];
+  /** Pods that refer to the target and are not controlled by a consuming Job; non-empty blocks every write. */
+  foreignPods: ForeignPod[];
   /** When the Secret goes at the latest: the last consuming Job's expiry. */
   expiresAt?: string;
   /** Come back then even if nothing changes: the next refresh or the next expiry, whichever is first. */
@@ -88,17 +100,51 @@ export function planReference(input: PlanInput): Plan {
     reference.deleting || input.store.state === 'not-allowed'
       ? { consuming: [], refused: [], expired: [] }
       : classifyJobs(input.jobs, reference, now);
-  const ended = endedJobs(reference.previouslyConsuming, consuming, expired, now);
   const ownerReferences = consuming.map(ownerReferenceTo);
   const expiresAt = consuming
     .map((job) => job.expiresAt)
     .sort()
     .at(-1);
+  const foreignPods = foreignPodsOf(input.pods ?? [], [...consuming, ...expired]);
 
-  const action = chooseAction(input, { managed, foreign, consuming, ownerReferences });
+  let action = chooseAction(input, { managed, foreign, consuming, ownerReferences });
+  // Whatever is written under the target's name reaches every pod that refers to it. While a pod that no
+  // consuming Job controls does (admitted before the reference existed, or waiting with optional: true),
+  // nothing is written, and a Secret already there goes: it would be refreshed into that pod.
+  const withheld =
+    foreignPods.length > 0 && consuming.length > 0 && action !== 'none' && action !== 'conflict';
+  if (withheld) action = managed ? 'delete' : 'refuse';
+  const ended = withheld
+    ? endedJobs(reference.previouslyConsuming, [], expired, now).map(
+        (end): EndedJob => (end.cause === 'Revoked' ? { ...end, reason: 'ForeignPodUsesTarget' } : end),
+      )
+    : endedJobs(reference.previouslyConsuming, consuming, expired, now);
   const timers = nextVisit(input, action, consuming);
   const requeueAfterMs = timers ? Math.min(timers.refreshInMs, timers.expiryInMs) : undefined;
-  return { action, consuming, refused, ended, ownerReferences, expiresAt, requeueAfterMs, ...timers };
+  return {
+    action,
+    consuming,
+    refused,
+    ended,
+    ownerReferences,
+    foreignPods: withheld ? foreignPods : [],
+    expiresAt,
+    requeueAfterMs,
+    ...timers,
+  };
+}
+
+/**
+ * Pods that refer to the target and whose controller is not one of `jobs` (the Jobs that match consumers and
+ * are still active). Who created a pod cannot be seen after admission; a controller ownerReference with the
+ * Job's uid is the check that can be made.
+ */
+function foreignPodsOf(pods: PodUse[], jobs: ConsumingJob[]): ForeignPod[] {
+  const entitled = new Set(jobs.map((job) => job.uid));
+  return pods
+    .filter((pod) => pod.controllerJobUid === undefined || !entitled.has(pod.controllerJobUid))
+    .map(({ name, uid }) => ({ name, uid }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function classifyJobs(jobs: V1Job[], reference: ReferenceFacts, now: number) {

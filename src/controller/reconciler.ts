@@ -9,6 +9,7 @@ import { selectProvider } from '../providers/registry.ts';
 import { auditRecordsFor } from './audit-records.ts';
 import type { Clock } from './clock.ts';
 import { failureOutcome } from './failure.ts';
+import { secretNamesReferencedBy } from './job-index.ts';
 import { buildSecret, isManagedFor, managedAnnotations } from './managed-secret.ts';
 import type { Outcome } from './outcome.ts';
 import {
@@ -19,11 +20,15 @@ import {
   type StoreState,
   sameOwners,
 } from './plan.ts';
+import type { PodUse } from './pod-index.ts';
 import { referenceFacts, storeIdentity } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
 
 export const finalizer = 'secretlink.dev/revoke-secret';
+
+/** Jobs read live per reconcile to confirm pods whose controller the Job cache has not seen yet. */
+const maxUnseenJobReads = 5;
 
 /** Read-only view of the cluster, served from informer caches. */
 export interface ClusterView {
@@ -38,12 +43,16 @@ export interface ClusterView {
   /** Managed Secrets labelled with this reference's name, whatever their own name. */
   managedSecretsOf(namespace: string, referenceName: string): V1Secret[];
   jobsReferencing(namespace: string, secretName: string): V1Job[];
+  /** Unfinished pods that refer to the Secret `secretName` in any way a pod can. */
+  podsReferencing(namespace: string, secretName: string): PodUse[];
 }
 
 /** The writes a reconcile makes to the API server. */
 export interface ClusterWriter {
   /** A live read, used only before creating, to find a foreign Secret the managed-only cache cannot see. */
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /** A live read of a Job that controls a pod but is not in the Job cache yet (the two watches race). */
+  readJob(namespace: string, name: string): Promise<V1Job | undefined>;
   createSecret(secret: V1Secret): Promise<void>;
   replaceSecret(secret: V1Secret): Promise<void>;
   setSecretOwners(current: V1Secret, owners: V1Secret['metadata'], expiresAt?: string): Promise<void>;
@@ -128,19 +137,28 @@ export class Reconciler {
     const previous = this.previousStatus(key, reference);
     const facts = referenceFacts(reference, store.object, deleting, previous);
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
+    let unseenJobs: V1Job[] = [];
     const input = (): PlanInput => ({
       now,
       reference: facts,
       store: store.state,
-      jobs: this.deps.view.jobsReferencing(namespace, facts.targetName),
+      jobs: [...this.deps.view.jobsReferencing(namespace, facts.targetName), ...unseenJobs],
       secret,
       lastRefreshCheckAt: this.lastRefreshCheck.get(key),
+      pods: this.deps.view.podsReferencing(namespace, facts.targetName),
     });
     let plan = planReference(input());
-    if (plan.action === 'create') {
-      // The cache holds only managed Secrets; look for a foreign one of that name before creating.
+    if (plan.action === 'create' || (plan.action === 'refuse' && !secret)) {
+      // The cache holds only managed Secrets; look for a foreign one of that name before creating. Its own
+      // pods are then a Conflict to report, not pods waiting for a Secret secretlink would write.
       secret = await this.deps.writer.readSecret(namespace, facts.targetName);
       if (secret) plan = planReference(input());
+    }
+    if (plan.foreignPods.length > 0) {
+      // A new Job's pod can reach the pod cache before the Job reaches the Job cache; read such Jobs live
+      // rather than refuse (or revoke) because of a Job that is only late.
+      unseenJobs = await this.unseenControllers(facts, plan, input().pods ?? [], input().jobs);
+      if (unseenJobs.length > 0) plan = planReference(input());
     }
 
     const log = this.deps.logger.child({ reference: key, action: plan.action });
@@ -191,6 +209,33 @@ export class Reconciler {
     }
   }
 
+  /**
+   * The controller Jobs of foreign pods that exist, with that uid and a pod template that refers to the
+   * target (as the cached Jobs the plan gets do), but are not in the Job cache.
+   */
+  private async unseenControllers(
+    facts: ReferenceFacts,
+    plan: Plan,
+    pods: PodUse[],
+    cachedJobs: V1Job[],
+  ): Promise<V1Job[]> {
+    const foreign = new Set(plan.foreignPods.map((pod) => pod.uid));
+    const cached = new Set(cachedJobs.map((job) => job.metadata?.uid));
+    const wanted = new Map<string, string>();
+    for (const pod of pods) {
+      if (!foreign.has(pod.uid) || !pod.controllerJobUid || !pod.controllerJobName) continue;
+      if (!cached.has(pod.controllerJobUid)) wanted.set(pod.controllerJobUid, pod.controllerJobName);
+    }
+    const found: V1Job[] = [];
+    // Bounded: a pod has one controller, and a burst of new Jobs is a handful, not thousands, per target.
+    for (const [uid, name] of [...wanted].slice(0, maxUnseenJobReads)) {
+      const job = await this.deps.writer.readJob(facts.namespace, name);
+      if (job?.metadata?.uid !== uid) continue;
+      if (secretNamesReferencedBy(job.spec?.template?.spec).has(facts.targetName)) found.push(job);
+    }
+    return found;
+  }
+
   private lookUpStore(reference: SecretReference): { object?: AnySecretStore; state: StoreState } {
     const namespace = reference.metadata.namespace!;
     const kind = reference.spec.storeRef.kind ?? 'SecretStore';
@@ -222,6 +267,7 @@ export class Reconciler {
     switch (plan.action) {
       case 'none':
       case 'conflict':
+      case 'refuse':
       case 'keep':
         return { kind: 'idle' };
       case 'delete':

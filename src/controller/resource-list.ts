@@ -40,6 +40,8 @@ export interface ListOptions {
   /** Ask for metadata only (PartialObjectMetadata): no spec, no data. */
   metadataOnly?: boolean;
   pageSize?: number;
+  /** Cuts each item down before it is decoded (InformerOptions.project). */
+  project?: (raw: unknown) => unknown;
 }
 
 /** An API request the server answered with an error status; carries no response body beyond its message. */
@@ -111,7 +113,10 @@ export async function listResources<T extends KubernetesObject>(
       metadata?: { resourceVersion?: string; continue?: string };
       items?: unknown[];
     };
-    for (const item of page.items ?? []) items.push(decodeObject<T>(kind, item, options.metadataOnly));
+    for (const item of page.items ?? []) {
+      const kept = options.project ? options.project(item) : item;
+      items.push(decodeObject<T>(kind, kept, options.metadataOnly));
+    }
     resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     continueToken = page.metadata?.continue || undefined;
   } while (continueToken);

@@ -5,7 +5,7 @@ import { readyCondition as readyType } from '../api/constants.ts';
 import type { Condition, SecretReferenceStatus } from '../api/types.ts';
 import { versionList } from './managed-secret.ts';
 import type { Outcome } from './outcome.ts';
-import type { Plan, StoreState } from './plan.ts';
+import type { ForeignPod, Plan, StoreState } from './plan.ts';
 
 export type ReferenceStatus = SecretReferenceStatus;
 
@@ -83,6 +83,9 @@ function readyCondition(
         'Delete or rename that Secret, or choose another spec.target.name.',
     );
   }
+  if (plan.foreignPods.length > 0) {
+    return notReady('ForeignPodUsesTarget', foreignPodsMessage(targetName, plan.foreignPods));
+  }
   if (outcome.kind === 'failed') return notReady(outcome.reason, outcome.message);
   if (plan.consuming.length === 0) {
     const refused =
@@ -103,6 +106,21 @@ function readyCondition(
     reason: 'Materialized',
     message: `Secret ${targetName} is available to Job(s) ${jobs} until ${plan.expiresAt}.`,
   };
+}
+
+/** Names at most this many pods in a condition message, so a namespace full of them cannot bloat status. */
+const listedPodsLimit = 10;
+
+/** The condition message for pods that hold writes back; also what tells audit-records.ts the set changed. */
+export function foreignPodsMessage(targetName: string, pods: ForeignPod[]): string {
+  const names = pods.slice(0, listedPodsLimit).map((pod) => pod.name);
+  const more = pods.length > listedPodsLimit ? ` and ${pods.length - listedPodsLimit} more` : '';
+  return (
+    `Secret ${targetName} is not written: pod(s) ${names.join(', ')}${more} refer to it and are not ` +
+    'controlled by a consuming Job (admitted before this reference existed, or while the admission policy ' +
+    'was missing). ' +
+    'The Secret is written once no such pod is left.'
+  );
 }
 
 function notReady(reason: string, message: string): Omit<Condition, 'lastTransitionTime'> {

@@ -49,6 +49,37 @@ const cases = {
     attempt: 'A bare pod with a projected volume that includes the Secret',
     result: 'denied',
   },
+  imagePullSecrets: {
+    attempt: 'A bare pod that names the Secret in imagePullSecrets',
+    result: 'denied',
+  },
+  csiVolume: {
+    attempt: 'A bare pod with a csi volume whose nodePublishSecretRef is the Secret',
+    result: 'denied',
+  },
+  azureFileVolume: {
+    attempt: 'A bare pod with an azureFile volume whose secretName is the Secret',
+    result: 'denied',
+  },
+  cephfsVolume: {
+    attempt: 'A bare pod with a cephfs volume whose secretRef is the Secret',
+    result: 'denied',
+  },
+  rbdVolume: { attempt: 'A bare pod with an rbd volume whose secretRef is the Secret', result: 'denied' },
+  iscsiVolume: { attempt: 'A bare pod with an iscsi volume whose secretRef is the Secret', result: 'denied' },
+  flexVolume: { attempt: 'A bare pod with a flexVolume whose secretRef is the Secret', result: 'denied' },
+  scaleIOVolume: {
+    attempt: 'A bare pod with a scaleIO volume whose secretRef is the Secret',
+    result: 'denied',
+  },
+  storageosVolume: {
+    attempt: 'A bare pod with a storageos volume whose secretRef is the Secret',
+    result: 'denied',
+  },
+  cinderVolume: {
+    attempt: 'A bare pod with a cinder volume whose secretRef is the Secret',
+    result: 'denied',
+  },
   ephemeralContainer: {
     attempt: 'A cluster admin adding an ephemeral container to a running Job pod that uses the Secret',
     result: 'denied',
@@ -68,6 +99,11 @@ const cases = {
   },
   jobCreatedByUser: {
     attempt: 'With the optional Job-creation rule: a Job that uses the Secret, created by a user',
+    result: 'denied',
+  },
+  jobPullSecretCreatedByUser: {
+    attempt:
+      'With the optional Job-creation rule: a Job with the Secret in imagePullSecrets, created by a user',
     result: 'denied',
   },
   jobCreatedByCronJobController: {
@@ -446,6 +482,54 @@ describe('the job-pods-only admission policy', () => {
     namesReference(message, warehouse);
   });
 
+  it(title(cases.imagePullSecrets), async () => {
+    const message = await refusal(
+      alice().createNamespacedPod({
+        namespace,
+        body: pod('pull-secret', { imagePullSecrets: [{ name: warehouse.target }] }),
+      }),
+    );
+    namesReference(message, warehouse);
+    expect(message).toContain('was created by alice, not the Job controller');
+  });
+
+  // Each storage volume that takes a Secret for its driver, with the fields its validation requires, so that
+  // only the policy stands between the request and the pod.
+  const secretRef = { name: warehouse.target };
+  const storageVolumes: [Case, k8s.V1Volume][] = [
+    [cases.csiVolume, { name: 'v', csi: { driver: 'secrets.example.com', nodePublishSecretRef: secretRef } }],
+    [cases.azureFileVolume, { name: 'v', azureFile: { secretName: warehouse.target, shareName: 'share' } }],
+    [cases.cephfsVolume, { name: 'v', cephfs: { monitors: ['10.0.0.1:6789'], secretRef } }],
+    [cases.rbdVolume, { name: 'v', rbd: { monitors: ['10.0.0.1:6789'], image: 'disk', secretRef } }],
+    [
+      cases.iscsiVolume,
+      {
+        name: 'v',
+        iscsi: { targetPortal: '10.0.0.1:3260', iqn: 'iqn.2001-04.com.example:disk', lun: 0, secretRef },
+      },
+    ],
+    [cases.flexVolume, { name: 'v', flexVolume: { driver: 'example.com/disk', secretRef } }],
+    [
+      cases.scaleIOVolume,
+      { name: 'v', scaleIO: { gateway: 'https://10.0.0.1', system: 'sio', volumeName: 'disk', secretRef } },
+    ],
+    [cases.storageosVolume, { name: 'v', storageos: { volumeName: 'disk', secretRef } }],
+    [cases.cinderVolume, { name: 'v', cinder: { volumeID: 'disk', secretRef } }],
+  ];
+  for (const [storageCase, volume] of storageVolumes) {
+    it(title(storageCase), async () => {
+      const kind = Object.keys(volume).find((key) => key !== 'name')!;
+      const message = await refusal(
+        alice().createNamespacedPod({
+          namespace,
+          body: pod(`${kind.toLowerCase()}-volume`, { volumes: [volume] }),
+        }),
+      );
+      namesReference(message, warehouse);
+      expect(message).toContain('was created by alice, not the Job controller');
+    });
+  }
+
   it(title(cases.cronJobPath), async () => {
     const running = await legitimateJobPod();
     const owner = running.metadata?.ownerReferences?.find((reference) => reference.controller);
@@ -566,6 +650,20 @@ describe('the optional job-creators rule, enabled as docs/security.md describes'
     const attempt = clientAs('alice', k8s.BatchV1Api).createNamespacedJob({
       namespace,
       body: job('direct-load', jobTemplate(consumerLabels, mountsWarehouse), { suspend: true }),
+    });
+    const message = await refusal(attempt);
+    namesReference(message, warehouse);
+    expect(message).toContain('was created by alice, who may not create Jobs that use it');
+  });
+
+  it(title(cases.jobPullSecretCreatedByUser), async () => {
+    const attempt = clientAs('alice', k8s.BatchV1Api).createNamespacedJob({
+      namespace,
+      body: job(
+        'pulling-load',
+        jobTemplate(consumerLabels, { imagePullSecrets: [{ name: warehouse.target }] }),
+        { suspend: true },
+      ),
     });
     const message = await refusal(attempt);
     namesReference(message, warehouse);

@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createInformer,
+  createPodInformer,
   type Informer,
   type InformerEvent,
   managedSecretSelector,
@@ -175,6 +176,85 @@ describe('informers', () => {
       events.find((e) => e.event === 'delete' && e.name === 'managed'),
     );
     expect(secrets.list(namespace)).toEqual([]);
+  });
+
+  it('keeps of each unfinished pod only its identity, controller and Secret names, listed or watched', async () => {
+    const core = api(k8s.CoreV1Api);
+    const bulky = { annotations: { note: 'x'.repeat(2_000) }, labels: { app: 'reader' } };
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'listed', ...bulky },
+        spec: {
+          containers: [{ name: 'main', image: 'busybox' }],
+          volumes: [{ name: 'v', secret: { secretName: 'warehouse', optional: true } }],
+        },
+      },
+    });
+    const pods = createPodInformer(kubeConfig(), { namespaces: [namespace] });
+    const events = startInformer(pods);
+    await pods.waitForSync(AbortSignal.timeout(30_000));
+    const listed = pods.get(namespace, 'listed')!;
+    expect(listed).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'listed',
+        namespace,
+        uid: expect.any(String),
+        resourceVersion: expect.any(String),
+      },
+      secretNames: ['warehouse'],
+    });
+
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'watched', ...bulky },
+        spec: { containers: [{ name: 'main', image: 'busybox' }], imagePullSecrets: [{ name: 'registry' }] },
+      },
+    });
+    const watched = await eventually('the watched pod in the cache', async () =>
+      pods.get(namespace, 'watched'),
+    );
+    expect(Object.keys(watched).sort()).toEqual(['apiVersion', 'kind', 'metadata', 'secretNames']);
+    expect(Object.keys(watched.metadata).sort()).toEqual(['name', 'namespace', 'resourceVersion', 'uid']);
+    expect(watched.secretNames).toEqual(['registry']);
+
+    // A Job's pod keeps its controller, and leaves the cache when it finishes (kwok succeeds it after 1s).
+    const job = await api(k8s.BatchV1Api).createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: 'short' },
+        spec: {
+          template: {
+            metadata: { annotations: { 'secretlink.dev/simulated-run-time': '1s' } },
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                { name: 'main', image: 'busybox', envFrom: [{ secretRef: { name: 'warehouse' } }] },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const jobPod = await eventually('the Job pod in the cache', async () =>
+      pods.list(namespace).find((pod) => pod.metadata.name?.startsWith('short-')),
+    );
+    expect(jobPod.metadata.ownerReferences).toEqual([
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'short', uid: job.metadata!.uid, controller: true },
+    ]);
+    await eventually('the finished Job pod to leave the cache', async () =>
+      events.find((e) => e.event === 'delete' && e.name === jobPod.metadata.name),
+    );
+    expect(
+      pods
+        .list(namespace)
+        .map((pod) => pod.metadata.name)
+        .sort(),
+    ).toEqual(['listed', 'watched']);
+    expect(JSON.stringify(pods.list())).not.toContain('xxxxxxxx');
   });
 
   it('watches only the namespaces it is given', async () => {
