@@ -70,6 +70,15 @@ async function refusal(attempt: Promise<unknown>): Promise<string> {
   return (body as { message?: string } | undefined)?.message ?? String(outcome.body);
 }
 
+const policyNames = [
+  'secretlink-operator-secrets',
+  'secretlink-operator-tokens',
+  'secretlink-operator-objects',
+  'secretlink-operator-lease',
+  'secretlink-operator-events',
+  'secretlink-reserved-objects',
+  'secretlink-reserved-secret-marks',
+];
 const byPolicy = (policy: string) => `ValidatingAdmissionPolicy '${policy}'`;
 const byRbac = 'cannot create resource "serviceaccounts/token"';
 
@@ -238,6 +247,20 @@ function event(name: string, controller: string): k8s.EventsV1Event {
 }
 
 describe('a compromised operator, with exactly the shipped RBAC and admission policies', () => {
+  it('has policies the API server type-checks against the objects they guard without a warning', async () => {
+    const policies = api(k8s.AdmissionregistrationV1Api);
+    for (const name of policyNames) {
+      const policy = await eventually(`policy ${name} to be type-checked`, async () => {
+        const current = await policies.readValidatingAdmissionPolicy({ name });
+        return current.status?.typeChecking ? current : undefined;
+      });
+      expect({ name, warnings: policy.status?.typeChecking?.expressionWarnings ?? [] }).toEqual({
+        name,
+        warnings: [],
+      });
+    }
+  });
+
   it('acts as its ServiceAccount, not as the admin', async () => {
     const review = await asOperator(k8s.AuthenticationV1Api).createSelfSubjectReview({ body: {} });
     expect(review.status?.userInfo?.username).toBe(operatorUsername);
