@@ -28,7 +28,14 @@ import {
   storeApi,
   type TestOperator,
 } from '../support/operator.ts';
-import { seedAwsSecret, stores } from '../support/stores.ts';
+import {
+  createVaultKubernetesRole,
+  kvReadPolicy,
+  seedAwsSecret,
+  stores,
+  writeVaultPolicy,
+  writeVaultSecret,
+} from '../support/stores.ts';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const fingerprintKeySecret = 'secretlink-fingerprint-key';
@@ -633,7 +640,31 @@ describe('the operator, running as its ServiceAccount with the shipped RBAC and 
     await api(k8s.CoordinationV1Api)
       .deleteNamespacedLease({ namespace: operatorNamespace, name: leaseName })
       .catch(() => undefined);
+    // What main.ts does first, with the operator's own identity.
+    await loadOrCreateFingerprintKey(asOperator(k8s.CoreV1Api), operatorNamespace, fingerprintKeySecret);
+    operator = startTestOperator({
+      namespaces: [served],
+      identity: 'operator-as-serviceaccount',
+      leaseName,
+      kubeConfig: operatorConfig,
+    });
   });
+
+  function job(name: string, secretName: string): k8s.V1Job {
+    return {
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels: { app: 'dbt' }, annotations: { 'secretlink.dev/simulated-run-time': '4s' } },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'dbt', image: 'dbt', envFrom: [{ secretRef: { name: secretName } }] }],
+          },
+        },
+      },
+    };
+  }
 
   afterAll(async () => {
     await operator?.stop();
@@ -642,17 +673,8 @@ describe('the operator, running as its ServiceAccount with the shipped RBAC and 
   });
 
   it("creates its fingerprint key, leads, writes and revokes a Job's Secret, with status, finalizer and Events", async () => {
-    // What main.ts does first, with the operator's own identity.
-    await loadOrCreateFingerprintKey(asOperator(k8s.CoreV1Api), operatorNamespace, fingerprintKeySecret);
     const key = await readSecretIfPresent(operatorNamespace, fingerprintKeySecret);
     expect(key?.immutable).toBe(true);
-
-    operator = startTestOperator({
-      namespaces: [served],
-      identity: 'operator-as-serviceaccount',
-      leaseName,
-      kubeConfig: operatorConfig,
-    });
     await customApi().createNamespacedCustomObject({
       ...referenceApi,
       namespace: served,
@@ -665,22 +687,7 @@ describe('the operator, running as its ServiceAccount with the shipped RBAC and 
         },
       },
     });
-    await api(k8s.BatchV1Api).createNamespacedJob({
-      namespace: served,
-      body: {
-        metadata: { name: 'dbt-run' },
-        spec: {
-          backoffLimit: 0,
-          template: {
-            metadata: { labels: { app: 'dbt' }, annotations: { 'secretlink.dev/simulated-run-time': '4s' } },
-            spec: {
-              restartPolicy: 'Never',
-              containers: [{ name: 'dbt', image: 'dbt', envFrom: [{ secretRef: { name: 'warehouse' } }] }],
-            },
-          },
-        },
-      },
-    });
+    await api(k8s.BatchV1Api).createNamespacedJob({ namespace: served, body: job('dbt-run', 'warehouse') });
 
     const written = await eventually("the Job's Secret", () => readSecretIfPresent(served, 'warehouse'));
     expect(Buffer.from(written.data?.password ?? '', 'base64').toString()).toBe('first-password');
@@ -735,8 +742,78 @@ describe('the operator, running as its ServiceAccount with the shipped RBAC and 
         .catch((error: unknown) => error);
       return statusCodeOf(outcome) === 404 ? true : undefined;
     });
-    expect(operator.audit.map((record) => record.action)).toEqual(
+    expect((operator?.audit ?? []).map((record) => record.action)).toEqual(
       expect.arrayContaining(['Materialized', 'Revoked']),
     );
+  });
+
+  it('requests a token for an opted-in ServiceAccount, with one audience for 600 s, and serves a Job from Vault', async () => {
+    const role = `attack-${served}`;
+    const storeAccount = 'secretlink-store-auth';
+    await api(k8s.CoreV1Api).createNamespacedServiceAccount({
+      namespace: served,
+      body: {
+        metadata: {
+          name: storeAccount,
+          annotations: { 'secretlink.dev/allowed-stores': 'SecretStore/vault' },
+        },
+      },
+    });
+    await kubectl('apply', '-n', served, '-f', 'config/samples/token-requester-role.yaml');
+    await writeVaultSecret(`${served}/warehouse`, { password: 'vault-password' });
+    await writeVaultPolicy(role, kvReadPolicy([`${served}/*`]));
+    await createVaultKubernetesRole({
+      name: role,
+      serviceAccount: storeAccount,
+      namespace: served,
+      policies: [role],
+      audience: 'vault',
+    });
+    const vault = stores().vault;
+    await customApi().createNamespacedCustomObject({
+      ...storeApi,
+      namespace: served,
+      body: {
+        apiVersion: 'secretlink.dev/v1alpha1',
+        kind: 'SecretStore',
+        metadata: { name: 'vault' },
+        spec: {
+          provider: {
+            vault: {
+              server: vault.address,
+              kv: { mount: vault.kvV2Mount, version: 2 },
+              auth: {
+                kubernetes: {
+                  mountPath: vault.kubernetesAuthPath,
+                  role,
+                  serviceAccountRef: { name: storeAccount, audience: 'vault' },
+                },
+              },
+            },
+          },
+        },
+      },
+    });
+    await customApi().createNamespacedCustomObject({
+      ...referenceApi,
+      namespace: served,
+      body: {
+        ...reference('vault-warehouse'),
+        spec: {
+          storeRef: { name: 'vault' },
+          data: [{ key: 'password', remote: { name: `${served}/warehouse`, property: 'password' } }],
+          consumers: { matchLabels: { app: 'dbt' } },
+        },
+      },
+    });
+    await api(k8s.BatchV1Api).createNamespacedJob({
+      namespace: served,
+      body: job('vault-run', 'vault-warehouse'),
+    });
+
+    const written = await eventually("the Job's Secret from Vault", () =>
+      readSecretIfPresent(served, 'vault-warehouse'),
+    );
+    expect(Buffer.from(written.data?.password ?? '', 'base64').toString()).toBe('vault-password');
   });
 });
