@@ -2,6 +2,8 @@
 // admission policies the install ships (config/rbac, config/admission), tries what a compromised operator
 // would, and tenants try to forge what only the operator may write. Last, the real operator runs as that
 // ServiceAccount and serves a Job end to end: the shipped rights are enough for its job, and no more.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labels, managedBy } from '../../src/api/constants.ts';
@@ -815,5 +817,55 @@ describe('the operator, running as its ServiceAccount with the shipped RBAC and 
       readSecretIfPresent(served, 'vault-warehouse'),
     );
     expect(Buffer.from(written.data?.password ?? '', 'base64').toString()).toBe('vault-password');
+  });
+});
+
+describe('the --namespaces overlay (config/namespaced)', () => {
+  /** Whether the API server's RBAC lets the operator's ServiceAccount do `verb` on `resource` in `inNamespace`. */
+  async function operatorMay(
+    verb: string,
+    resource: string,
+    inNamespace?: string,
+    group = '',
+  ): Promise<boolean> {
+    const review = await api(k8s.AuthorizationV1Api).createSubjectAccessReview({
+      body: {
+        spec: {
+          user: operatorUsername,
+          groups: [
+            'system:serviceaccounts',
+            `system:serviceaccounts:${operatorNamespace}`,
+            'system:authenticated',
+          ],
+          resourceAttributes: { verb, resource, group, ...(inNamespace ? { namespace: inNamespace } : {}) },
+        },
+      },
+    });
+    return review.status?.allowed ?? false;
+  }
+
+  it('leaves the operator no Secret reads outside the namespaces it watches', async () => {
+    const rendered = (await kubectl('kustomize', 'config/namespaced')).stdout;
+    // The overlay's bindings, with the test's namespace in place of its example one.
+    const bindings = rendered
+      .split(/^---$/m)
+      .filter((doc) => /^kind: (Cluster)?RoleBinding$/m.test(doc))
+      .join('\n---\n')
+      .replaceAll('namespace: analytics', `namespace: ${namespace}`);
+    await kubectl('delete', 'clusterrolebinding', 'secretlink-operator');
+    const file = path.join(environment().runDir, 'namespaced-bindings.yaml');
+    await writeFile(file, bindings);
+    await kubectl('apply', '-f', file);
+
+    await eventually('RBAC to withdraw cluster-wide Secret reads', async () =>
+      (await operatorMay('list', 'secrets')) ? undefined : true,
+    );
+    expect(await operatorMay('get', 'secrets', 'kube-system')).toBe(false);
+    expect(await operatorMay('get', 'secrets', 'default')).toBe(false);
+    expect(await operatorMay('list', 'secrets', namespace)).toBe(true);
+    expect(await operatorMay('list', 'jobs', namespace, 'batch')).toBe(true);
+    // Cluster-scoped reads that hold no Secret stay.
+    expect(await operatorMay('list', 'clustersecretstores', undefined, 'secretlink.dev')).toBe(true);
+    expect(await operatorMay('list', 'namespaces')).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 // `kubectl apply -k config/default` is how users install secretlink: the bundle must render and every object
 // in it must be accepted by the real API server.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -8,6 +10,7 @@ import { environment, kubectl } from '../support/cluster.ts';
 import { installCrds } from '../support/operator.ts';
 
 const exec = promisify(execFile);
+const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests of many kinds, read field by field.
 type Manifest = any;
@@ -51,6 +54,42 @@ describe('install bundle (config/default)', () => {
         'ValidatingAdmissionPolicy/secretlink-reserved-secret-marks',
       ]),
     );
+  });
+
+  it("names the operator in every policy's first variable, which the documented patch replaces in all of them", async () => {
+    const overlay = await mkdtemp(path.join(repoRoot, '.overlay-'));
+    try {
+      await writeFile(
+        path.join(overlay, 'kustomization.yaml'),
+        [
+          'resources: [../config/default]',
+          'patches:',
+          '  - target:',
+          '      kind: ValidatingAdmissionPolicy',
+          '      labelSelector: app.kubernetes.io/component in (operator-bounds, reserved-to-operator)',
+          '    patch: |-',
+          '      - op: replace',
+          '        path: /spec/variables/0/expression',
+          `        value: "['system:serviceaccount:platform:secretlink']"`,
+        ].join('\n'),
+      );
+      const policies = objects((await kubectl('kustomize', overlay)).stdout).filter(
+        (object) => object.kind === 'ValidatingAdmissionPolicy',
+      );
+      const first = Object.fromEntries(
+        policies.map((policy) => [policy.metadata.name, policy.spec.variables[0]]),
+      );
+      for (const [name, variable] of Object.entries(first)) {
+        if (name === 'secretlink-job-pods-only') continue;
+        expect({ name, variable }).toEqual({
+          name,
+          variable: { name: 'operatorUsers', expression: "['system:serviceaccount:platform:secretlink']" },
+        });
+      }
+      expect(first['secretlink-job-pods-only'].name).toBe('jobControllers');
+    } finally {
+      await rm(overlay, { recursive: true, force: true });
+    }
   });
 
   it('grants the operator no ServiceAccount tokens: namespaces opt accounts in by name', () => {
