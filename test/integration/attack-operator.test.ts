@@ -338,6 +338,8 @@ describe('a compromised operator, with exactly the shipped RBAC and admission po
     expect(
       await refusal(core.createNamespacedSecret({ namespace: operatorNamespace, body: managed })),
     ).toContain(`in its own namespace it may only create its fingerprint key ${fingerprintKeySecret}`);
+    // Creating the key is admitted (it may already exist from an earlier start); deleting it is not.
+    await loadOrCreateFingerprintKey(core, operatorNamespace, fingerprintKeySecret);
     expect(
       await refusal(
         core.deleteNamespacedSecret({ namespace: operatorNamespace, name: fingerprintKeySecret }),
