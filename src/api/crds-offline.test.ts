@@ -16,7 +16,7 @@ import { toJsonSchema } from './json-schema.ts';
 const exec = promisify(execFile);
 const samplesDir = path.join(repoRoot, 'config', 'samples');
 /** Kinds from Kubernetes itself: their schemas would need a download, and the API server tests cover them. */
-const builtInKinds = ['ServiceAccount', 'ConfigMap', 'CronJob'];
+const builtInKinds = ['ServiceAccount', 'ConfigMap', 'CronJob', 'Role', 'RoleBinding'];
 
 interface Resource {
   filename: string;

@@ -1,7 +1,8 @@
 // `make run`: the operator itself (node src/main.ts, as its container runs it) on the local environment,
 // with a data team's set-up to watch: a warehouse credential in AWS Secrets Manager (moto), a SecretStore,
 // a SecretReference that only dbt Jobs may consume, a CronJob that runs dbt every two minutes, and the
-// admission policy that refuses every other pod.
+// admission policy that refuses every other pod. The operator runs as its own ServiceAccount with the
+// shipped RBAC, as in a cluster: the admission policies hold that identity, and nobody else, to its job.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import * as k8s from '@kubernetes/client-node';
 import { repoRoot } from './components.ts';
 import type { EnvironmentInfo } from './environment.ts';
 import { environmentKubectl, installCrds, operatorNamespace } from './install.ts';
+import { installOperatorRbac, operatorKubeConfig, writeKubeConfig } from './operator-identity.ts';
 import { freePort } from './ports.ts';
 import { ProcessSupervisor, waitUntil } from './processes.ts';
 import type { Progress } from './progress.ts';
@@ -38,6 +40,11 @@ export async function startDemo(info: EnvironmentInfo, progress: Progress): Prom
   );
 
   const supervisor = await ProcessSupervisor.create(path.join(info.runDir, 'operator'));
+  await installOperatorRbac(info);
+  // A day is longer than anyone watches the demo; a deployed operator gets a projected token, renewed.
+  const kubeconfig = path.join(supervisor.runDir, 'operator.kubeconfig');
+  await writeKubeConfig(await operatorKubeConfig(info, { expirationSeconds: 86_400 }), kubeconfig);
+  progress.step('the operator runs as ServiceAccount secretlink-system/secretlink-operator (config/rbac)');
   const probeAddress = `127.0.0.1:${await freePort()}`;
   // The audit file and its signing key in separate folders, as on separate volumes in a cluster.
   const auditFile = path.join(supervisor.runDir, 'audit', 'audit.jsonl');
@@ -60,7 +67,7 @@ export async function startDemo(info: EnvironmentInfo, progress: Progress): Prom
       `--audit-signing-key-file=${signingKeyFile}`,
       '--log-level=debug',
     ],
-    env: { ...process.env, KUBECONFIG: info.kubeconfig },
+    env: { ...process.env, KUBECONFIG: kubeconfig },
   });
   await waitUntil('the operator to be ready', async () => (await fetch(`http://${probeAddress}/readyz`)).ok, {
     timeoutMs: 30_000,

@@ -52,7 +52,10 @@ export function startTestOperator(options: {
   leaseName?: string;
   flags?: string[];
   audit?: AuditRecord[];
+  /** Whom the operator acts as; the admin by default. */
+  kubeConfig?: k8s.KubeConfig;
 }): TestOperator {
+  const actingAs = options.kubeConfig ?? kubeConfig();
   const identity = options.identity ?? 'test-operator';
   const config = loadConfig(
     [
@@ -93,14 +96,14 @@ export function startTestOperator(options: {
   const trail = new AuditTrail(
     [
       { name: 'collected', write: async (record) => void audit.push(record) },
-      new KubernetesEventSink(kubeConfig().makeApiClient(k8s.EventsV1Api), identity),
+      new KubernetesEventSink(actingAs.makeApiClient(k8s.EventsV1Api), identity),
       new LogAuditSink(logger),
     ],
     (sink, error) => sinkErrors.push(`${sink}: ${String(error)}`),
   );
   const running = startOperator({
     config,
-    kubeConfig: kubeConfig(),
+    kubeConfig: actingAs,
     logger,
     metrics: createMetrics(),
     audit: trail,
