@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { SecretReference } from '../src/api/types.ts';
+import type { AnySecretStore, SecretReference } from '../src/api/types.ts';
 import { createStoreValues } from '../src/controller/store-values.ts';
 import { isProviderError } from '../src/providers/errors.ts';
 import { MemoryCredentialSource } from '../src/providers/memory-credentials.ts';
@@ -167,7 +167,7 @@ async function measure(
     const started = performance.now();
     let outcome: string;
     try {
-      const read = await values.read(store, reference, new AbortController().signal);
+      const read = await values.read(store as AnySecretStore, reference, new AbortController().signal);
       outcome = `read ${Object.keys(read.data).length} values`;
     } catch (error) {
       outcome = isProviderError(error) ? `${error.reason}: ${error.message}` : `error: ${String(error)}`;

@@ -58,7 +58,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   const clients = new StoreClients({
     credentials: new KubeCredentialSource(kubeConfig),
     logger: logger.child({ part: 'providers' }),
-    tuning: { timeoutMs: config.storeTimeoutMs },
+    tuning: { timeoutMs: config.storeTimeoutMs, maxResponseBytes: config.maxResponseBytes },
   });
   // One writer, so reference and store writes share the API server rate limit.
   const writer = createClusterWriter(
@@ -68,7 +68,11 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   const reconciler = new Reconciler({
     view: caches.view(),
     writer,
-    values: createStoreValues(clients),
+    values: createStoreValues(clients, {
+      maxReferenceBytes: config.maxReferenceBytes,
+      concurrency: config.referenceReadConcurrency,
+      timeoutMs: config.reconcileTimeoutMs,
+    }),
     audit: {
       name: 'counted',
       write: async (record) => {

@@ -25,6 +25,11 @@ export const ReferenceReason = {
   RemoteNotFound: 'RemoteNotFound',
   /** False: a remote value is not what the spec expects (not JSON for property or dataFrom, say). */
   RemoteValueInvalid: 'RemoteValueInvalid',
+  /**
+   * False: reading the reference would exceed one of the operator's limits (one store answer's size, the bytes
+   * one reference may read); the message names the limit and its flag.
+   */
+  LimitExceeded: 'LimitExceeded',
   /** False: the target Secret exists and is not managed by secretlink; it is never adopted or overwritten. */
   Conflict: 'Conflict',
   /** False: the spec passed the schema but cannot work, e.g. a version the store's provider cannot read. */

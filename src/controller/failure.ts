@@ -30,4 +30,5 @@ const statusReasons: Record<ProviderErrorReason, FailureReason> = {
   TooLarge: 'RemoteValueInvalid',
   InvalidSpec: 'StoreInvalid',
   CredentialNotFound: 'StoreInvalid',
+  LimitExceeded: 'LimitExceeded',
 };

@@ -10,7 +10,8 @@ export type ProviderErrorReason =
   | 'InvalidReference'
   | 'TooLarge'
   | 'InvalidSpec'
-  | 'CredentialNotFound';
+  | 'CredentialNotFound'
+  | 'LimitExceeded';
 
 /** Safe facts about the failure, for logs and status: codes and ids only, never bodies. */
 export interface ErrorDetail {
@@ -91,6 +92,16 @@ export class InvalidSpec extends ProviderError {
 export class CredentialNotFound extends ProviderError {
   readonly reason = 'CredentialNotFound';
   readonly retryable = true;
+}
+
+/**
+ * Reading would go past one of the operator's own limits (the size of one store answer, the bytes one reference
+ * may read): refused so that one reference cannot exhaust the memory every tenant's revocations depend on.
+ * Retrying reads the same bytes again, so it waits for the next refresh or a spec change.
+ */
+export class LimitExceeded extends ProviderError {
+  readonly reason = 'LimitExceeded';
+  readonly retryable = false;
 }
 
 export function isProviderError(error: unknown): error is ProviderError {
