@@ -13,6 +13,7 @@ import {
   sweep,
   sweepStores,
 } from './controller/controller.ts';
+import { storeNamespaceOf } from './controller/fair-keys.ts';
 import { createControllerInformers } from './controller/informers.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { RateLimiter } from './controller/rate-limiter.ts';
@@ -101,6 +102,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   });
   // Stores have a queue of their own: a status write is one cheap call, and it never waits behind references.
   const storeQueue = new WorkQueue({
+    partitionOf: storeNamespaceOf,
     onError: (key, error, retry) =>
       logger.warn({ store: key, err: safeMessage(error), ...retry }, 'store status failed; will retry'),
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FairKeys, namespaceOf } from './fair-keys.ts';
+import { FairKeys, namespaceOf, storeNamespaceOf } from './fair-keys.ts';
 
 function drain(keys: FairKeys): string[] {
   const taken: string[] = [];
@@ -50,5 +50,19 @@ describe('FairKeys', () => {
   it('treats a key without a namespace as its own partition', () => {
     expect(namespaceOf('team-a/ref')).toBe('team-a');
     expect(namespaceOf('ClusterSecretStore:shared')).toBe('');
+  });
+
+  it('shares store keys by the namespace of the SecretStore, cluster-scoped stores in one turn', () => {
+    expect(storeNamespaceOf('SecretStore/team-a/vault')).toBe('team-a');
+    expect(storeNamespaceOf('ClusterSecretStore/shared')).toBe('');
+    const keys = new FairKeys(storeNamespaceOf);
+    for (const key of ['SecretStore/a/1', 'SecretStore/a/2', 'SecretStore/b/1', 'ClusterSecretStore/c'])
+      keys.add(key, 0);
+    expect(drain(keys)).toEqual([
+      'SecretStore/a/1',
+      'SecretStore/b/1',
+      'ClusterSecretStore/c',
+      'SecretStore/a/2',
+    ]);
   });
 });

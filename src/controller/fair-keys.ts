@@ -8,6 +8,11 @@ export function namespaceOf(key: string): string {
   return slash === -1 ? '' : key.slice(0, slash);
 }
 
+/** The namespace of a store key (`SecretStore/<namespace>/<name>`); cluster-scoped stores share one turn. */
+export function storeNamespaceOf(key: string): string {
+  return key.startsWith('SecretStore/') ? namespaceOf(key.slice('SecretStore/'.length)) : '';
+}
+
 export class FairKeys {
   readonly #partitionOf: (key: string) => string;
   /** Partition -> its ready keys in arrival order, with the time each arrived. Map order is the turn order. */
