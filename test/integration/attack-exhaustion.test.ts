@@ -3,6 +3,7 @@
 // (and its memory limit) between every tenant, so the reference must be refused on its own, with a condition
 // naming the limit, while other namespaces keep being served. Runs the real operator against the local
 // control plane and the environment's Vault dev server.
+import net from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultStoreSpec } from '../env/stores/store-specs.ts';
@@ -29,27 +30,45 @@ const blob = 'x'.repeat(256 * 1024);
 
 let attacker: string;
 let victim: string;
+let slow: string;
 let operator: TestOperator;
+/** A "Vault" that accepts connections and never answers: a tenant's store holding the operator's workers. */
+let silent: net.Server;
+const held = new Set<net.Socket>();
+const reconcileTimeoutMs = 4_000;
 
 beforeAll(async () => {
   await installCrds();
   attacker = await createNamespace('exhaust-attacker');
   victim = await createNamespace('exhaust-victim');
+  slow = await createNamespace('exhaust-slow');
+  silent = net.createServer((socket) => {
+    held.add(socket);
+    socket.on('close', () => held.delete(socket));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   for (const namespace of [attacker, victim]) await createVaultStore(namespace);
+  await createVaultStore(slow, `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
   for (let index = 0; index < entries; index++)
     await writeVaultSecret(`${attacker}/large-${index}`, { user: 'etl', blob });
   await writeVaultSecret(`${victim}/warehouse`, { user: 'loader', password: 'victim-password' });
-  operator = startTestOperator({ namespaces: [attacker, victim] });
+  operator = startTestOperator({
+    namespaces: [attacker, victim, slow],
+    flags: [`--reconcile-timeout-ms=${reconcileTimeoutMs}`],
+  });
 });
 
 afterAll(async () => {
   await operator?.stop();
   expect(operator?.sinkErrors).toEqual([]);
-  await Promise.all([attacker, victim].filter(Boolean).map(deleteNamespace));
+  for (const socket of held) socket.destroy();
+  await new Promise((resolve) => silent?.close(resolve) ?? resolve(undefined));
+  await Promise.all([attacker, victim, slow].filter(Boolean).map(deleteNamespace));
 });
 
-/** A SecretStore on the environment's Vault, with a token Secret that opts in to serving it. */
-async function createVaultStore(namespace: string) {
+/** A SecretStore on the environment's Vault (or `server`), with a token Secret that opts in to serving it. */
+async function createVaultStore(namespace: string, server?: string) {
   await api(k8s.CoreV1Api).createNamespacedSecret({
     namespace,
     body: {
@@ -67,7 +86,7 @@ async function createVaultStore(namespace: string) {
       apiVersion: 'secretlink.dev/v1alpha1',
       kind: 'SecretStore',
       metadata: { name: 'vault' },
-      spec: vaultStoreSpec(stores().vault),
+      spec: vaultStoreSpec({ ...stores().vault, ...(server ? { address: server } : {}) }),
     },
   });
 }
@@ -162,5 +181,41 @@ describe('resource exhaustion', () => {
     expect((await readyCondition(attacker, 'many-entries'))?.reason).toBe('LimitExceeded');
     expect(await readSecretIfPresent(attacker, 'many-entries')).toBeUndefined();
     expect(operator.ready() && operator.leading()).toBe(true);
+  });
+
+  it('frees the worker of a reference whose store never answers at the reconcile deadline, naming the flag', async () => {
+    await createReference(
+      slow,
+      'never-answers',
+      Array.from({ length: 8 }, (_, index) => ({
+        key: `user-${index}`,
+        remote: { name: `${slow}/held-${index}`, property: 'user' },
+      })),
+    );
+    await createJob(slow, 'slow-job', 'never-answers');
+
+    const unavailable = await eventually(
+      'the reference whose store never answers to be reported',
+      async () => {
+        const condition = await readyCondition(slow, 'never-answers');
+        return condition?.status === 'False' ? condition : undefined;
+      },
+      { timeoutMs: 45_000 },
+    );
+    expect(unavailable.reason).toBe('StoreUnavailable');
+    expect(unavailable.message).toBe(
+      `reading this reference's values took longer than ${reconcileTimeoutMs} ms (--reconcile-timeout-ms)`,
+    );
+    expect(await readSecretIfPresent(slow, 'never-answers')).toBeUndefined();
+
+    // Meanwhile, and while that reference keeps being retried, another namespace is served.
+    await createReference(victim, 'second-warehouse', [
+      { key: 'password', remote: { name: `${victim}/warehouse`, property: 'password' } },
+    ]);
+    await createJob(victim, 'second-victim-job', 'second-warehouse');
+    const secret = await eventually('the other namespace to get its second Secret', () =>
+      readSecretIfPresent(victim, 'second-warehouse'),
+    );
+    expect(Buffer.from(secret.data?.password ?? '', 'base64').toString()).toBe('victim-password');
   });
 });
