@@ -36,6 +36,26 @@ describe('loadConfig', () => {
     expect(refused.message).not.toContain(pasted.toLowerCase());
   });
 
+  it('limits what one reference may read by default, tunable per flag', () => {
+    expect(loadConfig([], {})).toMatchObject({
+      maxResponseBytes: 1024 * 1024,
+      maxReferenceBytes: 4 * 1024 * 1024,
+      referenceReadConcurrency: 4,
+      reconcileTimeoutMs: 30_000,
+    });
+    const tuned = loadConfig(
+      ['--max-response-bytes=65536', '--max-reference-bytes=262144', '--reference-read-concurrency=2'],
+      { SECRETLINK_RECONCILE_TIMEOUT_MS: '5000' },
+    );
+    expect(tuned).toMatchObject({
+      maxResponseBytes: 65536,
+      maxReferenceBytes: 262144,
+      referenceReadConcurrency: 2,
+      reconcileTimeoutMs: 5000,
+    });
+    expect(failure(['--max-reference-bytes=0']).message).toContain('--max-reference-bytes');
+  });
+
   it('names the flag and its variable for a bad value, and never repeats the value', () => {
     for (const [variable, flag] of [
       ['SECRETLINK_KUBE_QPS', 'kube-qps'],

@@ -1,6 +1,7 @@
 // Operator configuration from flags (--name=value) and environment variables (SECRETLINK_NAME), flags first.
 // Bad values fail start-up with a message naming the setting, never silently fall back.
 import { keyOnAuditVolume } from './audit/signing-key.ts';
+import { defaultLimits } from './providers/limits.ts';
 import { defaultDeniedStoreHosts, deniedHostEntryProblem } from './providers/store-hosts.ts';
 
 export interface OperatorConfig {
@@ -34,6 +35,14 @@ export interface OperatorConfig {
   refreshJitter: number;
   /** Hosts a namespaced SecretStore may not name as its server or endpoint (IPs, CIDR blocks, names, *.domain). */
   deniedStoreHosts: string[];
+  /** Largest answer accepted from a store; larger ones are refused before they are parsed. */
+  maxResponseBytes: number;
+  /** Bytes of store answers one SecretReference's values may come from, per reconcile. */
+  maxReferenceBytes: number;
+  /** Remote secrets of one SecretReference read at once. */
+  referenceReadConcurrency: number;
+  /** Deadline for all store reads of one reconcile. */
+  reconcileTimeoutMs: number;
 }
 
 interface Setting {
@@ -136,6 +145,32 @@ const settings: Record<keyof OperatorConfig, Setting> = {
     help: 'hosts a SecretStore may not reach',
     parse: hostList,
     fallback: defaultDeniedStoreHosts.join(','),
+  },
+  // The limits below keep one SecretReference from exhausting the memory and workers all tenants share
+  // (docs/design.md, "Limits").
+  maxResponseBytes: {
+    flag: 'max-response-bytes',
+    help: 'largest answer read from a store',
+    parse: positiveInteger,
+    fallback: String(defaultLimits.maxResponseBytes),
+  },
+  maxReferenceBytes: {
+    flag: 'max-reference-bytes',
+    help: 'store bytes one reference may read',
+    parse: positiveInteger,
+    fallback: String(defaultLimits.maxReferenceBytes),
+  },
+  referenceReadConcurrency: {
+    flag: 'reference-read-concurrency',
+    help: "a reference's remote secrets read at once",
+    parse: positiveInteger,
+    fallback: String(defaultLimits.referenceReadConcurrency),
+  },
+  reconcileTimeoutMs: {
+    flag: 'reconcile-timeout-ms',
+    help: "deadline of one reconcile's store reads",
+    parse: positiveInteger,
+    fallback: String(defaultLimits.reconcileTimeoutMs),
   },
 };
 

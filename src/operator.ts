@@ -15,6 +15,7 @@ import {
   sweep,
   sweepStores,
 } from './controller/controller.ts';
+import { storeNamespaceOf } from './controller/fair-keys.ts';
 import { createControllerInformers } from './controller/informers.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { RateLimiter } from './controller/rate-limiter.ts';
@@ -68,7 +69,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   const clients = new StoreClients({
     credentials: new KubeCredentialSource(kubeConfig),
     logger: logger.child({ part: 'providers' }),
-    tuning: { timeoutMs: config.storeTimeoutMs },
+    tuning: { timeoutMs: config.storeTimeoutMs, maxResponseBytes: config.maxResponseBytes },
   });
   // One writer, so reference and store writes share the API server rate limit.
   const writer = createClusterWriter(
@@ -81,7 +82,11 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   const reconciler = new Reconciler({
     view: caches.view(),
     writer,
-    values: createStoreValues(clients),
+    values: createStoreValues(clients, {
+      maxReferenceBytes: config.maxReferenceBytes,
+      concurrency: config.referenceReadConcurrency,
+      timeoutMs: config.reconcileTimeoutMs,
+    }),
     audit: {
       name: 'counted',
       write: async (record) => {
@@ -110,6 +115,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   });
   // Stores have a queue of their own: a status write is one cheap call, and it never waits behind references.
   const storeQueue = new WorkQueue({
+    partitionOf: storeNamespaceOf,
     onError: (key, error, retry) =>
       logger.warn({ store: key, err: safeMessage(error), ...retry }, 'store status failed; will retry'),
   });

@@ -30,6 +30,11 @@ export const ReferenceReason = {
   RemoteNotFound: 'RemoteNotFound',
   /** False: a remote value is not what the spec expects (not JSON for property or dataFrom, say). */
   RemoteValueInvalid: 'RemoteValueInvalid',
+  /**
+   * False: reading the reference would exceed one of the operator's limits (one store answer's size, the bytes
+   * one reference may read); the message names the limit and its flag.
+   */
+  LimitExceeded: 'LimitExceeded',
   /** False: the target Secret exists and is not managed by secretlink; it is never adopted or overwritten. */
   Conflict: 'Conflict',
   /**

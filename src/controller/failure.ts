@@ -31,4 +31,5 @@ const statusReasons: Record<ProviderErrorReason, FailureReason> = {
   InvalidSpec: 'StoreInvalid',
   CredentialNotFound: 'StoreInvalid',
   CredentialNotAllowed: 'CredentialNotAllowed',
+  LimitExceeded: 'LimitExceeded',
 };

@@ -24,6 +24,7 @@ export type FailureReason = Extract<
   | 'AccessDenied'
   | 'StoreUnavailable'
   | 'RemoteValueInvalid'
+  | 'LimitExceeded'
   | 'InvalidSpec'
   | 'StoreInvalid'
   | 'CredentialNotAllowed'

@@ -1,8 +1,11 @@
 // Reads what a SecretReference asks for from its store, through the cached provider clients. All or nothing:
-// if any value cannot be read, nothing is returned, so a partial Secret is never written.
+// if any value cannot be read, nothing is returned, so a partial Secret is never written. Each reconcile's
+// reads are bounded: a few remote secrets at a time, a budget of bytes, and one deadline for all of them, so
+// one reference cannot exhaust the memory or the workers every other reference depends on.
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
-import { NotFound, TooLarge } from '../providers/errors.ts';
-import { secretSizeLimit, totalSize } from '../providers/limits.ts';
+import { abortable, deadline } from '../providers/deadline.ts';
+import { NotFound, TooLarge, Unavailable } from '../providers/errors.ts';
+import { defaultLimits, ReadBudget, secretSizeLimit, totalSize } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { ReadValues, ValueSource } from './reconciler.ts';
 
@@ -11,47 +14,86 @@ export function versionKey(remote: { name: string; version?: string }): string {
   return remote.version ? `${remote.name}@${remote.version}` : remote.name;
 }
 
-export function createStoreValues(clients: StoreClients): ValueSource {
-  return {
-    async read(store: AnySecretStore, reference: SecretReference, signal: AbortSignal): Promise<ReadValues> {
-      const client = await clients.clientFor(store, signal);
-      const data: Record<string, Buffer> = {};
-      const remoteVersions: Record<string, string> = {};
+export interface ReadLimits {
+  /** Bytes of store answers one reference's values may come from (--max-reference-bytes). */
+  maxReferenceBytes: number;
+  /** Remote secrets of one reference read at once (--reference-read-concurrency). */
+  concurrency: number;
+  /** Deadline for all store reads of one reconcile (--reconcile-timeout-ms). */
+  timeoutMs: number;
+}
 
-      // dataFrom first, so an explicit data[] key wins over a property of the same name.
-      for (const entry of reference.spec.dataFrom ?? []) {
-        const resolved = await client.resolveAll(entry.remote, { signal });
-        Object.assign(data, resolved.values);
-        remoteVersions[versionKey(entry.remote)] = resolved.versionId;
-      }
-      const entries = reference.spec.data ?? [];
+export const defaultReadLimits: ReadLimits = {
+  maxReferenceBytes: defaultLimits.maxReferenceBytes,
+  concurrency: defaultLimits.referenceReadConcurrency,
+  timeoutMs: defaultLimits.reconcileTimeoutMs,
+};
+
+export function createStoreValues(
+  clients: StoreClients,
+  limits: ReadLimits = defaultReadLimits,
+): ValueSource {
+  return {
+    read: (store, reference, signal) =>
+      underDeadline(limits.timeoutMs, signal, (limited) => readValues(store, reference, limited)),
+    versions: (store, reference, signal) =>
+      underDeadline(limits.timeoutMs, signal, (limited) => readVersions(store, reference, limited)),
+  };
+
+  async function readValues(
+    store: AnySecretStore,
+    reference: SecretReference,
+    signal: AbortSignal,
+  ): Promise<ReadValues> {
+    const client = await clients.clientFor(store, signal);
+    const budget = new ReadBudget(limits.maxReferenceBytes);
+    const data: Record<string, Buffer> = {};
+    const remoteVersions: Record<string, string> = {};
+
+    // dataFrom first, so an explicit data[] key wins over a property of the same name.
+    for (const entry of reference.spec.dataFrom ?? []) {
+      const resolved = await client.resolveAll(entry.remote, { signal });
+      budget.charge(versionKey(entry.remote), resolved.bytesRead);
+      Object.assign(data, resolved.values);
+      remoteVersions[versionKey(entry.remote)] = resolved.versionId;
+      assertValuesFit(data);
+    }
+    // A few entries at a time: the answers in memory at once stay bounded, and the budget stops the reads
+    // as soon as it is spent instead of after every entry was fetched.
+    const entries = reference.spec.data ?? [];
+    for (let start = 0; start < entries.length; start += limits.concurrency) {
+      const chunk = entries.slice(start, start + limits.concurrency);
       const results = await client.resolveMany(
-        entries.map((entry) => entry.remote),
+        chunk.map((entry) => entry.remote),
         { signal },
       );
       results.forEach((result, index) => {
         if (result.status === 'rejected') throw result.reason;
-        const entry = entries[index]!;
+        const entry = chunk[index]!;
+        budget.charge(versionKey(entry.remote), result.value.bytesRead);
         data[entry.key] = result.value.value;
         remoteVersions[versionKey(entry.remote)] = result.value.versionId;
       });
+      assertValuesFit(data);
+    }
+    return { data, remoteVersions };
+  }
 
-      const size = totalSize(data);
-      if (size > secretSizeLimit) {
-        throw new TooLarge(`the values add up to ${size} bytes; a Secret holds at most ${secretSizeLimit}`);
-      }
-      return { data, remoteVersions };
-    },
-
-    async versions(store: AnySecretStore, reference: SecretReference, signal: AbortSignal) {
-      const client = await clients.clientFor(store, signal);
-      const remotes = new Map<string, { name: string; version?: string }>();
-      for (const entry of [...(reference.spec.dataFrom ?? []), ...(reference.spec.data ?? [])]) {
-        remotes.set(versionKey(entry.remote), { name: entry.remote.name, version: entry.remote.version });
-      }
-      const versions: Record<string, string> = {};
+  async function readVersions(
+    store: AnySecretStore,
+    reference: SecretReference,
+    signal: AbortSignal,
+  ): Promise<Record<string, string>> {
+    const client = await clients.clientFor(store, signal);
+    const remotes = new Map<string, { name: string; version?: string }>();
+    for (const entry of [...(reference.spec.dataFrom ?? []), ...(reference.spec.data ?? [])]) {
+      remotes.set(versionKey(entry.remote), { name: entry.remote.name, version: entry.remote.version });
+    }
+    const versions: Record<string, string> = {};
+    const pending = [...remotes];
+    for (let start = 0; start < pending.length; start += limits.concurrency) {
       await Promise.all(
-        [...remotes].map(async ([key, remote]) => {
+        pending.slice(start, start + limits.concurrency).map(async ([key, remote]) => {
           const existence = await client.exists(remote, { signal });
           if (!existence.exists)
             throw new NotFound(`remote secret "${remote.name}" no longer exists`, { remote: remote.name });
@@ -59,7 +101,38 @@ export function createStoreValues(clients: StoreClients): ValueSource {
           versions[key] = existence.versionId ?? `unknown-${Date.now()}`;
         }),
       );
-      return versions;
-    },
-  };
+    }
+    return versions;
+  }
+}
+
+function assertValuesFit(data: Record<string, Buffer>): void {
+  const size = totalSize(data);
+  if (size > secretSizeLimit) {
+    throw new TooLarge(`the values add up to ${size} bytes; a Secret holds at most ${secretSizeLimit}`);
+  }
+}
+
+/**
+ * Runs a reconcile's store reads under one deadline. Running out of time is reported as the store being
+ * unavailable (retried with backoff), with the limit named; the reads still in flight are abandoned.
+ */
+async function underDeadline<T>(
+  timeoutMs: number,
+  caller: AbortSignal,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  caller.throwIfAborted();
+  const limit = deadline(timeoutMs, caller);
+  try {
+    return await abortable(work(limit.signal), limit.signal);
+  } catch (error) {
+    if (limit.timedOut()) {
+      throw new Unavailable(
+        `reading this reference's values took longer than ${timeoutMs} ms (--reconcile-timeout-ms)`,
+        { code: 'ReconcileDeadline' },
+      );
+    }
+    throw error;
+  }
 }

@@ -136,6 +136,45 @@ describe('WorkQueue concurrency', () => {
     expect(work.started).toEqual(keys);
   });
 
+  it("serves a namespace's single key after at most one more key of a namespace with 1,000 queued", async () => {
+    const { queue } = queueWithClock();
+    const work = controlledHandler();
+    for (let index = 0; index < 1000; index++) queue.add(`noisy/ref-${index}`);
+    void queue.run(2, work.handler);
+    await settle();
+    queue.add('quiet/warehouse');
+    expect(work.started).toEqual(['noisy/ref-0', 'noisy/ref-1']);
+
+    // noisy already holds the next turn of this round; quiet has the one after it, not the 999th.
+    await work.finish('noisy/ref-0');
+    expect(work.started.at(-1)).toBe('noisy/ref-2');
+    await work.finish('noisy/ref-1');
+    expect(work.started.at(-1)).toBe('quiet/warehouse');
+    expect(queue.length).toBe(997);
+  });
+
+  it('keeps turns even when a busy namespace re-queues its keys as they finish', async () => {
+    const { queue } = queueWithClock();
+    const work = controlledHandler();
+    for (let index = 0; index < 3; index++) queue.add(`noisy/ref-${index}`);
+    queue.add('quiet/a');
+    queue.add('quiet/b');
+    void queue.run(1, work.handler);
+    await settle();
+    // Each noisy key asks to come back at once, as a hot loop would.
+    for (let round = 0; round < 5; round++) {
+      const current = [...work.running.keys()][0]!;
+      await work.finish(current, current.startsWith('noisy/') ? { requeueAfterMs: 0 } : undefined);
+    }
+    expect(work.started.slice(0, 5)).toEqual([
+      'noisy/ref-0',
+      'quiet/a',
+      'noisy/ref-1',
+      'quiet/b',
+      'noisy/ref-2',
+    ]);
+  });
+
   it('refuses a second run and a concurrency below one', () => {
     const { queue } = queueWithClock();
     expect(() => queue.run(0, () => undefined)).toThrow(RangeError);

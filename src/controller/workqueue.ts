@@ -2,10 +2,12 @@
 // only a key and reads current state, so collapsing many events for one key into one run loses nothing.
 // Guarantees: a key waits in the queue at most once; a key is handled by at most one worker at a time, and a
 // key added while it is being handled runs once more afterwards; failed keys come back with per-key
-// exponential backoff; delayed keys share one timer.
+// exponential backoff; delayed keys share one timer; ready keys are handed out in turns between namespaces,
+// so one namespace's many keys cannot starve another's few.
 import { type BackoffOptions, PerKeyBackoff, TokenBucket, type TokenBucketOptions } from './backoff.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { DelayedKeys } from './delayed-keys.ts';
+import { FairKeys, namespaceOf } from './fair-keys.ts';
 
 /** What a handler may ask for when it finishes without error. */
 export type HandlerResult = { requeueAfterMs?: number } | undefined;
@@ -40,6 +42,8 @@ export interface WorkQueueOptions {
   onError?: (key: string, error: unknown, retry: { failures: number; delayMs: number }) => void;
   /** Source of randomness for jitter; tests pass a fixed one. */
   random?: () => number;
+  /** Which share of the workers a key draws on; defaults to its namespace (the text before the first '/'). */
+  partitionOf?: (key: string) => string;
 }
 
 export interface ShutdownOptions {
@@ -59,8 +63,8 @@ export class WorkQueue {
   readonly #metrics: WorkQueueMetrics;
   readonly #onError: WorkQueueOptions['onError'];
   readonly #delayed: DelayedKeys;
-  /** Keys ready for a worker, in arrival order, with the time each arrived. */
-  readonly #ready = new Map<string, number>();
+  /** Keys ready for a worker, with the time each arrived, taken in turns between namespaces. */
+  readonly #ready: FairKeys;
   /** Keys a handler is working on. */
   readonly #processing = new Set<string>();
   /** Keys added while being processed: they go back to `ready` when their handler finishes. */
@@ -80,6 +84,7 @@ export class WorkQueue {
     this.#metrics = options.metrics ?? {};
     this.#onError = options.onError;
     this.#delayed = new DelayedKeys(this.#clock, (key) => this.add(key));
+    this.#ready = new FairKeys(options.partitionOf ?? namespaceOf);
   }
 
   /** Queues `key` to be handled as soon as a worker is free. */
@@ -89,7 +94,7 @@ export class WorkQueue {
       this.#dirty.add(key);
       return;
     }
-    this.#ready.set(key, this.#clock.now());
+    this.#ready.add(key, this.#clock.now());
     this.#metrics.added?.();
     this.#reportDepth();
     this.#scheduleDispatch();
@@ -209,10 +214,9 @@ export class WorkQueue {
     const handler = this.#handler;
     if (!handler) return;
     while (!this.#shuttingDown && this.#processing.size < this.#concurrency) {
-      const next = this.#ready.entries().next();
-      if (next.done) break;
-      const [key, addedAt] = next.value;
-      this.#ready.delete(key);
+      const next = this.#ready.take();
+      if (!next) break;
+      const { key, addedAt } = next;
       this.#processing.add(key);
       this.#metrics.queueWaitSeconds?.((this.#clock.now() - addedAt) / 1000);
       void this.#process(key, handler);

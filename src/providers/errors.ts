@@ -11,7 +11,8 @@ export type ProviderErrorReason =
   | 'TooLarge'
   | 'InvalidSpec'
   | 'CredentialNotFound'
-  | 'CredentialNotAllowed';
+  | 'CredentialNotAllowed'
+  | 'LimitExceeded';
 
 /** Safe facts about the failure, for logs and status: codes and ids only, never bodies. */
 export interface ErrorDetail {
@@ -101,6 +102,16 @@ export class CredentialNotFound extends ProviderError {
 export class CredentialNotAllowed extends ProviderError {
   readonly reason = 'CredentialNotAllowed';
   readonly retryable = true;
+}
+
+/**
+ * Reading would go past one of the operator's own limits (the size of one store answer, the bytes one reference
+ * may read): refused so that one reference cannot exhaust the memory every tenant's revocations depend on.
+ * Retrying reads the same bytes again, so it waits for the next refresh or a spec change.
+ */
+export class LimitExceeded extends ProviderError {
+  readonly reason = 'LimitExceeded';
+  readonly retryable = false;
 }
 
 export function isProviderError(error: unknown): error is ProviderError {

@@ -45,14 +45,14 @@ export class ResolvingClient implements StoreClient {
         ? Buffer.from(payload.data)
         : encodeProperty(selectProperty(parseJson(payload.data, remote.name), remote.property, remote.name));
     assertFitsInSecret(value.length, remote.name);
-    return { value, versionId: payload.versionId };
+    return { value, versionId: payload.versionId, bytesRead: payload.data.length };
   }
 
   async resolveAll(remote: RemoteSecretRef, options: CallOptions = {}): Promise<ResolvedProperties> {
     const payload = await this.#payload(remote, options.signal);
     const values = topLevelProperties(parseJson(payload.data, remote.name), remote.name);
     assertFitsInSecret(totalSize(values), remote.name);
-    return { values, versionId: payload.versionId };
+    return { values, versionId: payload.versionId, bytesRead: payload.data.length };
   }
 
   async resolveMany(

@@ -1,6 +1,7 @@
 // The two interfaces every store implements: a Provider (validate a store spec, report what it can do, make
 // a client) and a StoreClient (read one remote secret). Everything store-specific sits behind them.
 import type { CredentialSource } from './credentials.ts';
+import { defaultLimits } from './limits.ts';
 import type { ProviderLogger } from './logger.ts';
 import type { ProviderName, ProviderSpecs, StoreKind, StoreObject } from './store-spec.ts';
 
@@ -29,12 +30,15 @@ export interface ResolvedValue {
   value: Buffer;
   /** The store's id of the version that was read (never derived from the value). */
   versionId: string;
+  /** Size of the whole remote secret the value was taken from, for the reference's read budget. */
+  bytesRead: number;
 }
 
 export interface ResolvedProperties {
   /** Every top-level property; strings as their UTF-8 bytes, anything else as JSON. */
   values: Record<string, Buffer>;
   versionId: string;
+  bytesRead: number;
 }
 
 export interface Existence {
@@ -90,6 +94,8 @@ export interface ClientTuning {
   cacheTtlMs: number;
   /** How long a value read at a moving version (latest, AWSCURRENT, a stage) stays cached. */
   floatingCacheTtlMs: number;
+  /** Largest answer accepted from the store; a larger one is refused before it is parsed. */
+  maxResponseBytes: number;
   now: () => number;
 }
 
@@ -97,6 +103,7 @@ export const defaultTuning: ClientTuning = {
   timeoutMs: 10_000,
   cacheTtlMs: 5_000,
   floatingCacheTtlMs: 1_000,
+  maxResponseBytes: defaultLimits.maxResponseBytes,
   now: () => Date.now(),
 };
 

@@ -9,6 +9,7 @@ import {
   AccessDenied,
   InvalidReference,
   isProviderError,
+  LimitExceeded,
   NotFound,
   Unavailable,
 } from '../../src/providers/errors.ts';
@@ -204,6 +205,21 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
       } finally {
         await silent.close();
       }
+    });
+
+    it('refuses an answer larger than --max-response-bytes, and reads it under a larger limit', async () => {
+      const name = unique('large');
+      // Under the 64 KiB that AWS and GCP allow for a secret; over the limit this client is given.
+      const value = JSON.stringify({ user: 'etl', blob: 'x'.repeat(48 * 1024) });
+      await fixture.put(name, value);
+      const error = await failure(
+        (await client({ maxResponseBytes: 16 * 1024 })).resolve({ name, property: 'user' }),
+      );
+      expect(error).toBeInstanceOf(LimitExceeded);
+      expect(error.retryable).toBe(false);
+      expect(error.message).toMatch(/the limit for one answer \(--max-response-bytes\)$/);
+      const resolved = await (await client()).resolve({ name, property: 'user' });
+      expect(resolved.value.toString()).toBe('etl');
     });
 
     it('makes one provider call for 100 concurrent reads of one secret', async () => {

@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
-import { awsStoreSpec } from '../env/stores/store-specs.ts';
+import { allowedStores, awsStoreSpec } from '../env/stores/store-specs.ts';
 import {
   api,
   createNamespace,
@@ -33,7 +33,10 @@ beforeAll(async () => {
   namespace = await createNamespace('attack-pods');
   await api(k8s.CoreV1Api).createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'aws-credentials' }, stringData: { id: 'testing', secret: 'testing' } },
+    body: {
+      metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
+      stringData: { id: 'testing', secret: 'testing' },
+    },
   });
   await customApi().createNamespacedCustomObject({
     ...storeApi,

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidReference, TooLarge } from '../../src/providers/errors.ts';
+import { InvalidReference, LimitExceeded, TooLarge } from '../../src/providers/errors.ts';
 import { providerCallCount } from '../../src/providers/metrics.ts';
 import { StoreClients } from '../../src/providers/store-clients.ts';
 import type { StoreObject } from '../../src/providers/store-spec.ts';
@@ -183,14 +183,24 @@ describe('vault auth, mounts and namespaces', () => {
     // Vault limits one JSON string to 1 MiB, so the secret is two halves that only together are too large.
     const half = 'x'.repeat(600 * 1024);
     await fixture.admin.put('secret', 'conf-huge', JSON.stringify({ first: half, second: half }));
-    const clients = clientsFor();
+    // By default an answer this large is refused before it is parsed, even for one property of it.
+    const limited = clientsFor();
+    // A platform team may raise --max-response-bytes; the Secret's own 1 MiB still holds for what is read.
+    const raised = new StoreClients({
+      credentials: fixture.credentials,
+      tuning: { ...noCache, maxResponseBytes: 4 * 1024 * 1024 },
+    });
     try {
-      const client = await clients.clientFor(fixture.store());
+      const defaults = await limited.clientFor(fixture.store());
+      await expect(defaults.resolve({ name: 'conf-huge', property: 'first' })).rejects.toBeInstanceOf(
+        LimitExceeded,
+      );
+      const client = await raised.clientFor(fixture.store());
       await expect(client.resolveAll({ name: 'conf-huge' })).rejects.toBeInstanceOf(TooLarge);
       await expect(client.resolve({ name: 'conf-huge' })).rejects.toBeInstanceOf(TooLarge);
       expect((await client.resolve({ name: 'conf-huge', property: 'first' })).value.length).toBe(half.length);
     } finally {
-      await clients.close();
+      await Promise.all([limited.close(), raised.close()]);
     }
   });
 });

@@ -129,8 +129,8 @@ describe('install bundle (config/default)', () => {
         subjects: [{ kind: 'ServiceAccount', name: 'secretlink-operator', namespace: 'secretlink-system' }],
       },
     ]);
-    const deployment = overlay.find((object) => object.kind === 'Deployment');
-    expect(deployment.spec.template.spec.containers[0].args).toContain('--namespaces=analytics');
+    const operator = overlay.find((object) => object.kind === 'StatefulSet');
+    expect(operator.spec.template.spec.containers[0].args).toContain('--namespaces=analytics');
   });
 
   it('is accepted by the API server (server-side dry run)', async () => {

@@ -7,6 +7,7 @@ import type { Provider } from '../types.ts';
 import { storeScope } from '../validation.ts';
 import { awsCredentials } from './auth.ts';
 import { AwsBackend } from './backend.ts';
+import { limitResponseSize } from './response-limit.ts';
 import { validateAws } from './validate.ts';
 
 export const awsProvider: Provider<'aws'> = {
@@ -45,6 +46,7 @@ export const awsProvider: Provider<'aws'> = {
       maxAttempts: 1,
       requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
     });
+    limitResponseSize(client, context.tuning.maxResponseBytes);
     return new ResolvingClient(new AwsBackend(client), context.tuning, context.logger);
   },
 };

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AccessDenied, InvalidReference, NotFound, Throttled, Unavailable } from '../errors.ts';
+import {
+  AccessDenied,
+  InvalidReference,
+  LimitExceeded,
+  NotFound,
+  Throttled,
+  Unavailable,
+} from '../errors.ts';
 import { mapGcpError } from './errors.ts';
 
 const grpcError = (code: number) =>
@@ -15,6 +22,18 @@ describe('mapGcpError', () => {
     expect(mapGcpError(grpcError(3), 'db')).toBeInstanceOf(InvalidReference);
     expect(mapGcpError(grpcError(14), 'db')).toBeInstanceOf(Unavailable);
     expect(mapGcpError(grpcError(4), 'db')).toBeInstanceOf(Unavailable);
+  });
+
+  it("tells grpc-js's own receive limit apart from the server's quota, naming the flag", () => {
+    const local = Object.assign(new Error('8 RESOURCE_EXHAUSTED: Received message larger than max'), {
+      code: 8,
+      details: 'Received message larger than max (2000000 vs 1048576)',
+    });
+    const mapped = mapGcpError(local, 'db');
+    expect(mapped).toBeInstanceOf(LimitExceeded);
+    expect(mapped.message).toContain('(--max-response-bytes)');
+    expect(mapped.retryable).toBe(false);
+    expect(mapGcpError(grpcError(8), 'db')).toBeInstanceOf(Throttled);
   });
 
   it('maps auth library failures by HTTP status, without their request', () => {

@@ -4,6 +4,7 @@ import {
   AccessDenied,
   InvalidReference,
   isProviderError,
+  LimitExceeded,
   NotFound,
   type ProviderError,
   Throttled,
@@ -35,6 +36,7 @@ const grpcNames: Record<number, string> = {
 
 interface GcpErrorShape {
   code?: unknown;
+  details?: unknown;
   status?: unknown;
   response?: { status?: unknown };
 }
@@ -44,7 +46,11 @@ export function mapGcpError(error: unknown, remote?: string): ProviderError {
   const shape = (typeof error === 'object' && error !== null ? error : {}) as GcpErrorShape;
   const subject = remote ? `"${remote}"` : 'the request';
   const grpc = typeof shape.code === 'number' ? shape.code : undefined;
-  if (grpc !== undefined && grpcNames[grpc]) return fromGrpc(grpc, grpcNames[grpc], subject, remote);
+  if (grpc !== undefined && grpcNames[grpc]) {
+    const localLimit =
+      typeof shape.details === 'string' && shape.details.startsWith('Received message larger than max');
+    return fromGrpc(grpc, grpcNames[grpc], subject, remote, localLimit);
+  }
 
   const transport = transportErrorCode(error);
   if (transport) {
@@ -66,7 +72,13 @@ export function mapGcpError(error: unknown, remote?: string): ProviderError {
   );
 }
 
-function fromGrpc(code: number, name: string, subject: string, remote: string | undefined): ProviderError {
+function fromGrpc(
+  code: number,
+  name: string,
+  subject: string,
+  remote: string | undefined,
+  localLimit: boolean,
+): ProviderError {
   const detail = { provider: 'gcp', remote, code: name };
   switch (code) {
     case 5:
@@ -77,6 +89,13 @@ function fromGrpc(code: number, name: string, subject: string, remote: string | 
     case 16:
       return new AccessDenied(`${service} denied access to ${subject} (${name})`, detail);
     case 8:
+      // grpc-js reports its own receive limit (--max-response-bytes) with this code too, and says so only in
+      // its details; the server's quota errors never carry this text.
+      if (localLimit)
+        return new LimitExceeded(
+          `${service} answered for ${subject} with a message larger than the limit for one answer (--max-response-bytes)`,
+          detail,
+        );
       return new Throttled(`${service} throttled the request for ${subject} (${name})`, detail);
     case 3:
     case 11:

@@ -38,6 +38,8 @@ export const gcpProvider: Provider<'gcp'> = {
     const endpoint = spec.endpoint ? parseEndpoint(spec.endpoint) : undefined;
     const client = new SecretManagerServiceClient({
       projectId: spec.projectID,
+      // grpc-js refuses a larger message from its length prefix, before buffering it (mapped in errors.ts).
+      'grpc.max_receive_message_length': context.tuning.maxResponseBytes,
       ...(endpoint ? { apiEndpoint: endpoint.host, port: endpoint.port } : {}),
       // A loopback endpoint is an emulator or a local proxy: plaintext, and no Google credentials are sent to
       // it, nor looked for (application default credentials would probe the metadata server). The declared

@@ -2,7 +2,7 @@
 // AbortSignal, the store's CA bundle and namespace, and nothing Vault sends back is echoed into an error.
 import http from 'node:http';
 import https from 'node:https';
-import { TooLarge } from '../errors.ts';
+import { responseTooLarge } from '../limits.ts';
 
 export interface VaultResponse {
   status: number;
@@ -60,15 +60,21 @@ export class VaultTransport {
         (incoming) => {
           const chunks: Buffer[] = [];
           let size = 0;
+          // Refused as soon as the body passes the limit (or announces that it will), before it is buffered
+          // further or parsed: a store the tenant runs chooses how much it sends.
+          const refuse = () => {
+            chunks.length = 0;
+            incoming.destroy();
+            reject(responseTooLarge('vault', this.#maxResponseBytes));
+          };
+          if (Number(incoming.headers['content-length'] ?? 0) > this.#maxResponseBytes) {
+            refuse();
+            return;
+          }
           incoming.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > this.#maxResponseBytes) {
-              incoming.destroy();
-              reject(
-                new TooLarge(`Vault answered with more than ${this.#maxResponseBytes} bytes`, {
-                  provider: 'vault',
-                }),
-              );
+              refuse();
               return;
             }
             chunks.push(chunk);

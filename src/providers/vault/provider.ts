@@ -1,7 +1,6 @@
 // The HashiCorp Vault (and OpenBao) KV provider.
 import { defaults } from '../../api/constants.ts';
 import { credentialSecret } from '../credentials.ts';
-import { secretSizeLimit } from '../limits.ts';
 import { ResolvingClient } from '../resolving-client.ts';
 import type { VaultProviderSpec } from '../store-spec.ts';
 import type { Provider } from '../types.ts';
@@ -34,13 +33,12 @@ export const vaultProvider: Provider<'vault'> = {
   },
 
   async createClient(store, spec, context) {
-    const { now, timeoutMs } = context.tuning;
+    const { now, timeoutMs, maxResponseBytes } = context.tuning;
     const transport = new VaultTransport({
       server: spec.server,
       namespace: spec.namespace,
       ca: spec.caBundle ? Buffer.from(spec.caBundle, 'base64').toString('utf8') : undefined,
-      // A whole KV secret arrives as JSON around its values; room for that above the Secret limit.
-      maxResponseBytes: 4 * secretSizeLimit,
+      maxResponseBytes,
     });
     const login = vaultLogin(spec, storeScope(store), context.credentials, transport, now);
     const renew = vaultRenewal(transport, now);

@@ -1,0 +1,123 @@
+// The bounds on one reconcile's store reads, against a fake store client: how many reads run at once, the
+// byte budget that stops the reads early, and the deadline. No value appears in any error.
+import { describe, expect, it } from 'vitest';
+import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import { LimitExceeded, TooLarge, Unavailable } from '../providers/errors.ts';
+import type { StoreClients } from '../providers/store-clients.ts';
+import type { RemoteRef, ResolvedValue, StoreClient } from '../providers/types.ts';
+import { createStoreValues, type ReadLimits } from './store-values.ts';
+
+/** A store whose every secret is `size` bytes, of which each entry takes a short property. */
+function fakeStore(size: number, delay: (name: string) => Promise<void> = async () => {}) {
+  let inFlight = 0;
+  const stats = { reads: 0, maxInFlight: 0 };
+  const resolve = async (remote: RemoteRef): Promise<ResolvedValue> => {
+    stats.reads++;
+    inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    try {
+      await delay(remote.name);
+      return { value: Buffer.from(`value of ${remote.name}`), versionId: '1', bytesRead: size };
+    } finally {
+      inFlight--;
+    }
+  };
+  const client = {
+    resolve,
+    resolveMany: (remotes: readonly RemoteRef[]) =>
+      Promise.allSettled(remotes.map((remote) => resolve(remote))),
+    exists: async (remote: RemoteRef) => {
+      const { versionId } = await resolve(remote);
+      return { exists: true, versionId };
+    },
+  } as unknown as StoreClient;
+  const clients = { clientFor: async () => client } as unknown as StoreClients;
+  return { clients, stats };
+}
+
+function referenceWith(names: string[]): SecretReference {
+  return {
+    metadata: { name: 'many', namespace: 'tenant' },
+    spec: {
+      storeRef: { name: 'vault' },
+      data: names.map((name, index) => ({ key: `key-${index}`, remote: { name, property: 'user' } })),
+      consumers: { matchLabels: { app: 'etl' } },
+    },
+  } as unknown as SecretReference;
+}
+
+const store = {} as AnySecretStore;
+const names = (count: number) => Array.from({ length: count }, (_, index) => `large-${index}`);
+const limits: ReadLimits = { maxReferenceBytes: 4 * 1024 * 1024, concurrency: 4, timeoutMs: 30_000 };
+const signal = () => new AbortController().signal;
+
+describe('store values of one reconcile', () => {
+  it('reads every entry, never more than the concurrency at once', async () => {
+    const { clients, stats } = fakeStore(1024, () => new Promise((resolve) => setTimeout(resolve, 1)));
+    const read = await createStoreValues(clients, limits).read(store, referenceWith(names(64)), signal());
+    expect(Object.keys(read.data)).toHaveLength(64);
+    expect(stats.maxInFlight).toBe(4);
+  });
+
+  it('stops reading once the answers pass the reference budget, and names the flag', async () => {
+    const { clients, stats } = fakeStore(256 * 1024);
+    const reading = createStoreValues(clients, limits).read(store, referenceWith(names(64)), signal());
+    await expect(reading).rejects.toThrow(LimitExceeded);
+    await expect(reading).rejects.toThrow(
+      'this reference reads more than 4194304 bytes from its store (--max-reference-bytes); ' +
+        'name fewer or smaller remote secrets, or split it into several references',
+    );
+    // 17 answers of 256 KiB pass 4 MiB; the reads stop within the chunk that passed it.
+    expect(stats.reads).toBe(20);
+  });
+
+  it('counts an answer once however many entries take a property of it', async () => {
+    const { clients } = fakeStore(3 * 1024 * 1024);
+    const read = await createStoreValues(clients, limits).read(
+      store,
+      referenceWith(Array.from({ length: 10 }, () => 'one-large-secret')),
+      signal(),
+    );
+    expect(Object.keys(read.data)).toHaveLength(10);
+  });
+
+  it('refuses values that add up to more than a Secret holds as soon as they do', async () => {
+    const { clients, stats } = fakeStore(10);
+    const big = { ...limits, maxReferenceBytes: 64 * 1024 * 1024 };
+    const client = (await clients.clientFor({} as never)) as unknown as { resolveMany: unknown };
+    client.resolveMany = async (remotes: readonly RemoteRef[]) => {
+      stats.reads += remotes.length;
+      return remotes.map(() => ({
+        status: 'fulfilled',
+        value: { value: Buffer.alloc(300 * 1024), versionId: '1', bytesRead: 300 * 1024 },
+      }));
+    };
+    const reading = createStoreValues(clients, big).read(store, referenceWith(names(64)), signal());
+    await expect(reading).rejects.toThrow(TooLarge);
+    expect(stats.reads).toBe(4);
+  });
+
+  it('gives up when the reconcile deadline passes, as a retryable unavailability naming the flag', async () => {
+    const { clients } = fakeStore(10, () => new Promise(() => {}));
+    const reading = createStoreValues(clients, { ...limits, timeoutMs: 20 }).read(
+      store,
+      referenceWith(names(2)),
+      signal(),
+    );
+    await expect(reading).rejects.toThrow(Unavailable);
+    await expect(reading).rejects.toThrow(
+      "reading this reference's values took longer than 20 ms (--reconcile-timeout-ms)",
+    );
+  });
+
+  it('checks versions a few remotes at a time too', async () => {
+    const { clients, stats } = fakeStore(10, () => new Promise((resolve) => setTimeout(resolve, 1)));
+    const versions = await createStoreValues(clients, limits).versions(
+      store,
+      referenceWith(names(9)),
+      signal(),
+    );
+    expect(Object.keys(versions)).toHaveLength(9);
+    expect(stats.maxInFlight).toBe(4);
+  });
+});
