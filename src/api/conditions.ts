@@ -27,6 +27,10 @@ export const ReferenceReason = {
   RemoteValueInvalid: 'RemoteValueInvalid',
   /** False: the target Secret exists and is not managed by secretlink; it is never adopted or overwritten. */
   Conflict: 'Conflict',
+  /** False: an older SecretReference in the namespace names the same target Secret; this one never writes it. */
+  TargetClaimed: 'TargetClaimed',
+  /** False: SecretReferences are not served in this namespace (kube-system, outside the pod admission policy). */
+  NamespaceRefused: 'NamespaceRefused',
   /** False: the spec passed the schema but cannot work, e.g. a version the store's provider cannot read. */
   InvalidSpec: 'InvalidSpec',
 } as const;

@@ -17,6 +17,10 @@ function reference(overrides: Partial<ReferenceFacts> = {}): ReferenceFacts {
     consumers: { matchLabels: { app: 'dbt' } },
     contentHash: 'hash-1',
     previouslyConsuming: [],
+    uid: 'uid-warehouse',
+    createdAt: '2026-11-01T00:00:00.000Z',
+    managedSecret: { name: 'warehouse-credentials', uid: 'uid-secret' },
+    jobStarts: {},
     ...overrides,
   };
 }
@@ -37,8 +41,8 @@ function job(
   return value;
 }
 
-function managedSecret(owners: string[], contentHash = 'hash-1'): V1Secret {
-  return buildSecret({
+function managedSecret(owners: string[], contentHash = 'hash-1', uid = 'uid-secret'): V1Secret {
+  const secret = buildSecret({
     namespace: 'etl',
     name: 'warehouse-credentials',
     referenceName: 'warehouse',
@@ -58,6 +62,8 @@ function managedSecret(owners: string[], contentHash = 'hash-1'): V1Secret {
       uid: `uid-${name}`,
     })),
   });
+  secret.metadata!.uid = uid;
+  return secret;
 }
 
 function plan(input: Partial<PlanInput>) {
