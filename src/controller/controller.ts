@@ -90,7 +90,8 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
     // Of two references naming one target only the oldest acts; when one comes or goes, the other decides again.
     informers.secretReferences.on(event, (changed) => {
       for (const other of referencesIn(changed.metadata.namespace)) {
-        if (other.metadata.uid !== changed.metadata.uid && targetNameOf(other) === targetNameOf(changed)) enqueue(other);
+        if (other.metadata.uid !== changed.metadata.uid && targetNameOf(other) === targetNameOf(changed))
+          enqueue(other);
       }
     });
 

@@ -74,6 +74,11 @@ export interface PlanInput {
   lastRefreshCheckAt?: number;
   /** The other references of the namespace that name the same target Secret. */
   rivals?: RivalReference[];
+  /**
+   * `secret` comes from a live read, not the cache of managed Secrets, so its absence means no Secret of the
+   * target's name exists and the reference may claim it.
+   */
+  secretReadLive?: boolean;
 }
 
 export type SecretAction =
@@ -217,6 +222,10 @@ function claimFor(
   const recorded = input.reference.managedSecret;
   if (facts.standstill) return undefined;
   if (action === 'create') return { name: input.reference.targetName };
+  // Claimed as soon as the name is known to be free, so the pod policy protects it before the first Job.
+  if (recorded?.name !== input.reference.targetName && input.secretReadLive && !input.secret) {
+    return { name: input.reference.targetName };
+  }
   // Once the Secret it created is gone (revoked, or deleted by someone) its uid is stale; the claim stays.
   const stillThere = facts.managed && action !== 'delete';
   if (recorded?.uid && recorded.name === input.reference.targetName && !stillThere) {
@@ -304,8 +313,9 @@ function chooseAction(
   },
 ): SecretAction {
   const { reference, store, secret, now } = input;
+  // A Secret this reference did not create is reported (and audited) even before a Job needs it.
+  if (facts.foreign && !reference.deleting && !standstillOf(input)) return 'conflict';
   if (facts.consuming.length === 0) return facts.managed ? 'delete' : 'none';
-  if (facts.foreign) return 'conflict';
   if (!facts.managed) return store.state === 'ready' ? 'create' : 'none';
   // A managed Secret exists and Jobs are entitled to it. If the store cannot be used right now, the
   // running Jobs keep what they were given until their ttl: only owners are kept in line.

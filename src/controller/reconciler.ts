@@ -137,6 +137,7 @@ export class Reconciler {
     let previous = this.previousStatus(key, reference);
     const facts = referenceFacts(reference, store.object, deleting, previous);
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
+    let secretReadLive = false;
     const input = (): PlanInput => ({
       now,
       reference: facts,
@@ -145,12 +146,16 @@ export class Reconciler {
       secret,
       lastRefreshCheckAt: this.lastRefreshCheck.get(key),
       rivals: this.rivalsOf(reference, facts.targetName),
+      secretReadLive,
     });
     let plan = planReference(input());
-    if (plan.action === 'create') {
-      // The cache holds only managed Secrets; look for a foreign one of that name before creating.
+    const unclaimed =
+      !deleting && !plan.standstill && plan.managedSecret?.name !== facts.targetName && !secret;
+    if (plan.action === 'create' || unclaimed) {
+      // The cache holds only managed Secrets; look for a foreign one of that name before creating or claiming.
       secret = await this.deps.writer.readSecret(namespace, facts.targetName);
-      if (secret) plan = planReference(input());
+      secretReadLive = true;
+      plan = planReference(input());
     }
 
     const log = this.deps.logger.child({ reference: key, action: plan.action });
