@@ -62,6 +62,11 @@ const cases = {
     attempt: 'A pod that mounts an unrelated Secret in the protected namespace',
     result: 'admitted',
   },
+  unclaimedTarget: {
+    attempt:
+      'A pod that mounts an ordinary Secret that a SecretReference names but the operator never claimed',
+    result: 'admitted',
+  },
   cronJobPath: {
     attempt: 'CronJob, then Job, then a pod created by the Job controller with matching labels',
     result: 'admitted',
@@ -250,6 +255,20 @@ beforeAll(async () => {
   });
 
   const references = api(k8s.CustomObjectsApi);
+  // The policy protects a target once the operator has claimed it in status; no operator runs here, so the
+  // test records the claim the operator would write at its first reconcile.
+  const claim = (name: string, target: string) =>
+    references.patchNamespacedCustomObjectStatus(
+      {
+        group: 'secretlink.dev',
+        version: 'v1alpha1',
+        plural: 'secretreferences',
+        namespace,
+        name,
+        body: { status: { managedSecret: { name: target } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
   const create = (name: string, spec: Record<string, unknown>) =>
     references.createNamespacedCustomObject({
       group: 'secretlink.dev',
@@ -279,6 +298,12 @@ beforeAll(async () => {
       matchLabels: { 'app.kubernetes.io/name': 'dbt' },
       serviceAccountNames: [dbt.serviceAccount],
     },
+  });
+  await Promise.all([claim(warehouse.name, warehouse.target), claim(dbt.name, dbt.target)]);
+  // Names an ordinary Secret that already exists; the operator reports a conflict and never claims it.
+  await create('squatter', {
+    target: { name: 'team-config' },
+    consumers: { matchLabels: { app: 'nobody' } },
   });
   await Promise.all([waitForEnforcement(warehouse.target), waitForEnforcement(dbt.target)]);
 });
@@ -505,6 +530,13 @@ describe('the job-pods-only admission policy', () => {
     await core.createNamespacedPod({ namespace: otherNamespace, body: pod('same-name', mountsWarehouse) });
     const created = await core.readNamespacedPod({ name: 'same-name', namespace: otherNamespace });
     expect(created.spec?.volumes?.[0]?.secret?.secretName).toBe(warehouse.target);
+  });
+
+  it(title(cases.unclaimedTarget), async () => {
+    const volumes = [{ name: 'config', secret: { secretName: 'team-config' } }];
+    await alice().createNamespacedPod({ namespace, body: pod('team-config-user', { volumes }) });
+    const created = await api(k8s.CoreV1Api).readNamespacedPod({ name: 'team-config-user', namespace });
+    expect(created.metadata?.name).toBe('team-config-user');
   });
 
   it(title(cases.unrelatedSecret), async () => {
