@@ -382,10 +382,10 @@ describe('planReference: ttl counted from the first start', () => {
     ]);
   });
 
-  it('prunes the first start of a Job that no longer exists', () => {
+  it('prunes the first start of a Job that no longer exists or has finished', () => {
     const result = plan({
-      jobs: [job('a')],
-      reference: reference({ jobStarts: { 'uid-gone': now - 1000 } }),
+      jobs: [job('a'), job('done', { done: 'Complete' })],
+      reference: reference({ jobStarts: { 'uid-gone': now - 1000, 'uid-done': now - 1000 } }),
     });
     expect(result.jobStarts.map((start) => start.uid)).toEqual(['uid-a']);
   });

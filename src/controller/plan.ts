@@ -234,9 +234,14 @@ function claimFor(
   return recorded;
 }
 
-/** Recorded first starts, pruned to the Jobs that still exist, plus the Jobs seen running for the first time. */
+/**
+ * Recorded first starts, pruned to the Jobs that exist and have not finished (a finished Job never consumes
+ * again), plus the Jobs seen running for the first time.
+ */
 function firstStarts(input: PlanInput, entitled: ConsumingJob[]): JobStart[] {
-  const existing = new Map(input.jobs.map((job) => [job.metadata?.uid ?? '', job.metadata?.name ?? '']));
+  const existing = new Map(
+    input.jobs.filter(isJobActive).map((job) => [job.metadata?.uid ?? '', job.metadata?.name ?? '']),
+  );
   const starts = new Map<string, JobStart>();
   for (const [uid, started] of Object.entries(input.reference.jobStarts)) {
     const name = existing.get(uid);
