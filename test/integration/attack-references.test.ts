@@ -171,6 +171,11 @@ describe('two references, one target', () => {
       remote: legitimateRemote(),
       store: 'aws-late',
     });
+    // Creation times have a resolution of one second, and within one second the uid decides; the intruder
+    // comes a second later so the test knows which of the two is older.
+    const legitimate = await readReference('legitimate');
+    const created = new Date(legitimate.metadata.creationTimestamp!).getTime();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, created + 1100 - Date.now())));
     await createReference('intruder', {
       target: 'shared-target',
       remote: intruderRemote(),
