@@ -179,7 +179,8 @@ function isTrusted(secret: V1Secret, reference: ReferenceFacts): boolean {
 }
 
 /**
- * Two references naming one target would let whoever writes first decide which values the Jobs get. Only the
+ * Why the reference may not act at all. A namespace outside the pod admission policy gets nothing. And two
+ * references naming one target would let whoever writes first decide which values the Jobs get: only the
  * oldest (creation time, then uid) acts; admission refuses the second at apply, this covers concurrent creates.
  */
 function standstillOf(input: PlanInput): Standstill | undefined {
