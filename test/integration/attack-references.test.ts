@@ -40,7 +40,13 @@ beforeAll(async () => {
   namespace = await createNamespace('attack-refs');
   await api(k8s.CoreV1Api).createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'aws-credentials' }, stringData: { id: 'testing', secret: 'testing' } },
+    body: {
+      metadata: {
+        name: 'aws-credentials',
+        annotations: { 'secretlink.dev/allowed-stores': 'SecretStore/aws, SecretStore/aws-late' },
+      },
+      stringData: { id: 'testing', secret: 'testing' },
+    },
   });
   await createStore('aws');
   ({ versionId: legitimateVersion } = await seedAwsSecret(legitimateRemote(), 'legitimate-password'));
@@ -371,5 +377,117 @@ describe('refusing duplicate targets at apply', () => {
         },
       }),
     ).rejects.toMatchObject({ code: 403 });
+  });
+});
+
+describe('kube-system', () => {
+  const system = 'kube-system';
+  let systemOperator: TestOperator;
+  const core = () => api(k8s.CoreV1Api);
+
+  beforeAll(async () => {
+    systemOperator = startTestOperator({
+      namespaces: [system],
+      identity: 'kube-system-operator',
+      leaseName: `lease-kube-system-${namespace}`,
+    });
+    await core().createNamespacedSecret({
+      namespace: system,
+      body: {
+        metadata: {
+          name: `aws-credentials-${namespace}`,
+          annotations: { 'secretlink.dev/allowed-stores': `SecretStore/${namespace}` },
+        },
+        stringData: { id: 'testing', secret: 'testing' },
+      },
+    });
+    const spec = awsStoreSpec(stores().aws);
+    // The store's credential Secret is named after this run, so parallel runs on one cluster do not collide.
+    const auth = JSON.parse(
+      JSON.stringify(spec).replaceAll('"aws-credentials"', `"aws-credentials-${namespace}"`),
+    );
+    await customApi().createNamespacedCustomObject({
+      ...storeApi,
+      namespace: system,
+      body: {
+        apiVersion: 'secretlink.dev/v1alpha1',
+        kind: 'SecretStore',
+        metadata: { name: namespace },
+        spec: auth,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    const batch = api(k8s.BatchV1Api);
+    await batch.deleteNamespacedJob({ name: namespace, namespace: system, propagationPolicy: 'Background' });
+    await customApi().deleteNamespacedCustomObject({ ...referenceApi, namespace: system, name: namespace });
+    await eventually('the kube-system reference to be gone', async () =>
+      customApi()
+        .getNamespacedCustomObject({ ...referenceApi, namespace: system, name: namespace })
+        .then(
+          () => undefined,
+          (error) => (statusCodeOf(error) === 404 ? true : Promise.reject(error)),
+        ),
+    );
+    await systemOperator?.stop();
+    expect(systemOperator?.sinkErrors).toEqual([]);
+    await customApi().deleteNamespacedCustomObject({ ...storeApi, namespace: system, name: namespace });
+    await core().deleteNamespacedSecret({ namespace: system, name: `aws-credentials-${namespace}` });
+    await core()
+      .deleteNamespacedSecret({ namespace: system, name: `system-target-${namespace}` })
+      .catch((error) => (statusCodeOf(error) === 404 ? undefined : Promise.reject(error)));
+  });
+
+  it('serves no Job from a SecretReference in kube-system, which the pod admission policy does not cover', async () => {
+    const target = `system-target-${namespace}`;
+    await customApi().createNamespacedCustomObject({
+      ...referenceApi,
+      namespace: system,
+      body: {
+        apiVersion: 'secretlink.dev/v1alpha1',
+        kind: 'SecretReference',
+        metadata: { name: namespace },
+        spec: {
+          storeRef: { name: namespace },
+          data: [{ key: 'password', remote: { name: legitimateRemote() } }],
+          target: { name: target },
+          consumers: { matchLabels: { app: 'dbt' } },
+        },
+      },
+    });
+    await api(k8s.BatchV1Api).createNamespacedJob({
+      namespace: system,
+      body: {
+        metadata: { name: namespace },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels: { app: 'dbt' }, annotations: { 'secretlink.dev/simulated-run-time': '10m' } },
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'dbt',
+                  image: 'ghcr.io/dbt-labs/dbt-postgres:1.9.0',
+                  envFrom: [{ secretRef: { name: target } }],
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const refused = await eventually('the kube-system reference to be refused', async () => {
+      const reference = (await customApi().getNamespacedCustomObject({
+        ...referenceApi,
+        namespace: system,
+        name: namespace,
+      })) as SecretReference;
+      return readyOf(reference)?.reason === 'NamespaceRefused' ? reference : undefined;
+    });
+    expect(readyOf(refused)?.status).toBe('False');
+    expect(await readSecretIfPresent(system, target)).toBeUndefined();
+    expect(systemOperator.audit.filter((record) => record.action === 'Materialized')).toEqual([]);
   });
 });
