@@ -256,9 +256,32 @@ beforeAll(async () => {
 
   const references = api(k8s.CustomObjectsApi);
   // The policy protects a target once the operator has claimed it in status; no operator runs here, so the
-  // test records the claim the operator would write at its first reconcile.
+  // test records, in the operator's name (only it may write that status), the claim the operator would write
+  // at its first reconcile.
+  const operatorAccount = { name: 'secretlink-operator', namespace: 'secretlink-system' };
+  await api(k8s.RbacAuthorizationV1Api).createNamespacedRole({
+    namespace,
+    body: {
+      metadata: { name: 'operator-status' },
+      rules: [
+        { apiGroups: ['secretlink.dev'], resources: ['secretreferences/status'], verbs: ['get', 'patch'] },
+      ],
+    },
+  });
+  await api(k8s.RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'operator-status' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'operator-status' },
+      subjects: [{ kind: 'ServiceAccount', ...operatorAccount }],
+    },
+  });
+  const asOperator = clientAs(
+    `system:serviceaccount:${operatorAccount.namespace}:${operatorAccount.name}`,
+    k8s.CustomObjectsApi,
+  );
   const claim = (name: string, target: string) =>
-    references.patchNamespacedCustomObjectStatus(
+    asOperator.patchNamespacedCustomObjectStatus(
       {
         group: 'secretlink.dev',
         version: 'v1alpha1',
