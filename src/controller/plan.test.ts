@@ -373,6 +373,15 @@ describe('planReference: ttl counted from the first start', () => {
     expect(result.consuming).toEqual([]);
   });
 
+  it('takes the start a status without first starts recorded for a consuming Job', () => {
+    const resumed = job('resumed', { startedAgoMs: 60_000 });
+    const started = new Date(now - hour - 1).toISOString();
+    const previouslyConsuming = [{ name: 'resumed', uid: 'uid-resumed', startTime: started, expiresAt: '' }];
+    const result = plan({ jobs: [resumed], reference: reference({ previouslyConsuming }) });
+    expect(result.consuming).toEqual([]);
+    expect(result.jobStarts).toEqual([{ name: 'resumed', uid: 'uid-resumed', firstStartTime: started }]);
+  });
+
   it('never lets a start time edited into the future lengthen the first entitlement', () => {
     const forged = job('forged', { startedAgoMs: -hour });
     const result = plan({ jobs: [forged] });

@@ -286,8 +286,12 @@ function classifyJobs(jobs: V1Job[], reference: ReferenceFacts, now: number) {
  * never later than now: a start time edited into the future must not lengthen the first entitlement.
  */
 function firstStart(job: V1Job, reference: ReferenceFacts, now: number): number | undefined {
-  const recorded = reference.jobStarts[job.metadata?.uid ?? ''];
+  const uid = job.metadata?.uid ?? '';
+  const recorded = reference.jobStarts[uid];
   if (recorded !== undefined) return recorded;
+  // A status written before first starts were recorded still names when a consuming Job started.
+  const consumed = Date.parse(reference.previouslyConsuming.find((j) => j.uid === uid)?.startTime ?? '');
+  if (!Number.isNaN(consumed)) return consumed;
   if (isJobSuspended(job)) return undefined;
   const reported = jobStartTime(job);
   return reported === undefined ? undefined : Math.min(reported, now);
