@@ -42,6 +42,10 @@ export const ReferenceReason = {
    * reference, or waits with optional: true), so nothing is written; the message names the pods.
    */
   ForeignPodUsesTarget: 'ForeignPodUsesTarget',
+  /** False: an older SecretReference in the namespace names the same target Secret; this one never writes it. */
+  TargetClaimed: 'TargetClaimed',
+  /** False: SecretReferences are not served in this namespace (kube-system, outside the pod admission policy). */
+  NamespaceRefused: 'NamespaceRefused',
   /** False: the spec passed the schema but cannot work, e.g. a version the store's provider cannot read. */
   InvalidSpec: 'InvalidSpec',
 } as const;

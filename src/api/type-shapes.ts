@@ -238,6 +238,11 @@ const secretReference = shape<api.SecretReference>({
       writtenAt: 'optional',
       expiresAt: 'optional',
       remoteVersions: ['optional', shape<api.RemoteVersion>({ name: 'required', version: 'required' })],
+      managedSecret: ['optional', shape<api.ManagedSecretRecord>({ name: 'required', uid: 'optional' })],
+      jobStarts: [
+        'optional',
+        shape<api.JobStart>({ name: 'required', uid: 'required', firstStartTime: 'required' }),
+      ],
     }),
   ],
 });

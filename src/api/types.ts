@@ -248,6 +248,24 @@ export interface RemoteVersion {
   version: string;
 }
 
+/**
+ * The Secret the operator created for this reference. The name (the claim) is recorded before the first
+ * create and the uid once the API server confirms it; only a Secret with this uid is ever updated, adopted
+ * or deleted. Status is writable by the operator alone, so the record cannot be forged.
+ */
+export interface ManagedSecretRecord {
+  name: string;
+  uid?: string;
+}
+
+/** When the operator first saw a Job running; its ttl counts from here, whatever the Job's status says later. */
+export interface JobStart {
+  name: string;
+  uid: string;
+  /** RFC 3339. */
+  firstStartTime: string;
+}
+
 /** Never holds a value. */
 export interface SecretReferenceStatus {
   observedGeneration?: number;
@@ -261,6 +279,9 @@ export interface SecretReferenceStatus {
   /** RFC 3339. */
   expiresAt?: string;
   remoteVersions?: RemoteVersion[];
+  managedSecret?: ManagedSecretRecord;
+  /** One entry per Job that has started and still exists. */
+  jobStarts?: JobStart[];
 }
 
 export interface SecretReference {

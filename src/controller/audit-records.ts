@@ -5,7 +5,7 @@ import { readyCondition } from '../api/constants.ts';
 import type { AuditRecord } from '../audit/types.ts';
 import type { Outcome } from './outcome.ts';
 import type { Plan } from './plan.ts';
-import { foreignPodsMessage, type ReferenceStatus, secretPresent } from './status.ts';
+import { conflictMessage, foreignPodsMessage, type ReferenceStatus, secretPresent } from './status.ts';
 
 export interface AuditContext {
   now: number;
@@ -118,6 +118,22 @@ export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditCont
   }
 
   const previousReason = previousReady?.reason;
+  // A Secret in the way, or a reference that may not act, is refused once per distinct cause, not per visit.
+  if (plan.action === 'conflict') {
+    const message = conflictMessage(context.targetName, plan.conflictingUid);
+    if (previousReason !== 'Conflict' || previousReady?.message !== message) {
+      records.push({ ...base, action: 'Refused', remotes: [], reason: 'Conflict', message });
+    }
+  }
+  if (plan.standstill && previousReason !== plan.standstill.reason) {
+    records.push({
+      ...base,
+      action: 'Refused',
+      remotes: [],
+      reason: plan.standstill.reason,
+      message: plan.standstill.message,
+    });
+  }
   if (outcome.kind === 'failed' && previousReason !== outcome.reason) {
     records.push({
       ...base,

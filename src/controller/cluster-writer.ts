@@ -55,9 +55,10 @@ export function createClusterWriter(
       }
     },
     async createSecret(secret) {
-      await write('create Secret', () =>
+      const created = await write('create Secret', () =>
         core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret, fieldManager }),
       );
+      return created?.metadata?.uid;
     },
     async replaceSecret(secret) {
       const { namespace, name } = secret.metadata as { namespace: string; name: string };
@@ -173,6 +174,8 @@ function withExplicitNulls(status: ReferenceStatus): Record<string, unknown> {
     'writtenAt',
     'expiresAt',
     'remoteVersions',
+    'managedSecret',
+    'jobStarts',
   ];
   return Object.fromEntries(keys.map((key) => [key, status[key] ?? null]));
 }

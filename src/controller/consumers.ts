@@ -38,8 +38,17 @@ export function isJobActive(job: V1Job): boolean {
   return !(job.status?.conditions ?? []).some((c) => finished.has(c.type) && c.status === 'True');
 }
 
-/** When the Job's entitlement clock started: its start time, or its creation before it has started. */
+/** A suspended Job has no pods (Kueue and other queues create Jobs suspended), so it needs no Secret. */
+export function isJobSuspended(job: V1Job): boolean {
+  return job.spec?.suspend === true;
+}
+
+/**
+ * When the Job says it started: unset until it has, and reset by the Job controller when a suspended Job
+ * resumes. Anyone who may write Job status can change it, so the plan counts ttl from the first start it
+ * recorded, never from this value alone.
+ */
 export function jobStartTime(job: V1Job): number | undefined {
-  const start = job.status?.startTime ?? job.metadata?.creationTimestamp;
+  const start = job.status?.startTime;
   return start ? new Date(start).getTime() : undefined;
 }

@@ -73,6 +73,7 @@ export class ControllerCaches {
     const { informers } = this;
     return {
       reference: (namespace, name) => informers.secretReferences.get(namespace, name),
+      referencesIn: (namespace) => informers.secretReferences.list(namespace),
       store: (kind, namespace, name) =>
         (kind === 'ClusterSecretStore'
           ? informers.clusterSecretStores.get(undefined, name)
@@ -101,6 +102,13 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
 
   for (const event of ['add', 'update', 'delete'] as const) {
     informers.secretReferences.on(event, enqueue);
+    // Of two references naming one target only the oldest acts; when one comes or goes, the other decides again.
+    informers.secretReferences.on(event, (changed) => {
+      for (const other of referencesIn(changed.metadata.namespace)) {
+        if (other.metadata.uid !== changed.metadata.uid && targetNameOf(other) === targetNameOf(changed))
+          enqueue(other);
+      }
+    });
 
     informers.managedSecrets.on(event, (secret) => {
       const referenceName = secret.metadata?.labels?.[labels.reference];

@@ -7,6 +7,8 @@ export type Outcome =
   | {
       kind: 'written';
       created: boolean;
+      /** The Secret's uid as the API server confirmed it; recorded as the only Secret this reference trusts. */
+      uid?: string;
       remoteVersions: Record<string, string>;
       fingerprint: string;
       writtenAt: string;

@@ -17,6 +17,10 @@ function reference(overrides: Partial<ReferenceFacts> = {}): ReferenceFacts {
     consumers: { matchLabels: { app: 'dbt' } },
     contentHash: 'hash-1',
     previouslyConsuming: [],
+    uid: 'uid-warehouse',
+    createdAt: '2026-11-01T00:00:00.000Z',
+    managedSecret: { name: 'warehouse-credentials', uid: 'uid-secret' },
+    jobStarts: {},
     ...overrides,
   };
 }
@@ -37,8 +41,8 @@ function job(
   return value;
 }
 
-function managedSecret(owners: string[], contentHash = 'hash-1'): V1Secret {
-  return buildSecret({
+function managedSecret(owners: string[], contentHash = 'hash-1', uid = 'uid-secret'): V1Secret {
+  const secret = buildSecret({
     namespace: 'etl',
     name: 'warehouse-credentials',
     referenceName: 'warehouse',
@@ -58,6 +62,8 @@ function managedSecret(owners: string[], contentHash = 'hash-1'): V1Secret {
       uid: `uid-${name}`,
     })),
   });
+  secret.metadata!.uid = uid;
+  return secret;
 }
 
 function plan(input: Partial<PlanInput>) {
@@ -149,7 +155,7 @@ describe('planReference', () => {
   it('never overwrites or deletes a Secret of the same name that it does not manage', () => {
     const foreign: V1Secret = { metadata: { name: 'warehouse-credentials', namespace: 'etl' }, data: {} };
     expect(plan({ jobs: [job('a')], secret: foreign }).action).toBe('conflict');
-    expect(plan({ jobs: [], secret: foreign }).action).toBe('none');
+    expect(plan({ jobs: [], secret: foreign }).action).toBe('conflict');
     expect(plan({ jobs: [job('a')], secret: foreign, reference: reference({ deleting: true }) }).action).toBe(
       'none',
     );
@@ -281,5 +287,186 @@ describe('planReference with pods that refer to the target', () => {
     const result = plan({ jobs: [job('nightly-1')], secret: foreignSecret, pods: [podOf('its-own-user')] });
     expect(result.action).toBe('conflict');
     expect(result.foreignPods).toEqual([]);
+  });
+});
+
+describe('planReference: ownership by recorded uid', () => {
+  it('claims the target before the first create, and trusts only the Secret whose uid it recorded', () => {
+    const fresh = plan({ jobs: [job('a')], reference: reference({ managedSecret: undefined }) });
+    expect(fresh.action).toBe('create');
+    expect(fresh.managedSecret).toEqual({ name: 'warehouse-credentials' });
+    expect(plan({ jobs: [job('a')], secret: managedSecret(['a']), lastRefreshCheckAt: now }).action).toBe(
+      'keep',
+    );
+  });
+
+  it.each([
+    ['no uid was ever recorded', reference({ managedSecret: { name: 'warehouse-credentials' } })],
+    [
+      'another uid was recorded',
+      reference({ managedSecret: { name: 'warehouse-credentials', uid: 'other' } }),
+    ],
+    ['nothing was claimed', reference({ managedSecret: undefined })],
+  ])('treats a Secret with the managed labels and content hash as a conflict when %s', (_, facts) => {
+    const planted = managedSecret([], 'hash-1', 'uid-planted');
+    const result = plan({ jobs: [job('a')], secret: planted, reference: facts });
+    expect(result.action).toBe('conflict');
+    expect(result.conflictingUid).toBe('uid-planted');
+    expect(result.ownerReferences.map((o) => o.name)).toEqual(['a']);
+  });
+
+  it('never deletes a planted Secret, whether or not a Job is entitled, even when the reference is deleted', () => {
+    const planted = managedSecret([], 'hash-1', 'uid-planted');
+    expect(plan({ jobs: [], secret: planted }).action).toBe('conflict');
+    expect(plan({ jobs: [job('a')], secret: planted, reference: reference({ deleting: true }) }).action).toBe(
+      'none',
+    );
+  });
+
+  it('claims a target as soon as a live read shows it free, and never from the cache alone', () => {
+    const unclaimed = reference({ managedSecret: undefined });
+    expect(plan({ reference: unclaimed, secretReadLive: true }).managedSecret).toEqual({
+      name: 'warehouse-credentials',
+    });
+    expect(plan({ reference: unclaimed }).managedSecret).toBeUndefined();
+    const foreign: V1Secret = { metadata: { name: 'warehouse-credentials', namespace: 'etl', uid: 'x' } };
+    expect(
+      plan({ reference: unclaimed, secret: foreign, secretReadLive: true }).managedSecret,
+    ).toBeUndefined();
+  });
+
+  it('keeps the claim but forgets the uid once its Secret is revoked or gone', () => {
+    expect(plan({ jobs: [], secret: managedSecret([]) }).managedSecret).toEqual({
+      name: 'warehouse-credentials',
+    });
+    expect(plan({ jobs: [] }).managedSecret).toEqual({ name: 'warehouse-credentials' });
+  });
+});
+
+describe('planReference: two references, one target', () => {
+  const rival = (name: string, createdAt: string, uid = `uid-${name}`) => ({ name, uid, createdAt });
+
+  it.each([
+    ['created earlier', rival('original', '2026-10-01T00:00:00.000Z'), 'TargetClaimed'],
+    [
+      'created in the same second with a smaller uid',
+      rival('twin', '2026-11-01T00:00:00.000Z', 'uid-a'),
+      'TargetClaimed',
+    ],
+    ['created later', rival('latecomer', '2026-11-02T00:00:00.000Z'), undefined],
+    [
+      'created in the same second with a larger uid',
+      rival('twin', '2026-11-01T00:00:00.000Z', 'uid-z'),
+      undefined,
+    ],
+  ])('lets only the oldest act when the other reference was %s', (_, other, reason) => {
+    const result = plan({
+      jobs: [job('a')],
+      rivals: [other],
+      reference: reference({ managedSecret: undefined }),
+    });
+    expect(result.standstill?.reason).toBe(reason);
+    expect(result.action).toBe(reason ? 'none' : 'create');
+    if (reason) {
+      expect(result.standstill?.message).toContain(other.name);
+      expect(result.consuming).toEqual([]);
+      expect(result.managedSecret).toBeUndefined();
+    }
+  });
+
+  it('revokes what a younger reference still holds once an older one names the same target', () => {
+    const result = plan({
+      jobs: [job('a')],
+      secret: managedSecret(['a']),
+      rivals: [rival('original', '2026-10-01T00:00:00.000Z')],
+    });
+    expect(result.action).toBe('delete');
+  });
+});
+
+describe('planReference: refused namespaces', () => {
+  it('serves no Job in kube-system, and says why', () => {
+    const result = plan({ jobs: [job('a')], reference: reference({ namespace: 'kube-system' }) });
+    expect(result.action).toBe('none');
+    expect(result.standstill?.reason).toBe('NamespaceRefused');
+  });
+});
+
+describe('planReference: ttl counted from the first start', () => {
+  it('gives a Job created suspended nothing, and records no start for it', () => {
+    const queued = job('queued');
+    queued.spec!.suspend = true;
+    queued.status = {};
+    expect(plan({ jobs: [queued] }).action).toBe('none');
+    expect(plan({ jobs: [queued] }).jobStarts).toEqual([]);
+  });
+
+  it('gives a Job that has not started yet nothing', () => {
+    const pending = job('pending');
+    pending.status = {};
+    expect(plan({ jobs: [pending] }).action).toBe('none');
+  });
+
+  it('revokes at once when a consuming Job is suspended, and remembers its first start', () => {
+    const paused = job('paused', { startedAgoMs: 10 * 60_000 });
+    paused.spec!.suspend = true;
+    const firstStart = now - 10 * 60_000;
+    const result = plan({
+      jobs: [paused],
+      secret: managedSecret(['paused']),
+      reference: reference({
+        jobStarts: { 'uid-paused': firstStart },
+        previouslyConsuming: [
+          {
+            name: 'paused',
+            uid: 'uid-paused',
+            startTime: new Date(firstStart).toISOString(),
+            expiresAt: new Date(firstStart + hour).toISOString(),
+          },
+        ],
+      }),
+    });
+    expect(result.action).toBe('delete');
+    expect(result.ended).toEqual([{ job: { name: 'paused', uid: 'uid-paused' }, cause: 'Revoked' }]);
+    expect(result.jobStarts).toEqual([
+      { name: 'paused', uid: 'uid-paused', firstStartTime: new Date(firstStart).toISOString() },
+    ]);
+  });
+
+  it('counts ttl from the recorded first start after a resume resets status.startTime', () => {
+    const resumed = job('resumed', { startedAgoMs: 60_000 });
+    const firstStart = now - hour - 1;
+    const result = plan({
+      jobs: [resumed],
+      reference: reference({ jobStarts: { 'uid-resumed': firstStart } }),
+    });
+    expect(result.action).toBe('none');
+    expect(result.consuming).toEqual([]);
+  });
+
+  it('takes the start a status without first starts recorded for a consuming Job', () => {
+    const resumed = job('resumed', { startedAgoMs: 60_000 });
+    const started = new Date(now - hour - 1).toISOString();
+    const previouslyConsuming = [{ name: 'resumed', uid: 'uid-resumed', startTime: started, expiresAt: '' }];
+    const result = plan({ jobs: [resumed], reference: reference({ previouslyConsuming }) });
+    expect(result.consuming).toEqual([]);
+    expect(result.jobStarts).toEqual([{ name: 'resumed', uid: 'uid-resumed', firstStartTime: started }]);
+  });
+
+  it('never lets a start time edited into the future lengthen the first entitlement', () => {
+    const forged = job('forged', { startedAgoMs: -hour });
+    const result = plan({ jobs: [forged] });
+    expect(result.consuming[0]?.expiresAt).toBe(new Date(now + hour).toISOString());
+    expect(result.jobStarts).toEqual([
+      { name: 'forged', uid: 'uid-forged', firstStartTime: new Date(now).toISOString() },
+    ]);
+  });
+
+  it('prunes the first start of a Job that no longer exists or has finished', () => {
+    const result = plan({
+      jobs: [job('a'), job('done', { done: 'Complete' })],
+      reference: reference({ jobStarts: { 'uid-gone': now - 1000, 'uid-done': now - 1000 } }),
+    });
+    expect(result.jobStarts.map((start) => start.uid)).toEqual(['uid-a']);
   });
 });

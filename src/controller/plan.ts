@@ -1,14 +1,25 @@
 // The heart of the controller, as a pure function: from a SecretReference, its store's state, the Jobs that
 // refer to its target, the Secret that exists now and the time, decide what should exist. No I/O here.
 import type { V1Job, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
-import type { ConsumingJob as ConsumingJobStatus, RefusedJob } from '../api/types.ts';
-import { type ConsumerSelector, isJobActive, jobStartTime, judgeConsumer } from './consumers.ts';
+import type {
+  ConsumingJob as ConsumingJobStatus,
+  JobStart,
+  ManagedSecretRecord,
+  RefusedJob,
+} from '../api/types.ts';
+import {
+  type ConsumerSelector,
+  isJobActive,
+  isJobSuspended,
+  jobStartTime,
+  judgeConsumer,
+} from './consumers.ts';
 import { isManagedFor, managedAnnotations } from './managed-secret.ts';
 import type { PodUse } from './pod-index.ts';
 
 /** As status shows it, with both times always known to the plan (expiresAt: start time plus ttl). */
 export type ConsumingJob = Required<ConsumingJobStatus>;
-export type { RefusedJob };
+export type { JobStart, ManagedSecretRecord, RefusedJob };
 
 /** A Job that was consuming at the last reconcile and no longer is. */
 export interface EndedJob {
@@ -33,7 +44,24 @@ export interface ReferenceFacts {
   contentHash: string;
   /** From status: who was consuming at the last reconcile. */
   previouslyConsuming: ConsumingJob[];
+  uid: string;
+  /** RFC 3339; with uid, decides which of two references naming one target is the older. */
+  createdAt: string;
+  /** From status: the Secret this reference claimed, and its uid once created. Only that uid is trusted. */
+  managedSecret?: ManagedSecretRecord;
+  /** From status: when each Job was first seen running (epoch ms by Job uid); ttl counts from here. */
+  jobStarts: Record<string, number>;
 }
+
+/** Another SecretReference of the namespace whose target has the same name. */
+export interface RivalReference {
+  name: string;
+  uid: string;
+  createdAt: string;
+}
+
+/** Namespaces where no reference is served: kube-system is outside the pod admission policy. */
+export const refusedNamespaces: readonly string[] = ['kube-system'];
 
 export type StoreState =
   | { state: 'ready' }
@@ -52,6 +80,13 @@ export interface PlanInput {
   lastRefreshCheckAt?: number;
   /** Unfinished pods in the reference's namespace that refer to the target Secret, in any way a pod can. */
   pods?: PodUse[];
+  /** The other references of the namespace that name the same target Secret. */
+  rivals?: RivalReference[];
+  /**
+   * `secret` comes from a live read, not the cache of managed Secrets, so its absence means no Secret of the
+   * target's name exists and the reference may claim it.
+   */
+  secretReadLive?: boolean;
 }
 
 export type SecretAction =
@@ -68,10 +103,16 @@ export type SecretAction =
   | 'keep'
   /** No Job is entitled any more: delete the managed Secret. */
   | 'delete'
-  /** A Secret of that name exists that secretlink does not manage: never touch it. */
+  /** A Secret of that name exists that this reference did not create: never touch it. */
   | 'conflict'
   /** Pods that no consuming Job controls wait for the Secret: write nothing while they exist. */
   | 'refuse';
+
+/** Why a reference may not act at all: it serves no Job and writes nothing. */
+export interface Standstill {
+  reason: 'TargetClaimed' | 'NamespaceRefused';
+  message: string;
+}
 
 export interface Plan {
   action: SecretAction;
@@ -88,16 +129,24 @@ export interface Plan {
   /** The two deadlines behind requeueAfterMs, kept apart so only the refresh is jittered. */
   refreshInMs?: number;
   expiryInMs?: number;
+  /** Set when the reference may not act; the action then only revokes what it still holds. */
+  standstill?: Standstill;
+  /** With action 'conflict': the uid of the Secret that is in the way. */
+  conflictingUid?: string;
+  /** What status must record before the action is carried out (a claim before a create). */
+  managedSecret?: ManagedSecretRecord;
+  /** First starts to keep recorded: every started Job that still exists. */
+  jobStarts: JobStart[];
 }
 
 export function planReference(input: PlanInput): Plan {
   const { reference, now } = input;
-  const managed =
-    input.secret !== undefined && isManagedFor(input.secret, reference.namespace, reference.name);
+  const managed = input.secret !== undefined && isTrusted(input.secret, reference);
   const foreign = input.secret !== undefined && !managed;
+  const standstill = standstillOf(input);
 
   const { consuming, refused, expired } =
-    reference.deleting || input.store.state === 'not-allowed'
+    reference.deleting || input.store.state === 'not-allowed' || standstill
       ? { consuming: [], refused: [], expired: [] }
       : classifyJobs(input.jobs, reference, now);
   const ownerReferences = consuming.map(ownerReferenceTo);
@@ -131,6 +180,10 @@ export function planReference(input: PlanInput): Plan {
     expiresAt,
     requeueAfterMs,
     ...timers,
+    standstill,
+    conflictingUid: action === 'conflict' ? input.secret?.metadata?.uid : undefined,
+    managedSecret: claimFor(input, action, { standstill, managed }),
+    jobStarts: firstStarts(input, [...consuming, ...expired]),
   };
 }
 
@@ -147,6 +200,98 @@ function foreignPodsOf(pods: PodUse[], jobs: ConsumingJob[]): ForeignPod[] {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Ours only if it is the very Secret this reference created: labels and annotations can be set by anyone
+ * who may write Secrets, the uid recorded in the operator-only status cannot.
+ */
+function isTrusted(secret: V1Secret, reference: ReferenceFacts): boolean {
+  const recorded = reference.managedSecret;
+  return (
+    isManagedFor(secret, reference.namespace, reference.name) &&
+    recorded?.uid !== undefined &&
+    recorded.name === reference.targetName &&
+    secret.metadata?.name === recorded.name &&
+    secret.metadata?.uid === recorded.uid
+  );
+}
+
+/**
+ * Why the reference may not act at all. A namespace outside the pod admission policy gets nothing. And two
+ * references naming one target would let whoever writes first decide which values the Jobs get: only the
+ * oldest (creation time, then uid) acts; admission refuses the second at apply, this covers concurrent creates.
+ */
+function standstillOf(input: PlanInput): Standstill | undefined {
+  const { reference } = input;
+  if (refusedNamespaces.includes(reference.namespace)) {
+    return {
+      reason: 'NamespaceRefused',
+      message:
+        `SecretReferences are not served in namespace ${reference.namespace}: its pods are outside the ` +
+        'admission policy that keeps a managed Secret to its Jobs. Use another namespace.',
+    };
+  }
+  const self = { name: reference.name, uid: reference.uid, createdAt: reference.createdAt };
+  const older = (input.rivals ?? [])
+    .filter((rival) => rival.uid !== reference.uid && isOlder(rival, self))
+    .sort((a, b) => (isOlder(a, b) ? -1 : 1))[0];
+  if (!older) return undefined;
+  return {
+    reason: 'TargetClaimed',
+    message:
+      `SecretReference ${older.name} is older and names the same target Secret ${reference.targetName}; ` +
+      'only it writes that Secret. Choose another spec.target.name, or delete one of the two references.',
+  };
+}
+
+function isOlder(a: RivalReference, b: RivalReference): boolean {
+  const byTime = Date.parse(a.createdAt) - Date.parse(b.createdAt);
+  return byTime !== 0 ? byTime < 0 : a.uid < b.uid;
+}
+
+/**
+ * The claim status must hold once this action is carried out: the target's name before the first create (the
+ * uid follows once the API server confirms it), nothing for a reference that may not act.
+ */
+function claimFor(
+  input: PlanInput,
+  action: SecretAction,
+  facts: { standstill?: Standstill; managed: boolean },
+): ManagedSecretRecord | undefined {
+  const recorded = input.reference.managedSecret;
+  if (facts.standstill) return undefined;
+  if (action === 'create') return { name: input.reference.targetName };
+  // Claimed as soon as the name is known to be free, so the pod policy protects it before the first Job.
+  if (recorded?.name !== input.reference.targetName && input.secretReadLive && !input.secret) {
+    return { name: input.reference.targetName };
+  }
+  // Once the Secret it created is gone (revoked, or deleted by someone) its uid is stale; the claim stays.
+  const stillThere = facts.managed && action !== 'delete';
+  if (recorded?.uid && recorded.name === input.reference.targetName && !stillThere) {
+    return { name: recorded.name };
+  }
+  return recorded;
+}
+
+/**
+ * Recorded first starts, pruned to the Jobs that exist and have not finished (a finished Job never consumes
+ * again), plus the Jobs seen running for the first time.
+ */
+function firstStarts(input: PlanInput, entitled: ConsumingJob[]): JobStart[] {
+  const existing = new Map(
+    input.jobs.filter(isJobActive).map((job) => [job.metadata?.uid ?? '', job.metadata?.name ?? '']),
+  );
+  const starts = new Map<string, JobStart>();
+  for (const [uid, started] of Object.entries(input.reference.jobStarts)) {
+    const name = existing.get(uid);
+    if (name !== undefined) starts.set(uid, { name, uid, firstStartTime: new Date(started).toISOString() });
+  }
+  for (const job of entitled) {
+    if (!starts.has(job.uid))
+      starts.set(job.uid, { name: job.name, uid: job.uid, firstStartTime: job.startTime });
+  }
+  return [...starts.values()].sort((a, b) => a.name.localeCompare(b.name) || a.uid.localeCompare(b.uid));
+}
+
 function classifyJobs(jobs: V1Job[], reference: ReferenceFacts, now: number) {
   const consuming: ConsumingJob[] = [];
   const refused: RefusedJob[] = [];
@@ -159,7 +304,9 @@ function classifyJobs(jobs: V1Job[], reference: ReferenceFacts, now: number) {
       refused.push({ ...identity, reason: verdict.reason });
       continue;
     }
-    const started = jobStartTime(job) ?? now;
+    const started = firstStart(job, reference, now);
+    // Never started, or suspended (no pods): nothing to give it. A suspended Job stops consuming at once.
+    if (started === undefined || isJobSuspended(job)) continue;
     const entitlement: ConsumingJob = {
       ...identity,
       startTime: new Date(started).toISOString(),
@@ -169,6 +316,22 @@ function classifyJobs(jobs: V1Job[], reference: ReferenceFacts, now: number) {
     else consuming.push(entitlement);
   }
   return { consuming, refused, expired };
+}
+
+/**
+ * ttl counts from the first start recorded for the Job. Until one is recorded, the Job's own start time, but
+ * never later than now: a start time edited into the future must not lengthen the first entitlement.
+ */
+function firstStart(job: V1Job, reference: ReferenceFacts, now: number): number | undefined {
+  const uid = job.metadata?.uid ?? '';
+  const recorded = reference.jobStarts[uid];
+  if (recorded !== undefined) return recorded;
+  // A status written before first starts were recorded still names when a consuming Job started.
+  const consumed = Date.parse(reference.previouslyConsuming.find((j) => j.uid === uid)?.startTime ?? '');
+  if (!Number.isNaN(consumed)) return consumed;
+  if (isJobSuspended(job)) return undefined;
+  const reported = jobStartTime(job);
+  return reported === undefined ? undefined : Math.min(reported, now);
 }
 
 function endedJobs(
@@ -197,8 +360,9 @@ function chooseAction(
   },
 ): SecretAction {
   const { reference, store, secret, now } = input;
+  // A Secret this reference did not create is reported (and audited) even before a Job needs it.
+  if (facts.foreign && !reference.deleting && !standstillOf(input)) return 'conflict';
   if (facts.consuming.length === 0) return facts.managed ? 'delete' : 'none';
-  if (facts.foreign) return 'conflict';
   if (!facts.managed) return store.state === 'ready' ? 'create' : 'none';
   // A managed Secret exists and Jobs are entitled to it. If the store cannot be used right now, the
   // running Jobs keep what they were given until their ttl: only owners are kept in line.

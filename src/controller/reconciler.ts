@@ -3,7 +3,7 @@
 // idempotent: a missed or repeated event does no harm.
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import type { AnySecretStore, ManagedSecretRecord, SecretReference } from '../api/types.ts';
 import type { AuditRecord, AuditSink } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
 import { auditRecordsFor } from './audit-records.ts';
@@ -21,7 +21,7 @@ import {
   sameOwners,
 } from './plan.ts';
 import type { PodUse } from './pod-index.ts';
-import { referenceFacts, storeIdentity } from './reference-facts.ts';
+import { creationTimeOf, referenceFacts, storeIdentity, targetNameOf } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
 
@@ -33,6 +33,8 @@ const maxUnseenJobReads = 5;
 /** Read-only view of the cluster, served from informer caches. */
 export interface ClusterView {
   reference(namespace: string, name: string): SecretReference | undefined;
+  /** Every SecretReference of the namespace, to find those that name the same target. */
+  referencesIn(namespace: string): SecretReference[];
   store(
     kind: 'SecretStore' | 'ClusterSecretStore',
     namespace: string,
@@ -53,7 +55,8 @@ export interface ClusterWriter {
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   /** A live read of a Job that controls a pod but is not in the Job cache yet (the two watches race). */
   readJob(namespace: string, name: string): Promise<V1Job | undefined>;
-  createSecret(secret: V1Secret): Promise<void>;
+  /** Returns the created Secret's uid. */
+  createSecret(secret: V1Secret): Promise<string | undefined>;
   replaceSecret(secret: V1Secret): Promise<void>;
   setSecretOwners(current: V1Secret, owners: V1Secret['metadata'], expiresAt?: string): Promise<void>;
   /** False when it was already gone. */
@@ -110,6 +113,11 @@ export class Reconciler {
    * previous status, so reading a stale one from the cache would record the same grant twice.
    */
   private readonly writtenStatus = new Map<string, { resourceVersion: string; status: ReferenceStatus }>();
+  /**
+   * The Secret this process created, until status records its uid: if that status write fails, the retry
+   * still knows the Secret is its own instead of reporting it as a conflict.
+   */
+  private readonly createdSecrets = new Map<string, ManagedSecretRecord>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -121,6 +129,7 @@ export class Reconciler {
     if (!reference) {
       this.lastRefreshCheck.delete(key);
       this.writtenStatus.delete(key);
+      this.createdSecrets.delete(key);
       await this.removeOrphans(namespace, name);
       return {};
     }
@@ -134,10 +143,11 @@ export class Reconciler {
 
     const now = this.deps.clock.now();
     const store = this.lookUpStore(reference);
-    const previous = this.previousStatus(key, reference);
+    let previous = this.previousStatus(key, reference);
     const facts = referenceFacts(reference, store.object, deleting, previous);
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
     let unseenJobs: V1Job[] = [];
+    let secretReadLive = false;
     const input = (): PlanInput => ({
       now,
       reference: facts,
@@ -146,13 +156,18 @@ export class Reconciler {
       secret,
       lastRefreshCheckAt: this.lastRefreshCheck.get(key),
       pods: this.deps.view.podsReferencing(namespace, facts.targetName),
+      rivals: this.rivalsOf(reference, facts.targetName),
+      secretReadLive,
     });
     let plan = planReference(input());
-    if (plan.action === 'create' || (plan.action === 'refuse' && !secret)) {
-      // The cache holds only managed Secrets; look for a foreign one of that name before creating. Its own
-      // pods are then a Conflict to report, not pods waiting for a Secret secretlink would write.
+    const unclaimed =
+      !deleting && !plan.standstill && plan.managedSecret?.name !== facts.targetName && !secret;
+    if (plan.action === 'create' || (plan.action === 'refuse' && !secret) || unclaimed) {
+      // The cache holds only managed Secrets; look for a foreign one of that name before creating or claiming.
+      // Its own pods are then a Conflict to report, not pods waiting for a Secret secretlink would write.
       secret = await this.deps.writer.readSecret(namespace, facts.targetName);
-      if (secret) plan = planReference(input());
+      secretReadLive = true;
+      plan = planReference(input());
     }
     if (plan.foreignPods.length > 0) {
       // A new Job's pod can reach the pod cache before the Job reaches the Job cache; read such Jobs live
@@ -162,6 +177,14 @@ export class Reconciler {
     }
 
     const log = this.deps.logger.child({ reference: key, action: plan.action });
+    if (!deleting && writesSecret(plan) && recordDiffers(previous, plan)) {
+      // The claim (before a create) and each Job's first start are recorded before the Secret is written, so
+      // no crash can leave a Secret whose ownership or entitlement the cluster does not remember.
+      previous = { ...previous, managedSecret: plan.managedSecret, jobStarts: plan.jobStarts };
+      const resourceVersion = await this.deps.writer.writeStatus(reference, previous);
+      if (!resourceVersion) return {};
+      this.writtenStatus.set(key, { resourceVersion, status: previous });
+    }
     const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
     log.debug({ outcome: outcome.kind }, 'reconciled');
 
@@ -298,11 +321,11 @@ export class Reconciler {
           }
           return { kind: 'current' };
         }
-        return this.write(plan, { reference, facts, store, secret, signal, now });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key });
       }
       case 'create':
       case 'rewrite': {
-        const outcome = await this.write(plan, { reference, facts, store, secret, signal, now });
+        const outcome = await this.write(plan, { reference, facts, store, secret, signal, now, key });
         if (outcome.kind === 'written') this.lastRefreshCheck.set(key, now);
         return outcome;
       }
@@ -318,9 +341,10 @@ export class Reconciler {
       secret?: V1Secret;
       signal: AbortSignal;
       now: number;
+      key: string;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, signal, now } = context;
+    const { reference, facts, store, secret, signal, now, key } = context;
     let values: ReadValues;
     try {
       values = await this.deps.values.read(store.object!, reference, signal);
@@ -347,15 +371,18 @@ export class Reconciler {
     });
     // The values were needed only to build this object; drop our references before the write completes.
     values.data = {};
+    let uid: string | undefined;
     if (secret) {
       desired.metadata!.resourceVersion = secret.metadata?.resourceVersion;
       await this.deps.writer.replaceSecret(desired);
     } else {
-      await this.deps.writer.createSecret(desired);
+      uid = await this.deps.writer.createSecret(desired);
+      if (uid) this.createdSecrets.set(key, { name: facts.targetName, uid });
     }
     return {
       kind: 'written',
       created: !secret,
+      uid,
       remoteVersions: values.remoteVersions,
       fingerprint,
       writtenAt,
@@ -401,9 +428,28 @@ export class Reconciler {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
       if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
     }
+    this.createdSecrets.delete(key);
+  }
+
+  /** The other references of the namespace that name the same target Secret. */
+  private rivalsOf(reference: SecretReference, targetName: string) {
+    return this.deps.view
+      .referencesIn(reference.metadata.namespace!)
+      .filter((other) => other.metadata.uid !== reference.metadata.uid && targetNameOf(other) === targetName)
+      .map((other) => ({
+        name: other.metadata.name!,
+        uid: other.metadata.uid ?? '',
+        createdAt: creationTimeOf(other),
+      }));
   }
 
   private previousStatus(key: string, reference: SecretReference): ReferenceStatus {
+    const status = this.recordedStatus(key, reference);
+    const created = this.createdSecrets.get(key);
+    return created ? { ...status, managedSecret: created } : status;
+  }
+
+  private recordedStatus(key: string, reference: SecretReference): ReferenceStatus {
     const written = this.writtenStatus.get(key);
     const cached = (reference.status ?? {}) as ReferenceStatus;
     if (!written) return cached;
@@ -427,6 +473,21 @@ export class Reconciler {
     // A little after the expiry instant, so the Job is past its ttl when the reconcile looks.
     return Math.min(refresh, plan.expiryInMs + 50);
   }
+}
+
+function writesSecret(plan: Plan): boolean {
+  return ['create', 'rewrite', 'refresh', 'update-owners'].includes(plan.action);
+}
+
+/** Whether the claim or the recorded first starts must change before the Secret is written. */
+function recordDiffers(previous: ReferenceStatus, plan: Plan): boolean {
+  const starts = (list: ReferenceStatus['jobStarts']) =>
+    JSON.stringify((list ?? []).map(({ uid, firstStartTime }) => [uid, firstStartTime]));
+  return (
+    previous.managedSecret?.name !== plan.managedSecret?.name ||
+    previous.managedSecret?.uid !== plan.managedSecret?.uid ||
+    starts(previous.jobStarts) !== starts(plan.jobStarts)
+  );
 }
 
 function sameVersions(current: Record<string, string>, written: Record<string, string>): boolean {

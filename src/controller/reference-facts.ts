@@ -16,7 +16,7 @@ export function referenceFacts(
   store: AnySecretStore | undefined,
   deleting: boolean,
   /** The last recorded status: the cache's, or a newer one this process wrote. */
-  status: Pick<SecretReferenceStatus, 'consumingJobs'>,
+  status: Pick<SecretReferenceStatus, 'consumingJobs' | 'managedSecret' | 'jobStarts'>,
 ): ReferenceFacts {
   return {
     namespace: reference.metadata.namespace!,
@@ -33,7 +33,21 @@ export function referenceFacts(
       startTime: job.startTime ?? '',
       expiresAt: job.expiresAt ?? '',
     })),
+    uid: reference.metadata.uid ?? '',
+    createdAt: creationTimeOf(reference),
+    managedSecret: status.managedSecret,
+    jobStarts: Object.fromEntries(
+      (status.jobStarts ?? [])
+        .map((start) => [start.uid, Date.parse(start.firstStartTime)] as const)
+        .filter(([, started]) => !Number.isNaN(started)),
+    ),
   };
+}
+
+/** As RFC 3339, whether the object came from a cache (a string) or from client-node (a Date). */
+export function creationTimeOf(reference: SecretReference): string {
+  const created = reference.metadata.creationTimestamp as Date | string | undefined;
+  return created ? new Date(created).toISOString() : '';
 }
 
 /**

@@ -48,7 +48,17 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
       outcome.kind === 'written' ? outcome.writtenAt : present ? context.previous.writtenAt : undefined,
     expiresAt: present ? plan.expiresAt : undefined,
     remoteVersions: versions,
+    managedSecret: managedSecretAfter(plan, outcome),
+    jobStarts: plan.jobStarts.length > 0 ? plan.jobStarts : undefined,
   };
+}
+
+/** The claim the plan recorded, with the uid of the Secret a create just made. */
+function managedSecretAfter(plan: Plan, outcome: Outcome): ReferenceStatus['managedSecret'] {
+  if (plan.action === 'create' && outcome.kind === 'written' && outcome.uid && plan.managedSecret) {
+    return { name: plan.managedSecret.name, uid: outcome.uid };
+  }
+  return plan.managedSecret;
 }
 
 /** Whether the Secret exists after this reconcile. */
@@ -73,15 +83,12 @@ function readyCondition(
   context: StatusContext,
 ): Omit<Condition, 'lastTransitionTime'> {
   const { store, targetName } = context;
+  if (plan.standstill) return notReady(plan.standstill.reason, plan.standstill.message);
   if (store.state === 'missing') return notReady('StoreNotFound', store.message);
   if (store.state === 'not-allowed') return notReady('StoreNotAllowed', store.message);
   if (store.state === 'invalid') return notReady('StoreInvalid', store.message);
   if (plan.action === 'conflict') {
-    return notReady(
-      'Conflict',
-      `Secret ${targetName} already exists and is not managed by secretlink; it is left untouched. ` +
-        'Delete or rename that Secret, or choose another spec.target.name.',
-    );
+    return notReady('Conflict', conflictMessage(targetName, plan.conflictingUid));
   }
   if (plan.foreignPods.length > 0) {
     return notReady('ForeignPodUsesTarget', foreignPodsMessage(targetName, plan.foreignPods));
@@ -123,6 +130,14 @@ export function foreignPodsMessage(targetName: string, pods: ForeignPod[]): stri
   );
 }
 
+/** Names the Secret's uid, so one conflicting Secret is told from the next and each is audited once. */
+export function conflictMessage(targetName: string, uid: string | undefined): string {
+  return (
+    `Secret ${targetName} (uid ${uid ?? 'unknown'}) already exists and was not created by this ` +
+    'SecretReference; it is left untouched. Delete or rename that Secret, or choose another spec.target.name.'
+  );
+}
+
 function notReady(reason: string, message: string): Omit<Condition, 'lastTransitionTime'> {
   return { type: 'Ready', status: 'False', reason, message };
 }
@@ -153,5 +168,13 @@ function normalise(status: ReferenceStatus) {
     writtenAt: status.writtenAt,
     expiresAt: status.expiresAt,
     remoteVersions: status.remoteVersions ?? [],
+    managedSecret: status.managedSecret
+      ? { name: status.managedSecret.name, uid: status.managedSecret.uid }
+      : null,
+    jobStarts: (status.jobStarts ?? []).map(({ name, uid, firstStartTime }) => ({
+      name,
+      uid,
+      firstStartTime,
+    })),
   };
 }

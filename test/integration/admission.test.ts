@@ -93,6 +93,11 @@ const cases = {
     attempt: 'A pod that mounts an unrelated Secret in the protected namespace',
     result: 'admitted',
   },
+  unclaimedTarget: {
+    attempt:
+      'A pod that mounts an ordinary Secret that a SecretReference names but the operator never claimed',
+    result: 'admitted',
+  },
   cronJobPath: {
     attempt: 'CronJob, then Job, then a pod created by the Job controller with matching labels',
     result: 'admitted',
@@ -286,6 +291,43 @@ beforeAll(async () => {
   });
 
   const references = api(k8s.CustomObjectsApi);
+  // The policy protects a target once the operator has claimed it in status; no operator runs here, so the
+  // test records, in the operator's name (only it may write that status), the claim the operator would write
+  // at its first reconcile.
+  const operatorAccount = { name: 'secretlink-operator', namespace: 'secretlink-system' };
+  await api(k8s.RbacAuthorizationV1Api).createNamespacedRole({
+    namespace,
+    body: {
+      metadata: { name: 'operator-status' },
+      rules: [
+        { apiGroups: ['secretlink.dev'], resources: ['secretreferences/status'], verbs: ['get', 'patch'] },
+      ],
+    },
+  });
+  await api(k8s.RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'operator-status' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'operator-status' },
+      subjects: [{ kind: 'ServiceAccount', ...operatorAccount }],
+    },
+  });
+  const asOperator = clientAs(
+    `system:serviceaccount:${operatorAccount.namespace}:${operatorAccount.name}`,
+    k8s.CustomObjectsApi,
+  );
+  const claim = (name: string, target: string) =>
+    asOperator.patchNamespacedCustomObjectStatus(
+      {
+        group: 'secretlink.dev',
+        version: 'v1alpha1',
+        plural: 'secretreferences',
+        namespace,
+        name,
+        body: { status: { managedSecret: { name: target } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
   const create = (name: string, spec: Record<string, unknown>) =>
     references.createNamespacedCustomObject({
       group: 'secretlink.dev',
@@ -315,6 +357,12 @@ beforeAll(async () => {
       matchLabels: { 'app.kubernetes.io/name': 'dbt' },
       serviceAccountNames: [dbt.serviceAccount],
     },
+  });
+  await Promise.all([claim(warehouse.name, warehouse.target), claim(dbt.name, dbt.target)]);
+  // Names an ordinary Secret that already exists; the operator reports a conflict and never claims it.
+  await create('squatter', {
+    target: { name: 'team-config' },
+    consumers: { matchLabels: { app: 'nobody' } },
   });
   await Promise.all([waitForEnforcement(warehouse.target), waitForEnforcement(dbt.target)]);
 });
@@ -589,6 +637,13 @@ describe('the job-pods-only admission policy', () => {
     await core.createNamespacedPod({ namespace: otherNamespace, body: pod('same-name', mountsWarehouse) });
     const created = await core.readNamespacedPod({ name: 'same-name', namespace: otherNamespace });
     expect(created.spec?.volumes?.[0]?.secret?.secretName).toBe(warehouse.target);
+  });
+
+  it(title(cases.unclaimedTarget), async () => {
+    const volumes = [{ name: 'config', secret: { secretName: 'team-config' } }];
+    await alice().createNamespacedPod({ namespace, body: pod('team-config-user', { volumes }) });
+    const created = await api(k8s.CoreV1Api).readNamespacedPod({ name: 'team-config-user', namespace });
+    expect(created.metadata?.name).toBe('team-config-user');
   });
 
   it(title(cases.unrelatedSecret), async () => {
