@@ -1,6 +1,7 @@
 // Reads what a SecretReference asks for from its store, through the cached provider clients. All or nothing:
 // if any value cannot be read, nothing is returned, so a partial Secret is never written.
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import { decodeValue } from '../providers/decoding.ts';
 import { NotFound, TooLarge } from '../providers/errors.ts';
 import { secretSizeLimit, totalSize } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
@@ -21,7 +22,15 @@ export function createStoreValues(clients: StoreClients): ValueSource {
       // dataFrom first, so an explicit data[] key wins over a property of the same name.
       for (const entry of reference.spec.dataFrom ?? []) {
         const resolved = await client.resolveAll(entry.remote, { signal });
-        Object.assign(data, resolved.values);
+        for (const [key, value] of Object.entries(resolved.values)) {
+          // defineProperty, not assignment: a property named __proto__ is a key like any other.
+          Object.defineProperty(data, key, {
+            value: decodeValue(value, entry.decoding, { key, remote: entry.remote.name }),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
         remoteVersions[versionKey(entry.remote)] = resolved.versionId;
       }
       const entries = reference.spec.data ?? [];
@@ -32,7 +41,10 @@ export function createStoreValues(clients: StoreClients): ValueSource {
       results.forEach((result, index) => {
         if (result.status === 'rejected') throw result.reason;
         const entry = entries[index]!;
-        data[entry.key] = result.value.value;
+        data[entry.key] = decodeValue(result.value.value, entry.decoding, {
+          key: entry.key,
+          remote: entry.remote.name,
+        });
         remoteVersions[versionKey(entry.remote)] = result.value.versionId;
       });
 
