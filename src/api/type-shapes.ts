@@ -186,12 +186,14 @@ const secretReference = shape<api.SecretReference>({
             'required',
             shape<api.RemoteRef>({ name: 'required', property: 'optional', version: 'optional' }),
           ],
+          decoding: 'optional',
         }),
       ],
       dataFrom: [
         'optional',
         shape<api.DataFromEntry>({
           remote: ['required', shape<api.DataFromEntry['remote']>({ name: 'required', version: 'optional' })],
+          decoding: 'optional',
         }),
       ],
       target: [

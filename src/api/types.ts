@@ -187,19 +187,29 @@ export interface StoreRef {
 export interface RemoteRef {
   /** The secret's name in the store (Secrets Manager name or ARN, Secret Manager id, path under the KV mount). */
   name: string;
-  /** Dotted path into a JSON value, e.g. `credentials.password`. */
+  /**
+   * Dotted path into a JSON value, e.g. `credentials.password` or `hosts.0`; `\.` is a dot inside a name.
+   * A key equal to the whole path wins over walking it.
+   */
   property?: string;
   version?: string;
 }
+
+/** How a value read from the store becomes the Secret's bytes; `none` (the default) keeps it as read. */
+export type Decoding = 'none' | 'base64' | 'base64url' | 'auto';
 
 export interface DataEntry {
   /** The key in the written Secret. */
   key: string;
   remote: RemoteRef;
+  /** Defaults to `none`. */
+  decoding?: Decoding;
 }
 
 export interface DataFromEntry {
   remote: Omit<RemoteRef, 'property'>;
+  /** Applied to every property; defaults to `none`. */
+  decoding?: Decoding;
 }
 
 export interface Target {

@@ -4,6 +4,7 @@
 // one reference cannot exhaust the memory or the workers every other reference depends on.
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import { abortable, deadline } from '../providers/deadline.ts';
+import { decodeValue } from '../providers/decoding.ts';
 import { NotFound, TooLarge, Unavailable } from '../providers/errors.ts';
 import { defaultLimits, ReadBudget, secretSizeLimit, totalSize } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
@@ -54,7 +55,15 @@ export function createStoreValues(
     for (const entry of reference.spec.dataFrom ?? []) {
       const resolved = await client.resolveAll(entry.remote, { signal });
       budget.charge(versionKey(entry.remote), resolved.bytesRead);
-      Object.assign(data, resolved.values);
+      for (const [key, value] of Object.entries(resolved.values)) {
+        // defineProperty, not assignment: a property named __proto__ is a key like any other.
+        Object.defineProperty(data, key, {
+          value: decodeValue(value, entry.decoding, { key, remote: entry.remote.name }),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       remoteVersions[versionKey(entry.remote)] = resolved.versionId;
       assertValuesFit(data);
     }
@@ -71,7 +80,10 @@ export function createStoreValues(
         if (result.status === 'rejected') throw result.reason;
         const entry = chunk[index]!;
         budget.charge(versionKey(entry.remote), result.value.bytesRead);
-        data[entry.key] = result.value.value;
+        data[entry.key] = decodeValue(result.value.value, entry.decoding, {
+          key: entry.key,
+          remote: entry.remote.name,
+        });
         remoteVersions[versionKey(entry.remote)] = result.value.versionId;
       });
       assertValuesFit(data);

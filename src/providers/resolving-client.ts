@@ -7,7 +7,7 @@ import { AccessDenied, InvalidReference, isProviderError, type ProviderError } f
 import { assertFitsInSecret, totalSize } from './limits.ts';
 import type { ProviderLogger } from './logger.ts';
 import { countedCall, providerCacheLookups } from './metrics.ts';
-import { encodeProperty, parseJson, selectProperty, topLevelProperties } from './property.ts';
+import { parseJson, selectProperty, topLevelProperties } from './property.ts';
 import { SingleFlight } from './single-flight.ts';
 import type {
   CallOptions,
@@ -43,7 +43,7 @@ export class ResolvingClient implements StoreClient {
     const value =
       remote.property === undefined
         ? Buffer.from(payload.data)
-        : encodeProperty(selectProperty(parseJson(payload.data, remote.name), remote.property, remote.name));
+        : selectProperty(parseJson(payload.data, remote.name), remote.property, remote.name);
     assertFitsInSecret(value.length, remote.name);
     return { value, versionId: payload.versionId, bytesRead: payload.data.length };
   }

@@ -12,7 +12,10 @@ export interface RemoteRef {
   name: string;
   /** Provider-specific: AWS version id or stage, GCP version number or `latest`, Vault KV v2 version number. */
   version?: string;
-  /** A property of a JSON value; dots walk into nested objects (`db.password`). */
+  /**
+   * A property of a JSON value; dots walk into nested objects and arrays (`db.password`, `hosts.1`), `\.` is a
+   * dot inside a name. Non-string values come back as the exact JSON text stored.
+   */
   property?: string;
 }
 
@@ -35,7 +38,7 @@ export interface ResolvedValue {
 }
 
 export interface ResolvedProperties {
-  /** Every top-level property; strings as their UTF-8 bytes, anything else as JSON. */
+  /** Every top-level property; strings as their UTF-8 bytes, anything else as the JSON text stored. */
   values: Record<string, Buffer>;
   versionId: string;
   bytesRead: number;

@@ -5,6 +5,8 @@ import net from 'node:net';
 import util from 'node:util';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AnySecretStore, DataEntry, Decoding, SecretReference } from '../../src/api/types.ts';
+import { createStoreValues } from '../../src/controller/store-values.ts';
 import {
   AccessDenied,
   InvalidReference,
@@ -96,6 +98,134 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
         tls: '{"verify":true}',
       });
       expect(all.versionId).toBe(stored.versionId);
+    });
+
+    it('returns big integers and object values as the exact text the store holds', async () => {
+      const name = unique('exact');
+      const stored = '{"id": 12345678901234567890, "ratio": 1.50, "cfg": {  "b": 1,\n "a": [1, 2] }}';
+      await fixture.put(name, stored);
+      const store = await client();
+      const read = async (property: string) => (await store.resolve({ name, property })).value.toString();
+      const all = await store.resolveAll({ name });
+      if (supports.binary) {
+        expect(await read('id')).toBe('12345678901234567890');
+        expect(all.values.id?.toString()).toBe('12345678901234567890');
+        expect(await read('ratio')).toBe('1.50');
+        expect(await read('cfg')).toBe('{  "b": 1,\n "a": [1, 2] }');
+        expect(all.values.cfg?.toString()).toBe('{  "b": 1,\n "a": [1, 2] }');
+      } else {
+        // Vault parses what it is given and answers with its own serialization: keys sorted, no spacing, and
+        // numbers as 64-bit floats (the fixture sends the text above as written, so the loss is Vault's).
+        expect(await read('id')).toBe('12345678901234567000');
+        expect(await read('ratio')).toBe('1.5');
+        expect(await read('cfg')).toBe('{"a":[1,2],"b":1}');
+        expect(all.values.cfg?.toString()).toBe('{"a":[1,2],"b":1}');
+      }
+    });
+
+    it('reads a literal dotted key before the nested path, an escaped dot as one name, and array indexes', async () => {
+      const name = unique('paths');
+      await fixture.put(
+        name,
+        JSON.stringify({
+          'a.b': 'literal',
+          a: { b: 'nested' },
+          'c.d': 'escaped',
+          c: { d: 'not-this' },
+          friends: [{ first: 'ann' }, { first: 'bob' }],
+        }),
+      );
+      const store = await client();
+      const read = async (property: string) => (await store.resolve({ name, property })).value.toString();
+      expect(await read('a.b')).toBe('literal');
+      expect(await read('c\\.d')).toBe('escaped');
+      expect(await read('friends.1.first')).toBe('bob');
+      const error = await failure(store.resolve({ name, property: 'friends\\.1' }));
+      expect(error).toBeInstanceOf(NotFound);
+    });
+
+    /** Reads a SecretReference's values as the operator does before writing the Secret. */
+    async function secretData(data: DataEntry[], dataFrom?: { name: string; decoding?: Decoding }) {
+      const clients = new StoreClients({
+        credentials: fixture.credentials,
+        tuning: { cacheTtlMs: 0, floatingCacheTtlMs: 0, timeoutMs: 5_000 },
+      });
+      opened.push(clients);
+      const reference: SecretReference = {
+        apiVersion: 'secretlink.dev/v1alpha1',
+        kind: 'SecretReference',
+        metadata: { name: 'decoding', namespace: 'conformance' },
+        spec: {
+          storeRef: { name: 'conformance' },
+          data,
+          ...(dataFrom && { dataFrom: [{ remote: { name: dataFrom.name }, decoding: dataFrom.decoding }] }),
+          consumers: { matchLabels: { app: 'conformance' } },
+        },
+      };
+      const read = await createStoreValues(clients).read(
+        fixture.store() as AnySecretStore,
+        reference,
+        AbortSignal.timeout(10_000),
+      );
+      return read.data;
+    }
+
+    it('decodes base64, base64url and auto into bytes, and keeps values with none', async () => {
+      const name = unique('decode');
+      const bytes = Buffer.from([0xfb, 0xff, 0x00, 0x3e, 0x3f, 0x80]);
+      await fixture.put(
+        name,
+        JSON.stringify({
+          standard: bytes.toString('base64'),
+          wrapped: `${bytes.toString('base64').slice(0, 4)}\n${bytes.toString('base64').slice(4)}\n`,
+          url: bytes.toString('base64url'),
+          password: 'correct horse',
+        }),
+      );
+      const entry = (key: string, property: string, decoding?: Decoding): DataEntry => ({
+        key,
+        remote: { name, property },
+        ...(decoding && { decoding }),
+      });
+      const data = await secretData([
+        entry('base64', 'standard', 'base64'),
+        entry('wrapped', 'wrapped', 'base64'),
+        entry('base64url', 'url', 'base64url'),
+        entry('auto', 'url', 'auto'),
+        entry('auto-text', 'password', 'auto'),
+        entry('none', 'standard', 'none'),
+        entry('default', 'standard'),
+      ]);
+      expect(data.base64?.equals(bytes)).toBe(true);
+      expect(data.wrapped?.equals(bytes)).toBe(true);
+      expect(data.base64url?.equals(bytes)).toBe(true);
+      expect(data.auto?.equals(bytes)).toBe(true);
+      expect(data['auto-text']?.toString()).toBe('correct horse');
+      expect(data.none?.toString()).toBe(bytes.toString('base64'));
+      expect(data.default?.toString()).toBe(bytes.toString('base64'));
+
+      const spread = await secretData([entry('password', 'password')], { name, decoding: 'auto' });
+      expect(spread.standard?.equals(bytes)).toBe(true);
+      expect(spread.url?.equals(bytes)).toBe(true);
+      expect(spread.password?.toString()).toBe('correct horse');
+    });
+
+    it('refuses a value that does not decode with an error naming the key, never the value', async () => {
+      const name = unique('undecodable');
+      const canary = `CANARY${randomBytes(6).toString('hex')}!`;
+      await fixture.put(name, JSON.stringify({ password: canary }));
+      const error = await failure(
+        secretData([
+          { key: 'warehouse-password', remote: { name, property: 'password' }, decoding: 'base64' },
+        ]),
+      );
+      expect(error).toBeInstanceOf(InvalidReference);
+      expect(error.message).toBe(
+        `the value for key "warehouse-password" from "${name}" is not valid base64 (decoding: base64)`,
+      );
+      expect(util.inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })).not.toContain(
+        canary,
+      );
     });
 
     it('keeps binary values as bytes, or stores text where the store holds only text', async () => {

@@ -116,11 +116,16 @@ export class VaultAdmin {
     this.#token = token;
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<unknown> {
+  request(method: string, path: string, body?: unknown): Promise<unknown> {
+    return this.#send(method, path, body === undefined ? undefined : JSON.stringify(body));
+  }
+
+  /** Sends `body` as written, so a number beyond 2^53 reaches Vault with every digit. */
+  async #send(method: string, path: string, body: string | undefined): Promise<unknown> {
     const answer = await fetch(new URL(`/v1/${path}`, this.address), {
       method,
       headers: { 'x-vault-token': this.#token, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body,
     });
     const text = await answer.text();
     if (!answer.ok) throw new Error(`Vault ${method} ${path} answered ${answer.status}: ${text}`);
@@ -139,12 +144,14 @@ export class VaultAdmin {
     kvVersion: 1 | 2 = 2,
   ): Promise<StoredVersion> {
     const text = value.toString();
-    const data = isJsonObject(text) ? JSON.parse(text) : { value: text };
+    const data = isJsonObject(text) ? text : JSON.stringify({ value: text });
     if (kvVersion === 1) {
-      await this.write(`${mount}/${name}`, data);
+      await this.#send('POST', `${mount}/${name}`, data);
       return { versionId: 'unversioned', version: 'latest' };
     }
-    const answer = (await this.write(`${mount}/data/${name}`, { data })) as { data: { version: number } };
+    const answer = (await this.#send('POST', `${mount}/data/${name}`, `{"data":${data}}`)) as {
+      data: { version: number };
+    };
     return { versionId: String(answer.data.version), version: String(answer.data.version) };
   }
 

@@ -27,8 +27,15 @@ const reference = (): SecretReference => ({
   metadata: { name: 'warehouse' },
   spec: {
     storeRef: { name: 'vault-elt' },
-    data: [{ key: 'password', remote: { name: 'elt/warehouse', property: 'password', version: '3' } }],
-    dataFrom: [{ remote: { name: 'elt/postgres', version: '2' } }],
+    data: [
+      {
+        key: 'password',
+        // An escaped dot and a decoding, so the base proves both are accepted.
+        remote: { name: 'elt/warehouse', property: 'db\\.primary.password', version: '3' },
+        decoding: 'base64',
+      },
+    ],
+    dataFrom: [{ remote: { name: 'elt/postgres', version: '2' }, decoding: 'auto' }],
     target: { name: 'warehouse-credentials', labels: { team: 'data' } },
     consumers: { matchLabels: { app: 'meltano' } },
     ttl: '2h',
@@ -230,6 +237,38 @@ export const invalidObjects: InvalidObject[] = [
     },
     'spec.data[0].remote.property',
     'remote.property must be a dotted path',
+  ),
+  onReference(
+    'a property path with a backslash that escapes neither a dot nor a backslash',
+    (spec) => {
+      spec.data![0]!.remote.property = 'credentials\\password';
+    },
+    'spec.data[0].remote.property',
+    'a backslash only escapes a dot',
+  ),
+  onReference(
+    'a property path ending in a lone backslash',
+    (spec) => {
+      spec.data![0]!.remote.property = 'credentials.password\\';
+    },
+    'spec.data[0].remote.property',
+    'remote.property must be a dotted path',
+  ),
+  onReference(
+    'an unknown decoding',
+    (spec) => {
+      (spec.data![0]! as { decoding: string }).decoding = 'hex';
+    },
+    'spec.data[0].decoding',
+    'supported values: "none", "base64", "base64url", "auto"',
+  ),
+  onReference(
+    'an unknown dataFrom decoding',
+    (spec) => {
+      (spec.dataFrom![0]! as { decoding: string }).decoding = 'base32';
+    },
+    'spec.dataFrom[0].decoding',
+    'supported values: "none", "base64", "base64url", "auto"',
   ),
   onReference(
     'an empty remote version',

@@ -1,0 +1,153 @@
+// What a Job finds in its Secret: property values exactly as the store holds them, and base64 text decoded
+// into bytes, end to end through the operator, the local control plane and a real AWS Secrets Manager (moto).
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowedStores, awsStoreSpec } from '../env/stores/store-specs.ts';
+import {
+  api,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  readSecretIfPresent,
+} from '../support/cluster.ts';
+import {
+  customApi,
+  installCrds,
+  referenceApi,
+  startTestOperator,
+  storeApi,
+  type TestOperator,
+} from '../support/operator.ts';
+import { seedAwsSecret, stores } from '../support/stores.ts';
+
+let namespace: string;
+let operator: TestOperator;
+const bytes = Buffer.from([0x00, 0xff, 0xfb, 0x3e, 0x80, 0x0a]);
+const stored =
+  '{"account_id": 12345678901234567890, "dbt": {"threads": 4,  "target": "prod"}, "db.host": "literal",' +
+  ' "db": {"host": "nested"}, "friends": [{"first": "ann"}, {"first": "bob"}],' +
+  ` "ssh_key_b64": "${bytes.toString('base64')}", "url_b64": "${bytes.toString('base64url')}"}`;
+const remote = () => `${namespace}/values`;
+
+beforeAll(async () => {
+  await installCrds();
+  namespace = await createNamespace('values');
+  await api(k8s.CoreV1Api).createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
+      stringData: { id: 'testing', secret: 'testing' },
+    },
+  });
+  await customApi().createNamespacedCustomObject({
+    ...storeApi,
+    namespace,
+    body: {
+      apiVersion: 'secretlink.dev/v1alpha1',
+      kind: 'SecretStore',
+      metadata: { name: 'aws' },
+      spec: awsStoreSpec(stores().aws),
+    },
+  });
+  await seedAwsSecret(remote(), stored);
+  operator = startTestOperator({ namespaces: [namespace] });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  expect(operator?.sinkErrors).toEqual([]);
+  await deleteNamespace(namespace);
+});
+
+async function createReference(name: string, spec: Record<string, unknown>) {
+  await customApi().createNamespacedCustomObject({
+    ...referenceApi,
+    namespace,
+    body: {
+      apiVersion: 'secretlink.dev/v1alpha1',
+      kind: 'SecretReference',
+      metadata: { name },
+      spec: { storeRef: { name: 'aws' }, consumers: { matchLabels: { app: 'dbt' } }, ...spec },
+    },
+  });
+}
+
+async function createJob(name: string, secretName: string) {
+  await api(k8s.BatchV1Api).createNamespacedJob({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels: { app: 'dbt' }, annotations: { 'secretlink.dev/simulated-run-time': '5m' } },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'dbt',
+                image: 'ghcr.io/dbt-labs/dbt-postgres:1.9.0',
+                envFrom: [{ secretRef: { name: secretName } }],
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+}
+
+describe('values in the written Secret', () => {
+  it('holds numbers and objects as the store holds them, resolves dotted keys and indexes, and decodes base64 into bytes', async () => {
+    await createReference('exact', {
+      data: [
+        { key: 'ACCOUNT_ID', remote: { name: remote(), property: 'account_id' } },
+        { key: 'dbt.json', remote: { name: remote(), property: 'dbt' } },
+        { key: 'host', remote: { name: remote(), property: 'db.host' } },
+        { key: 'nested-host', remote: { name: remote(), property: 'db\\.host' } },
+        { key: 'friend', remote: { name: remote(), property: 'friends.1.first' } },
+        { key: 'id_ed25519', remote: { name: remote(), property: 'ssh_key_b64' }, decoding: 'base64' },
+        { key: 'url-key', remote: { name: remote(), property: 'url_b64' }, decoding: 'base64url' },
+        { key: 'still-text', remote: { name: remote(), property: 'ssh_key_b64' } },
+      ],
+    });
+    await createJob('exact-job', 'exact');
+    const secret = await eventually('Secret exact to exist', () => readSecretIfPresent(namespace, 'exact'));
+    const value = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64');
+    expect(value('ACCOUNT_ID').toString()).toBe('12345678901234567890');
+    expect(value('dbt.json').toString()).toBe('{"threads": 4,  "target": "prod"}');
+    expect(value('host').toString()).toBe('literal');
+    expect(value('nested-host').toString()).toBe('literal');
+    expect(value('friend').toString()).toBe('bob');
+    expect(value('id_ed25519').equals(bytes)).toBe(true);
+    expect(value('url-key').equals(bytes)).toBe(true);
+    expect(value('still-text').toString()).toBe(bytes.toString('base64'));
+  });
+
+  it('reports a value that does not decode as RemoteValueInvalid naming the key, never the value, and writes nothing', async () => {
+    const canary = `CANARY${randomBytes(8).toString('hex')}!`;
+    const name = `${namespace}/undecodable`;
+    await seedAwsSecret(name, JSON.stringify({ password: canary }));
+    await createReference('undecodable', {
+      data: [{ key: 'password', remote: { name, property: 'password' }, decoding: 'base64' }],
+    });
+    await createJob('undecodable-job', 'undecodable');
+    const reference = await eventually('the decoding failure to be reported', async () => {
+      const current = (await customApi().getNamespacedCustomObject({
+        ...referenceApi,
+        namespace,
+        name: 'undecodable',
+      })) as { status?: { conditions?: { reason: string; status: string; message: string }[] } };
+      return current.status?.conditions?.[0]?.reason === 'RemoteValueInvalid' ? current : undefined;
+    });
+    expect(reference.status?.conditions?.[0]?.status).toBe('False');
+    expect(reference.status?.conditions?.[0]?.message).toContain(
+      `the value for key "password" from "${name}" is not valid base64`,
+    );
+    expect(JSON.stringify(reference)).not.toContain(canary);
+    const events = await api(k8s.CoreV1Api).listNamespacedEvent({ namespace });
+    expect(JSON.stringify(events.items)).not.toContain(canary);
+    expect(await readSecretIfPresent(namespace, 'undecodable')).toBeUndefined();
+  });
+});
