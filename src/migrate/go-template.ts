@@ -59,7 +59,7 @@ function translateAction(body: string, unsupported: string[]): string | undefine
   const stages = body.split('|').map((stage) => stage.trim());
   const head = stages.shift() ?? '';
   // `b64enc .password` is the same as `.password | b64enc`.
-  const prefixCall = /^([A-Za-z]+)\s+(\.\S+|index\s+\.\s+"[^"]*")$/.exec(head);
+  const prefixCall = /^([A-Za-z][A-Za-z0-9]*)\s+(\.\S+|index\s+\.\s+"[^"]*")$/.exec(head);
   const value = translateValue(prefixCall ? prefixCall[2]! : head, unsupported);
   const functions = prefixCall ? [prefixCall[1]!, ...stages] : stages;
   const filters = functions.map((name) => {
