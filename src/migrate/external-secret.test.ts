@@ -226,6 +226,7 @@ status: { refreshTime: "2024-01-01T00:00:00Z" }
     { field: 'creationPolicy', value: 'Merge' },
     { field: 'creationPolicy', value: 'Orphan' },
     { field: 'deletionPolicy', value: 'Retain' },
+    { field: 'deletionPolicy', value: 'Delete' },
     { field: 'immutable', value: 'true' },
   ])('reports target.$field: $value as not carried over', ({ field, value }) => {
     const { reference, findings } = convert(

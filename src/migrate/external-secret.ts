@@ -220,10 +220,11 @@ function convertTarget(value: unknown, findings: FindingList, hasData: boolean):
     );
   }
   const deletion = text(target.deletionPolicy);
-  if (deletion && deletion !== 'Delete') {
+  if (deletion) {
     findings.changed(
       'spec.target.deletionPolicy',
-      `is ${deletion}; secretlink deletes the Secret when the last consuming Job ends or ttl passes, so nothing is retained`,
+      `is ${deletion} (what ESO does with the Secret when the remote secret is deleted); secretlink has no such policy: ` +
+        'a missing remote secret is reported in status (RemoteNotFound), and the Secret exists only while consuming Jobs run',
     );
   }
   if (target.immutable === true) {
