@@ -152,3 +152,50 @@ describe('migrating a multi-document input', () => {
     expect(reportText(result)).not.toContain('not-a-real-key');
   });
 });
+
+describe('credentials of a SecretStore whose namespace the input does not name', () => {
+  const result = migrate(
+    parseDocuments(`apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: { name: vault-elt }
+spec:
+  provider:
+    vault:
+      server: https://vault.acme.org
+      auth: { tokenSecretRef: { name: vault-token, key: token } }
+`),
+  );
+
+  it('lists the Secret without a namespace and says it is the store’s own', () => {
+    expect(result.credentialOptIns).toMatchObject([
+      { kind: 'Secret', name: 'vault-token', entries: ['SecretStore/vault-elt'] },
+    ]);
+    expect(result.credentialOptIns[0]).not.toHaveProperty('namespace');
+    expect(reportText(result)).toContain(
+      'Secret <the store’s namespace>/vault-token: add SecretStore/vault-elt',
+    );
+  });
+});
+
+describe('a SecretStore credential in another namespace', () => {
+  it('drops the namespace secretlink refuses and asks the user to move the credential', () => {
+    const result = migrate(
+      parseDocuments(`apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: { name: vault-elt, namespace: analytics }
+spec:
+  provider:
+    vault:
+      server: https://vault.acme.org
+      auth: { tokenSecretRef: { name: vault-token, key: token, namespace: vault } }
+`),
+    );
+    expect(result.manifests[0]).toMatchObject({
+      spec: { provider: { vault: { auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } } } },
+    });
+    expect(JSON.stringify(result.manifests[0])).not.toContain('"namespace":"vault"');
+    expect(result.findings.map((f) => [f.severity, f.field])).toEqual([
+      ['action', 'spec.provider.vault.auth.tokenSecretRef.namespace'],
+    ]);
+  });
+});

@@ -1,7 +1,13 @@
 // ESO's provider blocks (aws, gcpsm, vault) as secretlink's (aws, gcp, vault). Each field either maps, is
 // reported, or is left out so the API server refuses the store until the user fills it in: a converted
 // store never silently reads with a different identity than the ESO store did.
-import type { AwsProvider, GcpProvider, VaultProvider } from '../api/types.ts';
+import type {
+  AwsProvider,
+  GcpProvider,
+  VaultAppRoleAuth,
+  VaultKubernetesAuth,
+  VaultProvider,
+} from '../api/types.ts';
 import { type StoreScope, secretKeyRef, serviceAccountRef } from './credentials.ts';
 import { type Fields, fields, otherKeys, text } from './fields.ts';
 import type { CredentialUse, FindingList } from './findings.ts';
@@ -222,13 +228,13 @@ export function convertVault(
     const at = `${path}.auth.appRole`;
     const roleId = text(appRole.roleId);
     const mountPath = text(appRole.path);
+    // Without an inline role id the field is left out, not invented: the API server then refuses the store.
     out.auth.appRole = {
       ...(mountPath ? { mountPath } : {}),
-      roleId: roleId ?? '',
+      ...(roleId ? { roleId } : {}),
       secretIdRef: secretKeyRef(appRole.secretRef, scope, `${at}.secretRef`, findings, uses),
-    };
+    } as VaultAppRoleAuth;
     if (!roleId) {
-      delete (out.auth.appRole as { roleId?: string }).roleId;
       findings.action(
         `${at}.roleRef`,
         'secretlink takes the role id inline: fill in appRole.roleId (the API server refuses the store until then)',
@@ -255,10 +261,8 @@ export function convertVault(
         );
       }
     } else {
-      out.auth.kubernetes = {
-        ...(mountPath ? { mountPath } : {}),
-        role,
-      } as VaultProvider['auth']['kubernetes'];
+      // serviceAccountRef is left out, not invented: the API server then refuses the store.
+      out.auth.kubernetes = { ...(mountPath ? { mountPath } : {}), role } as VaultKubernetesAuth;
       findings.action(
         at,
         'has no serviceAccountRef (ESO used a token Secret or its own ServiceAccount): secretlink mints a token for a named ServiceAccount only; ' +
