@@ -1,0 +1,253 @@
+// ExternalSecrets as data teams write them (dbt, Meltano, Airbyte), converted to SecretReferences: what is
+// carried over, and what the report says about the rest.
+import { describe, expect, it } from 'vitest';
+import type { SecretReferenceSpec } from '../api/types.ts';
+import { migrate } from './convert.ts';
+import type { Severity } from './findings.ts';
+import { parseDocuments } from './yaml-io.ts';
+
+function convert(yaml: string) {
+  const result = migrate(parseDocuments(yaml));
+  const reference = result.manifests[0] as { kind: string; spec: SecretReferenceSpec; metadata: unknown };
+  const findings = result.findings.map((finding) => [finding.severity, finding.field] as [Severity, string]);
+  return { reference, findings, messages: result.findings.map((finding) => finding.message), result };
+}
+
+const header = `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: { name: warehouse, namespace: analytics }
+spec:
+  secretStoreRef: { name: aws-warehouse, kind: SecretStore }
+`;
+
+describe('converting an ExternalSecret', () => {
+  it.each([
+    {
+      what: 'a dbt warehouse credential: remoteRef property and version, target name and type from the template',
+      yaml: `apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: dbt-warehouse
+  namespace: analytics
+  labels: { app.kubernetes.io/part-of: dbt }
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: "{}"
+spec:
+  secretStoreRef: { name: aws-warehouse }
+  target:
+    name: dbt-warehouse-credentials
+    template:
+      type: kubernetes.io/basic-auth
+      metadata:
+        labels: { team: data }
+        annotations: { owner: analytics-eng }
+  data:
+    - secretKey: username
+      remoteRef: { key: prod/warehouse/dbt, property: credentials.user }
+    - secretKey: password
+      remoteRef: { key: prod/warehouse/dbt, property: credentials.password, version: AWSPREVIOUS }
+`,
+      spec: {
+        storeRef: { name: 'aws-warehouse' },
+        data: [
+          { key: 'username', remote: { name: 'prod/warehouse/dbt', property: 'credentials.user' } },
+          {
+            key: 'password',
+            remote: { name: 'prod/warehouse/dbt', property: 'credentials.password', version: 'AWSPREVIOUS' },
+          },
+        ],
+        target: {
+          name: 'dbt-warehouse-credentials',
+          type: 'kubernetes.io/basic-auth',
+          labels: { team: 'data' },
+          annotations: { owner: 'analytics-eng' },
+        },
+        consumers: {},
+      },
+      findings: [['action', 'spec.consumers']],
+    },
+    {
+      what: 'a Meltano tap config spread with dataFrom extract from a ClusterSecretStore, numeric Vault version',
+      yaml: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: { name: meltano-tap-postgres, namespace: elt }
+spec:
+  refreshInterval: 15m
+  secretStoreRef: { name: vault-shared, kind: ClusterSecretStore }
+  dataFrom:
+    - extract: { key: elt/tap-postgres, version: 3 }
+    - extract: { key: elt/target-snowflake }
+`,
+      spec: {
+        storeRef: { kind: 'ClusterSecretStore', name: 'vault-shared' },
+        dataFrom: [
+          { remote: { name: 'elt/tap-postgres', version: '3' } },
+          { remote: { name: 'elt/target-snowflake' } },
+        ],
+        consumers: {},
+        refreshInterval: '15m',
+      },
+      findings: [
+        ['info', 'spec.refreshInterval'],
+        ['action', 'spec.consumers'],
+      ],
+    },
+    {
+      what: 'an Airbyte connector secret with an Airbyte-style config template',
+      yaml: `${header}  target:
+    template:
+      engineVersion: v2
+      data:
+        config.json: '{"host": "{{ .host }}", "password": {{ .password | toJson }}}'
+  data:
+    - secretKey: host
+      remoteRef: { key: airbyte/source-postgres, property: host }
+    - secretKey: password
+      remoteRef: { key: airbyte/source-postgres, property: password }
+`,
+      spec: {
+        storeRef: { kind: undefined, name: 'aws-warehouse' },
+        data: [
+          { key: 'host', remote: { name: 'airbyte/source-postgres', property: 'host' } },
+          { key: 'password', remote: { name: 'airbyte/source-postgres', property: 'password' } },
+        ],
+        consumers: {},
+      },
+      findings: [
+        ['action', 'spec.target.template.data.config.json'],
+        ['action', 'spec.consumers'],
+      ],
+    },
+  ])('carries over $what', ({ yaml, spec, findings }) => {
+    const converted = convert(yaml);
+    expect(converted.reference.kind).toBe('SecretReference');
+    expect(JSON.parse(JSON.stringify(converted.reference.spec))).toEqual(JSON.parse(JSON.stringify(spec)));
+    expect(converted.findings).toEqual(findings);
+  });
+
+  it('keeps only the user’s metadata: name, namespace, labels and annotations other than kubectl’s', () => {
+    const { reference } = convert(`apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: dbt
+  namespace: analytics
+  uid: 0b7c
+  resourceVersion: "42"
+  labels: { team: data }
+  annotations: { kubectl.kubernetes.io/last-applied-configuration: "{}" }
+spec:
+  secretStoreRef: { name: s }
+  data: [{ secretKey: a, remoteRef: { key: b } }]
+status: { refreshTime: "2024-01-01T00:00:00Z" }
+`);
+    expect(reference.metadata).toEqual({ name: 'dbt', namespace: 'analytics', labels: { team: 'data' } });
+    expect(reference).not.toHaveProperty('status');
+  });
+
+  it('names the templated key and says how the template translates', () => {
+    const { messages } = convert(`${header}  target:
+    template:
+      data:
+        DATABASE_URL: "postgresql://{{ .user }}:{{ .password | urlquery }}@{{ .host }}:5432/analytics"
+        profiles.yml: "{{ range $k, $v := . }}{{ $k }}{{ end }}"
+  data: [{ secretKey: user, remoteRef: { key: w, property: user } }]
+`);
+    expect(messages[0]).toContain('key DATABASE_URL is rendered by a template');
+    expect(messages[0]).toContain(
+      '"postgresql://{{ user }}:{{ password | url_encode }}@{{ host }}:5432/analytics"',
+    );
+    expect(messages[1]).toContain('key profiles.yml is rendered by a template');
+    expect(messages[1]).toContain('needs manual translation (control structure "range"');
+  });
+
+  it.each([
+    {
+      what: 'dataFrom find',
+      entry: 'dataFrom: [{ find: { name: { regexp: "^tap-" } } }]',
+      field: 'spec.dataFrom[0].find',
+    },
+    {
+      what: 'dataFrom rewrite (keys would differ)',
+      entry:
+        'dataFrom: [{ extract: { key: elt/tap }, rewrite: [{ regexp: { source: "(.*)", target: "TAP_$1" } }] }]',
+      field: 'spec.dataFrom[0].rewrite',
+    },
+    {
+      what: 'dataFrom extract of a nested property',
+      entry: 'dataFrom: [{ extract: { key: elt/tap, property: config } }]',
+      field: 'spec.dataFrom[0].extract.property',
+    },
+    {
+      what: 'a generator',
+      entry:
+        'dataFrom: [{ sourceRef: { generatorRef: { apiVersion: generators.external-secrets.io/v1alpha1, kind: Password, name: pw } } }]',
+      field: 'spec.dataFrom[0].sourceRef',
+    },
+    {
+      what: 'an entry read from another store',
+      entry: 'data: [{ secretKey: a, remoteRef: { key: b }, sourceRef: { storeRef: { name: other } } }]',
+      field: 'spec.data[0].sourceRef',
+    },
+    {
+      what: 'a base64-decoding entry',
+      entry: 'data: [{ secretKey: a, remoteRef: { key: b, decodingStrategy: Base64 } }]',
+      field: 'spec.data[0].remoteRef.decodingStrategy',
+    },
+    {
+      what: 'an entry reading tags instead of the value',
+      entry: 'data: [{ secretKey: a, remoteRef: { key: b, metadataPolicy: Fetch } }]',
+      field: 'spec.data[0].remoteRef.metadataPolicy',
+    },
+  ])('leaves out $what and says so', ({ entry, field }) => {
+    const { reference, findings } = convert(`${header}  ${entry}\n`);
+    expect(reference.spec.data).toBeUndefined();
+    expect(reference.spec.dataFrom).toBeUndefined();
+    expect(findings).toContainEqual(['action', field]);
+    // Nothing left to read: the API server will refuse the reference, and the report says so.
+    expect(findings).toContainEqual(['action', 'spec']);
+  });
+
+  it.each([
+    { given: '1h', written: '1h', severity: 'info' },
+    { given: '1h0m0s', written: '1h0m0s', severity: 'info' },
+    { given: '0', written: undefined, severity: 'changed' },
+    { given: '0s', written: undefined, severity: 'changed' },
+    { given: '5s', written: '10s', severity: 'changed' },
+    { given: '168h', written: '24h', severity: 'changed' },
+  ])('maps refreshInterval $given to $written', ({ given, written, severity }) => {
+    const { reference, findings } = convert(
+      `${header}  refreshInterval: "${given}"\n  data: [{ secretKey: a, remoteRef: { key: b } }]\n`,
+    );
+    expect(reference.spec.refreshInterval).toBe(written);
+    expect(findings).toContainEqual([severity, 'spec.refreshInterval']);
+  });
+
+  it.each([
+    { field: 'creationPolicy', value: 'Merge' },
+    { field: 'creationPolicy', value: 'Orphan' },
+    { field: 'deletionPolicy', value: 'Retain' },
+    { field: 'deletionPolicy', value: 'Delete' },
+    { field: 'immutable', value: 'true' },
+  ])('reports target.$field: $value as not carried over', ({ field, value }) => {
+    const { reference, findings } = convert(
+      `${header}  target: { ${field}: ${value} }\n  data: [{ secretKey: a, remoteRef: { key: b } }]\n`,
+    );
+    expect(reference.spec.target).toBeUndefined();
+    expect(findings).toContainEqual(['changed', `spec.target.${field}`]);
+  });
+
+  it('does not carry labels the operator reserves or labels that are templates', () => {
+    const { reference, findings } = convert(`${header}  target:
+    template:
+      metadata:
+        labels: { secretlink.dev/managed-by: me, env: "{{ .env }}", team: data }
+  data: [{ secretKey: a, remoteRef: { key: b } }]
+`);
+    expect(reference.spec.target).toEqual({ labels: { team: 'data' } });
+    expect(findings).toContainEqual([
+      'action',
+      'spec.target.template.metadata.labels.secretlink.dev/managed-by',
+    ]);
+    expect(findings).toContainEqual(['action', 'spec.target.template.metadata.labels.env']);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { translateGoTemplate } from './go-template.ts';
+
+describe('translating ESO Go templates', () => {
+  it.each([
+    {
+      what: 'a Postgres connection URL with an escaped password',
+      source: 'postgresql://{{ .user }}:{{ .password | urlquery }}@{{ .host }}:5432/{{ .db }}',
+      template: 'postgresql://{{ user }}:{{ password | url_encode }}@{{ host }}:5432/{{ db }}',
+    },
+    {
+      what: 'a function called before its value',
+      source: '{{ b64enc .token }}',
+      template: '{{ token | base64_encode }}',
+    },
+    {
+      what: 'a key that is not an identifier, through index',
+      source: '{{ index . "api-key" | upper }}',
+      template: '{{ ["api-key"] | upcase }}',
+    },
+    {
+      what: 'whitespace trimming markers',
+      source: 'user: {{- .user -}}\n',
+      template: 'user: {{- user -}}\n',
+    },
+    {
+      what: 'text without actions',
+      source: 'plain literal',
+      template: 'plain literal',
+    },
+  ])('translates $what', ({ source, template }) => {
+    expect(translateGoTemplate(source)).toEqual({ translated: true, template });
+  });
+
+  it.each([
+    {
+      what: 'a range over values (a dbt profiles.yml per target)',
+      source: '{{ range $k, $v := . }}{{ $k }}: {{ $v }}\n{{ end }}',
+      unsupported: ['control structure "range"', 'template variables ($)', 'control structure "end"'],
+    },
+    {
+      what: 'a conditional',
+      source: '{{ if .port }}{{ .port }}{{ else }}5432{{ end }}',
+      unsupported: ['control structure "if"', 'control structure "else"', 'control structure "end"'],
+    },
+    {
+      what: 'a sprig function without a counterpart (pkcs12 key extraction)',
+      source: '{{ .keystore | pkcs12key | pemPrivateKey }}',
+      unsupported: ['function "pkcs12key"', 'function "pemPrivateKey"'],
+    },
+    {
+      what: 'a function with arguments',
+      source: '{{ .host | default "localhost" }}',
+      unsupported: ['function "default"'],
+    },
+  ])('lists what it cannot translate: $what', ({ source, unsupported }) => {
+    expect(translateGoTemplate(source)).toEqual({ translated: false, unsupported });
+  });
+});
