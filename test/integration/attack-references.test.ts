@@ -9,9 +9,9 @@ import type { SecretReference, SecretStore } from '../../src/api/types.ts';
 import type { AuditRecord } from '../../src/audit/types.ts';
 import { referenceFacts } from '../../src/controller/reference-facts.ts';
 import { awsStoreSpec } from '../env/stores/store-specs.ts';
+import { createAwsStore, createAwsTenant } from '../support/aws-tenant.ts';
 import {
   api,
-  createNamespace,
   deleteNamespace,
   eventually,
   kubectl,
@@ -37,18 +37,7 @@ let legitimateVersion: string;
 
 beforeAll(async () => {
   await installCrds();
-  namespace = await createNamespace('attack-refs');
-  await api(k8s.CoreV1Api).createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: {
-        name: 'aws-credentials',
-        annotations: { 'secretlink.dev/allowed-stores': 'SecretStore/aws, SecretStore/aws-late' },
-      },
-      stringData: { id: 'testing', secret: 'testing' },
-    },
-  });
-  await createStore('aws');
+  namespace = await createAwsTenant('attack-refs', ['aws-late']);
   ({ versionId: legitimateVersion } = await seedAwsSecret(legitimateRemote(), 'legitimate-password'));
   await seedAwsSecret(intruderRemote(), 'intruder-password');
   operator = startTestOperator({ namespaces: [namespace] });
@@ -59,19 +48,6 @@ afterAll(async () => {
   expect(operator?.sinkErrors).toEqual([]);
   await deleteNamespace(namespace);
 });
-
-async function createStore(name: string) {
-  await customApi().createNamespacedCustomObject({
-    ...storeApi,
-    namespace,
-    body: {
-      apiVersion: 'secretlink.dev/v1alpha1',
-      kind: 'SecretStore',
-      metadata: { name },
-      spec: awsStoreSpec(stores().aws),
-    },
-  });
-}
 
 async function createReference(
   name: string,
@@ -193,7 +169,7 @@ describe('two references, one target', () => {
     expect(readyOf(intruder)?.status).toBe('False');
     expect(readyOf(intruder)?.message).toContain('legitimate');
 
-    await createStore('aws-late');
+    await createAwsStore(namespace, 'aws-late');
     const secret = await secretExists('shared-target');
     expect(decoded(secret, 'password')).toBe('legitimate-password');
     expect(secret.metadata?.labels?.[labels.reference]).toBe('legitimate');

@@ -8,23 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anchorLeaseName, anchorReason } from '../../src/audit/anchors.ts';
 import { verifyAuditFile } from '../../src/audit/verify.ts';
 import { operatorNamespace } from '../env/install.ts';
-import { awsStoreSpec } from '../env/stores/store-specs.ts';
-import {
-  api,
-  createNamespace,
-  deleteNamespace,
-  eventually,
-  readSecretIfPresent,
-} from '../support/cluster.ts';
+import { createAwsTenant } from '../support/aws-tenant.ts';
+import { api, deleteNamespace, eventually, readSecretIfPresent } from '../support/cluster.ts';
 import {
   customApi,
   installCrds,
   referenceApi,
   startTestOperator,
-  storeApi,
   type TestOperator,
 } from '../support/operator.ts';
-import { seedAwsSecret, stores } from '../support/stores.ts';
+import { seedAwsSecret } from '../support/stores.ts';
 
 let namespace: string;
 let first: TestOperator;
@@ -32,27 +25,7 @@ let second: TestOperator;
 
 beforeAll(async () => {
   await installCrds();
-  namespace = await createNamespace('audit-chain');
-  await api(k8s.CoreV1Api).createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: {
-        name: 'aws-credentials',
-        annotations: { 'secretlink.dev/allowed-stores': 'SecretStore/aws' },
-      },
-      stringData: { id: 'testing', secret: 'testing' },
-    },
-  });
-  await customApi().createNamespacedCustomObject({
-    ...storeApi,
-    namespace,
-    body: {
-      apiVersion: 'secretlink.dev/v1alpha1',
-      kind: 'SecretStore',
-      metadata: { name: 'aws' },
-      spec: awsStoreSpec(stores().aws),
-    },
-  });
+  namespace = await createAwsTenant('audit-chain');
   await seedAwsSecret(`${namespace}/warehouse`, JSON.stringify({ user: 'loader', password: 'chain-pw' }));
   const leaseName = `lease-${namespace}`;
   first = startTestOperator({ namespaces: [namespace], identity: 'audit-first', leaseName });

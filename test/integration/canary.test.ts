@@ -162,6 +162,10 @@ describe('the canary value, planted in every store', () => {
       await eventually(`Secret canary-${provider} to be revoked`, async () =>
         (await readSecret(`canary-${provider}`)) ? undefined : true,
       );
+      // The record follows the delete the API server confirmed, so it may land just after the Secret is gone.
+      await eventually(`a Revoked record for canary-${provider}`, async () =>
+        recorded('Revoked', `canary-${provider}`).length > 0 ? true : undefined,
+      );
       expect(recorded('Materialized', `canary-${provider}`)).toHaveLength(1);
       expect(recorded('Revoked', `canary-${provider}`)).toHaveLength(1);
     }

@@ -3,24 +3,16 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/types.ts';
-import { allowedStores, awsStoreSpec } from '../env/stores/store-specs.ts';
-import {
-  api,
-  createNamespace,
-  deleteNamespace,
-  eventually,
-  readSecretIfPresent,
-  statusCodeOf,
-} from '../support/cluster.ts';
+import { createAwsTenant } from '../support/aws-tenant.ts';
+import { api, deleteNamespace, eventually, readSecretIfPresent, statusCodeOf } from '../support/cluster.ts';
 import {
   customApi,
   installCrds,
   referenceApi,
   startTestOperator,
-  storeApi,
   type TestOperator,
 } from '../support/operator.ts';
-import { rotateAwsSecret, seedAwsSecret, stores } from '../support/stores.ts';
+import { rotateAwsSecret, seedAwsSecret } from '../support/stores.ts';
 
 let namespace: string;
 let operator: TestOperator;
@@ -28,24 +20,7 @@ const remoteName = () => `${namespace}/warehouse`;
 
 beforeAll(async () => {
   await installCrds();
-  namespace = await createNamespace('controller');
-  await api(k8s.CoreV1Api).createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
-      stringData: { id: 'testing', secret: 'testing' },
-    },
-  });
-  await customApi().createNamespacedCustomObject({
-    ...storeApi,
-    namespace,
-    body: {
-      apiVersion: 'secretlink.dev/v1alpha1',
-      kind: 'SecretStore',
-      metadata: { name: 'aws' },
-      spec: awsStoreSpec(stores().aws),
-    },
-  });
+  namespace = await createAwsTenant('controller');
   await seedAwsSecret(remoteName(), JSON.stringify({ user: 'loader', password: 'first-password' }));
   operator = startTestOperator({ namespaces: [namespace] });
 });

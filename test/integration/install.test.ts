@@ -79,8 +79,13 @@ describe('install bundle (config/default)', () => {
       const first = Object.fromEntries(
         policies.map((policy) => [policy.metadata.name, policy.spec.variables[0]]),
       );
-      for (const [name, variable] of Object.entries(first)) {
-        if (name === 'secretlink-job-pods-only') continue;
+      const boundsOperator = (policy: (typeof policies)[number]) =>
+        ['operator-bounds', 'reserved-to-operator'].includes(
+          policy.metadata.labels?.['app.kubernetes.io/component'],
+        );
+      expect(policies.filter(boundsOperator)).toHaveLength(7);
+      for (const name of policies.filter(boundsOperator).map((policy) => policy.metadata.name)) {
+        const variable = first[name];
         expect({ name, variable }).toEqual({
           name,
           variable: { name: 'operatorUsers', expression: "['system:serviceaccount:platform:secretlink']" },

@@ -2,7 +2,7 @@
 // that accepts a ServiceAccount token only after the local API server's TokenReview vouches for it.
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createNamespace, deleteNamespace } from '../support/cluster.ts';
+import { api, createNamespace, deleteNamespace, eventually } from '../support/cluster.ts';
 import {
   createVaultAppRole,
   createVaultKubernetesRole,
@@ -124,15 +124,18 @@ describe('Vault dev server', () => {
       });
       const jwt = await mintServiceAccountToken(namespace, 'short-lived');
       await api(k8s.CoreV1Api).deleteNamespacedServiceAccount({ name: 'short-lived', namespace });
-      expect(
-        await refusal(
+      // The API server checks the ServiceAccount against its own cache, which sees the delete moments later.
+      const refused = await eventually('Vault to refuse the deleted ServiceAccount', async () => {
+        const status = await refusal(
           vaultLoginClient().kubernetesLogin({
             role: `${role}-short`,
             jwt,
             mount_point: kubernetesAuthPath(),
           }),
-        ),
-      ).toBe(403);
+        );
+        return status === undefined ? undefined : status;
+      });
+      expect(refused).toBe(403);
     });
   });
 
