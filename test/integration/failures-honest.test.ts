@@ -156,6 +156,14 @@ describe('failures are reported as they are', () => {
       ),
     );
     expect(failed.message).toContain('my key');
+    const event = await eventually('the failure to be an Event on the reference', async () => {
+      const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace });
+      return events.items.find(
+        (item) => item.regarding?.name === 'odd-keys' && item.reason === failed.action,
+      );
+    });
+    expect(event.note).toContain('my key');
+    expect(event.note).not.toContain(canary);
     expect(JSON.stringify(operator.audit)).not.toContain(canary);
     expect(await readSecretIfPresent(namespace, 'odd-keys')).toBeUndefined();
     // Still not healthy a moment later, while the Job still waits.
