@@ -48,6 +48,11 @@ export const ReferenceReason = {
   NamespaceRefused: 'NamespaceRefused',
   /** False: the spec passed the schema but cannot work, e.g. a version the store's provider cannot read. */
   InvalidSpec: 'InvalidSpec',
+  /**
+   * False, retried at once: a consuming Job is entitled to the Secret but it does not exist, e.g. someone
+   * deleted it just before the operator replaced it (nothing was written); it is written again.
+   */
+  SecretGone: 'SecretGone',
 } as const;
 export type ReferenceReason = (typeof ReferenceReason)[keyof typeof ReferenceReason];
 

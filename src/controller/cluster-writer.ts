@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { group, plurals, version } from '../api/constants.ts';
 import type { SecretReference, StoreStatus } from '../api/types.ts';
 import { expiresAtAnnotation } from './managed-secret.ts';
+import type { SecretWrite } from './outcome.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { type ClusterWriter, finalizer, RetryableError } from './reconciler.ts';
 import type { ReferenceStatus } from './status.ts';
@@ -37,6 +38,26 @@ export function createClusterWriter(
     }
   }
 
+  /**
+   * A write to a Secret, reported as what the API server confirmed: `gone` for a 404 (nothing was written) and
+   * `rejected` for a 422, whose body is not passed on because it may quote the object it refused.
+   */
+  async function writeSecret<T>(
+    action: string,
+    call: () => Promise<T>,
+    done: (answer: T) => SecretWrite,
+  ): Promise<SecretWrite> {
+    try {
+      const answer = await write(action, call);
+      return answer === undefined ? { result: 'gone' } : done(answer);
+    } catch (error) {
+      if (error instanceof k8s.ApiException && error.code === 422) {
+        return { result: 'rejected', message: `${action}: the API server refused the Secret as invalid` };
+      }
+      throw error;
+    }
+  }
+
   return {
     async readSecret(namespace, name) {
       try {
@@ -54,19 +75,23 @@ export function createClusterWriter(
         throw error;
       }
     },
-    async createSecret(secret) {
-      const created = await write('create Secret', () =>
-        core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret, fieldManager }),
+    createSecret(secret) {
+      return writeSecret(
+        'create Secret',
+        () =>
+          core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret, fieldManager }),
+        (created) => ({ result: 'created', uid: created.metadata!.uid! }),
       );
-      return created?.metadata?.uid;
     },
-    async replaceSecret(secret) {
+    replaceSecret(secret) {
       const { namespace, name } = secret.metadata as { namespace: string; name: string };
-      await write('replace Secret', () =>
-        core.replaceNamespacedSecret({ namespace, name, body: secret, fieldManager }),
+      return writeSecret(
+        'replace Secret',
+        () => core.replaceNamespacedSecret({ namespace, name, body: secret, fieldManager }),
+        () => ({ result: 'replaced' }),
       );
     },
-    async setSecretOwners(current, metadata, expiresAt) {
+    setSecretOwners(current, metadata, expiresAt) {
       const { namespace, name, resourceVersion } = current.metadata as Required<k8s.V1ObjectMeta>;
       const body = {
         metadata: {
@@ -75,17 +100,20 @@ export function createClusterWriter(
           annotations: expiresAtAnnotation(expiresAt),
         },
       };
-      await write('update Secret owners', () =>
-        core.patchNamespacedSecret({ namespace, name, body, fieldManager }, mergePatch),
+      return writeSecret(
+        'update Secret owners',
+        () => core.patchNamespacedSecret({ namespace, name, body, fieldManager }, mergePatch),
+        () => ({ result: 'updated' }),
       );
     },
-    async deleteSecret(current) {
+    deleteSecret(current) {
       const { namespace, name, uid } = current.metadata as Required<k8s.V1ObjectMeta>;
       // The uid precondition makes sure only this very Secret goes, never a foreign one created since.
-      const deleted = await write('delete Secret', () =>
-        core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { uid } } }),
+      return writeSecret(
+        'delete Secret',
+        () => core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { uid } } }),
+        () => ({ result: 'deleted' }),
       );
-      return deleted !== undefined;
     },
     async addFinalizer(reference) {
       await patchFinalizers(reference, [...(reference.metadata.finalizers ?? []), finalizer]);

@@ -16,6 +16,11 @@ export type Outcome =
   /** The remote versions were compared and nothing changed; owners may have been updated. */
   | { kind: 'current' }
   | { kind: 'deleted' }
+  /**
+   * The Secret this reconcile was to replace or update was deleted by someone else first: nothing was written,
+   * and the next reconcile (at once) writes it again.
+   */
+  | { kind: 'gone' }
   /** Nothing to do, or nothing could be done (conflict, store problem). */
   | { kind: 'idle' }
   | { kind: 'failed'; reason: FailureReason; message: string; retryable: boolean };
@@ -31,3 +36,42 @@ export type FailureReason = Extract<
   | 'StoreInvalid'
   | 'CredentialNotAllowed'
 >;
+
+/**
+ * What the API server confirmed for one write to a Secret. A 404 is `gone`, never success: the object the
+ * write was for no longer exists, so nothing was written.
+ */
+export type SecretWrite =
+  | { result: 'created'; uid: string }
+  | { result: 'replaced' }
+  | { result: 'updated' }
+  | { result: 'deleted' }
+  | { result: 'gone' }
+  /** The API server refused the object as invalid (HTTP 422); the message holds no part of the object. */
+  | { result: 'rejected'; message: string };
+
+/** The content a create or replace wrote, reported with the outcome so status and audit can name it. */
+export interface WrittenContent {
+  remoteVersions: Record<string, string>;
+  fingerprint: string;
+  writtenAt: string;
+}
+
+/** The outcome of a reconcile whose effect was this one Secret write: only what the API server confirmed. */
+export function outcomeOfWrite(write: SecretWrite, content?: WrittenContent): Outcome {
+  switch (write.result) {
+    case 'created':
+      return { kind: 'written', created: true, uid: write.uid, ...content! };
+    case 'replaced':
+      return { kind: 'written', created: false, ...content! };
+    case 'updated':
+      return { kind: 'current' };
+    case 'deleted':
+      return { kind: 'deleted' };
+    case 'gone':
+      return { kind: 'gone' };
+    case 'rejected':
+      // Keys are checked before writing, so this is a value the API server refuses for another reason.
+      return { kind: 'failed', reason: 'RemoteValueInvalid', message: write.message, retryable: false };
+  }
+}

@@ -7,11 +7,12 @@ import type { AnySecretStore, ManagedSecretRecord, SecretReference } from '../ap
 import type { AuditRecord, AuditSink } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
 import { auditRecordsFor } from './audit-records.ts';
+import { backoffDelay } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { failureOutcome } from './failure.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
 import { buildSecret, isManagedFor, managedAnnotations } from './managed-secret.ts';
-import type { Outcome } from './outcome.ts';
+import { type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
 import {
   type Plan,
   type PlanInput,
@@ -22,10 +23,13 @@ import {
 } from './plan.ts';
 import type { PodUse } from './pod-index.ts';
 import { creationTimeOf, referenceFacts, storeIdentity, targetNameOf } from './reference-facts.ts';
-import { nextStatus, type ReferenceStatus, statusDiffers } from './status.ts';
+import { nextStatus, type ReferenceStatus, secretPresent, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
 
 export const finalizer = 'secretlink.dev/revoke-secret';
+
+/** The longest wait between retries of a reference whose Job waits for its Secret. */
+const waitingRetryMaxMs = 30_000;
 
 /** Jobs read live per reconcile to confirm pods whose controller the Job cache has not seen yet. */
 const maxUnseenJobReads = 5;
@@ -55,12 +59,11 @@ export interface ClusterWriter {
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   /** A live read of a Job that controls a pod but is not in the Job cache yet (the two watches race). */
   readJob(namespace: string, name: string): Promise<V1Job | undefined>;
-  /** Returns the created Secret's uid. */
-  createSecret(secret: V1Secret): Promise<string | undefined>;
-  replaceSecret(secret: V1Secret): Promise<void>;
-  setSecretOwners(current: V1Secret, owners: V1Secret['metadata'], expiresAt?: string): Promise<void>;
-  /** False when it was already gone. */
-  deleteSecret(current: V1Secret): Promise<boolean>;
+  /** Each Secret write reports what the API server confirmed; a Secret that vanished first is `gone`. */
+  createSecret(secret: V1Secret): Promise<SecretWrite>;
+  replaceSecret(secret: V1Secret): Promise<SecretWrite>;
+  setSecretOwners(current: V1Secret, owners: V1Secret['metadata'], expiresAt?: string): Promise<SecretWrite>;
+  deleteSecret(current: V1Secret): Promise<SecretWrite>;
   addFinalizer(reference: SecretReference): Promise<void>;
   removeFinalizer(reference: SecretReference): Promise<void>;
   /** Returns the reference's resourceVersion after the write. */
@@ -118,6 +121,8 @@ export class Reconciler {
    * still knows the Secret is its own instead of reporting it as a conflict.
    */
   private readonly createdSecrets = new Map<string, ManagedSecretRecord>();
+  /** Consecutive failures of a reference while a Job waits for its Secret, to space the retries. */
+  private readonly waitingFailures = new Map<string, number>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -130,6 +135,7 @@ export class Reconciler {
       this.lastRefreshCheck.delete(key);
       this.writtenStatus.delete(key);
       this.createdSecrets.delete(key);
+      this.waitingFailures.delete(key);
       await this.removeOrphans(namespace, name);
       return {};
     }
@@ -194,11 +200,20 @@ export class Reconciler {
       this.lastRefreshCheck.delete(key);
       return {};
     }
+    if (outcome.kind === 'gone') {
+      // Deleted by someone else before our write: nothing was written; write it again once the cache agrees.
+      throw new RetryableError('the Secret was deleted before it could be written; writing it again');
+    }
     if (outcome.kind === 'failed') {
       if (outcome.retryable) throw new RetryableError(`${outcome.reason}: ${outcome.message}`);
-      // Not worth a tight retry loop (a missing remote, a denied policy): look again at the next refresh.
+      // A Job waits for a Secret it does not have: the remote may appear any moment, so look again in seconds.
+      if (plan.consuming.length > 0 && !secretPresent(plan, outcome)) {
+        return { requeueAfterMs: this.waitingRetryMs(key, facts) };
+      }
+      // No one waits (a missing remote, a denied policy): look again at the next refresh.
       return { requeueAfterMs: facts.refreshIntervalMs };
     }
+    this.waitingFailures.delete(key);
     return { requeueAfterMs: this.nextVisit(plan, facts) };
   }
 
@@ -210,7 +225,7 @@ export class Reconciler {
   private async removeOrphans(namespace: string, referenceName: string): Promise<void> {
     for (const orphan of this.deps.view.managedSecretsOf(namespace, referenceName)) {
       // Already gone (the cache lags a delete made moments ago): nothing was revoked now, nothing to record.
-      if (!(await this.deps.writer.deleteSecret(orphan))) continue;
+      if ((await this.deps.writer.deleteSecret(orphan)).result !== 'deleted') continue;
       const owners = orphan.metadata?.ownerReferences ?? [];
       const { remoteVersions, fingerprint } = managedAnnotations(orphan);
       for (const owner of owners.length > 0 ? owners : [undefined]) {
@@ -295,14 +310,17 @@ export class Reconciler {
         return { kind: 'idle' };
       case 'delete':
         // Already gone (garbage collection, or a cache that lags our own delete) is not a new revocation.
-        return (await this.deps.writer.deleteSecret(secret!)) ? { kind: 'deleted' } : { kind: 'idle' };
+        return (await this.deps.writer.deleteSecret(secret!)).result === 'deleted'
+          ? { kind: 'deleted' }
+          : { kind: 'idle' };
       case 'update-owners':
-        await this.deps.writer.setSecretOwners(
-          secret!,
-          { ownerReferences: plan.ownerReferences },
-          plan.expiresAt,
+        return outcomeOfWrite(
+          await this.deps.writer.setSecretOwners(
+            secret!,
+            { ownerReferences: plan.ownerReferences },
+            plan.expiresAt,
+          ),
         );
-        return { kind: 'current' };
       case 'refresh': {
         let versions: Record<string, string>;
         try {
@@ -313,10 +331,12 @@ export class Reconciler {
         this.lastRefreshCheck.set(key, now);
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
           if (!sameOwners(secret!.metadata?.ownerReferences ?? [], plan.ownerReferences)) {
-            await this.deps.writer.setSecretOwners(
-              secret!,
-              { ownerReferences: plan.ownerReferences },
-              plan.expiresAt,
+            return outcomeOfWrite(
+              await this.deps.writer.setSecretOwners(
+                secret!,
+                { ownerReferences: plan.ownerReferences },
+                plan.expiresAt,
+              ),
             );
           }
           return { kind: 'current' };
@@ -371,22 +391,14 @@ export class Reconciler {
     });
     // The values were needed only to build this object; drop our references before the write completes.
     values.data = {};
-    let uid: string | undefined;
-    if (secret) {
-      desired.metadata!.resourceVersion = secret.metadata?.resourceVersion;
-      await this.deps.writer.replaceSecret(desired);
-    } else {
-      uid = await this.deps.writer.createSecret(desired);
-      if (uid) this.createdSecrets.set(key, { name: facts.targetName, uid });
+    if (secret) desired.metadata!.resourceVersion = secret.metadata?.resourceVersion;
+    const confirmed = secret
+      ? await this.deps.writer.replaceSecret(desired)
+      : await this.deps.writer.createSecret(desired);
+    if (confirmed.result === 'created') {
+      this.createdSecrets.set(key, { name: facts.targetName, uid: confirmed.uid });
     }
-    return {
-      kind: 'written',
-      created: !secret,
-      uid,
-      remoteVersions: values.remoteVersions,
-      fingerprint,
-      writtenAt,
-    };
+    return outcomeOfWrite(confirmed, { remoteVersions: values.remoteVersions, fingerprint, writtenAt });
   }
 
   private async recordEvidence(
@@ -463,6 +475,14 @@ export class Reconciler {
       return cached;
     }
     return written.status;
+  }
+
+  /** Backoff in seconds while a Job waits (not the refresh pace), never slower than the refresh itself. */
+  private waitingRetryMs(key: string, facts: ReferenceFacts): number {
+    const failures = (this.waitingFailures.get(key) ?? 0) + 1;
+    this.waitingFailures.set(key, failures);
+    const maxMs = Math.min(waitingRetryMaxMs, facts.refreshIntervalMs);
+    return backoffDelay(failures, { baseMs: 1_000, maxMs, factor: 2, jitter: 0.5 });
   }
 
   /** Refreshes are spread so references created together do not hit the store together; expiries are exact. */

@@ -70,8 +70,9 @@ export function secretPresent(plan: Plan, outcome: Outcome): boolean {
     case 'refresh':
     case 'update-owners':
     case 'keep':
-      // A failed refresh leaves the existing Secret in place for the entitled Jobs.
-      return true;
+      // A failed refresh leaves the existing Secret in place for the entitled Jobs; one deleted by someone
+      // else before the write is not there, whatever the plan expected.
+      return outcome.kind !== 'gone';
     default:
       return false;
   }
@@ -94,6 +95,16 @@ function readyCondition(
     return notReady('ForeignPodUsesTarget', foreignPodsMessage(targetName, plan.foreignPods));
   }
   if (outcome.kind === 'failed') return notReady(outcome.reason, outcome.message);
+  if (outcome.kind === 'gone') {
+    return notReady(
+      'SecretGone',
+      `Secret ${targetName} was deleted by someone else before it could be written; it is written again.`,
+    );
+  }
+  if (plan.consuming.length > 0 && !secretPresent(plan, outcome)) {
+    // Whatever the cause, a Job entitled to a Secret that does not exist is never reported as healthy.
+    return notReady('SecretGone', `Secret ${targetName} does not exist yet for Job(s) waiting for it.`);
+  }
   if (plan.consuming.length === 0) {
     const refused =
       plan.refused.length > 0

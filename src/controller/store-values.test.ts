@@ -2,7 +2,7 @@
 // byte budget that stops the reads early, and the deadline. No value appears in any error.
 import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
-import { LimitExceeded, TooLarge, Unavailable } from '../providers/errors.ts';
+import { InvalidReference, LimitExceeded, TooLarge, Unavailable } from '../providers/errors.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { RemoteRef, ResolvedValue, StoreClient } from '../providers/types.ts';
 import { createStoreValues, type ReadLimits } from './store-values.ts';
@@ -109,6 +109,28 @@ describe('store values of one reconcile', () => {
       "reading this reference's values took longer than 20 ms (--reconcile-timeout-ms)",
     );
   });
+
+  it.each(['my key', 'path/like'])(
+    'refuses a dataFrom key %j that no Secret may hold, naming the key and not the value',
+    async (badKey) => {
+      const { clients } = fakeStore(10);
+      const client = (await clients.clientFor({} as never)) as unknown as { resolveAll: unknown };
+      client.resolveAll = async () => ({
+        values: { fine: Buffer.from('ok'), [badKey]: Buffer.from('value-of-the-bad-key') },
+        versionId: '1',
+        bytesRead: 10,
+      });
+      const reference = {
+        metadata: { name: 'bulk', namespace: 'tenant' },
+        spec: { storeRef: { name: 'aws' }, dataFrom: [{ remote: { name: 'bulk' } }] },
+      } as unknown as SecretReference;
+      const reading = createStoreValues(clients, limits).read(store, reference, signal());
+      await expect(reading).rejects.toThrow(InvalidReference);
+      const error = (await reading.catch((caught: Error) => caught)) as Error;
+      expect(error.message).toContain(JSON.stringify(badKey));
+      expect(error.message).not.toContain('value-of-the-bad-key');
+    },
+  );
 
   it('checks versions a few remotes at a time too', async () => {
     const { clients, stats } = fakeStore(10, () => new Promise((resolve) => setTimeout(resolve, 1)));

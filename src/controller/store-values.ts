@@ -5,10 +5,11 @@
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import { abortable, deadline } from '../providers/deadline.ts';
 import { decodeValue } from '../providers/decoding.ts';
-import { NotFound, TooLarge, Unavailable } from '../providers/errors.ts';
+import { InvalidReference, NotFound, TooLarge, Unavailable } from '../providers/errors.ts';
 import { defaultLimits, ReadBudget, secretSizeLimit, totalSize } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { ReadValues, ValueSource } from './reconciler.ts';
+import { invalidSecretKey, quoteKey } from './secret-keys.ts';
 
 /** How a remote appears in remoteVersions: its name, plus the pinned version when the spec names one. */
 export function versionKey(remote: { name: string; version?: string }): string {
@@ -56,6 +57,15 @@ export function createStoreValues(
       const resolved = await client.resolveAll(entry.remote, { signal });
       budget.charge(versionKey(entry.remote), resolved.bytesRead);
       for (const [key, value] of Object.entries(resolved.values)) {
+        // The API server would refuse the whole Secret for this key, on every write; say which key, not why not.
+        const invalid = invalidSecretKey(key);
+        if (invalid) {
+          throw new InvalidReference(
+            `remote secret "${entry.remote.name}" has the key ${quoteKey(key)}, which cannot be a Secret key: ` +
+              `${invalid}`,
+            { remote: entry.remote.name },
+          );
+        }
         // defineProperty, not assignment: a property named __proto__ is a key like any other.
         Object.defineProperty(data, key, {
           value: decodeValue(value, entry.decoding, { key, remote: entry.remote.name }),

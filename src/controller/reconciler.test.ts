@@ -1,0 +1,213 @@
+// One reconcile against fake cluster and store seams: what it audits and reports follows what the writer
+// confirmed, not what the plan asked for.
+import type { V1Job, V1Secret } from '@kubernetes/client-node';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import type { AuditRecord } from '../audit/types.ts';
+import { NotFound } from '../providers/errors.ts';
+import { buildSecret } from './managed-secret.ts';
+import type { SecretWrite } from './outcome.ts';
+import {
+  type ClusterView,
+  type ClusterWriter,
+  finalizer,
+  Reconciler,
+  RetryableError,
+  type ValueSource,
+} from './reconciler.ts';
+import { referenceFacts } from './reference-facts.ts';
+import type { ReferenceStatus } from './status.ts';
+
+const now = Date.parse('2026-11-30T12:00:00Z');
+const started = new Date(now - 60_000);
+const target = 'warehouse';
+
+const store = {
+  kind: 'SecretStore',
+  metadata: { name: 'vault', namespace: 'etl', uid: 'uid-store', generation: 1 },
+  spec: {
+    provider: {
+      vault: {
+        server: 'https://vault.internal:8200',
+        auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } },
+      },
+    },
+  },
+} as unknown as AnySecretStore;
+
+const job: V1Job = {
+  metadata: { name: 'dbt', namespace: 'etl', uid: 'uid-dbt', creationTimestamp: started },
+  spec: {
+    template: {
+      metadata: { labels: { app: 'dbt' } },
+      spec: { containers: [{ name: 'dbt', envFrom: [{ secretRef: { name: target } }] }] },
+    },
+  },
+  status: { startTime: started, active: 1 },
+};
+
+function reference(status: ReferenceStatus): SecretReference {
+  return {
+    metadata: {
+      name: 'warehouse',
+      namespace: 'etl',
+      uid: 'uid-warehouse',
+      generation: 1,
+      resourceVersion: '10',
+      finalizers: [finalizer],
+      creationTimestamp: new Date(now - 3_600_000),
+    },
+    spec: {
+      storeRef: { name: 'vault' },
+      data: [{ key: 'password', remote: { name: 'prod/warehouse', property: 'password' } }],
+      consumers: { matchLabels: { app: 'dbt' } },
+    },
+    status,
+  } as unknown as SecretReference;
+}
+
+/** The status of a reference whose Job already holds its Secret (uid-secret), written from version v1. */
+const holding: ReferenceStatus = {
+  observedGeneration: 1,
+  secretName: target,
+  consumingJobs: [
+    { name: 'dbt', uid: 'uid-dbt', startTime: started.toISOString(), expiresAt: '2026-11-30T12:59:00.000Z' },
+  ],
+  consumingJobCount: 1,
+  managedSecret: { name: target, uid: 'uid-secret' },
+  jobStarts: [{ name: 'dbt', uid: 'uid-dbt', firstStartTime: started.toISOString() }],
+  remoteVersions: [{ name: 'prod/warehouse', version: 'v1' }],
+  conditions: [
+    {
+      type: 'Ready',
+      status: 'True',
+      reason: 'Materialized',
+      message: '',
+      lastTransitionTime: started.toISOString(),
+    },
+  ],
+};
+
+function heldSecret(ref: SecretReference): V1Secret {
+  const secret = buildSecret({
+    namespace: 'etl',
+    name: target,
+    referenceName: 'warehouse',
+    type: 'Opaque',
+    labels: {},
+    annotations: {},
+    data: {},
+    contentHash: referenceFacts(ref, store, false, holding).contentHash,
+    fingerprint: 'hmac-sha256:00',
+    store: 'SecretStore/vault',
+    remoteVersions: { 'prod/warehouse': 'v1' },
+    writtenAt: started.toISOString(),
+    ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'dbt', uid: 'uid-dbt' }],
+  });
+  secret.metadata!.uid = 'uid-secret';
+  secret.metadata!.resourceVersion = '5';
+  return secret;
+}
+
+/** Reconciles once with the Job holding its Secret, a new remote version, and the writer's given answer. */
+async function reconcileRefresh(options: { replace?: SecretWrite; read?: () => never; secret?: boolean }) {
+  const ref = reference(holding);
+  const audit: AuditRecord[] = [];
+  const statuses: ReferenceStatus[] = [];
+  const replaced: V1Secret[] = [];
+  const view: ClusterView = {
+    reference: () => ref,
+    referencesIn: () => [ref],
+    store: () => store,
+    namespaceLabels: () => ({}),
+    managedSecret: () => (options.secret === false ? undefined : heldSecret(ref)),
+    managedSecretsOf: () => [],
+    jobsReferencing: () => [job],
+    podsReferencing: () => [],
+  };
+  const writer: ClusterWriter = {
+    readSecret: async () => undefined,
+    readJob: async () => undefined,
+    createSecret: async () => ({ result: 'created', uid: 'uid-new' }),
+    replaceSecret: async (secret) => {
+      replaced.push(secret);
+      return options.replace ?? { result: 'replaced' };
+    },
+    setSecretOwners: async () => ({ result: 'updated' }),
+    deleteSecret: async () => ({ result: 'deleted' }),
+    addFinalizer: async () => {},
+    removeFinalizer: async () => {},
+    writeStatus: async (_, status) => {
+      statuses.push(status);
+      return `${11 + statuses.length}`;
+    },
+  };
+  const values: ValueSource = {
+    read: async () => {
+      options.read?.();
+      return { data: { password: Buffer.from('second') }, remoteVersions: { 'prod/warehouse': 'v2' } };
+    },
+    versions: async () => ({ 'prod/warehouse': 'v2' }),
+  };
+  const reconciler = new Reconciler({
+    view,
+    writer,
+    values,
+    audit: { name: 'memory', write: async (record) => void audit.push(record) },
+    fingerprint: () => 'hmac-sha256:11',
+    clock: { now: () => now, setTimer: () => ({ cancel() {} }) },
+    logger: pino({ level: 'silent' }),
+    refreshJitter: 0,
+  });
+  const result = await reconciler.reconcile('etl/warehouse', new AbortController().signal).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  const ready = statuses.at(-1)?.conditions?.[0];
+  return { result, audit, ready, replaced, statuses };
+}
+
+describe('a reconcile reports what the API server confirmed', () => {
+  it('audits a refresh the API server confirmed, and stays Ready', async () => {
+    const { result, audit, ready, replaced } = await reconcileRefresh({ replace: { result: 'replaced' } });
+    expect(replaced).toHaveLength(1);
+    expect(result).toHaveProperty('value');
+    expect(audit.map((record) => [record.action, record.reason])).toEqual([
+      ['Refreshed', 'RemoteVersionChanged'],
+    ]);
+    expect(ready).toMatchObject({ status: 'True', reason: 'Materialized' });
+  });
+
+  it('audits no refresh when the Secret vanished before the replace, says so, and retries', async () => {
+    const { result, audit, ready, replaced, statuses } = await reconcileRefresh({
+      replace: { result: 'gone' },
+    });
+    expect(replaced).toHaveLength(1);
+    expect(audit).toEqual([]);
+    expect(ready).toMatchObject({ status: 'False', reason: 'SecretGone' });
+    expect(statuses.at(-1)?.consumingJobCount).toBe(0);
+    expect((result as { error: unknown }).error).toBeInstanceOf(RetryableError);
+  });
+
+  it('reports a Secret the API server refused as a failure, not a refresh', async () => {
+    const rejected: SecretWrite = {
+      result: 'rejected',
+      message: 'replace Secret: the API server refused it',
+    };
+    const { audit, ready } = await reconcileRefresh({ replace: rejected });
+    expect(audit.map((record) => [record.action, record.reason])).toEqual([['Failed', 'RemoteValueInvalid']]);
+    expect(ready).toMatchObject({ status: 'False', reason: 'RemoteValueInvalid' });
+  });
+
+  it('retries in seconds, not at refreshInterval, while a Job waits for a Secret whose remote is missing', async () => {
+    const missing = () => {
+      throw new NotFound('remote secret "prod/warehouse" does not exist');
+    };
+    const { result, ready } = await reconcileRefresh({ secret: false, read: missing });
+    expect(ready).toMatchObject({ status: 'False', reason: 'RemoteNotFound' });
+    const { requeueAfterMs } = (result as { value: { requeueAfterMs: number } }).value;
+    expect(requeueAfterMs).toBeGreaterThan(0);
+    expect(requeueAfterMs).toBeLessThanOrEqual(30_000);
+  });
+});

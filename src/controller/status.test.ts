@@ -1,0 +1,138 @@
+// Status and audit as functions of (plan, outcome): what a reader sees never claims a write the API server did
+// not confirm, and never says healthy while a consuming Job has no Secret.
+import { describe, expect, it } from 'vitest';
+import { type AuditContext, auditRecordsFor } from './audit-records.ts';
+import type { Outcome } from './outcome.ts';
+import type { Plan, SecretAction } from './plan.ts';
+import { nextStatus, type ReferenceStatus } from './status.ts';
+
+const now = Date.parse('2026-11-30T12:00:00Z');
+const target = 'warehouse-credentials';
+const etl = {
+  name: 'etl',
+  uid: 'uid-etl',
+  startTime: '2026-11-30T11:59:00Z',
+  expiresAt: '2026-11-30T13:59:00Z',
+};
+
+function plan(action: SecretAction, overrides: Partial<Plan> = {}): Plan {
+  return {
+    action,
+    consuming: [etl],
+    refused: [],
+    ended: [],
+    ownerReferences: [],
+    foreignPods: [],
+    jobStarts: [],
+    expiresAt: etl.expiresAt,
+    managedSecret: { name: target },
+    ...overrides,
+  };
+}
+
+/** The status of a reference whose Job already held the Secret. */
+const holding: ReferenceStatus = {
+  consumingJobs: [etl],
+  remoteVersions: [{ name: 'warehouse', version: 'v1' }],
+  conditions: [
+    {
+      type: 'Ready',
+      status: 'True',
+      reason: 'Materialized',
+      message: '',
+      lastTransitionTime: '2026-11-30T11:59:00Z',
+    },
+  ],
+};
+
+const statusOf = (action: SecretAction, outcome: Outcome, previous: ReferenceStatus = {}) =>
+  nextStatus(plan(action), outcome, {
+    now,
+    generation: 1,
+    targetName: target,
+    store: { state: 'ready' },
+    previous,
+  });
+
+function auditOf(action: SecretAction, outcome: Outcome, previous: ReferenceStatus = {}) {
+  const context: AuditContext = {
+    now,
+    reference: { namespace: 'etl', name: 'warehouse' },
+    store: { kind: 'SecretStore', name: 'aws' },
+    targetName: target,
+    deleting: false,
+    previous,
+  };
+  return auditRecordsFor(plan(action), outcome, context).map((record) => [record.action, record.reason]);
+}
+
+const failed: Outcome = {
+  kind: 'failed',
+  reason: 'RemoteValueInvalid',
+  message: 'remote secret "bulk" has the key "my key", which cannot be a Secret key',
+  retryable: false,
+};
+const gone: Outcome = { kind: 'gone' };
+const written = (created: boolean): Outcome => ({
+  kind: 'written',
+  created,
+  uid: created ? 'uid-secret' : undefined,
+  remoteVersions: { warehouse: 'v2' },
+  fingerprint: 'hmac-sha256:ab',
+  writtenAt: '2026-11-30T12:00:00.000Z',
+});
+
+describe('status while a consuming Job runs', () => {
+  it.each<SecretAction>(['create', 'rewrite', 'refresh', 'update-owners'])(
+    'is never Ready after %s was met by a Secret deleted first (nothing written), nor names the Job as served',
+    (action) => {
+      const status = statusOf(action, gone, holding);
+      expect(status.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretGone' });
+      expect(status.consumingJobCount).toBe(0);
+    },
+  );
+
+  it.each<SecretAction>(['create', 'rewrite', 'refresh'])('is never Ready after %s failed', (action) => {
+    const status = statusOf(action, failed);
+    expect(status.conditions?.[0]).toMatchObject({ status: 'False', reason: 'RemoteValueInvalid' });
+    expect(status.conditions?.[0]?.message).toContain('"my key"');
+  });
+
+  it('counts no consuming Job while a failed create left it without a Secret', () => {
+    const status = statusOf('create', failed);
+    expect(status.consumingJobCount).toBe(0);
+    expect(status.secretName).toBe(target);
+  });
+
+  it('is Ready with the Job named only once the API server confirmed the create', () => {
+    const status = statusOf('create', written(true));
+    expect(status.conditions?.[0]).toMatchObject({ status: 'True', reason: 'Materialized' });
+    expect(status.managedSecret?.uid).toBe('uid-secret');
+    expect(status.consumingJobCount).toBe(1);
+  });
+});
+
+describe('audit of what the API server confirmed', () => {
+  it('audits no refresh when the Secret was deleted before the replace', () => {
+    expect(auditOf('refresh', gone, holding)).toEqual([]);
+    expect(auditOf('rewrite', gone, holding)).toEqual([]);
+  });
+
+  it('audits a refresh the API server confirmed', () => {
+    expect(auditOf('refresh', written(false), holding)).toEqual([['Refreshed', 'RemoteVersionChanged']]);
+  });
+
+  it('audits no grant when the create failed, and records the failure once with its reason', () => {
+    expect(auditOf('create', failed)).toEqual([['Failed', 'RemoteValueInvalid']]);
+    const reported: ReferenceStatus = {
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'RemoteValueInvalid', message: '', lastTransitionTime: '' },
+      ],
+    };
+    expect(auditOf('create', failed, reported)).toEqual([]);
+  });
+
+  it('audits the grant of a create the API server confirmed', () => {
+    expect(auditOf('create', written(true))).toEqual([['Materialized', 'SecretCreated']]);
+  });
+});
