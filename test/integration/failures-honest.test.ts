@@ -7,24 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/controller/clock.ts';
 import { createClusterWriter } from '../../src/controller/cluster-writer.ts';
 import { RateLimiter } from '../../src/controller/rate-limiter.ts';
-import { allowedStores, awsStoreSpec } from '../env/stores/store-specs.ts';
-import {
-  api,
-  createNamespace,
-  deleteNamespace,
-  eventually,
-  kubeConfig,
-  readSecretIfPresent,
-} from '../support/cluster.ts';
+import { createAwsTenant } from '../support/aws-tenant.ts';
+import { api, deleteNamespace, eventually, kubeConfig, readSecretIfPresent } from '../support/cluster.ts';
 import {
   customApi,
   installCrds,
   referenceApi,
   startTestOperator,
-  storeApi,
   type TestOperator,
 } from '../support/operator.ts';
-import { seedAwsSecret, stores } from '../support/stores.ts';
+import { seedAwsSecret } from '../support/stores.ts';
 
 let namespace: string;
 let operator: TestOperator;
@@ -32,24 +24,7 @@ const canary = 'canary-value-must-never-leak-7c1f';
 
 beforeAll(async () => {
   await installCrds();
-  namespace = await createNamespace('honest');
-  await api(k8s.CoreV1Api).createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
-      stringData: { id: 'testing', secret: 'testing' },
-    },
-  });
-  await customApi().createNamespacedCustomObject({
-    ...storeApi,
-    namespace,
-    body: {
-      apiVersion: 'secretlink.dev/v1alpha1',
-      kind: 'SecretStore',
-      metadata: { name: 'aws' },
-      spec: awsStoreSpec(stores().aws),
-    },
-  });
+  namespace = await createAwsTenant('honest');
   operator = startTestOperator({ namespaces: [namespace] });
 });
 
