@@ -364,6 +364,12 @@ describe('secretlink controller', () => {
       ['Materialized', 'SecretCreated'],
       ['Expired', 'TtlPassed'],
     ]);
+    const ready = await eventually('status to say the ttl passed', async () => {
+      const condition = (await readReference('capped')).status?.conditions?.[0];
+      return condition?.reason === 'Expired' ? condition : undefined;
+    });
+    expect(ready.status).toBe('True');
+    expect(ready.message).toContain('overrunning');
   }, 120_000);
 });
 
