@@ -314,6 +314,15 @@ describe('secretlink controller', () => {
       return current.status?.conditions?.[0]?.reason === 'Conflict' ? current : undefined;
     });
     expect(reference.status?.conditions?.[0]?.status).toBe('False');
+    // The conflict is an Event on the reference too, not only status: `kubectl describe` shows it.
+    const conflictEvent = await eventually('the conflict Event', async () => {
+      const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace });
+      return events.items.find(
+        (event) => event.regarding?.name === 'conflicted' && event.reason === 'Refused',
+      );
+    });
+    expect(conflictEvent.type).toBe('Warning');
+    expect(conflictEvent.note).toContain('handmade');
     await jobFinished('conflicted-job');
     const untouched = await readSecret('handmade');
     expect(decoded(untouched!, 'password')).toBe('set-by-hand');
