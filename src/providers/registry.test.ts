@@ -172,24 +172,6 @@ describe('validateStore', () => {
   });
 });
 
-describe('capabilities', () => {
-  it('reports what each store can do', () => {
-    expect(providers.aws.capabilities({ region: 'eu-west-1', auth: { defaultChain: {} } })).toMatchObject({
-      versions: true,
-      binary: true,
-      batch: true,
-    });
-    expect(providers.gcp.capabilities({ projectID: 'p', auth: { applicationDefault: {} } })).toMatchObject({
-      versions: true,
-      binary: true,
-      batch: false,
-    });
-    const vault = { server: 'http://127.0.0.1:8200', auth: { tokenSecretRef: { name: 'v', key: 't' } } };
-    expect(providers.vault.capabilities(vault)).toMatchObject({ versions: true, binary: false });
-    expect(providers.vault.capabilities({ ...vault, kv: { version: 1 } })).toMatchObject({ versions: false });
-  });
-});
-
 describe('what a namespaced SecretStore may not do', () => {
   it('refuses the operator’s own AWS or Google identity, which a ClusterSecretStore may use', () => {
     const aws = { aws: { region: 'eu-west-1', auth: { defaultChain: {} } } };
