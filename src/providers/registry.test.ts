@@ -1,6 +1,6 @@
 // Static validation of whole stores, as a person applying one would meet it: each problem names its field.
 import { describe, expect, it } from 'vitest';
-import { providers, validateStore } from './registry.ts';
+import { validateStore } from './registry.ts';
 import type { StoreObject } from './store-spec.ts';
 
 const namespaced = (provider: StoreObject['spec']['provider']): StoreObject => ({
