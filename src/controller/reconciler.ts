@@ -8,10 +8,9 @@ import type { AuditRecord, AuditSink } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
 import { auditRecordsFor } from './audit-records.ts';
 import type { Clock } from './clock.ts';
-import { failureOutcome } from './failure.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
 import { buildSecret, isManagedFor, managedAnnotations } from './managed-secret.ts';
-import type { Outcome } from './outcome.ts';
+import { failureOutcome, type Outcome } from './outcome.ts';
 import {
   type Plan,
   type PlanInput,
