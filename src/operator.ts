@@ -17,7 +17,7 @@ import {
 } from './controller/controller.ts';
 import { storeNamespaceOf } from './controller/fair-keys.ts';
 import { createControllerInformers } from './controller/informers.ts';
-import { LeaderElector } from './controller/leader.ts';
+import { kubeLeaseStore, LeaderElector } from './controller/leader.ts';
 import { RateLimiter } from './controller/rate-limiter.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { StoreStatusReconciler } from './controller/store-status-reconciler.ts';
@@ -120,7 +120,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       logger.warn({ store: key, err: safeMessage(error), ...retry }, 'store status failed; will retry'),
   });
   const elector = config.leaderElection
-    ? new LeaderElector(kubeConfig, {
+    ? new LeaderElector(kubeLeaseStore(kubeConfig, config.operatorNamespace, config.leaseName), {
         namespace: config.operatorNamespace,
         name: config.leaseName,
         identity: config.identity,
