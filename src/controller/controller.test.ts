@@ -6,21 +6,25 @@ import type { InformerEvent } from './informers.ts';
 /** A managed-Secret cache that, like client-node's, changes its contents before it calls back. */
 function fakeCache(initial: string[]) {
   const names = new Set(initial);
-  const callbacks: Record<string, Array<(object: KubernetesObject) => void>> = {};
+  const callbacks: Record<InformerEvent, Array<(object: KubernetesObject) => void>> = {
+    add: [],
+    update: [],
+    delete: [],
+  };
   const object = (name: string): KubernetesObject => ({ metadata: { name, namespace: 'etl' } });
   return {
     list: () => [...names].map(object),
     on: (event: InformerEvent, callback: (object: KubernetesObject) => void) => {
-      (callbacks[event] ??= []).push(callback);
+      callbacks[event].push(callback);
       return () => undefined;
     },
     confirm(name: string) {
       names.add(name);
-      for (const callback of callbacks.add ?? []) callback(object(name));
+      for (const callback of callbacks.add) callback(object(name));
     },
     remove(name: string) {
       names.delete(name);
-      for (const callback of callbacks.delete ?? []) callback(object(name));
+      for (const callback of callbacks.delete) callback(object(name));
     },
   };
 }
