@@ -10,6 +10,7 @@ import { systemClock } from './controller/clock.ts';
 import { createClusterWriter } from './controller/cluster-writer.ts';
 import {
   ControllerCaches,
+  countManagedSecrets,
   routeEvents,
   routeStoreEvents,
   sweep,
@@ -17,7 +18,7 @@ import {
 } from './controller/controller.ts';
 import { storeNamespaceOf } from './controller/fair-keys.ts';
 import { createControllerInformers } from './controller/informers.ts';
-import { LeaderElector } from './controller/leader.ts';
+import { kubeLeaseStore, LeaderElector } from './controller/leader.ts';
 import { RateLimiter } from './controller/rate-limiter.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { StoreStatusReconciler } from './controller/store-status-reconciler.ts';
@@ -63,6 +64,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       },
     }),
   );
+  countManagedSecrets(caches.informers.managedSecrets, (count) => metrics.managedSecrets.set(count));
   // The API server's Service address, as the pod sees it, is denied along with its names.
   const apiServerHost = process.env.KUBERNETES_SERVICE_HOST;
   configureDeniedStoreHosts([...config.deniedStoreHosts, ...(apiServerHost ? [apiServerHost] : [])]);
@@ -120,7 +122,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       logger.warn({ store: key, err: safeMessage(error), ...retry }, 'store status failed; will retry'),
   });
   const elector = config.leaderElection
-    ? new LeaderElector(kubeConfig, {
+    ? new LeaderElector(kubeLeaseStore(kubeConfig, config.operatorNamespace, config.leaseName), {
         namespace: config.operatorNamespace,
         name: config.leaseName,
         identity: config.identity,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCondition, ReferenceReason, setCondition } from './conditions.ts';
+import { findCondition, ReferenceReason, setCondition, transitionTime } from './conditions.ts';
 import type { Condition } from './types.ts';
 
 const earlier = '2030-01-01T00:00:00Z';
@@ -65,5 +65,13 @@ describe('condition reasons', () => {
       expect(value).toBe(name);
       expect(value).toMatch(/^[A-Z][A-Za-z]*$/);
     }
+  });
+});
+
+describe('transitionTime', () => {
+  it('writes a new transition as RFC 3339 to the second, whatever the clock says in milliseconds', () => {
+    expect(transitionTime(undefined, 'True', new Date('2030-01-01T01:02:03.987Z'))).toBe(
+      '2030-01-01T01:02:03Z',
+    );
   });
 });

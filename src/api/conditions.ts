@@ -78,12 +78,22 @@ export function setCondition(
   now: Date,
 ): Condition[] {
   const current = findCondition(conditions, next.type);
-  const lastTransitionTime =
-    current && current.status === next.status ? current.lastTransitionTime : toKubernetesTime(now);
-  const updated: Condition = { ...next, lastTransitionTime };
+  const updated: Condition = { ...next, lastTransitionTime: transitionTime(current, next.status, now) };
   if (!current) return [...(conditions ?? []), updated];
   // Keep the list's order, so an unchanged condition list serializes the same way.
   return (conditions ?? []).map((condition) => (condition === current ? updated : condition));
+}
+
+/**
+ * The lastTransitionTime for a condition that now has `status`: the current one's while the status stays, else
+ * `now` as RFC 3339 to the second (the one format every condition the operator writes uses).
+ */
+export function transitionTime(
+  current: Condition | undefined,
+  status: Condition['status'],
+  now: Date,
+): string {
+  return current && current.status === status ? current.lastTransitionTime : toKubernetesTime(now);
 }
 
 export function findCondition(

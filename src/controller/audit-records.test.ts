@@ -20,6 +20,7 @@ function plan(overrides: Partial<Plan>): Plan {
   return {
     action: 'none',
     consuming: [],
+    expired: [],
     refused: [],
     ended: [],
     ownerReferences: [],

@@ -192,3 +192,18 @@ export function sweep(caches: ControllerCaches, queue: WorkQueue): number {
   for (const key of keys) queue.add(key);
   return keys.size;
 }
+
+/**
+ * Keeps `set` at the number of managed Secrets the API server confirmed exist: what the managed-Secret cache
+ * (label-selected, fed by list and watch) holds, recounted on every add and delete. A write the operator only
+ * attempted never counts.
+ */
+export function countManagedSecrets(
+  secrets: Pick<Informer<KubernetesObject>, 'list' | 'on'>,
+  set: (count: number) => void,
+): void {
+  const recount = () => set(secrets.list().length);
+  secrets.on('add', recount);
+  secrets.on('delete', recount);
+  recount();
+}

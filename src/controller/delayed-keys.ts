@@ -28,11 +28,6 @@ export class DelayedKeys {
     return this.#deadlines.size;
   }
 
-  /** The deadline `key` is waiting for, if any. */
-  deadlineOf(key: string): number | undefined {
-    return this.#deadlines.get(key);
-  }
-
   /**
    * Hands `key` to `onDue` after `delayMs`. A key already waiting keeps the earlier of its two deadlines:
    * whoever asked for the later one is served by the earlier run, which can ask again.

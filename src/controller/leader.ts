@@ -1,8 +1,39 @@
 // Leader election with a coordination.k8s.io Lease, so several replicas can run and only one acts. Every
 // write is conditional on the Lease's resourceVersion, so two replicas can never both believe they won.
-import { setTimeout as sleep } from 'node:timers/promises';
+// Time and randomness come from outside (Clock, random) and the Lease is reached through a three-call port,
+// so the election is tested with a fake clock and an in-memory Lease.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { type Clock, sleep, systemClock } from './clock.ts';
+
+/** The three Lease calls the election makes. `replace` must fail when the resourceVersion is stale. */
+export interface LeaseStore {
+  read(): Promise<k8s.V1Lease | undefined>;
+  create(lease: k8s.V1Lease): Promise<void>;
+  replace(lease: k8s.V1Lease): Promise<void>;
+}
+
+/** The Lease `namespace/name` on the API server. */
+export function kubeLeaseStore(config: k8s.KubeConfig, namespace: string, name: string): LeaseStore {
+  const coordination = config.makeApiClient(k8s.CoordinationV1Api);
+  return {
+    async read() {
+      try {
+        return await coordination.readNamespacedLease({ name, namespace });
+      } catch (error) {
+        if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+        throw error;
+      }
+    },
+    async create(lease) {
+      await coordination.createNamespacedLease({ namespace, body: lease });
+    },
+    async replace(lease) {
+      // replace carries metadata.resourceVersion: if another replica wrote in between, this fails with 409.
+      await coordination.replaceNamespacedLease({ name, namespace, body: lease });
+    },
+  };
+}
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -10,6 +41,9 @@ export interface LeaderElectionOptions {
   identity: string;
   leaseDurationSeconds: number;
   logger: Logger;
+  clock?: Clock;
+  /** Source of randomness for the jitter between attempts to acquire; tests pass a fixed one. */
+  random?: () => number;
 }
 
 /**
@@ -17,15 +51,20 @@ export interface LeaderElectionOptions {
  * renewal cannot be made before the Lease would expire, and `release()` hands the Lease back on shutdown.
  */
 export class LeaderElector {
-  private readonly coordination: k8s.CoordinationV1Api;
+  private readonly leases: LeaseStore;
   private readonly options: LeaderElectionOptions;
+  private readonly clock: Clock;
+  private readonly random: () => number;
   private readonly lostController = new AbortController();
+  /** Aborted by release(): the renew loop stops waiting at once. */
+  private readonly stopController = new AbortController();
   private renewing: Promise<void> | undefined;
-  private stopped = false;
 
-  constructor(config: k8s.KubeConfig, options: LeaderElectionOptions) {
-    this.coordination = config.makeApiClient(k8s.CoordinationV1Api);
+  constructor(leases: LeaseStore, options: LeaderElectionOptions) {
+    this.leases = leases;
     this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
   }
 
   /** Aborts when leadership is lost; everything that acts must stop then. */
@@ -49,27 +88,24 @@ export class LeaderElector {
       } catch (error) {
         this.options.logger.warn({ err: describe(error) }, 'leader election attempt failed; retrying');
       }
-      await sleep(jitter(retry), undefined, { signal }).catch(() => undefined);
+      // Jittered, so standbys that lost the same race do not all ask again at the same instant.
+      await sleep(this.clock, retry * (0.8 + this.random() * 0.4), signal);
     }
     return false;
   }
 
   /** Gives the Lease up so a standby replica takes over at once instead of waiting for it to expire. */
   async release(): Promise<void> {
-    this.stopped = true;
+    this.stopController.abort();
     await this.renewing?.catch(() => undefined);
     try {
-      const lease = await this.read();
+      const lease = await this.leases.read();
       if (lease?.spec?.holderIdentity !== this.options.identity) return;
       lease.spec.holderIdentity = undefined;
       lease.spec.leaseDurationSeconds = 1;
       lease.spec.acquireTime = undefined;
       lease.spec.renewTime = undefined;
-      await this.coordination.replaceNamespacedLease({
-        name: this.options.name,
-        namespace: this.options.namespace,
-        body: lease,
-      });
+      await this.leases.replace(lease);
       this.options.logger.info({ lease: this.options.name }, 'released leadership');
     } catch (error) {
       this.options.logger.warn({ err: describe(error) }, 'could not release the Lease; it will expire');
@@ -77,20 +113,22 @@ export class LeaderElector {
   }
 
   private async renewLoop(): Promise<void> {
+    // Give up well before the Lease expires, so this replica stops acting before another may take over.
     const deadlineMs = (this.options.leaseDurationSeconds * 1000 * 2) / 3;
-    let lastRenewal = Date.now();
-    while (!this.stopped) {
-      await sleep(this.retryPeriodMs());
-      if (this.stopped) return;
+    const stopped = this.stopController.signal;
+    let lastRenewal = this.clock.now();
+    while (!stopped.aborted) {
+      await sleep(this.clock, this.retryPeriodMs(), stopped);
+      if (stopped.aborted) return;
       try {
         if (await this.tryAcquireOrRenew()) {
-          lastRenewal = Date.now();
+          lastRenewal = this.clock.now();
           continue;
         }
       } catch (error) {
         this.options.logger.warn({ err: describe(error) }, 'Lease renewal failed');
       }
-      if (Date.now() - lastRenewal > deadlineMs || !(await this.stillHolder())) {
+      if (this.clock.now() - lastRenewal > deadlineMs || !(await this.stillHolder())) {
         this.options.logger.error({ lease: this.options.name }, 'lost leadership');
         this.lostController.abort(new Error('leadership lost'));
         return;
@@ -99,27 +137,24 @@ export class LeaderElector {
   }
 
   private async stillHolder(): Promise<boolean> {
-    const lease = await this.read().catch(() => undefined);
+    const lease = await this.leases.read().catch(() => undefined);
     return lease?.spec?.holderIdentity === this.options.identity;
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationSeconds } = this.options;
     // Lease times are MicroTime: the API server refuses the millisecond form a plain Date serialises to.
-    const now = new k8s.V1MicroTime();
-    const existing = await this.read();
+    const now = new k8s.V1MicroTime(this.clock.now());
+    const existing = await this.leases.read();
     if (!existing) {
-      await this.coordination.createNamespacedLease({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          spec: {
-            holderIdentity: identity,
-            leaseDurationSeconds,
-            acquireTime: now,
-            renewTime: now,
-            leaseTransitions: 0,
-          },
+      await this.leases.create({
+        metadata: { name, namespace },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: 0,
         },
       });
       return true;
@@ -139,30 +174,13 @@ export class LeaderElector {
       acquireTime: takingOver || !spec.acquireTime ? now : new k8s.V1MicroTime(spec.acquireTime),
       leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
     };
-    // replace carries metadata.resourceVersion: if another replica wrote in between, this fails with 409.
-    await this.coordination.replaceNamespacedLease({ name, namespace, body: existing });
+    await this.leases.replace(existing);
     return true;
-  }
-
-  private async read(): Promise<k8s.V1Lease | undefined> {
-    try {
-      return await this.coordination.readNamespacedLease({
-        name: this.options.name,
-        namespace: this.options.namespace,
-      });
-    } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-      throw error;
-    }
   }
 
   private retryPeriodMs(): number {
     return Math.max(500, (this.options.leaseDurationSeconds * 1000) / 4);
   }
-}
-
-function jitter(ms: number): number {
-  return ms * (0.8 + Math.random() * 0.4);
 }
 
 function describe(error: unknown): string {

@@ -117,6 +117,8 @@ export interface Standstill {
 export interface Plan {
   action: SecretAction;
   consuming: ConsumingJob[];
+  /** Running Jobs that match consumers and passed their ttl: they get nothing more (status says Expired). */
+  expired: ConsumingJob[];
   refused: RefusedJob[];
   ended: EndedJob[];
   ownerReferences: V1OwnerReference[];
@@ -173,6 +175,7 @@ export function planReference(input: PlanInput): Plan {
   return {
     action,
     consuming,
+    expired,
     refused,
     ended,
     ownerReferences,

@@ -9,10 +9,9 @@ import { selectProvider } from '../providers/registry.ts';
 import { auditRecordsFor } from './audit-records.ts';
 import { backoffDelay } from './backoff.ts';
 import type { Clock } from './clock.ts';
-import { failureOutcome } from './failure.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
 import { buildSecret, isManagedFor, managedAnnotations } from './managed-secret.ts';
-import { type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import { failureOutcome, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
 import {
   type Plan,
   type PlanInput,

@@ -8,9 +8,7 @@ import type {
   KubernetesObject,
   V1ObjectMeta,
 } from '@kubernetes/client-node';
-// client-node decodes what its typed clients return with this serializer but does not re-export it; watch
-// events arrive as plain JSON, so the informer decodes them itself to give the cache one shape.
-import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { decodeAsModel } from './kube-models.ts';
 
 export interface ResourceKind {
   /** "v1" for the core group, "group/version" otherwise. */
@@ -88,8 +86,8 @@ export function decodeObject<T extends KubernetesObject>(
     : { apiVersion: kind.apiVersion, kind: kind.kind, ...source };
   const decoded =
     kind.model && !metadataOnly
-      ? ObjectSerializer.deserialize(filled, kind.model)
-      : { ...filled, metadata: ObjectSerializer.deserialize(filled.metadata, 'V1ObjectMeta') };
+      ? decodeAsModel(filled, kind.model)
+      : { ...filled, metadata: decodeAsModel(filled.metadata, 'V1ObjectMeta') };
   return deepFreeze(decoded as T);
 }
 

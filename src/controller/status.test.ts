@@ -23,6 +23,7 @@ function plan(action: SecretAction, overrides: Partial<Plan> = {}): Plan {
     ended: [],
     ownerReferences: [],
     foreignPods: [],
+    expired: [],
     jobStarts: [],
     expiresAt: etl.expiresAt,
     managedSecret: { name: target },

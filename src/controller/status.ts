@@ -1,6 +1,6 @@
 // The SecretReference status that follows from a plan and its outcome. Pure, so it is the same answer for
 // the same cluster state, and written only when it differs from what is there.
-import { findCondition } from '../api/conditions.ts';
+import { findCondition, transitionTime } from '../api/conditions.ts';
 import { readyCondition as readyType } from '../api/constants.ts';
 import type { Condition, SecretReferenceStatus } from '../api/types.ts';
 import { versionList } from './managed-secret.ts';
@@ -24,10 +24,7 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
   const condition: Condition = {
     ...ready,
     // The transition time moves only when the status flips, as the API conventions ask.
-    lastTransitionTime:
-      previousReady && previousReady.status === ready.status
-        ? previousReady.lastTransitionTime
-        : new Date(context.now).toISOString(),
+    lastTransitionTime: transitionTime(previousReady, ready.status, new Date(context.now)),
     observedGeneration: context.generation,
   };
 
@@ -104,6 +101,16 @@ function readyCondition(
   if (plan.consuming.length > 0 && !secretPresent(plan, outcome)) {
     // Whatever the cause, a Job entitled to a Secret that does not exist is never reported as healthy.
     return notReady('SecretGone', `Secret ${targetName} does not exist yet for Job(s) waiting for it.`);
+  }
+  if (plan.consuming.length === 0 && plan.expired.length > 0) {
+    // Told apart from NoConsumers for as long as an expired Job still runs: it is why the Secret is gone.
+    const jobs = plan.expired.map((job) => job.name).join(', ');
+    return {
+      type: 'Ready',
+      status: 'True',
+      reason: 'Expired',
+      message: `Every consuming Job (${jobs}) passed its ttl, so Secret ${targetName} was revoked.`,
+    };
   }
   if (plan.consuming.length === 0) {
     const refused =

@@ -143,3 +143,19 @@ describe('store values of one reconcile', () => {
     expect(stats.maxInFlight).toBe(4);
   });
 });
+
+describe('remote versions of one reconcile', () => {
+  it('fails retryably, naming the remote, when the store says a secret exists but not which version', async () => {
+    const client = { exists: async () => ({ exists: true }) } as unknown as StoreClient;
+    const clients = { clientFor: async () => client } as unknown as StoreClients;
+    const checking = createStoreValues(clients, limits).versions(
+      store,
+      referenceWith(['unversioned']),
+      signal(),
+    );
+    await expect(checking).rejects.toThrow(Unavailable);
+    await expect(checking).rejects.toThrow(
+      'the store did not name the version of remote secret "unversioned"',
+    );
+  });
+});

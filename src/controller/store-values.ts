@@ -119,8 +119,12 @@ export function createStoreValues(
           const existence = await client.exists(remote, { signal });
           if (!existence.exists)
             throw new NotFound(`remote secret "${remote.name}" no longer exists`, { remote: remote.name });
-          // A store that cannot tell a version without reading (none today) reports none: treat as changed.
-          versions[key] = existence.versionId ?? `unknown-${Date.now()}`;
+          // Every provider names the version that exists; one that does not cannot be compared: retry, typed.
+          if (existence.versionId === undefined)
+            throw new Unavailable(`the store did not name the version of remote secret "${remote.name}"`, {
+              remote: remote.name,
+            });
+          versions[key] = existence.versionId;
         }),
       );
     }

@@ -235,7 +235,8 @@ describe('WorkQueue delays', () => {
     delays.forEach((delay, index) => {
       queue.addAfter(`ns/key-${index}`, delay * 10);
     });
-    expect(queue.delayedLength).toBe(2_000);
+    await settle();
+    expect(order).toEqual([]);
     expect(clock.pendingTimers).toBe(1);
 
     await clock.advance(20_000);
@@ -248,11 +249,12 @@ describe('WorkQueue delays', () => {
   });
 
   it('treats a delay of zero or less as an immediate add', async () => {
-    const { queue } = queueWithClock();
+    const { clock, queue } = queueWithClock();
     queue.addAfter('ns/a', 0);
     queue.addAfter('ns/b', -5);
     expect(queue.length).toBe(2);
-    expect(queue.delayedLength).toBe(0);
+    // Nothing waits on a timer: both keys are ready now.
+    expect(clock.pendingTimers).toBe(0);
   });
 });
 
@@ -268,13 +270,8 @@ describe('WorkQueue retries', () => {
     const t0 = clock.now();
     queue.add('ns/a');
     await settle();
-    for (const [failures, delayMs] of [
-      [1, 100],
-      [2, 200],
-      [3, 400],
-    ] as const) {
+    for (const delayMs of [100, 200, 400]) {
       await work.fail('ns/a');
-      expect(queue.failures('ns/a')).toBe(failures);
       await clock.advance(delayMs - 1);
       expect(work.running.has('ns/a')).toBe(false);
       await clock.advance(1);
@@ -283,7 +280,6 @@ describe('WorkQueue retries', () => {
     expect(startedAt.map((at) => at - t0)).toEqual([0, 100, 300, 700]);
 
     await work.finish('ns/a');
-    expect(queue.failures('ns/a')).toBe(0);
     queue.add('ns/a');
     await settle();
     const before = clock.now();
@@ -306,13 +302,10 @@ describe('WorkQueue retries', () => {
     expect(Math.max(...gaps)).toBe(1_000);
   });
 
-  it('forget resets the failure count', () => {
+  it('forget starts the next retry delay over from the base', () => {
     const { queue } = queueWithClock();
-    queue.addRateLimited('ns/a');
-    queue.addRateLimited('ns/a');
-    expect(queue.failures('ns/a')).toBe(2);
+    expect([queue.addRateLimited('ns/a'), queue.addRateLimited('ns/a')]).toEqual([100, 200]);
     queue.forget('ns/a');
-    expect(queue.failures('ns/a')).toBe(0);
     expect(queue.addRateLimited('ns/a')).toBe(100);
   });
 
@@ -328,12 +321,6 @@ describe('WorkQueue retries', () => {
       { key: 'ns/a', message: 'throttled', failures: 1, delayMs: 100 },
       { key: 'ns/a', message: 'throttled', failures: 2, delayMs: 200 },
     ]);
-  });
-
-  it('spreads retries of many keys out when an overall retry rate is set', () => {
-    const { queue } = queueWithClock({ overallRetryRate: { qps: 2, burst: 2 } });
-    const delays = ['a', 'b', 'c', 'd'].map((name) => queue.addRateLimited(`ns/${name}`));
-    expect(delays).toEqual([100, 100, 500, 1_000]);
   });
 });
 
@@ -370,14 +357,20 @@ describe('WorkQueue shutdown', () => {
 
   it('aborts the signal of handlers in flight when not draining', async () => {
     const { queue } = queueWithClock();
+    let aborted = false;
     const running = queue.run(1, (_key, signal) => {
-      return new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined)));
+      return new Promise<undefined>((resolve) =>
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          resolve(undefined);
+        }),
+      );
     });
     queue.add('ns/a');
     await settle();
     await queue.shutdown({ drain: false });
     await running;
-    expect(queue.inFlight).toBe(0);
+    expect(aborted).toBe(true);
   });
 
   it('aborts handlers still running when the drain times out', async () => {
@@ -402,10 +395,17 @@ describe('WorkQueue shutdown', () => {
   });
 
   it('resolves at once when nothing is running', async () => {
-    const { queue } = queueWithClock();
+    const { clock, queue } = queueWithClock();
+    const handled: string[] = [];
+    void queue.run(1, (key) => {
+      handled.push(key);
+    });
     queue.addAfter('ns/a', 60_000);
     await queue.shutdown();
-    expect(queue.delayedLength).toBe(0);
+    // The delayed key is dropped with its timer: it never runs after shutdown.
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(60_000);
+    expect(handled).toEqual([]);
   });
 
   it('does not keep the process alive for a key delayed far in the future', async () => {
@@ -528,13 +528,14 @@ describe('WorkQueue under random operations', () => {
       }
 
       misbehave = false;
-      for (let turn = 0; turn < 1_000 && queue.length + queue.inFlight + queue.delayedLength > 0; turn++) {
+      for (let turn = 0; turn < 1_000 && active.size + queue.length + clock.pendingTimers > 0; turn++) {
         await clock.advance(100);
       }
 
       const context = `seed ${seed}`;
       expect(violations, context).toEqual([]);
-      expect(queue.length + queue.inFlight + queue.delayedLength, context).toBe(0);
+      // Idle: nothing running, nothing ready, no handler or delayed key waiting on a timer.
+      expect(active.size + queue.length + clock.pendingTimers, context).toBe(0);
       for (const [key, requestedAt] of lastRequest) {
         expect(
           lastStart.get(key) ?? 0,

@@ -4,7 +4,7 @@
 // key added while it is being handled runs once more afterwards; failed keys come back with per-key
 // exponential backoff; delayed keys share one timer; ready keys are handed out in turns between namespaces,
 // so one namespace's many keys cannot starve another's few.
-import { type BackoffOptions, PerKeyBackoff, TokenBucket, type TokenBucketOptions } from './backoff.ts';
+import { type BackoffOptions, PerKeyBackoff } from './backoff.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { DelayedKeys } from './delayed-keys.ts';
 import { FairKeys, namespaceOf } from './fair-keys.ts';
@@ -35,8 +35,6 @@ export interface WorkQueueOptions {
   clock?: Clock;
   /** Per-key retry delays after failures; defaults to 100ms doubling up to 5m, half of each delay jittered. */
   backoff?: Partial<BackoffOptions>;
-  /** Optional limit on retries across all keys, on top of the per-key backoff. */
-  overallRetryRate?: TokenBucketOptions;
   metrics?: WorkQueueMetrics;
   /** Called when a handler fails, with the failure count and the retry delay, so the caller can log it. */
   onError?: (key: string, error: unknown, retry: { failures: number; delayMs: number }) => void;
@@ -59,7 +57,6 @@ export interface ShutdownOptions {
 export class WorkQueue {
   readonly #clock: Clock;
   readonly #backoff: PerKeyBackoff;
-  readonly #overallRate: TokenBucket | undefined;
   readonly #metrics: WorkQueueMetrics;
   readonly #onError: WorkQueueOptions['onError'];
   readonly #delayed: DelayedKeys;
@@ -80,7 +77,6 @@ export class WorkQueue {
   constructor(options: WorkQueueOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#backoff = new PerKeyBackoff(options.backoff, options.random);
-    this.#overallRate = options.overallRetryRate && new TokenBucket(options.overallRetryRate, this.#clock);
     this.#metrics = options.metrics ?? {};
     this.#onError = options.onError;
     this.#delayed = new DelayedKeys(this.#clock, (key) => this.add(key));
@@ -113,7 +109,7 @@ export class WorkQueue {
 
   /** Queues `key` after its next backoff delay, counting one more failure. */
   addRateLimited(key: string): number {
-    const delayMs = Math.max(this.#backoff.next(key), this.#overallRate?.reserve() ?? 0);
+    const delayMs = this.#backoff.next(key);
     this.#metrics.retried?.();
     this.addAfter(key, delayMs);
     return delayMs;
@@ -124,24 +120,9 @@ export class WorkQueue {
     this.#backoff.forget(key);
   }
 
-  /** Consecutive failures of `key` since it last succeeded or was forgotten. */
-  failures(key: string): number {
-    return this.#backoff.failures(key);
-  }
-
   /** Keys ready to be handled now (not counting those being handled or waiting for a deadline). */
   get length(): number {
     return this.#ready.size;
-  }
-
-  /** Keys waiting for a deadline. */
-  get delayedLength(): number {
-    return this.#delayed.size;
-  }
-
-  /** Keys being handled right now. */
-  get inFlight(): number {
-    return this.#processing.size;
   }
 
   get shuttingDown(): boolean {

@@ -33,7 +33,7 @@ export function createMetrics(): OperatorMetrics {
     }),
     managedSecrets: new Gauge({
       name: 'secretlink_managed_secrets',
-      help: 'Secrets secretlink currently manages.',
+      help: 'Secrets secretlink manages that the API server confirmed exist (in the watched namespaces).',
       registers,
     }),
     auditRecords: new Counter({

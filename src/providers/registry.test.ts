@@ -1,6 +1,6 @@
 // Static validation of whole stores, as a person applying one would meet it: each problem names its field.
 import { describe, expect, it } from 'vitest';
-import { providers, validateStore } from './registry.ts';
+import { validateStore } from './registry.ts';
 import type { StoreObject } from './store-spec.ts';
 
 const namespaced = (provider: StoreObject['spec']['provider']): StoreObject => ({
@@ -169,24 +169,6 @@ describe('validateStore', () => {
       'spec.provider.vault.auth.appRole.roleId',
       'spec.provider.vault.auth.appRole.secretIdRef.key',
     ]);
-  });
-});
-
-describe('capabilities', () => {
-  it('reports what each store can do', () => {
-    expect(providers.aws.capabilities({ region: 'eu-west-1', auth: { defaultChain: {} } })).toMatchObject({
-      versions: true,
-      binary: true,
-      batch: true,
-    });
-    expect(providers.gcp.capabilities({ projectID: 'p', auth: { applicationDefault: {} } })).toMatchObject({
-      versions: true,
-      binary: true,
-      batch: false,
-    });
-    const vault = { server: 'http://127.0.0.1:8200', auth: { tokenSecretRef: { name: 'v', key: 't' } } };
-    expect(providers.vault.capabilities(vault)).toMatchObject({ versions: true, binary: false });
-    expect(providers.vault.capabilities({ ...vault, kv: { version: 1 } })).toMatchObject({ versions: false });
   });
 });
 

@@ -64,18 +64,6 @@ export interface StoreClient {
   close(): Promise<void>;
 }
 
-export interface ProviderCapabilities {
-  /** Whether a remote version can be named; KV v1 cannot. */
-  versions: boolean;
-  /** What a version looks like, for messages and docs. */
-  versionFormat: string;
-  jsonProperties: boolean;
-  /** Whether values are kept as arbitrary bytes; Vault stores strings only. */
-  binary: boolean;
-  /** Whether several secrets are read in one call. */
-  batch: boolean;
-}
-
 /** One problem found by static validation; `path` is the field path from the store's root, e.g. spec.provider.aws.region. */
 export interface ValidationProblem {
   path: string;
@@ -118,7 +106,6 @@ export interface ClientContext {
 
 export interface Provider<N extends ProviderName = ProviderName> {
   readonly name: N;
-  capabilities(spec: ProviderSpecs[N]): ProviderCapabilities;
   /** Static checks only: no network, no cluster reads. */
   validate(spec: ProviderSpecs[N], scope: StoreScope): ValidationProblem[];
   /** The credential Secrets a client for this store reads; their resourceVersions key the client cache. */

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { group, version } from '../../src/api/constants.ts';
-import { failureOutcome } from '../../src/controller/failure.ts';
+import { failureOutcome } from '../../src/controller/outcome.ts';
 import { KubeCredentialSource } from '../../src/providers/kube-credentials.ts';
 import { StoreClients } from '../../src/providers/store-clients.ts';
 import type { StoreObject } from '../../src/providers/store-spec.ts';

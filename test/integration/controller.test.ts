@@ -118,6 +118,20 @@ async function readReference(name: string) {
   };
 }
 
+/** secretlink_managed_secrets as the operator reports it. */
+async function managedSecretsMetric(): Promise<number> {
+  return (await operator.metrics.managedSecrets.get()).values[0]?.value ?? 0;
+}
+
+/** Managed Secrets the API server lists in the namespace (the operator watches only this one). */
+async function managedSecretsListed(): Promise<number> {
+  const secrets = await api(k8s.CoreV1Api).listNamespacedSecret({
+    namespace,
+    labelSelector: 'secretlink.dev/managed-by=secretlink',
+  });
+  return secrets.items.length;
+}
+
 function auditFor(jobName: string, action?: AuditRecord['action']) {
   return operator.audit.filter(
     (record) => record.job?.name === jobName && (!action || record.action === action),
@@ -169,6 +183,11 @@ describe('secretlink controller', () => {
     });
     expect(secret.metadata?.ownerReferences?.map((o) => o.uid)).toEqual([job.metadata!.uid]);
     expect(JSON.stringify(secret.metadata)).not.toContain('first-password');
+    // secretlink_managed_secrets counts what the API server lists as managed, this Secret included.
+    await eventually('the metric to count the Secret', async () => {
+      const listed = await managedSecretsListed();
+      return listed >= 1 && (await managedSecretsMetric()) === listed ? true : undefined;
+    });
 
     const pod = await eventually('the Job pod to start', async () => {
       const pods = await api(k8s.CoreV1Api).listNamespacedPod({
@@ -184,6 +203,9 @@ describe('secretlink controller', () => {
 
     await jobFinished('nightly-dbt-manual');
     await secretGone('nightly');
+    await eventually('the metric to drop the revoked Secret', async () =>
+      (await managedSecretsMetric()) === (await managedSecretsListed()) ? true : undefined,
+    );
     await eventually('the revocation to be audited', async () =>
       auditFor('nightly-dbt-manual', 'Revoked').length ? true : undefined,
     );
@@ -289,6 +311,15 @@ describe('secretlink controller', () => {
       return current.status?.conditions?.[0]?.reason === 'Conflict' ? current : undefined;
     });
     expect(reference.status?.conditions?.[0]?.status).toBe('False');
+    // The conflict is an Event on the reference too, not only status: `kubectl describe` shows it.
+    const conflictEvent = await eventually('the conflict Event', async () => {
+      const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace });
+      return events.items.find(
+        (event) => event.regarding?.name === 'conflicted' && event.reason === 'Refused',
+      );
+    });
+    expect(conflictEvent.type).toBe('Warning');
+    expect(conflictEvent.note).toContain('handmade');
     await jobFinished('conflicted-job');
     const untouched = await readSecret('handmade');
     expect(decoded(untouched!, 'password')).toBe('set-by-hand');
@@ -339,6 +370,12 @@ describe('secretlink controller', () => {
       ['Materialized', 'SecretCreated'],
       ['Expired', 'TtlPassed'],
     ]);
+    const ready = await eventually('status to say the ttl passed', async () => {
+      const condition = (await readReference('capped')).status?.conditions?.[0];
+      return condition?.reason === 'Expired' ? condition : undefined;
+    });
+    expect(ready.status).toBe('True');
+    expect(ready.message).toContain('overrunning');
   }, 120_000);
 });
 

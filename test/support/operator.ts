@@ -18,7 +18,7 @@ import { secretFingerprinter } from '../../src/audit/fingerprint.ts';
 import { LogAuditSink } from '../../src/audit/log-sink.ts';
 import { type AuditRecord, AuditTrail } from '../../src/audit/types.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createMetrics } from '../../src/observability/metrics.ts';
+import { createMetrics, type OperatorMetrics } from '../../src/observability/metrics.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import { runLayout } from '../env/evidence/end-of-run.ts';
 import { installCrds as installCrdsOn, operatorNamespace } from '../env/install.ts';
@@ -37,6 +37,8 @@ export interface TestOperator extends RunningOperator {
   auditPublicKey: KeyObject;
   /** The last anchor of its chain it recorded in the cluster. */
   lastAnchor(): Anchor | undefined;
+  /** Its Prometheus metrics, as /metrics would serve them. */
+  metrics: OperatorMetrics;
 }
 
 export async function installCrds(): Promise<void> {
@@ -101,11 +103,12 @@ export function startTestOperator(options: {
     ],
     (sink, error) => sinkErrors.push(`${sink}: ${String(error)}`),
   );
+  const metrics = createMetrics();
   const running = startOperator({
     config,
     kubeConfig: actingAs,
     logger,
-    metrics: createMetrics(),
+    metrics,
     audit: trail,
     openAuditChain: () =>
       HashChainedFileSink.open(auditFile, {
@@ -124,6 +127,7 @@ export function startTestOperator(options: {
     auditFile,
     auditPublicKey: publicKey,
     lastAnchor: () => lastAnchor,
+    metrics,
   };
 }
 

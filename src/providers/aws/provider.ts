@@ -13,14 +13,6 @@ import { validateAws } from './validate.ts';
 export const awsProvider: Provider<'aws'> = {
   name: 'aws',
 
-  capabilities: () => ({
-    versions: true,
-    versionFormat: 'a version id, or a staging label such as AWSCURRENT or AWSPREVIOUS',
-    jsonProperties: true,
-    binary: true,
-    batch: true,
-  }),
-
   validate: validateAws,
 
   credentialSecrets(spec: AwsProviderSpec, scope) {

@@ -19,14 +19,6 @@ loggingUtils.setBackend(null);
 export const gcpProvider: Provider<'gcp'> = {
   name: 'gcp',
 
-  capabilities: () => ({
-    versions: true,
-    versionFormat: 'a version number, or latest',
-    jsonProperties: true,
-    binary: true,
-    batch: false,
-  }),
-
   validate: validateGcp,
 
   credentialSecrets(spec: GcpProviderSpec, scope) {

@@ -13,15 +13,6 @@ import { validateVault } from './validate.ts';
 export const vaultProvider: Provider<'vault'> = {
   name: 'vault',
 
-  capabilities: (spec: VaultProviderSpec) => ({
-    versions: kvVersion(spec) === 2,
-    versionFormat:
-      kvVersion(spec) === 2 ? 'a version number, or latest' : 'none (KV version 1 keeps no versions)',
-    jsonProperties: true,
-    binary: false,
-    batch: false,
-  }),
-
   validate: validateVault,
 
   credentialSecrets(spec: VaultProviderSpec, scope) {
