@@ -12,6 +12,7 @@ import {
   ControllerCaches,
   routeEvents,
   routeStoreEvents,
+  routeStoreForgetting,
   sweep,
   sweepStores,
 } from './controller/controller.ts';
@@ -71,6 +72,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     logger: logger.child({ part: 'providers' }),
     tuning: { timeoutMs: config.storeTimeoutMs, maxResponseBytes: config.maxResponseBytes },
   });
+  routeStoreForgetting(caches, clients);
   // One writer, so reference and store writes share the API server rate limit.
   const writer = createClusterWriter(
     kubeConfig,
