@@ -10,7 +10,7 @@ import { auditRecordsFor } from './audit-records.ts';
 import type { Clock } from './clock.ts';
 import { failureOutcome } from './failure.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
-import { buildSecret, isManagedFor, managedAnnotations } from './managed-secret.ts';
+import { buildSecret, isManagedFor, managedAnnotations, zeroValues } from './managed-secret.ts';
 import type { Outcome } from './outcome.ts';
 import {
   type Plan,
@@ -369,15 +369,21 @@ export class Reconciler {
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
     });
-    // The values were needed only to build this object; drop our references before the write completes.
+    // The values were needed only to build this object: once the write returns (or fails) their bytes are
+    // zeroed, so no copy the operator owns outlives the write.
+    const owned = values.data;
     values.data = {};
     let uid: string | undefined;
-    if (secret) {
-      desired.metadata!.resourceVersion = secret.metadata?.resourceVersion;
-      await this.deps.writer.replaceSecret(desired);
-    } else {
-      uid = await this.deps.writer.createSecret(desired);
-      if (uid) this.createdSecrets.set(key, { name: facts.targetName, uid });
+    try {
+      if (secret) {
+        desired.metadata!.resourceVersion = secret.metadata?.resourceVersion;
+        await this.deps.writer.replaceSecret(desired);
+      } else {
+        uid = await this.deps.writer.createSecret(desired);
+        if (uid) this.createdSecrets.set(key, { name: facts.targetName, uid });
+      }
+    } finally {
+      zeroValues(owned);
     }
     return {
       kind: 'written',
