@@ -70,4 +70,17 @@ describe('ValueCache forgets values on time', () => {
     expect(cache.size).toBe(0);
     expect([...first, ...second].every((byte) => byte === 0)).toBe(true);
   });
+
+  it('zeroes a value it was asked not to keep (cache off) once callers copied it', () => {
+    vi.useFakeTimers();
+    const value = Buffer.from('canary-value');
+    const cache = new ValueCache<Buffer>(
+      () => Date.now(),
+      (held) => held.fill(0),
+    );
+    cache.set('db', '3', value, 0);
+    expect(value.toString()).toBe('canary-value');
+    vi.runOnlyPendingTimers();
+    expect(value.every((byte) => byte === 0)).toBe(true);
+  });
 });

@@ -37,7 +37,11 @@ export class ValueCache<V> {
   }
 
   set(name: string, version: string, value: V, ttlMs: number): void {
-    if (ttlMs <= 0) return;
+    if (ttlMs <= 0) {
+      // Cache off: the value is not kept, and is disposed of as soon as its callers copied it.
+      this.#disposeLater(value);
+      return;
+    }
     const key = cacheKey(name, version);
     const previous = this.#entries.get(key);
     if (previous) this.#drop(key, previous, previous.value === value);
@@ -60,10 +64,13 @@ export class ValueCache<V> {
   #drop(key: string, entry: CacheEntry<V>, keepValue = false): void {
     clearTimeout(entry.timer);
     if (this.#entries.get(key) === entry) this.#entries.delete(key);
-    if (keepValue) return;
-    // The value may have just been handed to callers that copy it in their next promise continuation (a
-    // cache hit, or a shared store call): dispose of it only once those continuations have run.
-    const later = setImmediate(() => this.#dispose(entry.value));
+    if (!keepValue) this.#disposeLater(entry.value);
+  }
+
+  // The value may have just been handed to callers that copy it in their next promise continuation (a cache
+  // hit, or a shared store call): dispose of it only once those continuations have run.
+  #disposeLater(value: V): void {
+    const later = setImmediate(() => this.#dispose(value));
     later.unref?.();
   }
 }
