@@ -13,6 +13,7 @@ import {
   countManagedSecrets,
   routeEvents,
   routeStoreEvents,
+  routeStoreForgetting,
   sweep,
   sweepStores,
 } from './controller/controller.ts';
@@ -73,6 +74,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     logger: logger.child({ part: 'providers' }),
     tuning: { timeoutMs: config.storeTimeoutMs, maxResponseBytes: config.maxResponseBytes },
   });
+  routeStoreForgetting(caches, clients);
   // One writer, so reference and store writes share the API server rate limit.
   const writer = createClusterWriter(
     kubeConfig,

@@ -160,6 +160,27 @@ export function routeStoreEvents(caches: ControllerCaches, queue: WorkQueue): vo
   }
 }
 
+/** What a store change asks of the store clients: forget the values of a store deleted or changed. */
+export interface StoreForgetting {
+  evict(store: { kind: AnySecretStore['kind']; metadata: AnySecretStore['metadata'] }): void;
+  forgetIfChanged(store: { kind: AnySecretStore['kind']; metadata: AnySecretStore['metadata'] }): void;
+}
+
+/**
+ * A deleted store's client and cached values are dropped when the delete is seen, and a changed store's when
+ * the change is seen, rather than kept until the next read of that store (which may never come). Installed on
+ * every replica: a standby may have led and read values before.
+ */
+export function routeStoreForgetting(caches: ControllerCaches, clients: StoreForgetting): void {
+  const { informers } = caches;
+  informers.secretStores.on('delete', (store) => clients.evict(asKind('SecretStore', store)));
+  informers.clusterSecretStores.on('delete', (store) => clients.evict(asKind('ClusterSecretStore', store)));
+  informers.secretStores.on('update', (store) => clients.forgetIfChanged(asKind('SecretStore', store)));
+  informers.clusterSecretStores.on('update', (store) =>
+    clients.forgetIfChanged(asKind('ClusterSecretStore', store)),
+  );
+}
+
 /** Every store once at start-up, so a store created or edited while no replica led gets its status. */
 export function sweepStores(caches: ControllerCaches, queue: WorkQueue): number {
   const { secretStores, clusterSecretStores } = caches.informers;

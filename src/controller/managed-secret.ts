@@ -109,3 +109,8 @@ export function versionList(record: Record<string, string>): { name: string; ver
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, version]) => ({ name, version }));
 }
+
+/** Zeroes the values the operator owns (its copies) once they are written or no longer needed. */
+export function zeroValues(data: Record<string, Buffer>): void {
+  for (const value of Object.values(data)) value.fill(0);
+}

@@ -10,7 +10,7 @@ import { auditRecordsFor } from './audit-records.ts';
 import { backoffDelay } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
-import { buildSecret, isManagedFor, managedAnnotations } from './managed-secret.ts';
+import { buildSecret, isManagedFor, managedAnnotations, zeroValues } from './managed-secret.ts';
 import { failureOutcome, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
 import {
   type Plan,
@@ -388,12 +388,19 @@ export class Reconciler {
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
     });
-    // The values were needed only to build this object; drop our references before the write completes.
+    // The values were needed only to build this object: once the write returns (or fails) their bytes are
+    // zeroed, so no copy the operator owns outlives the write.
+    const owned = values.data;
     values.data = {};
-    if (secret) desired.metadata!.resourceVersion = secret.metadata?.resourceVersion;
-    const confirmed = secret
-      ? await this.deps.writer.replaceSecret(desired)
-      : await this.deps.writer.createSecret(desired);
+    let confirmed: SecretWrite;
+    try {
+      if (secret) desired.metadata!.resourceVersion = secret.metadata?.resourceVersion;
+      confirmed = secret
+        ? await this.deps.writer.replaceSecret(desired)
+        : await this.deps.writer.createSecret(desired);
+    } finally {
+      zeroValues(owned);
+    }
     if (confirmed.result === 'created') {
       this.createdSecrets.set(key, { name: facts.targetName, uid: confirmed.uid });
     }

@@ -159,3 +159,41 @@ describe('remote versions of one reconcile', () => {
     );
   });
 });
+
+describe('store values the operator no longer needs are zeroed', () => {
+  /** A store that answers every name with its text, except `missing`; it keeps what it handed out. */
+  function keepingStore(text: (name: string) => string) {
+    const handedOut: Buffer[] = [];
+    const resolve = async (remote: RemoteRef): Promise<ResolvedValue> => {
+      if (remote.name === 'missing') throw new Unavailable('store down');
+      const value = Buffer.from(text(remote.name));
+      handedOut.push(value);
+      return { value, versionId: '1', bytesRead: value.length };
+    };
+    const client = {
+      resolve,
+      resolveMany: (remotes: readonly RemoteRef[]) =>
+        Promise.allSettled(remotes.map((remote) => resolve(remote))),
+    } as unknown as StoreClient;
+    return { clients: { clientFor: async () => client } as unknown as StoreClients, handedOut };
+  }
+  const zeroed = (buffer: Buffer) => buffer.every((byte) => byte === 0);
+
+  it('zeroes the values already read when a later entry fails, so a failed read leaves no value behind', async () => {
+    const { clients, handedOut } = keepingStore(() => 'canary-value');
+    const reference = referenceWith(['first', 'missing']);
+    const read = createStoreValues(clients, { ...limits, concurrency: 1 }).read(store, reference, signal());
+    await expect(read).rejects.toThrow(Unavailable);
+    expect(handedOut.length).toBe(1);
+    expect(handedOut.every(zeroed)).toBe(true);
+  });
+
+  it('zeroes the encoded value once it is decoded, keeping only the decoded copy', async () => {
+    const { clients, handedOut } = keepingStore(() => Buffer.from('canary-value').toString('base64'));
+    const reference = referenceWith(['encoded']);
+    reference.spec.data![0]!.decoding = 'base64';
+    const read = await createStoreValues(clients, limits).read(store, reference, signal());
+    expect(read.data['key-0']?.toString()).toBe('canary-value');
+    expect(handedOut.every(zeroed)).toBe(true);
+  });
+});

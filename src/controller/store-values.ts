@@ -4,10 +4,12 @@
 // one reference cannot exhaust the memory or the workers every other reference depends on.
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import { abortable, deadline } from '../providers/deadline.ts';
-import { decodeValue } from '../providers/decoding.ts';
+import { type Decoding, decodeValue } from '../providers/decoding.ts';
 import { InvalidReference, NotFound, TooLarge, Unavailable } from '../providers/errors.ts';
 import { defaultLimits, ReadBudget, secretSizeLimit, totalSize } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
+import type { StoreClient } from '../providers/types.ts';
+import { zeroValues } from './managed-secret.ts';
 import type { ReadValues, ValueSource } from './reconciler.ts';
 import { invalidSecretKey, quoteKey } from './secret-keys.ts';
 
@@ -48,8 +50,23 @@ export function createStoreValues(
     signal: AbortSignal,
   ): Promise<ReadValues> {
     const client = await clients.clientFor(store, signal);
-    const budget = new ReadBudget(limits.maxReferenceBytes);
     const data: Record<string, Buffer> = {};
+    try {
+      return await readInto(client, reference, signal, data);
+    } catch (error) {
+      // A read that fails half way (a missing entry, the budget spent) leaves no value behind.
+      zeroValues(data);
+      throw error;
+    }
+  }
+
+  async function readInto(
+    client: StoreClient,
+    reference: SecretReference,
+    signal: AbortSignal,
+    data: Record<string, Buffer>,
+  ): Promise<ReadValues> {
+    const budget = new ReadBudget(limits.maxReferenceBytes);
     const remoteVersions: Record<string, string> = {};
 
     // dataFrom first, so an explicit data[] key wins over a property of the same name.
@@ -66,9 +83,10 @@ export function createStoreValues(
             { remote: entry.remote.name },
           );
         }
+        if (Object.hasOwn(data, key)) data[key]!.fill(0);
         // defineProperty, not assignment: a property named __proto__ is a key like any other.
         Object.defineProperty(data, key, {
-          value: decodeValue(value, entry.decoding, { key, remote: entry.remote.name }),
+          value: decodeOwned(value, entry.decoding, { key, remote: entry.remote.name }),
           enumerable: true,
           writable: true,
           configurable: true,
@@ -90,7 +108,9 @@ export function createStoreValues(
         if (result.status === 'rejected') throw result.reason;
         const entry = chunk[index]!;
         budget.charge(versionKey(entry.remote), result.value.bytesRead);
-        data[entry.key] = decodeValue(result.value.value, entry.decoding, {
+        // An explicit key wins over a dataFrom property of the same name; the value it replaces is ours to zero.
+        if (Object.hasOwn(data, entry.key)) data[entry.key]!.fill(0);
+        data[entry.key] = decodeOwned(result.value.value, entry.decoding, {
           key: entry.key,
           remote: entry.remote.name,
         });
@@ -161,4 +181,16 @@ async function underDeadline<T>(
     }
     throw error;
   }
+}
+
+// Every value a client resolves is a copy the caller owns: when decoding makes another buffer of it, the
+// encoded one is zeroed at once.
+function decodeOwned(
+  value: Buffer,
+  decoding: Decoding | undefined,
+  where: { key: string; remote: string },
+): Buffer {
+  const decoded = decodeValue(value, decoding, where);
+  if (decoded !== value) value.fill(0);
+  return decoded;
 }

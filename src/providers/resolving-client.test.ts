@@ -1,6 +1,6 @@
 // The shared client logic over a store kept in a Map: what the cache, single-flight, batching, rotation
 // handling and limits do for every provider. The conformance suite runs the same paths against real stores.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SecretPayload, StoreBackend, VersionSelector } from './backend.ts';
 import { AccessDenied, InvalidReference, NotFound, TooLarge, Unavailable } from './errors.ts';
 import { silentLogger } from './logger.ts';
@@ -70,8 +70,13 @@ class MapBackend implements StoreBackend {
 
   async close() {}
 
+  /** Every answer handed to the client, kept so a test can see what became of its bytes. */
+  readonly served: SecretPayload[] = [];
+
   #payload(versions: string[], number: number): SecretPayload {
-    return { data: Buffer.from(versions[number - 1]!), versionId: String(number) };
+    const payload = { data: Buffer.from(versions[number - 1]!), versionId: String(number) };
+    this.served.push(payload);
+    return payload;
   }
 }
 
@@ -214,5 +219,39 @@ describe('ResolvingClient', () => {
   it('rejects an empty name and a version the store cannot have', async () => {
     await expect(client().resolve({ name: '' })).rejects.toBeInstanceOf(InvalidReference);
     await expect(client().resolve({ name: 'db', version: 'v-one' })).rejects.toBeInstanceOf(InvalidReference);
+  });
+});
+
+describe('ResolvingClient keeps no value past its cache lifetime', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('zeroes the store answer it cached once the lifetime passes, while the value it handed out stays whole', async () => {
+    vi.useFakeTimers();
+    const store = new ResolvingClient(
+      backend,
+      tuning({ cacheTtlMs: 1_000, now: () => Date.now() }),
+      silentLogger,
+    );
+    const resolved = await store.resolve({ name: 'plain', version: '1' });
+    const [answer] = backend.served;
+    expect(answer?.data.toString()).toBe('text-value');
+    vi.advanceTimersByTime(1_000);
+    vi.runOnlyPendingTimers();
+    expect(answer?.data.every((byte) => byte === 0)).toBe(true);
+    expect(resolved.value.toString()).toBe('text-value');
+    await store.resolve({ name: 'plain', version: '1' });
+    expect(backend.fetches).toBe(2);
+  });
+
+  it('zeroes every cached answer at once when the client is invalidated (its store was deleted or changed)', async () => {
+    vi.useFakeTimers();
+    const store = new ResolvingClient(backend, tuning({ now: () => Date.now() }), silentLogger);
+    await store.resolve({ name: 'db', version: '1' });
+    await store.resolve({ name: 'plain', version: '1' });
+    store.invalidate();
+    vi.runOnlyPendingTimers();
+    expect(backend.served.map((payload) => payload.data.every((byte) => byte === 0))).toEqual([true, true]);
   });
 });

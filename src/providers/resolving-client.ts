@@ -35,7 +35,9 @@ export class ResolvingClient implements StoreClient {
     this.#backend = backend;
     this.#tuning = tuning;
     this.#logger = logger;
-    this.#cache = new ValueCache(tuning.now);
+    // Callers get copies (resolve and resolveAll copy out of the answer), so the cached answer is the
+    // client's own and is zeroed when it leaves the cache.
+    this.#cache = new ValueCache(tuning.now, (payload) => payload.data.fill(0));
   }
 
   async resolve(remote: RemoteRef, options: CallOptions = {}): Promise<ResolvedValue> {

@@ -1,6 +1,6 @@
 // Store clients are reused, rebuilt when the store or its credentials change, and never read credentials
 // from a namespace the store may not use.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CredentialNotAllowed, InvalidSpec } from './errors.ts';
 import { MemoryCredentialSource } from './memory-credentials.ts';
 import { StoreClients } from './store-clients.ts';
@@ -127,5 +127,27 @@ describe('StoreClients', () => {
     expect(error).toBeInstanceOf(InvalidSpec);
     expect((error as Error).message).toContain('spec.provider.aws.region');
     expect((error as Error).message).toContain('spec.provider.aws.auth.secretRef.accessKeyId.namespace');
+  });
+});
+
+describe('StoreClients forget a store that is deleted or changed', () => {
+  it('drops the cached values of a deleted store at once', async () => {
+    const { clients } = setup();
+    const client = await clients.clientFor(awsStore());
+    const invalidate = vi.spyOn(client, 'invalidate');
+    clients.evict(awsStore());
+    await vi.waitFor(() => expect(invalidate).toHaveBeenCalledWith());
+    expect(await clients.clientFor(awsStore())).not.toBe(client);
+  });
+
+  it('drops the client and values of a store whose spec changed, and keeps them when only status changed', async () => {
+    const { clients } = setup();
+    const client = await clients.clientFor(awsStore(1));
+    const invalidate = vi.spyOn(client, 'invalidate');
+    clients.forgetIfChanged(awsStore(1));
+    expect(await clients.clientFor(awsStore(1))).toBe(client);
+    clients.forgetIfChanged(awsStore(2));
+    await vi.waitFor(() => expect(invalidate).toHaveBeenCalledWith());
+    expect(await clients.clientFor(awsStore(1))).not.toBe(client);
   });
 });

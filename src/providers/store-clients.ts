@@ -42,7 +42,7 @@ export class StoreClients {
   /** The client for `store`, built on first use and rebuilt when the store or a credential Secret changed. */
   async clientFor(store: StoreObject, signal?: AbortSignal): Promise<StoreClient> {
     const key = storeKey(store);
-    const identity = `${store.metadata.uid ?? ''}/${store.metadata.generation ?? 0}`;
+    const identity = identityOf(store);
     const existing = this.#entries.get(key);
     const now = this.#tuning.now();
     if (existing && existing.identity === identity && now - existing.checkedAt < this.#checkIntervalMs) {
@@ -69,6 +69,16 @@ export class StoreClients {
     const key = storeKey(store);
     const entry = this.#entries.get(key);
     if (entry) this.#retire(key, entry, 'evicted');
+  }
+
+  /**
+   * Drops the client of a store whose spec changed (new uid or generation) as soon as the change is seen, so
+   * values read under the old spec leave memory now rather than at the next read; a status-only change keeps it.
+   */
+  forgetIfChanged(store: Pick<StoreObject, 'kind' | 'metadata'>): void {
+    const key = storeKey(store);
+    const entry = this.#entries.get(key);
+    if (entry && entry.identity !== identityOf(store)) this.#retire(key, entry, 'store changed');
   }
 
   async close(): Promise<void> {
@@ -110,10 +120,16 @@ export class StoreClients {
   #retire(key: string, entry: Entry, why: string): void {
     this.#entries.delete(key);
     this.#logger.debug({ store: key, why }, 'closing store client');
+    // Its cached values go now: calls in flight still finish, but nothing read before the change is kept.
+    entry.client.then((client) => client.invalidate()).catch(() => {});
     // Calls already started on the old client get the length of one deadline to finish.
     const timer = setTimeout(() => {
       entry.client.then((client) => client.close()).catch(() => {});
     }, this.#tuning.timeoutMs);
     timer.unref();
   }
+}
+
+function identityOf(store: Pick<StoreObject, 'metadata'>): string {
+  return `${store.metadata.uid ?? ''}/${store.metadata.generation ?? 0}`;
 }

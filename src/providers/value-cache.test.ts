@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ValueCache } from './value-cache.ts';
 
 describe('ValueCache', () => {
@@ -29,5 +29,58 @@ describe('ValueCache', () => {
       undefined,
       'c',
     ]);
+  });
+});
+
+describe('ValueCache forgets values on time', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('drops and zeroes an expired value when its time to live passes, without being read again', () => {
+    vi.useFakeTimers();
+    const value = Buffer.from('canary-value');
+    const cache = new ValueCache<Buffer>(
+      () => Date.now(),
+      (held) => held.fill(0),
+    );
+    cache.set('db', '3', value, 500);
+    vi.advanceTimersByTime(499);
+    expect(value.toString()).toBe('canary-value');
+    vi.advanceTimersByTime(1);
+    vi.runOnlyPendingTimers();
+    expect(cache.size).toBe(0);
+    expect(value.every((byte) => byte === 0)).toBe(true);
+  });
+
+  it('zeroes every value it held when it is cleared, and only after callers copied it', () => {
+    vi.useFakeTimers();
+    const first = Buffer.from('one');
+    const second = Buffer.from('two');
+    const cache = new ValueCache<Buffer>(
+      () => Date.now(),
+      (held) => held.fill(0),
+    );
+    cache.set('db', '1', first, 60_000);
+    cache.set('other', '1', second, 60_000);
+    cache.clear();
+    // A caller handed the value in this turn still copies it before the bytes are zeroed.
+    expect(first.toString()).toBe('one');
+    vi.runOnlyPendingTimers();
+    expect(cache.size).toBe(0);
+    expect([...first, ...second].every((byte) => byte === 0)).toBe(true);
+  });
+
+  it('zeroes a value it was asked not to keep (cache off) once callers copied it', () => {
+    vi.useFakeTimers();
+    const value = Buffer.from('canary-value');
+    const cache = new ValueCache<Buffer>(
+      () => Date.now(),
+      (held) => held.fill(0),
+    );
+    cache.set('db', '3', value, 0);
+    expect(value.toString()).toBe('canary-value');
+    vi.runOnlyPendingTimers();
+    expect(value.every((byte) => byte === 0)).toBe(true);
   });
 });
