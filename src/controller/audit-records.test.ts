@@ -25,6 +25,8 @@ function plan(overrides: Partial<Plan>): Plan {
     ended: [],
     ownerReferences: [],
     foreignPods: [],
+    ownersChanged: false,
+    recheckAfterMs: 300_000,
     jobStarts: [],
     ...overrides,
   };

@@ -76,8 +76,13 @@ export interface PlanInput {
   /** Jobs in the reference's namespace whose pod template refers to the target Secret name. */
   jobs: V1Job[];
   secret?: V1Secret;
-  /** When the remote versions were last compared with the Secret (kept in memory by the controller). */
+  /**
+   * When the remote versions were last compared with the Secret and found current or written (kept in memory
+   * by the controller, recorded only after that check succeeded).
+   */
   lastRefreshCheckAt?: number;
+  /** How refreshes are spread; without it they come exactly every refreshInterval. */
+  refreshJitter?: RefreshJitter;
   /** Unfinished pods in the reference's namespace that refer to the target Secret, in any way a pod can. */
   pods?: PodUse[];
   /** The other references of the namespace that name the same target Secret. */
@@ -88,6 +93,20 @@ export interface PlanInput {
    */
   secretReadLive?: boolean;
 }
+
+/**
+ * Refreshes are spread so references created together do not hit the store together. The randomness comes
+ * from outside, so the plan stays a function of its input.
+ */
+export interface RefreshJitter {
+  /** Fraction of refreshInterval by which a refresh may come early, 0..1. */
+  fraction: number;
+  /** A number drawn uniformly from [0, 1) by the caller. */
+  draw: number;
+}
+
+/** A little after the expiry instant, so the Job is past its ttl when the reconcile looks. */
+export const expiryGraceMs = 50;
 
 export type SecretAction =
   /** Nothing exists and nothing is needed. */
@@ -126,11 +145,18 @@ export interface Plan {
   foreignPods: ForeignPod[];
   /** When the Secret goes at the latest: the last consuming Job's expiry. */
   expiresAt?: string;
-  /** Come back then even if nothing changes: the next refresh or the next expiry, whichever is first. */
+  /** The Secret's owners differ from the consuming Jobs: a refresh that finds no new version fixes them. */
+  ownersChanged: boolean;
+  /**
+   * After the action succeeded, come back then even if nothing changes: the next (jittered) refresh or a
+   * little after the next expiry, whichever is first. The only place the next visit is computed.
+   */
   requeueAfterMs?: number;
-  /** The two deadlines behind requeueAfterMs, kept apart so only the refresh is jittered. */
-  refreshInMs?: number;
-  expiryInMs?: number;
+  /**
+   * After a failure a retry will not fix while no Job waits for a missing Secret: the next refresh, counted
+   * from now (the failed check is not recorded), or the next expiry if sooner.
+   */
+  recheckAfterMs: number;
   /** Set when the reference may not act; the action then only revokes what it still holds. */
   standstill?: Standstill;
   /** With action 'conflict': the uid of the Secret that is in the way. */
@@ -158,7 +184,9 @@ export function planReference(input: PlanInput): Plan {
     .at(-1);
   const foreignPods = foreignPodsOf(input.pods ?? [], [...consuming, ...expired]);
 
-  let action = chooseAction(input, { managed, foreign, consuming, ownerReferences });
+  const ownersChanged =
+    managed && !sameOwners(input.secret?.metadata?.ownerReferences ?? [], ownerReferences);
+  let action = chooseAction(input, { managed, foreign, consuming, ownersChanged });
   // Whatever is written under the target's name reaches every pod that refers to it. While a pod that no
   // consuming Job controls does (admitted before the reference existed, or waiting with optional: true),
   // nothing is written, and a Secret already there goes: it would be refreshed into that pod.
@@ -170,8 +198,7 @@ export function planReference(input: PlanInput): Plan {
         (end): EndedJob => (end.cause === 'Revoked' ? { ...end, reason: 'ForeignPodUsesTarget' } : end),
       )
     : endedJobs(reference.previouslyConsuming, consuming, expired, now);
-  const timers = nextVisit(input, action, consuming);
-  const requeueAfterMs = timers ? Math.min(timers.refreshInMs, timers.expiryInMs) : undefined;
+  const visits = nextVisits(input, action, consuming);
   return {
     action,
     consuming,
@@ -181,8 +208,8 @@ export function planReference(input: PlanInput): Plan {
     ownerReferences,
     foreignPods: withheld ? foreignPods : [],
     expiresAt,
-    requeueAfterMs,
-    ...timers,
+    ownersChanged,
+    ...visits,
     standstill,
     conflictingUid: action === 'conflict' ? input.secret?.metadata?.uid : undefined,
     managedSecret: claimFor(input, action, { standstill, managed }),
@@ -359,34 +386,60 @@ function chooseAction(
     managed: boolean;
     foreign: boolean;
     consuming: ConsumingJob[];
-    ownerReferences: V1OwnerReference[];
+    ownersChanged: boolean;
   },
 ): SecretAction {
-  const { reference, store, secret, now } = input;
+  const { reference, store, secret } = input;
+  const { ownersChanged } = facts;
   // A Secret this reference did not create is reported (and audited) even before a Job needs it.
   if (facts.foreign && !reference.deleting && !standstillOf(input)) return 'conflict';
   if (facts.consuming.length === 0) return facts.managed ? 'delete' : 'none';
   if (!facts.managed) return store.state === 'ready' ? 'create' : 'none';
   // A managed Secret exists and Jobs are entitled to it. If the store cannot be used right now, the
   // running Jobs keep what they were given until their ttl: only owners are kept in line.
-  const ownersChanged = !sameOwners(secret?.metadata?.ownerReferences ?? [], facts.ownerReferences);
   if (store.state !== 'ready') return ownersChanged ? 'update-owners' : 'keep';
   if (managedAnnotations(secret!).contentHash !== reference.contentHash) return 'rewrite';
-  const refreshDue =
-    input.lastRefreshCheckAt === undefined || now - input.lastRefreshCheckAt >= reference.refreshIntervalMs;
-  if (refreshDue) return 'refresh';
+  if (refreshDue(input)) return 'refresh';
   return ownersChanged ? 'update-owners' : 'keep';
 }
 
-function nextVisit(input: PlanInput, action: SecretAction, consuming: ConsumingJob[]) {
-  if (consuming.length === 0 || action === 'delete') return undefined;
+/**
+ * Due once a refreshInterval has passed since the last successful check, or when no check succeeded yet (a
+ * restart, or a check or rewrite that failed: it is tried again, with backoff, until it succeeds).
+ */
+export function refreshDue(input: Pick<PlanInput, 'now' | 'lastRefreshCheckAt' | 'reference'>): boolean {
+  const last = input.lastRefreshCheckAt;
+  return last === undefined || input.now - last >= input.reference.refreshIntervalMs;
+}
+
+/** Up to `fraction` of the interval earlier than due, never before now; without jitter exactly when due. */
+export function jitteredRefreshMs(dueInMs: number, intervalMs: number, jitter?: RefreshJitter): number {
+  if (!jitter) return Math.max(0, dueInMs);
+  const fraction = Math.min(1, Math.max(0, jitter.fraction));
+  const draw = Math.min(1, Math.max(0, jitter.draw));
+  return Math.max(0, Math.round(dueInMs - draw * fraction * intervalMs));
+}
+
+/** When to come back after success, and after a failure no retry fixes; expiries are exact, refreshes spread. */
+function nextVisits(
+  input: PlanInput,
+  action: SecretAction,
+  consuming: ConsumingJob[],
+): { requeueAfterMs?: number; recheckAfterMs: number } {
   const { now, reference } = input;
+  const interval = reference.refreshIntervalMs;
+  const jittered = (dueInMs: number) => jitteredRefreshMs(dueInMs, interval, input.refreshJitter);
+  if (consuming.length === 0 || action === 'delete') return { recheckAfterMs: jittered(interval) };
   const firstExpiry = Math.min(...consuming.map((job) => Date.parse(job.expiresAt)));
-  const refreshedAt = ['create', 'rewrite', 'refresh'].includes(action)
+  const expiryInMs = Math.max(0, firstExpiry - now) + expiryGraceMs;
+  // An action that checks the remote counts the next refresh from now once it succeeds.
+  const checkedAt = ['create', 'rewrite', 'refresh'].includes(action)
     ? now
     : (input.lastRefreshCheckAt ?? now);
-  const nextRefresh = refreshedAt + reference.refreshIntervalMs;
-  return { refreshInMs: Math.max(0, nextRefresh - now), expiryInMs: Math.max(0, firstExpiry - now) };
+  return {
+    requeueAfterMs: Math.min(jittered(checkedAt + interval - now), expiryInMs),
+    recheckAfterMs: Math.min(jittered(interval), expiryInMs),
+  };
 }
 
 function ownerReferenceTo(job: ConsumingJob): V1OwnerReference {

@@ -12,14 +12,7 @@ import type { Clock } from './clock.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
 import { buildSecret, isManagedFor, managedAnnotations, zeroValues } from './managed-secret.ts';
 import { failureOutcome, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
-import {
-  type Plan,
-  type PlanInput,
-  planReference,
-  type ReferenceFacts,
-  type StoreState,
-  sameOwners,
-} from './plan.ts';
+import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
 import type { PodUse } from './pod-index.ts';
 import { creationTimeOf, referenceFacts, storeIdentity, targetNameOf } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, secretPresent, statusDiffers } from './status.ts';
@@ -95,6 +88,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Fraction of refreshInterval by which refreshes are spread. */
   refreshJitter: number;
+  /** Uniform in [0, 1): spreads the refreshes; injected so tests can choose. Math.random by default. */
+  random?: () => number;
 }
 
 export interface ReconcileResult {
@@ -108,7 +103,10 @@ export class RetryableError extends Error {
 
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
-  /** When each reference's remote versions were last compared; memory only, a restart just checks once more. */
+  /**
+   * When each reference's remote versions were last compared and found current or written; set only after that
+   * succeeded, so a failed check or rewrite is tried again. Memory only: a restart just checks once more.
+   */
   private readonly lastRefreshCheck = new Map<string, number>();
   /**
    * The status this process last wrote, until the cache shows that write. Audit records are derived from the
@@ -147,6 +145,7 @@ export class Reconciler {
     }
 
     const now = this.deps.clock.now();
+    const draw = (this.deps.random ?? Math.random)();
     const store = this.lookUpStore(reference);
     let previous = this.previousStatus(key, reference);
     const facts = referenceFacts(reference, store.object, deleting, previous);
@@ -160,6 +159,7 @@ export class Reconciler {
       jobs: [...this.deps.view.jobsReferencing(namespace, facts.targetName), ...unseenJobs],
       secret,
       lastRefreshCheckAt: this.lastRefreshCheck.get(key),
+      refreshJitter: { fraction: this.deps.refreshJitter, draw },
       pods: this.deps.view.podsReferencing(namespace, facts.targetName),
       rivals: this.rivalsOf(reference, facts.targetName),
       secretReadLive,
@@ -192,6 +192,7 @@ export class Reconciler {
     }
     const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
     log.debug({ outcome: outcome.kind }, 'reconciled');
+    if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
 
     await this.recordEvidence(reference, facts, store, plan, outcome, secret, now, previous);
     if (deleting && (outcome.kind === 'deleted' || outcome.kind === 'idle')) {
@@ -210,10 +211,10 @@ export class Reconciler {
         return { requeueAfterMs: this.waitingRetryMs(key, facts) };
       }
       // No one waits (a missing remote, a denied policy): look again at the next refresh.
-      return { requeueAfterMs: facts.refreshIntervalMs };
+      return { requeueAfterMs: plan.recheckAfterMs };
     }
     this.waitingFailures.delete(key);
-    return { requeueAfterMs: this.nextVisit(plan, facts) };
+    return { requeueAfterMs: plan.requeueAfterMs };
   }
 
   /**
@@ -327,9 +328,8 @@ export class Reconciler {
         } catch (error) {
           return failureOutcome(error);
         }
-        this.lastRefreshCheck.set(key, now);
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
-          if (!sameOwners(secret!.metadata?.ownerReferences ?? [], plan.ownerReferences)) {
+          if (plan.ownersChanged) {
             return outcomeOfWrite(
               await this.deps.writer.setSecretOwners(
                 secret!,
@@ -343,11 +343,8 @@ export class Reconciler {
         return this.write(plan, { reference, facts, store, secret, signal, now, key });
       }
       case 'create':
-      case 'rewrite': {
-        const outcome = await this.write(plan, { reference, facts, store, secret, signal, now, key });
-        if (outcome.kind === 'written') this.lastRefreshCheck.set(key, now);
-        return outcome;
-      }
+      case 'rewrite':
+        return this.write(plan, { reference, facts, store, secret, signal, now, key });
     }
   }
 
@@ -490,15 +487,16 @@ export class Reconciler {
     const maxMs = Math.min(waitingRetryMaxMs, facts.refreshIntervalMs);
     return backoffDelay(failures, { baseMs: 1_000, maxMs, factor: 2, jitter: 0.5 });
   }
+}
 
-  /** Refreshes are spread so references created together do not hit the store together; expiries are exact. */
-  private nextVisit(plan: Plan, facts: ReferenceFacts): number | undefined {
-    if (plan.refreshInMs === undefined || plan.expiryInMs === undefined) return plan.requeueAfterMs;
-    const spread = facts.refreshIntervalMs * this.deps.refreshJitter;
-    const refresh = Math.max(0, Math.round(plan.refreshInMs - Math.random() * spread));
-    // A little after the expiry instant, so the Job is past its ttl when the reconcile looks.
-    return Math.min(refresh, plan.expiryInMs + 50);
-  }
+/**
+ * Whether this reconcile compared the remote versions with the Secret and left it current: only then does the
+ * next refresh wait a refreshInterval. A check whose read or write failed (throttled, gone, refused) is not
+ * recorded, so the retry (with the queue's backoff) checks again instead of keeping a stale value.
+ */
+function checkedRemote(plan: Plan, outcome: Outcome): boolean {
+  const checks = plan.action === 'create' || plan.action === 'rewrite' || plan.action === 'refresh';
+  return checks && (outcome.kind === 'written' || outcome.kind === 'current');
 }
 
 function writesSecret(plan: Plan): boolean {

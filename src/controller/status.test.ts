@@ -23,6 +23,8 @@ function plan(action: SecretAction, overrides: Partial<Plan> = {}): Plan {
     ended: [],
     ownerReferences: [],
     foreignPods: [],
+    ownersChanged: false,
+    recheckAfterMs: 300_000,
     expired: [],
     jobStarts: [],
     expiresAt: etl.expiresAt,
