@@ -1,7 +1,13 @@
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { buildSecret } from './managed-secret.ts';
-import { type PlanInput, planReference, type ReferenceFacts } from './plan.ts';
+import {
+  expiryGraceMs,
+  jitteredRefreshMs,
+  type PlanInput,
+  planReference,
+  type ReferenceFacts,
+} from './plan.ts';
 
 const hour = 3_600_000;
 const now = Date.parse('2026-11-23T12:00:00Z');
@@ -468,5 +474,121 @@ describe('planReference: ttl counted from the first start', () => {
       reference: reference({ jobStarts: { 'uid-gone': now - 1000, 'uid-done': now - 1000 } }),
     });
     expect(result.jobStarts.map((start) => start.uid)).toEqual(['uid-a']);
+  });
+});
+
+describe('planReference: the refresh decision', () => {
+  const minute = 60_000;
+  const interval = 5 * minute;
+  // One Job started a minute ago with a one-hour ttl: its expiry is 59 minutes away, never the first visit.
+  const holding = { jobs: [job('a')], secret: managedSecret(['a']) };
+
+  it.each([
+    // [case, last successful check, contentHash, owners on the Secret, action, next visit after success]
+    [
+      'no check has succeeded yet (a restart, or a failed check)',
+      undefined,
+      'hash-1',
+      ['a'],
+      'refresh',
+      interval,
+    ],
+    ['the interval has just passed', now - interval, 'hash-1', ['a'], 'refresh', interval],
+    ['long overdue', now - hour, 'hash-1', ['a'], 'refresh', interval],
+    ['checked a second ago', now - 1000, 'hash-1', ['a'], 'keep', interval - 1000],
+    [
+      'checked 4 minutes ago, owners changed',
+      now - 4 * minute,
+      'hash-1',
+      ['a', 'b'],
+      'update-owners',
+      minute,
+    ],
+    ['checked a second ago, content definition changed', now - 1000, 'hash-2', ['a'], 'rewrite', interval],
+  ] as const)('when %s', (_, lastRefreshCheckAt, contentHash, owners, action, requeueAfterMs) => {
+    const result = plan({
+      ...holding,
+      secret: managedSecret([...owners]),
+      lastRefreshCheckAt,
+      reference: reference({ contentHash }),
+    });
+    expect(result.action).toBe(action);
+    expect(result.requeueAfterMs).toBe(requeueAfterMs);
+  });
+
+  it('says the owners changed only when the Secret it manages is owned by other Jobs than the consuming ones', () => {
+    expect(plan({ ...holding, lastRefreshCheckAt: now }).ownersChanged).toBe(false);
+    expect(
+      plan({ ...holding, secret: managedSecret(['a', 'gone']), lastRefreshCheckAt: now }).ownersChanged,
+    ).toBe(true);
+    expect(plan({ jobs: [job('a')] }).ownersChanged).toBe(false);
+  });
+
+  it('does not refresh from a store that cannot be used now: only the owners are kept in line', () => {
+    const result = plan({
+      ...holding,
+      secret: managedSecret(['a', 'b']),
+      store: { state: 'invalid', message: 'bad spec' },
+    });
+    expect(result.action).toBe('update-owners');
+  });
+
+  it('comes back a little after the first expiry when it is before the next refresh, never jittered', () => {
+    const result = plan({
+      jobs: [job('a', { startedAgoMs: hour - 2 * minute })],
+      secret: managedSecret(['a']),
+      lastRefreshCheckAt: now,
+      refreshJitter: { fraction: 0.5, draw: 0.99 },
+    });
+    expect(result.requeueAfterMs).toBe(2 * minute + expiryGraceMs);
+    expect(result.recheckAfterMs).toBe(2 * minute + expiryGraceMs);
+  });
+
+  it('rechecks a failure no retry fixes at the next refresh counted from now, not from the last check', () => {
+    const result = plan({ ...holding, lastRefreshCheckAt: now - 4 * minute });
+    expect(result.action).toBe('keep');
+    expect(result.requeueAfterMs).toBe(minute);
+    expect(result.recheckAfterMs).toBe(interval);
+    expect(plan({}).recheckAfterMs).toBe(interval);
+  });
+
+  it('spreads the next refresh by the injected draw', () => {
+    const spread = (draw: number) =>
+      plan({ ...holding, lastRefreshCheckAt: now, refreshJitter: { fraction: 0.1, draw } }).requeueAfterMs;
+    expect(spread(0)).toBe(interval);
+    expect(spread(0.5)).toBe(interval - 0.05 * interval);
+    expect(spread(0.999)).toBe(Math.round(interval - 0.0999 * interval));
+  });
+});
+
+describe('jitteredRefreshMs', () => {
+  const interval = 300_000;
+  it.each([
+    // [due in, fraction, draw, expected]
+    [interval, 0, 0.7, interval],
+    [interval, 0.1, 0, interval],
+    [interval, 0.1, 1, interval - 30_000],
+    [interval, 1, 1, 0],
+    [10_000, 0.1, 1, 0],
+    [0, 0.5, 0.5, 0],
+    [-5_000, 0.1, 0, 0],
+    [interval, 2, 1, 0],
+    [interval, -1, 1, interval],
+    [interval, 0.1, 7, interval - 30_000],
+  ])('due in %i ms, fraction %d, draw %d: %i ms', (dueInMs, fraction, draw, expected) => {
+    expect(jitteredRefreshMs(dueInMs, interval, { fraction, draw })).toBe(expected);
+  });
+
+  it('is exact without jitter', () => {
+    expect(jitteredRefreshMs(interval, interval)).toBe(interval);
+  });
+
+  it('stays within [due - fraction x interval, due] for any draw in [0, 1)', () => {
+    for (let step = 0; step < 100; step++) {
+      const draw = step / 100;
+      const value = jitteredRefreshMs(interval, interval, { fraction: 0.2, draw });
+      expect(value).toBeGreaterThanOrEqual(interval - 0.2 * interval);
+      expect(value).toBeLessThanOrEqual(interval);
+    }
   });
 });

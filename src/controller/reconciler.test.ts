@@ -5,8 +5,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { AuditRecord } from '../audit/types.ts';
-import { NotFound } from '../providers/errors.ts';
-import { buildSecret } from './managed-secret.ts';
+import { NotFound, Throttled } from '../providers/errors.ts';
+import { buildSecret, managedAnnotations } from './managed-secret.ts';
 import type { SecretWrite } from './outcome.ts';
 import {
   type ClusterView,
@@ -209,5 +209,115 @@ describe('a reconcile reports what the API server confirmed', () => {
     const { requeueAfterMs } = (result as { value: { requeueAfterMs: number } }).value;
     expect(requeueAfterMs).toBeGreaterThan(0);
     expect(requeueAfterMs).toBeLessThanOrEqual(30_000);
+  });
+});
+
+/**
+ * A reconciler whose Job holds its Secret (written from v1) while the store already has v2; `reads` answers
+ * each value read in turn (a function that throws fails it). The clock moves only when the test says so.
+ */
+function rotatedStore(reads: Array<() => void>) {
+  const ref = reference(holding);
+  const clock = { at: now };
+  const replaced: V1Secret[] = [];
+  const audit: AuditRecord[] = [];
+  let versionChecks = 0;
+  const view: ClusterView = {
+    reference: () => ref,
+    referencesIn: () => [ref],
+    store: () => store,
+    namespaceLabels: () => ({}),
+    // The cache still holds the Secret as written from v1 until a replace succeeds.
+    managedSecret: () => replaced.at(-1) ?? heldSecret(ref),
+    managedSecretsOf: () => [],
+    jobsReferencing: () => [job],
+    podsReferencing: () => [],
+  };
+  const writer: ClusterWriter = {
+    readSecret: async () => undefined,
+    readJob: async () => undefined,
+    createSecret: async () => ({ result: 'created', uid: 'uid-new' }),
+    replaceSecret: async (secret) => {
+      replaced.push({ ...secret, metadata: { ...secret.metadata, uid: 'uid-secret' } });
+      return { result: 'replaced' };
+    },
+    setSecretOwners: async () => ({ result: 'updated' }),
+    deleteSecret: async () => ({ result: 'deleted' }),
+    addFinalizer: async () => {},
+    removeFinalizer: async () => {},
+    writeStatus: async () => '20',
+  };
+  const values: ValueSource = {
+    read: async () => {
+      reads.shift()?.();
+      return { data: { password: Buffer.from('second') }, remoteVersions: { 'prod/warehouse': 'v2' } };
+    },
+    versions: async () => {
+      versionChecks++;
+      return { 'prod/warehouse': 'v2' };
+    },
+  };
+  const reconciler = new Reconciler({
+    view,
+    writer,
+    values,
+    audit: { name: 'memory', write: async (record) => void audit.push(record) },
+    fingerprint: () => 'hmac-sha256:11',
+    clock: { now: () => clock.at, setTimer: () => ({ cancel() {} }) },
+    logger: pino({ level: 'silent' }),
+    refreshJitter: 0.1,
+    random: () => 0,
+  });
+  const reconcile = () =>
+    reconciler.reconcile('etl/warehouse', new AbortController().signal).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+  return { reconcile, clock, replaced, audit, versionChecks: () => versionChecks };
+}
+
+const throttled = () => {
+  throw new Throttled('the store asked to slow down');
+};
+
+describe('a refresh is recorded only once it succeeded', () => {
+  it('retries a throttled read after a detected rotation with backoff, and writes the new version on the retry', async () => {
+    const { reconcile, clock, replaced, audit, versionChecks } = rotatedStore([throttled]);
+    const first = await reconcile();
+    // Thrown, not a requeue at refreshInterval: the work queue retries a thrown reconcile with its backoff.
+    expect((first as { error: unknown }).error).toBeInstanceOf(RetryableError);
+    expect(replaced).toEqual([]);
+
+    // The queue's first retries come within seconds; the check was not recorded, so the retry checks again.
+    clock.at = now + 2_000;
+    const retry = await reconcile();
+    expect(retry).toHaveProperty('value');
+    expect(versionChecks()).toBe(2);
+    expect(replaced).toHaveLength(1);
+    expect(managedAnnotations(replaced[0]!).remoteVersions).toEqual({ 'prod/warehouse': 'v2' });
+    // The throttled attempt is audited as a failure, the retry as the refresh it was.
+    expect(audit.map((record) => [record.action, record.reason])).toEqual([
+      ['Failed', 'StoreUnavailable'],
+      ['Refreshed', 'RemoteVersionChanged'],
+    ]);
+  });
+
+  it('records the check time only after success: the next refresh is then a refreshInterval away', async () => {
+    const { reconcile, clock, versionChecks } = rotatedStore([throttled, throttled]);
+    await reconcile();
+    clock.at = now + 1_000;
+    await reconcile();
+    expect(versionChecks()).toBe(2);
+
+    clock.at = now + 3_000;
+    const done = await reconcile();
+    expect(versionChecks()).toBe(3);
+    // Counted from the successful check, as the plan computed it (jitter draw 0: exactly the interval).
+    expect(done).toEqual({ value: { requeueAfterMs: 5 * 60_000 } });
+
+    clock.at = now + 4_000;
+    const quiet = await reconcile();
+    expect(versionChecks()).toBe(3);
+    expect(quiet).toEqual({ value: { requeueAfterMs: 5 * 60_000 - 1_000 } });
   });
 });
