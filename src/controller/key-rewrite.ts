@@ -1,0 +1,89 @@
+// Rewrites the keys of one dataFrom entry, in order, so a store's names ("my key", "db/password") become the
+// names a Secret and a tool accept (TAP_POSTGRES_MY_KEY). Runs on keys only, never on values.
+//
+// JavaScript has no regular expression with a time limit, so the cost of a pattern is bounded instead: a
+// pattern is at most maxPatternLength characters, a key at most maxInputKeyLength, and a pattern where a
+// quantified group itself holds a quantifier ("(a+)+", "(\w*)*") or a backreference is refused, because those
+// are the shapes that backtrack exponentially. The API server refuses the same shapes at apply time; this
+// check is for objects written before the rule, and is the one the operator relies on.
+import type { KeyRewrite } from '../api/types.ts';
+import { InvalidReference } from '../providers/errors.ts';
+import { quoteKey } from './secret-keys.ts';
+
+export const maxPatternLength = 256;
+export const maxInputKeyLength = 1024;
+export const maxRewrites = 8;
+
+/** Why `source` is refused as a rewrite pattern, or undefined when it may be used. */
+export function unsafePattern(source: string): string | undefined {
+  if (source.length === 0) return 'it is empty';
+  if (source.length > maxPatternLength) return `it is longer than ${maxPatternLength} characters`;
+  if (nestedQuantifier.test(source))
+    return 'a repeated group may not itself hold a repetition (e.g. "(a+)+"): such patterns can take exponential time';
+  if (backreference.test(source)) return 'backreferences (\\1, \\k<name>) are not supported';
+  try {
+    new RegExp(source, 'g');
+  } catch {
+    return 'it is not a valid regular expression';
+  }
+  return undefined;
+}
+
+// A group with no group inside it, holding a quantifier, followed by a quantifier. Kept in step with the CEL
+// rule in crds/secretlink.dev_secretreferences.yaml. Escaped characters are not told apart, so "(\+)+" is
+// refused too: a harmless pattern can always be written without the outer repetition.
+const nestedQuantifier = /\([^()]*[*+?}][^()]*\)[*+?{]/;
+const backreference = /\\[1-9]|\\k</;
+
+/** Expands `$1`, `${1}` (capture groups) and `$$` (a dollar) in `target`; any other `$` is kept as written. */
+function expand(target: string, groups: readonly (string | undefined)[]): string {
+  return target.replace(/\$(\$|\{(\d+)\}|(\d+))/g, (whole, _all, braced, bare) => {
+    if (whole === '$$') return '$';
+    const index = Number(braced ?? bare);
+    return groups[index] ?? '';
+  });
+}
+
+export interface RewriteOrigin {
+  /** The remote secret the keys came from, for messages. */
+  remote: string;
+}
+
+/**
+ * Applies `rewrites` in order to one key. Throws InvalidReference (naming the key, never a value) when a
+ * pattern is refused or the key is longer than a rewrite may read.
+ */
+export function rewriteKey(key: string, rewrites: readonly KeyRewrite[], origin: RewriteOrigin): string {
+  let current = key;
+  rewrites.forEach((rewrite, index) => {
+    const where = `dataFrom rewrite ${index} of remote secret "${origin.remote}"`;
+    if (current.length > maxInputKeyLength) {
+      throw new InvalidReference(
+        `${where}: the key ${quoteKey(current)} is longer than ${maxInputKeyLength} characters, the most a rewrite reads`,
+        { remote: origin.remote },
+      );
+    }
+    if (rewrite.regexp) {
+      const refused = unsafePattern(rewrite.regexp.source);
+      if (refused) {
+        throw new InvalidReference(`${where}: the regexp source is refused: ${refused}`, {
+          remote: origin.remote,
+        });
+      }
+      const target = rewrite.regexp.target;
+      current = current.replace(new RegExp(rewrite.regexp.source, 'g'), (...args: unknown[]) => {
+        // replace() passes the match, the groups, then offset and input (and named groups when present).
+        const named = typeof args.at(-1) === 'object' && args.at(-1) !== undefined;
+        const groups = args.slice(0, named ? -3 : -2) as (string | undefined)[];
+        return expand(target, groups);
+      });
+    } else if (rewrite.prefix !== undefined) {
+      current = rewrite.prefix + current;
+    } else if (rewrite.case === 'upper') {
+      current = current.toUpperCase();
+    } else if (rewrite.case === 'lower') {
+      current = current.toLowerCase();
+    }
+  });
+  return current;
+}
