@@ -52,6 +52,14 @@ describe('rewriting a dataFrom key', () => {
       'bk',
     ],
     ['no step keeps the key', 'same', [], 'same'],
+    ['"(.*)" matches once, as in Go', 'user', [{ regexp: { source: '(.*)', target: 'TAP_$1' } }], 'TAP_user'],
+    ['an empty pattern match between characters', 'ab', [{ regexp: { source: 'x*', target: '-' } }], '-a-b-'],
+    [
+      'an empty match after a match is skipped, as in Go',
+      'abc',
+      [{ regexp: { source: 'b*', target: '-' } }],
+      '-a-c-',
+    ],
   ])('%s: %j', (_what, key, rewrites, expected) => {
     expect(rewriteKey(key, rewrites, origin)).toBe(expected);
   });

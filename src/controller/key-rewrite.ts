@@ -44,6 +44,31 @@ function expand(target: string, groups: readonly (string | undefined)[]): string
   });
 }
 
+/**
+ * Every match of `pattern` in `key` replaced by `target` expanded, as Go's Regexp.ReplaceAllString does it
+ * (External Secrets Operator's engine): an empty match right after a match is skipped, so "(.*)" on "abc" is
+ * one match, where String.replace would add a second, empty one at the end.
+ */
+function replaceAll(key: string, pattern: RegExp, target: string): string {
+  let out = '';
+  let copied = 0;
+  let previousEnd = -1;
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(key); match !== null; match = pattern.exec(key)) {
+    const start = match.index;
+    const end = start + match[0].length;
+    if (match[0].length === 0) {
+      pattern.lastIndex = end + 1;
+      if (start === previousEnd) continue;
+    }
+    out += key.slice(copied, start) + expand(target, match);
+    copied = end;
+    previousEnd = end;
+    if (end > key.length) break;
+  }
+  return out + key.slice(copied);
+}
+
 export interface RewriteOrigin {
   /** The remote secret the keys came from, for messages. */
   remote: string;
@@ -70,13 +95,7 @@ export function rewriteKey(key: string, rewrites: readonly KeyRewrite[], origin:
           remote: origin.remote,
         });
       }
-      const target = rewrite.regexp.target;
-      current = current.replace(new RegExp(rewrite.regexp.source, 'g'), (...args: unknown[]) => {
-        // replace() passes the match, the groups, then offset and input (and named groups when present).
-        const named = typeof args.at(-1) === 'object' && args.at(-1) !== undefined;
-        const groups = args.slice(0, named ? -3 : -2) as (string | undefined)[];
-        return expand(target, groups);
-      });
+      current = replaceAll(current, new RegExp(rewrite.regexp.source, 'g'), rewrite.regexp.target);
     } else if (rewrite.prefix !== undefined) {
       current = rewrite.prefix + current;
     } else if (rewrite.case === 'upper') {
