@@ -335,7 +335,7 @@ export const invalidObjects: InvalidObject[] = [
       spec.dataFrom![0]!.rewrite = [{ regexp: { source: '([a-z]', target: 'x' } }];
     },
     'spec.dataFrom[0].rewrite[0].regexp.source',
-    'regexp',
+    'rewrite regexp source must be a valid regular expression',
   ),
   onReference(
     'a dataFrom rewrite regexp longer than 256 characters',
