@@ -4,8 +4,10 @@
 // JavaScript has no regular expression with a time limit, so the cost of a pattern is bounded instead: a
 // pattern is at most maxPatternLength characters, a key at most maxInputKeyLength, and a pattern where a
 // quantified group itself holds a quantifier ("(a+)+", "(\w*)*") or a backreference is refused, because those
-// are the shapes that backtrack exponentially. The API server refuses the same shapes at apply time; this
-// check is for objects written before the rule, and is the one the operator relies on.
+// are the shapes that backtrack exponentially. The API server refuses the common form of these shapes at apply
+// time with a regular expression (CEL cannot count nesting, so its rule is simpler and in places stricter,
+// e.g. it refuses "([+*])+"); this check is exact, covers objects written before the rule, and is the one the
+// operator relies on.
 import type { KeyRewrite } from '../api/types.ts';
 import { InvalidReference } from '../providers/errors.ts';
 import { quoteKey } from './secret-keys.ts';
@@ -18,7 +20,7 @@ export const maxRewrites = 8;
 export function unsafePattern(source: string): string | undefined {
   if (source.length === 0) return 'it is empty';
   if (source.length > maxPatternLength) return `it is longer than ${maxPatternLength} characters`;
-  if (nestedQuantifier.test(source))
+  if (repeatsRepetition(source))
     return 'a repeated group may not itself hold a repetition (e.g. "(a+)+"): such patterns can take exponential time';
   if (backreference.test(source)) return 'backreferences (\\1, \\k<name>) are not supported';
   try {
@@ -29,11 +31,42 @@ export function unsafePattern(source: string): string | undefined {
   return undefined;
 }
 
-// A group with no group inside it, holding a quantifier, followed by a quantifier. Kept in step with the CEL
-// rule in crds/secretlink.dev_secretreferences.yaml. Escaped characters are not told apart, so "(\+)+" is
-// refused too: a harmless pattern can always be written without the outer repetition.
-const nestedQuantifier = /\([^()]*[*+?}][^()]*\)[*+?{]/;
 const backreference = /\\[1-9]|\\k</;
+
+/**
+ * A group, however
+ * deeply nested ("((a+))+", "(b|(a)*)+"), that holds a repetition and is itself repeated. Escapes and
+ * character classes are skipped, so "[+]" or "\\(" are not mistaken for structure.
+ */
+function repeatsRepetition(source: string): boolean {
+  const quantifier = /[*+?{]/;
+  const open: boolean[] = []; // per open group: does it hold a repetition so far?
+  let inClass = false;
+  for (let index = 0; index < source.length; index++) {
+    const char = source[index]!;
+    if (char === '\\') {
+      index++;
+      continue;
+    }
+    if (inClass) {
+      if (char === ']') inClass = false;
+      continue;
+    }
+    if (char === '[') inClass = true;
+    else if (char === '(') open.push(false);
+    else if (char === ')') {
+      const held = open.pop() ?? false;
+      const next = source[index + 1] ?? '';
+      if (held && quantifier.test(next)) return true;
+      // The group is part of its parent: repeated or not, the parent now holds what it held.
+      if (open.length > 0 && (held || quantifier.test(next))) open[open.length - 1] = true;
+    } else if (quantifier.test(char) && open.length > 0) {
+      // "(?:", "(?<name>" and "(?=" start with "?" right after "(", which is not a repetition.
+      if (!(char === '?' && source[index - 1] === '(')) open[open.length - 1] = true;
+    }
+  }
+  return false;
+}
 
 /** Expands `$1`, `${1}` (capture groups) and `$$` (a dollar) in `target`; any other `$` is kept as written. */
 function expand(target: string, groups: readonly (string | undefined)[]): string {

@@ -42,6 +42,8 @@ const reference = (): SecretReference => ({
         // Every rewrite method, so the base proves each is accepted.
         rewrite: [
           { regexp: { source: '[^A-Za-z0-9]+', target: '_$1' } },
+          // A repeated non-capturing group without a repetition inside is not the exponential shape.
+          { regexp: { source: '(?:__)+', target: '_' } },
           { case: 'upper' },
           { prefix: 'TAP_POSTGRES_' },
         ],
