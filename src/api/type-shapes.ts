@@ -194,6 +194,17 @@ const secretReference = shape<api.SecretReference>({
         shape<api.DataFromEntry>({
           remote: ['required', shape<api.DataFromEntry['remote']>({ name: 'required', version: 'optional' })],
           decoding: 'optional',
+          rewrite: [
+            'optional',
+            shape<api.KeyRewrite>({
+              regexp: [
+                'optional',
+                shape<NonNullable<api.KeyRewrite['regexp']>>({ source: 'required', target: 'required' }),
+              ],
+              prefix: 'optional',
+              case: 'optional',
+            }),
+          ],
         }),
       ],
       target: [

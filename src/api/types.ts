@@ -206,10 +206,23 @@ export interface DataEntry {
   decoding?: Decoding;
 }
 
+/**
+ * One step of a dataFrom entry's key rewrite; exactly one field is set. `regexp` is External Secrets
+ * Operator's (every match of `source` replaced by `target`, which may use `$1` and `${1}`); `prefix` and
+ * `case` are secretlink's own.
+ */
+export interface KeyRewrite {
+  regexp?: { source: string; target: string };
+  prefix?: string;
+  case?: 'upper' | 'lower';
+}
+
 export interface DataFromEntry {
   remote: Omit<RemoteRef, 'property'>;
   /** Applied to every property; defaults to `none`. */
   decoding?: Decoding;
+  /** Applied in order to every key, before the key is checked. */
+  rewrite?: KeyRewrite[];
 }
 
 export interface Target {

@@ -1,7 +1,7 @@
 // The bounds on one reconcile's store reads, against a fake store client: how many reads run at once, the
 // byte budget that stops the reads early, and the deadline. No value appears in any error.
 import { describe, expect, it } from 'vitest';
-import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import type { AnySecretStore, KeyRewrite, SecretReference } from '../api/types.ts';
 import { InvalidReference, LimitExceeded, TooLarge, Unavailable } from '../providers/errors.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { RemoteRef, ResolvedValue, StoreClient } from '../providers/types.ts';
@@ -131,6 +131,49 @@ describe('store values of one reconcile', () => {
       expect(error.message).not.toContain('value-of-the-bad-key');
     },
   );
+
+  /** A reference with one dataFrom entry whose remote secret holds `values`, read through `rewrite`. */
+  async function readRewritten(values: Record<string, string>, rewrite: KeyRewrite[]) {
+    const { clients } = fakeStore(10);
+    const client = (await clients.clientFor({} as never)) as unknown as { resolveAll: unknown };
+    client.resolveAll = async () => ({
+      values: Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Buffer.from(value)])),
+      versionId: '1',
+      bytesRead: 10,
+    });
+    const reference = {
+      metadata: { name: 'bulk', namespace: 'tenant' },
+      spec: { storeRef: { name: 'aws' }, dataFrom: [{ remote: { name: 'bulk' }, rewrite }] },
+    } as unknown as SecretReference;
+    return createStoreValues(clients, limits).read(store, reference, signal());
+  }
+
+  it('writes rewritten dataFrom keys, so invalid store keys become env var names', async () => {
+    const read = await readRewritten({ 'my key': 'one', 'path/like': 'two' }, [
+      { regexp: { source: '[^A-Za-z0-9]+', target: '_' } },
+      { case: 'upper' },
+      { prefix: 'TAP_POSTGRES_' },
+    ]);
+    expect(Object.keys(read.data).sort()).toEqual(['TAP_POSTGRES_MY_KEY', 'TAP_POSTGRES_PATH_LIKE']);
+    expect(read.data.TAP_POSTGRES_MY_KEY!.toString()).toBe('one');
+  });
+
+  it('refuses a rewrite that still yields an invalid key, naming the key and the store key, not the value', async () => {
+    const reading = readRewritten({ 'my key': 'value-of-the-bad-key' }, [{ prefix: 'X_' }]);
+    await expect(reading).rejects.toThrow(InvalidReference);
+    await expect(reading).rejects.toThrow('has the key "X_my key" (rewritten from "my key")');
+    const error = (await reading.catch((caught: Error) => caught)) as Error;
+    expect(error.message).not.toContain('value-of-the-bad-key');
+  });
+
+  it('refuses a rewrite that turns two keys into one, naming both, instead of dropping a value', async () => {
+    const reading = readRewritten({ 'db-user': 'value-one', db_user: 'value-two' }, [
+      { regexp: { source: '-', target: '_' } },
+    ]);
+    await expect(reading).rejects.toThrow('turns both "db-user" and "db_user" into the key "db_user"');
+    const error = (await reading.catch((caught: Error) => caught)) as Error;
+    expect(error.message).not.toMatch(/value-one|value-two/);
+  });
 
   it('checks versions a few remotes at a time too', async () => {
     const { clients, stats } = fakeStore(10, () => new Promise((resolve) => setTimeout(resolve, 1)));

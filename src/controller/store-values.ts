@@ -9,6 +9,7 @@ import { InvalidReference, NotFound, TooLarge, Unavailable } from '../providers/
 import { defaultLimits, ReadBudget, secretSizeLimit, totalSize } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { StoreClient } from '../providers/types.ts';
+import { rewriteKey } from './key-rewrite.ts';
 import { zeroValues } from './managed-secret.ts';
 import type { ReadValues, ValueSource } from './reconciler.ts';
 import { invalidSecretKey, quoteKey } from './secret-keys.ts';
@@ -73,16 +74,31 @@ export function createStoreValues(
     for (const entry of reference.spec.dataFrom ?? []) {
       const resolved = await client.resolveAll(entry.remote, { signal });
       budget.charge(versionKey(entry.remote), resolved.bytesRead);
-      for (const [key, value] of Object.entries(resolved.values)) {
+      const rewritten = new Map<string, string>();
+      for (const [remoteKey, value] of Object.entries(resolved.values)) {
+        const key = entry.rewrite
+          ? rewriteKey(remoteKey, entry.rewrite, { remote: entry.remote.name })
+          : remoteKey;
+        const from = key === remoteKey ? '' : ` (rewritten from ${quoteKey(remoteKey)})`;
         // The API server would refuse the whole Secret for this key, on every write; say which key, not why not.
         const invalid = invalidSecretKey(key);
         if (invalid) {
           throw new InvalidReference(
-            `remote secret "${entry.remote.name}" has the key ${quoteKey(key)}, which cannot be a Secret key: ` +
-              `${invalid}`,
+            `remote secret "${entry.remote.name}" has the key ${quoteKey(key)}${from}, which cannot be a Secret ` +
+              `key: ${invalid}`,
             { remote: entry.remote.name },
           );
         }
+        // Two keys rewritten to one would silently drop a value; which one survives is not for us to guess.
+        const earlier = rewritten.get(key);
+        if (earlier !== undefined) {
+          throw new InvalidReference(
+            `remote secret "${entry.remote.name}": the rewrite turns both ${quoteKey(earlier)} and ` +
+              `${quoteKey(remoteKey)} into the key ${quoteKey(key)}`,
+            { remote: entry.remote.name },
+          );
+        }
+        rewritten.set(key, remoteKey);
         if (Object.hasOwn(data, key)) data[key]!.fill(0);
         // defineProperty, not assignment: a property named __proto__ is a key like any other.
         Object.defineProperty(data, key, {

@@ -167,10 +167,39 @@ status: { refreshTime: "2024-01-01T00:00:00Z" }
       field: 'spec.dataFrom[0].find',
     },
     {
-      what: 'dataFrom rewrite (keys would differ)',
+      what: 'a dataFrom rewrite template other than upper or lower (keys would differ)',
       entry:
-        'dataFrom: [{ extract: { key: elt/tap }, rewrite: [{ regexp: { source: "(.*)", target: "TAP_$1" } }] }]',
-      field: 'spec.dataFrom[0].rewrite',
+        'dataFrom: [{ extract: { key: elt/tap }, rewrite: [{ transform: { template: "{{ .value | replace \\"-\\" \\"_\\" }}" } }] }]',
+      field: 'spec.dataFrom[0].rewrite[0].transform.template',
+    },
+    {
+      what: 'a dataFrom rewrite merge step',
+      entry: 'dataFrom: [{ extract: { key: elt/tap }, rewrite: [{ merge: { strategy: Extract } }] }]',
+      field: 'spec.dataFrom[0].rewrite[0]',
+    },
+    {
+      what: 'a dataFrom rewrite regexp that could backtrack for exponential time',
+      entry:
+        'dataFrom: [{ extract: { key: elt/tap }, rewrite: [{ regexp: { source: "^(a+)+$", target: x } }] }]',
+      field: 'spec.dataFrom[0].rewrite[0].regexp.source',
+    },
+    {
+      what: 'a dataFrom rewrite source with a Go-only named group (?P<k>)',
+      entry:
+        'dataFrom: [{ extract: { key: elt/tap }, rewrite: [{ regexp: { source: "(?P<k>.*)", target: "TAP_$k" } }] }]',
+      field: 'spec.dataFrom[0].rewrite[0].regexp.source',
+    },
+    {
+      what: 'a dataFrom rewrite target $name, a Go named group reference',
+      entry:
+        'dataFrom: [{ extract: { key: elt/tap }, rewrite: [{ regexp: { source: "(.*)", target: "TAP_$k" } }] }]',
+      field: 'spec.dataFrom[0].rewrite[0].regexp.target',
+    },
+    {
+      what: 'a dataFrom rewrite target $1x, which Go reads as the group named 1x',
+      entry:
+        'dataFrom: [{ extract: { key: elt/tap }, rewrite: [{ regexp: { source: "(.*)", target: "$1x" } }] }]',
+      field: 'spec.dataFrom[0].rewrite[0].regexp.target',
     },
     {
       what: 'dataFrom extract of a nested property',
@@ -205,6 +234,29 @@ status: { refreshTime: "2024-01-01T00:00:00Z" }
     expect(findings).toContainEqual(['action', field]);
     // Nothing left to read: the API server will refuse the reference, and the report says so.
     expect(findings).toContainEqual(['action', 'spec']);
+  });
+
+  it('carries dataFrom rewrite over: regexp steps as they are, an upper-casing transform as case: upper', () => {
+    const { reference, findings } = convert(`${header}  dataFrom:
+    - extract: { key: elt/tap-postgres }
+      rewrite:
+        - regexp: { source: "[^A-Za-z0-9]+", target: "_" }
+        - transform: { template: "{{ .value | upper }}" }
+        - regexp: { source: "^(.*)$", target: "TAP_POSTGRES_\${1}" }
+        - transform: { template: "{{ lower .value }}" }
+`);
+    expect(reference.spec.dataFrom).toEqual([
+      {
+        remote: { name: 'elt/tap-postgres' },
+        rewrite: [
+          { regexp: { source: '[^A-Za-z0-9]+', target: '_' } },
+          { case: 'upper' },
+          { regexp: { source: '^(.*)$', target: `TAP_POSTGRES_\${1}` } },
+          { case: 'lower' },
+        ],
+      },
+    ]);
+    expect(findings.filter(([, field]) => field.startsWith('spec.dataFrom'))).toEqual([]);
   });
 
   it.each([

@@ -6,6 +6,7 @@ import type { DataEntry, DataFromEntry, SecretReference, StoreRef, Target } from
 import { type Fields, fields, list, otherKeys, stringMap, text, userMetadata } from './fields.ts';
 import type { FindingList } from './findings.ts';
 import { translateGoTemplate } from './go-template.ts';
+import { convertRewrite } from './rewrite.ts';
 
 const crdDuration = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 const reservedPrefix = 'secretlink.dev/';
@@ -174,14 +175,8 @@ function convertDataFrom(value: unknown, storeRef: StoreRef, findings: FindingLi
       );
       return;
     }
-    if (list(entry.rewrite).length > 0) {
-      findings.action(
-        `${field}.rewrite`,
-        'rewriting keys is not supported by secretlink yet, and without it the Secret’s keys would differ from what consumers expect: ' +
-          'entry left out; map the keys one by one in data instead',
-      );
-      return;
-    }
+    const rewrite = convertRewrite(entry.rewrite, `${field}.rewrite`, findings);
+    if (!rewrite) return;
     const extract = fields(entry.extract);
     if (!extract) {
       findings.action(field, 'has neither extract nor find: entry left out');
@@ -196,7 +191,10 @@ function convertDataFrom(value: unknown, storeRef: StoreRef, findings: FindingLi
       return;
     }
     const version = text(extract.version);
-    out.push({ remote: { name: text(extract.key) ?? '', ...(version ? { version } : {}) } });
+    out.push({
+      remote: { name: text(extract.key) ?? '', ...(version ? { version } : {}) },
+      ...(rewrite.length > 0 ? { rewrite } : {}),
+    });
   });
   if (out.length > maxDataFrom) {
     findings.action(

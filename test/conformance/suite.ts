@@ -5,7 +5,13 @@ import net from 'node:net';
 import util from 'node:util';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AnySecretStore, DataEntry, Decoding, SecretReference } from '../../src/api/types.ts';
+import type {
+  AnySecretStore,
+  DataEntry,
+  Decoding,
+  KeyRewrite,
+  SecretReference,
+} from '../../src/api/types.ts';
 import { createStoreValues } from '../../src/controller/store-values.ts';
 import {
   AccessDenied,
@@ -145,7 +151,10 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
     });
 
     /** Reads a SecretReference's values as the operator does before writing the Secret. */
-    async function secretData(data: DataEntry[], dataFrom?: { name: string; decoding?: Decoding }) {
+    async function secretData(
+      data: DataEntry[],
+      dataFrom?: { name: string; decoding?: Decoding; rewrite?: KeyRewrite[] },
+    ) {
       const clients = new StoreClients({
         credentials: fixture.credentials,
         tuning: { cacheTtlMs: 0, floatingCacheTtlMs: 0, timeoutMs: 5_000 },
@@ -158,7 +167,15 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
         spec: {
           storeRef: { name: 'conformance' },
           data,
-          ...(dataFrom && { dataFrom: [{ remote: { name: dataFrom.name }, decoding: dataFrom.decoding }] }),
+          ...(dataFrom && {
+            dataFrom: [
+              {
+                remote: { name: dataFrom.name },
+                decoding: dataFrom.decoding,
+                ...(dataFrom.rewrite && { rewrite: dataFrom.rewrite }),
+              },
+            ],
+          }),
           consumers: { matchLabels: { app: 'conformance' } },
         },
       };
@@ -208,6 +225,22 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
       expect(spread.standard?.equals(bytes)).toBe(true);
       expect(spread.url?.equals(bytes)).toBe(true);
       expect(spread.password?.toString()).toBe('correct horse');
+    });
+
+    it('rewrites dataFrom keys "my key" and "path/like" into TAP_POSTGRES_ env var names', async () => {
+      const name = unique('rewrite');
+      await fixture.put(name, JSON.stringify({ 'my key': 'one', 'path/like': 'two', host: 'db' }));
+      const data = await secretData([], {
+        name,
+        rewrite: [
+          { regexp: { source: '[^A-Za-z0-9]+', target: '_' } },
+          { case: 'upper' },
+          { prefix: 'TAP_POSTGRES_' },
+        ],
+      });
+      expect(Object.fromEntries(Object.entries(data).map(([key, value]) => [key, value.toString()]))).toEqual(
+        { TAP_POSTGRES_MY_KEY: 'one', TAP_POSTGRES_PATH_LIKE: 'two', TAP_POSTGRES_HOST: 'db' },
+      );
     });
 
     it('refuses a value that does not decode with an error naming the key, never the value', async () => {

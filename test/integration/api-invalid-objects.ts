@@ -35,7 +35,20 @@ const reference = (): SecretReference => ({
         decoding: 'base64',
       },
     ],
-    dataFrom: [{ remote: { name: 'elt/postgres', version: '2' }, decoding: 'auto' }],
+    dataFrom: [
+      {
+        remote: { name: 'elt/postgres', version: '2' },
+        decoding: 'auto',
+        // Every rewrite method, so the base proves each is accepted.
+        rewrite: [
+          { regexp: { source: '[^A-Za-z0-9]+', target: '_$1' } },
+          // A repeated non-capturing group without a repetition inside is not the exponential shape.
+          { regexp: { source: '(?:__)+', target: '_' } },
+          { case: 'upper' },
+          { prefix: 'TAP_POSTGRES_' },
+        ],
+      },
+    ],
     target: { name: 'warehouse-credentials', labels: { team: 'data' } },
     consumers: { matchLabels: { app: 'meltano' } },
     ttl: '2h',
@@ -285,6 +298,78 @@ export const invalidObjects: InvalidObject[] = [
     },
     'spec.dataFrom[0].remote.version',
     'remote.version must be non-empty and contain no whitespace',
+  ),
+  onReference(
+    'a dataFrom rewrite step that sets two methods',
+    (spec) => {
+      spec.dataFrom![0]!.rewrite = [{ prefix: 'TAP_', case: 'upper' }];
+    },
+    'spec.dataFrom[0].rewrite[0]',
+    'each rewrite step sets exactly one of regexp, prefix or case',
+  ),
+  onReference(
+    'a dataFrom rewrite step that sets nothing',
+    (spec) => {
+      spec.dataFrom![0]!.rewrite = [{}];
+    },
+    'spec.dataFrom[0].rewrite[0]',
+    'each rewrite step sets exactly one of regexp, prefix or case',
+  ),
+  onReference(
+    'a dataFrom rewrite regexp that repeats a repeated group, (a+)+, which can backtrack for exponential time',
+    (spec) => {
+      spec.dataFrom![0]!.rewrite = [{ regexp: { source: '^(a+)+$', target: 'x' } }];
+    },
+    'spec.dataFrom[0].rewrite[0].regexp.source',
+    'may not repeat a group that itself holds a repetition',
+  ),
+  onReference(
+    'a dataFrom rewrite regexp with a backreference',
+    (spec) => {
+      spec.dataFrom![0]!.rewrite = [{ regexp: { source: '(a)\\1', target: 'x' } }];
+    },
+    'spec.dataFrom[0].rewrite[0].regexp.source',
+    'may not use backreferences',
+  ),
+  onReference(
+    'a dataFrom rewrite regexp that does not compile',
+    (spec) => {
+      spec.dataFrom![0]!.rewrite = [{ regexp: { source: '([a-z]', target: 'x' } }];
+    },
+    'spec.dataFrom[0].rewrite[0].regexp.source',
+    'rewrite regexp source must be a valid regular expression',
+  ),
+  onReference(
+    'a dataFrom rewrite regexp longer than 256 characters',
+    (spec) => {
+      spec.dataFrom![0]!.rewrite = [{ regexp: { source: 'a'.repeat(257), target: 'x' } }];
+    },
+    'spec.dataFrom[0].rewrite[0].regexp.source',
+    'Too long',
+  ),
+  onReference(
+    'more than 8 dataFrom rewrite steps',
+    (spec) => {
+      spec.dataFrom![0]!.rewrite = Array.from({ length: 9 }, () => ({ case: 'upper' as const }));
+    },
+    'spec.dataFrom[0].rewrite',
+    'Too many',
+  ),
+  onReference(
+    'a dataFrom rewrite prefix with a space',
+    (spec) => {
+      spec.dataFrom![0]!.rewrite = [{ prefix: 'TAP POSTGRES' }];
+    },
+    'spec.dataFrom[0].rewrite[0].prefix',
+    "rewrite prefix may hold only letters, digits, '-', '_' or '.'",
+  ),
+  onReference(
+    'an unknown dataFrom rewrite case',
+    (spec) => {
+      (spec.dataFrom![0]!.rewrite as unknown) = [{ case: 'title' }];
+    },
+    'spec.dataFrom[0].rewrite[0].case',
+    'supported values: "upper", "lower"',
   ),
   // SecretReference: store, target, consumers
   onReference(

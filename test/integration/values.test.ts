@@ -126,4 +126,59 @@ describe('values in the written Secret', () => {
     expect(JSON.stringify(events.items)).not.toContain(canary);
     expect(await readSecretIfPresent(namespace, 'undecodable')).toBeUndefined();
   });
+
+  it('rewrites the store keys "my key" and "path/like" into TAP_POSTGRES_ env var names that reach the Secret', async () => {
+    const name = `${namespace}/tap-postgres`;
+    await seedAwsSecret(
+      name,
+      JSON.stringify({ 'my key': 'first', 'path/like': 'second', password: 'third' }),
+    );
+    await createReference('tap', {
+      dataFrom: [
+        {
+          remote: { name },
+          rewrite: [
+            { regexp: { source: '[^A-Za-z0-9]+', target: '_' } },
+            { case: 'upper' },
+            { prefix: 'TAP_POSTGRES_' },
+          ],
+        },
+      ],
+    });
+    await createJob('tap-job', 'tap');
+    const secret = await eventually('Secret tap to exist', () => readSecretIfPresent(namespace, 'tap'));
+    const values = Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()]),
+    );
+    expect(values).toEqual({
+      TAP_POSTGRES_MY_KEY: 'first',
+      TAP_POSTGRES_PATH_LIKE: 'second',
+      TAP_POSTGRES_PASSWORD: 'third',
+    });
+  });
+
+  it('reports a rewrite that turns two store keys into one as RemoteValueInvalid naming both keys, never a value', async () => {
+    const canary = `CANARY${randomBytes(8).toString('hex')}!`;
+    const name = `${namespace}/colliding`;
+    await seedAwsSecret(name, JSON.stringify({ 'db-user': canary, db_user: canary }));
+    await createReference('colliding', {
+      dataFrom: [{ remote: { name }, rewrite: [{ regexp: { source: '-', target: '_' } }] }],
+    });
+    await createJob('colliding-job', 'colliding');
+    const reference = await eventually('the colliding keys to be reported', async () => {
+      const current = (await customApi().getNamespacedCustomObject({
+        ...referenceApi,
+        namespace,
+        name: 'colliding',
+      })) as { status?: { conditions?: { reason: string; message: string }[] } };
+      return current.status?.conditions?.[0]?.reason === 'RemoteValueInvalid' ? current : undefined;
+    });
+    expect(reference.status?.conditions?.[0]?.message).toContain(
+      'the rewrite turns both "db-user" and "db_user" into the key "db_user"',
+    );
+    expect(JSON.stringify(reference)).not.toContain(canary);
+    const events = await api(k8s.CoreV1Api).listNamespacedEvent({ namespace });
+    expect(JSON.stringify(events.items)).not.toContain(canary);
+    expect(await readSecretIfPresent(namespace, 'colliding')).toBeUndefined();
+  });
 });
