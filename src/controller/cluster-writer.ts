@@ -6,7 +6,7 @@ import type { SecretReference, StoreStatus } from '../api/types.ts';
 import type { RateLimiter } from '../runtime/rate-limiter.ts';
 import { expiresAtAnnotation } from './managed-secret.ts';
 import type { SecretWrite } from './outcome.ts';
-import { type ClusterWriter, finalizer, RetryableError } from './reconciler.ts';
+import { type ClusterWriter, finalizer, RetryableError } from './ports.ts';
 import type { ReferenceStatus } from './status.ts';
 import type { StoreStatusWriter } from './store-status-reconciler.ts';
 

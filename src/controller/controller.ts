@@ -9,7 +9,7 @@ import { type Informer, waitForAllSynced } from '../runtime/informers.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
 import { JobIndex } from './job-index.ts';
 import { PodIndex, type PodSecretUse } from './pod-index.ts';
-import type { ClusterView } from './reconciler.ts';
+import type { ClusterView } from './ports.ts';
 import { targetNameOf } from './reference-facts.ts';
 import type { ControllerInformers } from './watched-resources.ts';
 

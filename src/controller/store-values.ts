@@ -10,7 +10,7 @@ import { defaultLimits, ReadBudget, secretSizeLimit, totalSize } from '../provid
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { StoreClient } from '../providers/types.ts';
 import { zeroValues } from './managed-secret.ts';
-import type { ReadValues, ValueSource } from './reconciler.ts';
+import type { ReadValues, ValueSource } from './ports.ts';
 import { invalidSecretKey, quoteKey } from './secret-keys.ts';
 
 /** How a remote appears in remoteVersions: its name, plus the pinned version when the spec names one. */
