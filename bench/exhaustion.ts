@@ -11,13 +11,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { AnySecretStore, SecretReference } from '../src/api/types.ts';
 import { createStoreValues } from '../src/controller/store-values.ts';
 import { isProviderError } from '../src/providers/errors.ts';
-import { MemoryCredentialSource } from '../src/providers/memory-credentials.ts';
 import { providerCalls } from '../src/providers/metrics.ts';
 import { StoreClients } from '../src/providers/store-clients.ts';
 import type { StoreObject } from '../src/providers/store-spec.ts';
 import { startEnvironment } from '../test/env/environment.ts';
 import { consoleProgress } from '../test/env/progress.ts';
 import { vaultStoreSpec } from '../test/env/stores/store-specs.ts';
+import { MemoryCredentialSource } from '../test/support/memory-credentials.ts';
 import {
   argument,
   describeMachine,

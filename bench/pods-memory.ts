@@ -5,7 +5,7 @@
 // Usage: node --expose-gc bench/pods-memory.ts [--pods=10000]
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { PodIndex, type PodSecretUse, slimPod } from '../src/controller/pod-index.ts';
-import { decodeObject, type ResourceKind } from '../src/controller/resource-list.ts';
+import { decodeObject, type ResourceKind } from '../src/runtime/resource-list.ts';
 
 const count = Number(process.argv.find((a) => a.startsWith('--pods='))?.split('=')[1] ?? 10_000);
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { Counter } from 'prom-client';
-import { MemoryCredentialSource } from '../src/providers/memory-credentials.ts';
 import { providerCacheLookups, providerCalls } from '../src/providers/metrics.ts';
 import { StoreClients } from '../src/providers/store-clients.ts';
 import type { ProviderName, StoreObject } from '../src/providers/store-spec.ts';
@@ -19,6 +18,7 @@ import {
   gcpStoreSpec,
   vaultStoreSpec,
 } from '../test/env/stores/store-specs.ts';
+import { MemoryCredentialSource } from '../test/support/memory-credentials.ts';
 import {
   argument,
   describeMachine,

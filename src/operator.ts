@@ -6,7 +6,6 @@ import type { HashChainedFileSink } from './audit/file-sink.ts';
 import { LeaderAuditTrail } from './audit/leader-trail.ts';
 import type { AuditSink } from './audit/types.ts';
 import type { OperatorConfig } from './config.ts';
-import { systemClock } from './controller/clock.ts';
 import { createClusterWriter } from './controller/cluster-writer.ts';
 import {
   ControllerCaches,
@@ -17,19 +16,20 @@ import {
   sweep,
   sweepStores,
 } from './controller/controller.ts';
-import { storeNamespaceOf } from './controller/fair-keys.ts';
-import { createControllerInformers } from './controller/informers.ts';
-import { kubeLeaseStore, LeaderElector } from './controller/leader.ts';
-import { RateLimiter } from './controller/rate-limiter.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { StoreStatusReconciler } from './controller/store-status-reconciler.ts';
 import { createStoreValues } from './controller/store-values.ts';
-import { WorkQueue } from './controller/workqueue.ts';
+import { createControllerInformers } from './controller/watched-resources.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { safeErrorMessage } from './observability/redact.ts';
 import { KubeCredentialSource } from './providers/kube-credentials.ts';
 import { StoreClients } from './providers/store-clients.ts';
 import { configureDeniedStoreHosts } from './providers/store-hosts.ts';
+import { systemClock } from './runtime/clock.ts';
+import { storeNamespaceOf } from './runtime/fair-keys.ts';
+import { kubeLeaseStore, LeaderElector } from './runtime/leader.ts';
+import { RateLimiter } from './runtime/rate-limiter.ts';
+import { WorkQueue } from './runtime/workqueue.ts';
 
 export interface OperatorParts {
   config: OperatorConfig;

@@ -1,9 +1,9 @@
 // crds/ is what the API server enforces; types.ts is what the operator's code compiles against. The compiler
 // holds type-shapes.ts to types.ts; this test holds type-shapes.ts to crds/, so neither can drift alone.
 import { describe, expect, it } from 'vitest';
+import { crdFor, readCrds, type SchemaNode, schemaAt } from '../../test/support/crd-files.ts';
+import { type FieldShape, resourceShapes, type ShapeData } from '../../test/support/type-shapes.ts';
 import { apiVersion, defaults, group, kinds, plurals, version } from './constants.ts';
-import { crdFor, readCrds, type SchemaNode, schemaAt } from './crd-files.ts';
-import { type FieldShape, resourceShapes, type ShapeData } from './type-shapes.ts';
 
 /** The API machinery requires these at the root even though the CRD schema does not list them. */
 const implicitlyRequired = new Set(['apiVersion', 'kind', 'metadata']);

@@ -10,8 +10,8 @@ import { stringify } from 'yaml';
 import { ensureComponent } from '../../test/env/build.ts';
 import { kubeconform as kubeconformComponent, repoRoot } from '../../test/env/components.ts';
 import { consoleProgress } from '../../test/env/progress.ts';
-import { readCrds } from './crd-files.ts';
-import { toJsonSchema } from './json-schema.ts';
+import { readCrds } from '../../test/support/crd-files.ts';
+import { toJsonSchema } from '../../test/support/json-schema.ts';
 
 const exec = promisify(execFile);
 const samplesDir = path.join(repoRoot, 'config', 'samples');

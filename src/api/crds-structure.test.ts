@@ -1,7 +1,7 @@
 // Checks the CRDs as documents, without a server: every field explained and typed, no misspelt keyword
 // (which the API server would drop or refuse), every rule with a message, and the two store kinds alike.
 import { describe, expect, it } from 'vitest';
-import { crdFor, readCrds, type SchemaNode } from './crd-files.ts';
+import { crdFor, readCrds, type SchemaNode } from '../../test/support/crd-files.ts';
 
 const schemaKeywords = new Set([
   'type',

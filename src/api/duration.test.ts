@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crdFor, schemaAt } from './crd-files.ts';
+import { crdFor, schemaAt } from '../../test/support/crd-files.ts';
 import { InvalidDurationError, parseDuration } from './duration.ts';
 
 describe('parseDuration', () => {

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { InformerEvent } from '../runtime/informers.ts';
 import { countManagedSecrets } from './controller.ts';
-import type { InformerEvent } from './informers.ts';
 
 /** A managed-Secret cache that, like client-node's, changes its contents before it calls back. */
 function fakeCache(initial: string[]) {

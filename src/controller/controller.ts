@@ -5,12 +5,13 @@ import type { Logger } from 'pino';
 import { labels } from '../api/constants.ts';
 import type { AnySecretStore, ClusterSecretStore, SecretReference, SecretStore } from '../api/types.ts';
 import { storeKey } from '../providers/store-spec.ts';
-import { type ControllerInformers, type Informer, waitForAllSynced } from './informers.ts';
+import { type Informer, waitForAllSynced } from '../runtime/informers.ts';
+import type { WorkQueue } from '../runtime/workqueue.ts';
 import { JobIndex } from './job-index.ts';
 import { PodIndex, type PodSecretUse } from './pod-index.ts';
-import type { ClusterView } from './reconciler.ts';
+import type { ClusterView } from './ports.ts';
 import { targetNameOf } from './reference-facts.ts';
-import type { WorkQueue } from './workqueue.ts';
+import type { ControllerInformers } from './watched-resources.ts';
 
 export type SecretlinkInformers = ControllerInformers<SecretReference, SecretStore, ClusterSecretStore>;
 

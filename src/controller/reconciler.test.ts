@@ -12,10 +12,10 @@ import {
   type ClusterView,
   type ClusterWriter,
   finalizer,
-  Reconciler,
   RetryableError,
   type ValueSource,
-} from './reconciler.ts';
+} from './ports.ts';
+import { Reconciler } from './reconciler.ts';
 import { referenceFacts } from './reference-facts.ts';
 import type { ReferenceStatus } from './status.ts';
 

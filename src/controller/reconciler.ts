@@ -6,77 +6,25 @@ import type { Logger } from 'pino';
 import type { AnySecretStore, ManagedSecretRecord, SecretReference } from '../api/types.ts';
 import type { AuditRecord, AuditSink } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
+import { backoffDelay } from '../runtime/backoff.ts';
+import type { Clock } from '../runtime/clock.ts';
 import { auditRecordsFor } from './audit-records.ts';
-import { backoffDelay } from './backoff.ts';
-import type { Clock } from './clock.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
 import { buildSecret, isManagedFor, managedAnnotations, zeroValues } from './managed-secret.ts';
 import { failureOutcome, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
 import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
 import type { PodUse } from './pod-index.ts';
+import type { ClusterView, ClusterWriter, ReadValues, ValueSource } from './ports.ts';
+import { finalizer, RetryableError } from './ports.ts';
 import { creationTimeOf, referenceFacts, storeIdentity, targetNameOf } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, secretPresent, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
-
-export const finalizer = 'secretlink.dev/revoke-secret';
 
 /** The longest wait between retries of a reference whose Job waits for its Secret. */
 const waitingRetryMaxMs = 30_000;
 
 /** Jobs read live per reconcile to confirm pods whose controller the Job cache has not seen yet. */
 const maxUnseenJobReads = 5;
-
-/** Read-only view of the cluster, served from informer caches. */
-export interface ClusterView {
-  reference(namespace: string, name: string): SecretReference | undefined;
-  /** Every SecretReference of the namespace, to find those that name the same target. */
-  referencesIn(namespace: string): SecretReference[];
-  store(
-    kind: 'SecretStore' | 'ClusterSecretStore',
-    namespace: string,
-    name: string,
-  ): AnySecretStore | undefined;
-  namespaceLabels(namespace: string): Record<string, string> | undefined;
-  managedSecret(namespace: string, name: string): V1Secret | undefined;
-  /** Managed Secrets labelled with this reference's name, whatever their own name. */
-  managedSecretsOf(namespace: string, referenceName: string): V1Secret[];
-  jobsReferencing(namespace: string, secretName: string): V1Job[];
-  /** Unfinished pods that refer to the Secret `secretName` in any way a pod can. */
-  podsReferencing(namespace: string, secretName: string): PodUse[];
-}
-
-/** The writes a reconcile makes to the API server. */
-export interface ClusterWriter {
-  /** A live read, used only before creating, to find a foreign Secret the managed-only cache cannot see. */
-  readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
-  /** A live read of a Job that controls a pod but is not in the Job cache yet (the two watches race). */
-  readJob(namespace: string, name: string): Promise<V1Job | undefined>;
-  /** Each Secret write reports what the API server confirmed; a Secret that vanished first is `gone`. */
-  createSecret(secret: V1Secret): Promise<SecretWrite>;
-  replaceSecret(secret: V1Secret): Promise<SecretWrite>;
-  setSecretOwners(current: V1Secret, owners: V1Secret['metadata'], expiresAt?: string): Promise<SecretWrite>;
-  deleteSecret(current: V1Secret): Promise<SecretWrite>;
-  addFinalizer(reference: SecretReference): Promise<void>;
-  removeFinalizer(reference: SecretReference): Promise<void>;
-  /** Returns the reference's resourceVersion after the write. */
-  writeStatus(reference: SecretReference, status: ReferenceStatus): Promise<string | undefined>;
-}
-
-/** Reads values from the store a reference names. All or nothing: a failure throws a typed provider error. */
-export interface ValueSource {
-  read(store: AnySecretStore, reference: SecretReference, signal: AbortSignal): Promise<ReadValues>;
-  /** Current version id of each remote, reading no value where the store allows. */
-  versions(
-    store: AnySecretStore,
-    reference: SecretReference,
-    signal: AbortSignal,
-  ): Promise<Record<string, string>>;
-}
-
-export interface ReadValues {
-  data: Record<string, Buffer>;
-  remoteVersions: Record<string, string>;
-}
 
 export interface ReconcilerDeps {
   view: ClusterView;
@@ -94,11 +42,6 @@ export interface ReconcilerDeps {
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
-}
-
-/** Thrown for failures worth retrying with backoff (store outages, API conflicts). */
-export class RetryableError extends Error {
-  override name = 'RetryableError';
 }
 
 export class Reconciler {

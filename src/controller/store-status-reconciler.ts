@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 import { findCondition } from '../api/conditions.ts';
 import { readyCondition } from '../api/constants.ts';
 import type { AnySecretStore, StoreStatus } from '../api/types.ts';
-import type { Clock } from './clock.ts';
-import type { ClusterView } from './reconciler.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { ClusterView } from './ports.ts';
 import { desiredStoreStatus, storeStatusDiffers } from './store-status.ts';
 
 export interface StoreStatusWriter {

@@ -11,7 +11,7 @@ import type { StoreClients } from '../providers/store-clients.ts';
 import type { StoreClient } from '../providers/types.ts';
 import { rewriteKey } from './key-rewrite.ts';
 import { zeroValues } from './managed-secret.ts';
-import type { ReadValues, ValueSource } from './reconciler.ts';
+import type { ReadValues, ValueSource } from './ports.ts';
 import { invalidSecretKey, quoteKey } from './secret-keys.ts';
 
 /** How a remote appears in remoteVersions: its name, plus the pinned version when the spec names one. */

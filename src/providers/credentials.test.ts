@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryCredentialSource } from '../../test/support/memory-credentials.ts';
 import { credentialNamespace, mintToken } from './credentials.ts';
 import { InvalidSpec } from './errors.ts';
-import { MemoryCredentialSource } from './memory-credentials.ts';
 
 describe('credentialNamespace', () => {
   const namespaced = { kind: 'SecretStore', namespace: 'team-a' } as const;

@@ -3,8 +3,7 @@
 // uses a Secret or a ServiceAccount only when that object opts in by naming the store (allowed-stores.ts).
 import type { CredentialRequester } from './allowed-stores.ts';
 import { InvalidSpec } from './errors.ts';
-import type { SecretKeyRef, ServiceAccountRef } from './store-spec.ts';
-import type { StoreScope } from './types.ts';
+import type { SecretKeyRef, ServiceAccountRef, StoreScope } from './store-spec.ts';
 
 export interface SecretKeyValue {
   value: Buffer;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { crdFor, schemaAt } from '../../test/support/crd-files.ts';
 import { seeded } from '../../test/support/seeded.ts';
-import { crdFor, schemaAt } from '../api/crd-files.ts';
 import { decodeValue, decodings } from './decoding.ts';
 import { InvalidReference } from './errors.ts';
 

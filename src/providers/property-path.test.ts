@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { crdFor, schemaAt } from '../../test/support/crd-files.ts';
 import { seeded } from '../../test/support/seeded.ts';
-import { crdFor, schemaAt } from '../api/crd-files.ts';
 import { parsePropertyPath } from './property-path.ts';
 
 /** The CRD's CEL rule for remote.property as a JavaScript RegExp (RE2's `\s` is these five characters). */

@@ -1,8 +1,8 @@
 // Store clients are reused, rebuilt when the store or its credentials change, and never read credentials
 // from a namespace the store may not use.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MemoryCredentialSource } from '../../test/support/memory-credentials.ts';
 import { CredentialNotAllowed, InvalidSpec } from './errors.ts';
-import { MemoryCredentialSource } from './memory-credentials.ts';
 import { StoreClients } from './store-clients.ts';
 import type { StoreObject } from './store-spec.ts';
 

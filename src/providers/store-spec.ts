@@ -36,3 +36,12 @@ export function storeKey(store: Pick<AnySecretStore, 'kind' | 'metadata'>): stri
   const { namespace, name } = store.metadata;
   return store.kind === 'SecretStore' ? `SecretStore/${namespace}/${name}` : `ClusterSecretStore/${name}`;
 }
+
+/** Which store asks: its kind, namespace and name decide which credentials it may be handed. */
+export interface StoreScope {
+  kind: StoreKind;
+  /** The namespace of a SecretStore; absent for a ClusterSecretStore. */
+  namespace?: string;
+  /** The store's name: credentials are handed only to a store their allowed-stores annotation names. */
+  name?: string;
+}

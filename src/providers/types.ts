@@ -3,9 +3,10 @@
 import type { CredentialSource } from './credentials.ts';
 import { defaultLimits } from './limits.ts';
 import type { ProviderLogger } from './logger.ts';
-import type { ProviderName, ProviderSpecs, StoreKind, StoreObject } from './store-spec.ts';
+import type { ProviderName, ProviderSpecs, StoreKind, StoreObject, StoreScope } from './store-spec.ts';
 
-export type { ProviderName } from './store-spec.ts';
+// StoreScope lives beside the store spec so that credentials.ts, which this file names, need not import it back.
+export type { ProviderName, StoreScope } from './store-spec.ts';
 
 /** Where one value lives in a store: data[].remote of a SecretReference. */
 export interface RemoteRef {
@@ -68,14 +69,6 @@ export interface StoreClient {
 export interface ValidationProblem {
   path: string;
   message: string;
-}
-
-export interface StoreScope {
-  kind: StoreKind;
-  /** The namespace of a SecretStore; absent for a ClusterSecretStore. */
-  namespace?: string;
-  /** The store's name: credentials are handed only to a store their allowed-stores annotation names. */
-  name?: string;
 }
 
 export interface ClientTuning {

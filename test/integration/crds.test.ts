@@ -8,7 +8,6 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { defaults, group, version } from '../../src/api/constants.ts';
-import { crdsDir, readCrds, type SchemaNode } from '../../src/api/crd-files.ts';
 import type { ClusterSecretStore, SecretReference, SecretStore } from '../../src/api/types.ts';
 import { repoRoot } from '../env/components.ts';
 import {
@@ -19,6 +18,7 @@ import {
   eventually,
   kubectl,
 } from '../support/cluster.ts';
+import { crdsDir, readCrds, type SchemaNode } from '../support/crd-files.ts';
 import { invalidObjects } from './api-invalid-objects.ts';
 
 const samplesDir = path.join(repoRoot, 'config', 'samples');

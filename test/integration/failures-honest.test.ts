@@ -4,9 +4,9 @@
 // kwok-simulated Jobs, real AWS Secrets Manager (moto).
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/controller/clock.ts';
 import { createClusterWriter } from '../../src/controller/cluster-writer.ts';
-import { RateLimiter } from '../../src/controller/rate-limiter.ts';
+import { systemClock } from '../../src/runtime/clock.ts';
+import { RateLimiter } from '../../src/runtime/rate-limiter.ts';
 import { createAwsTenant } from '../support/aws-tenant.ts';
 import { api, deleteNamespace, eventually, kubeConfig, readSecretIfPresent } from '../support/cluster.ts';
 import {

@@ -4,13 +4,11 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createInformer,
   createPodInformer,
-  type Informer,
-  type InformerEvent,
   managedSecretSelector,
   resourceKinds,
-} from '../../src/controller/informers.ts';
+} from '../../src/controller/watched-resources.ts';
+import { createInformer, type Informer, type InformerEvent } from '../../src/runtime/informers.ts';
 import {
   api,
   createNamespace,

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crdsDir, readCrds } from '../../src/api/crd-files.ts';
 import { repoRoot } from '../env/components.ts';
 import { createNamespace, deleteNamespace, kubectl } from '../support/cluster.ts';
+import { crdsDir, readCrds } from '../support/crd-files.ts';
 
 const exec = promisify(execFile);
 const example = path.join(repoRoot, 'test', 'integration', 'migrate-eso-example.yaml');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryCredentialSource } from '../../../test/support/memory-credentials.ts';
 import { AccessDenied, CredentialNotAllowed } from '../errors.ts';
-import { MemoryCredentialSource } from '../memory-credentials.ts';
 import { awsCredentials } from './auth.ts';
 
 describe('awsCredentials', () => {

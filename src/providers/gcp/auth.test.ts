@@ -1,7 +1,7 @@
 import type { IdentityPoolClient } from 'google-auth-library';
 import { describe, expect, it } from 'vitest';
+import { MemoryCredentialSource } from '../../../test/support/memory-credentials.ts';
 import { InvalidSpec } from '../errors.ts';
-import { MemoryCredentialSource } from '../memory-credentials.ts';
 import { gcpAuthOptions, parseServiceAccountKey } from './auth.ts';
 
 const audience =

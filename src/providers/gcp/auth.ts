@@ -6,8 +6,7 @@ import { IdentityPoolClient } from 'google-auth-library';
 import type { ClientOptions } from 'google-gax';
 import { type CredentialSource, mintToken, readCredential } from '../credentials.ts';
 import { InvalidSpec } from '../errors.ts';
-import type { GcpProviderSpec } from '../store-spec.ts';
-import type { StoreScope } from '../types.ts';
+import type { GcpProviderSpec, StoreScope } from '../store-spec.ts';
 
 const authPath = 'spec.provider.gcp.auth';
 const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';

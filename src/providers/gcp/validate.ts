@@ -1,8 +1,8 @@
 // Static checks of a GCP store spec, with the path of each problem.
 import { secretKeyRefProblems, serviceAccountRefProblems } from '../credentials.ts';
 import { storeHostProblems } from '../store-hosts.ts';
-import type { GcpProviderSpec } from '../store-spec.ts';
-import type { StoreScope, ValidationProblem } from '../types.ts';
+import type { GcpProviderSpec, StoreScope } from '../store-spec.ts';
+import type { ValidationProblem } from '../types.ts';
 import { exactlyOne } from '../validation.ts';
 import { workloadIdentityAudience } from './auth.ts';
 import { parseEndpoint } from './endpoint.ts';

@@ -1,9 +1,18 @@
 // A CredentialSource over plain maps: for unit tests of what providers read and from where, and for the
 // provider benchmark. The operator uses the API server (kube-credentials.ts); this one applies the same
 // opt-in rule, so a test that forgets the allowed-stores annotation fails the way the operator would.
-import { allowedStoresAnnotation, type CredentialRequester, requireOptIn } from './allowed-stores.ts';
-import type { CredentialSource, MintedToken, SecretKeyValue, TokenOptions } from './credentials.ts';
-import { CredentialNotFound, InvalidSpec } from './errors.ts';
+import {
+  allowedStoresAnnotation,
+  type CredentialRequester,
+  requireOptIn,
+} from '../../src/providers/allowed-stores.ts';
+import type {
+  CredentialSource,
+  MintedToken,
+  SecretKeyValue,
+  TokenOptions,
+} from '../../src/providers/credentials.ts';
+import { CredentialNotFound, InvalidSpec } from '../../src/providers/errors.ts';
 
 export class MemoryCredentialSource implements CredentialSource {
   /** `namespace/name` -> key -> value, with a resourceVersion and annotations per Secret. */

@@ -3,7 +3,7 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock, settle } from './clock.ts';
+import { FakeClock, settle } from '../../test/support/fake-clock.ts';
 import { LeaderElector, type LeaseStore } from './leader.ts';
 
 const leaseSeconds = 12;

@@ -17,7 +17,7 @@ import {
 } from '@kubernetes/client-node';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { type Clock, sleep, systemClock } from './clock.ts';
-import type { InformerEvent, InformerObserver, InformerOptions } from './informers.ts';
+import type { InformerEvent, InformerObserver, InformerOptions } from './informer-options.ts';
 import {
   collectionPath,
   decodeObject,

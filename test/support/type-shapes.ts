@@ -2,7 +2,7 @@
 // its interface (same keys, same optionality); crds-match-types.test.ts proves each matches the CRD schema.
 // Together they keep crds/ and types.ts in step without generating either from the other.
 import type { V1LabelSelectorRequirement } from '@kubernetes/client-node';
-import type * as api from './types.ts';
+import type * as api from '../../src/api/types.ts';
 
 export type Presence = 'required' | 'optional';
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { FakeClock, settle } from './clock.ts';
+import { FakeClock, settle } from '../../test/support/fake-clock.ts';
 import { type HandlerResult, WorkQueue, type WorkQueueOptions } from './workqueue.ts';
 
 interface Deferred {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { backoffDelay, defaultBackoff, PerKeyBackoff, TokenBucket } from './backoff.ts';
-import { FakeClock } from './clock.ts';
 
 const noJitter = () => 0;
 

@@ -1,0 +1,68 @@
+// What a reconcile needs from the world and what it may throw back, apart from the reconciler so that the
+// adapters that serve these seams (cluster-writer.ts, store-values.ts, the controller's cache view) depend on
+// the seams alone, not on the reconciler that uses them.
+import type { V1Job, V1Secret } from '@kubernetes/client-node';
+import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import type { SecretWrite } from './outcome.ts';
+import type { PodUse } from './pod-index.ts';
+import type { ReferenceStatus } from './status.ts';
+
+/** Keeps a reference until its Secret is revoked. */
+export const finalizer = 'secretlink.dev/revoke-secret';
+
+/** Read-only view of the cluster, served from informer caches. */
+export interface ClusterView {
+  reference(namespace: string, name: string): SecretReference | undefined;
+  /** Every SecretReference of the namespace, to find those that name the same target. */
+  referencesIn(namespace: string): SecretReference[];
+  store(
+    kind: 'SecretStore' | 'ClusterSecretStore',
+    namespace: string,
+    name: string,
+  ): AnySecretStore | undefined;
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
+  managedSecret(namespace: string, name: string): V1Secret | undefined;
+  /** Managed Secrets labelled with this reference's name, whatever their own name. */
+  managedSecretsOf(namespace: string, referenceName: string): V1Secret[];
+  jobsReferencing(namespace: string, secretName: string): V1Job[];
+  /** Unfinished pods that refer to the Secret `secretName` in any way a pod can. */
+  podsReferencing(namespace: string, secretName: string): PodUse[];
+}
+
+/** The writes a reconcile makes to the API server. */
+export interface ClusterWriter {
+  /** A live read, used only before creating, to find a foreign Secret the managed-only cache cannot see. */
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /** A live read of a Job that controls a pod but is not in the Job cache yet (the two watches race). */
+  readJob(namespace: string, name: string): Promise<V1Job | undefined>;
+  /** Each Secret write reports what the API server confirmed; a Secret that vanished first is `gone`. */
+  createSecret(secret: V1Secret): Promise<SecretWrite>;
+  replaceSecret(secret: V1Secret): Promise<SecretWrite>;
+  setSecretOwners(current: V1Secret, owners: V1Secret['metadata'], expiresAt?: string): Promise<SecretWrite>;
+  deleteSecret(current: V1Secret): Promise<SecretWrite>;
+  addFinalizer(reference: SecretReference): Promise<void>;
+  removeFinalizer(reference: SecretReference): Promise<void>;
+  /** Returns the reference's resourceVersion after the write. */
+  writeStatus(reference: SecretReference, status: ReferenceStatus): Promise<string | undefined>;
+}
+
+/** Reads values from the store a reference names. All or nothing: a failure throws a typed provider error. */
+export interface ValueSource {
+  read(store: AnySecretStore, reference: SecretReference, signal: AbortSignal): Promise<ReadValues>;
+  /** Current version id of each remote, reading no value where the store allows. */
+  versions(
+    store: AnySecretStore,
+    reference: SecretReference,
+    signal: AbortSignal,
+  ): Promise<Record<string, string>>;
+}
+
+export interface ReadValues {
+  data: Record<string, Buffer>;
+  remoteVersions: Record<string, string>;
+}
+
+/** Thrown for failures worth retrying with backoff (store outages, API conflicts). */
+export class RetryableError extends Error {
+  override name = 'RetryableError';
+}
