@@ -138,6 +138,12 @@ function auditFor(jobName: string, action?: AuditRecord['action']) {
   );
 }
 
+/** The record follows the delete the API server confirmed, so it may land just after the Secret is gone. */
+const audited = (jobName: string, action: AuditRecord['action']) =>
+  eventually(`a ${action} record for Job ${jobName}`, async () =>
+    auditFor(jobName, action).length > 0 ? true : undefined,
+  );
+
 const decoded = (secret: k8s.V1Secret, key: string) =>
   Buffer.from(secret.data?.[key] ?? '', 'base64').toString();
 
@@ -206,9 +212,7 @@ describe('secretlink controller', () => {
     await eventually('the metric to drop the revoked Secret', async () =>
       (await managedSecretsMetric()) === (await managedSecretsListed()) ? true : undefined,
     );
-    await eventually('the revocation to be audited', async () =>
-      auditFor('nightly-dbt-manual', 'Revoked').length ? true : undefined,
-    );
+    await audited('nightly-dbt-manual', 'Revoked');
     expect(auditFor('nightly-dbt-manual').map((r) => r.action)).toEqual(['Materialized', 'Revoked']);
     const materialized = auditFor('nightly-dbt-manual', 'Materialized')[0]!;
     expect(materialized.remotes).toEqual([{ name: remoteName(), version: expect.any(String) }]);
@@ -229,12 +233,14 @@ describe('secretlink controller', () => {
     await secretExists('shared', (s) => s.metadata?.ownerReferences?.length === 2);
 
     await jobFinished('shared-short');
+    await audited('shared-short', 'Revoked');
     const remaining = await secretExists('shared', (s) => s.metadata?.ownerReferences?.length === 1);
     expect(remaining.metadata?.ownerReferences?.[0]?.uid).toBe(second.metadata!.uid);
     expect(first.metadata!.uid).not.toBe(second.metadata!.uid);
 
     await jobFinished('shared-long');
     await secretGone('shared');
+    await audited('shared-long', 'Revoked');
     expect(
       auditFor('shared-short').map((r) => r.action),
       JSON.stringify(auditFor('shared-short'), null, 1),
@@ -293,6 +299,7 @@ describe('secretlink controller', () => {
         (error) => (statusCodeOf(error) === 404 ? true : undefined),
       ),
     );
+    await audited('still-running', 'Revoked');
     expect(auditFor('still-running').map((r) => [r.action, r.reason])).toEqual([
       ['Materialized', 'SecretCreated'],
       ['Revoked', 'ReferenceDeleted'],
@@ -364,6 +371,7 @@ describe('secretlink controller', () => {
     await createJob('overrunning', 'capped', { runTime: '10m' });
     await secretExists('capped');
     await secretGone('capped', 90_000);
+    await audited('overrunning', 'Expired');
     const job = await api(k8s.BatchV1Api).readNamespacedJob({ name: 'overrunning', namespace });
     expect(job.status?.active).toBe(1);
     expect(auditFor('overrunning').map((r) => [r.action, r.reason])).toEqual([
