@@ -10,7 +10,7 @@
 // here; an egress NetworkPolicy on the operator's pod is what closes that (docs/security.md).
 import { BlockList, isIP } from 'node:net';
 import type { StoreScope, ValidationProblem } from './types.ts';
-import { isLoopbackHost } from './validation.ts';
+import { isLoopbackHost, urlProblems } from './validation.ts';
 
 /**
  * The default deny-list: link-local addresses (cloud metadata services live at 169.254.169.254 and
@@ -117,34 +117,28 @@ export function storeHostProblems(scope: StoreScope, host: string, path: string)
   ];
 }
 
-/** Plain http only to loopback, unless the store sets allowInsecureHttp: true. */
-export function plaintextProblems(
+/**
+ * Problems with the URL a store connects to (Vault's server, an AWS endpoint override): not an http(s) URL,
+ * plain http to anything but loopback unless the store sets allowInsecureHttp: true, or a refused host.
+ */
+export function serverUrlProblems(
   url: string,
   allowInsecureHttp: boolean | undefined,
+  scope: StoreScope,
   path: string,
 ): ValidationProblem[] {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return []; // Reported as not a URL by the caller's own check.
-  }
-  if (parsed.protocol !== 'http:' || allowInsecureHttp === true || isLoopbackHost(parsed.hostname)) return [];
+  const malformed = urlProblems(url, path);
+  if (malformed.length > 0) return malformed;
+  const { protocol, hostname } = new URL(url);
+  const problems = storeHostProblems(scope, hostname, path);
+  if (protocol !== 'http:' || allowInsecureHttp === true || isLoopbackHost(hostname)) return problems;
   return [
     {
       path,
       message:
-        `plain http to ${parsed.hostname} would send credentials and values unencrypted: use https, or set ` +
+        `plain http to ${hostname} would send credentials and values unencrypted: use https, or set ` +
         'allowInsecureHttp: true in the store if the network path is trusted',
     },
+    ...problems,
   ];
-}
-
-/** The host of a URL, or undefined when it is not one. */
-export function urlHost(url: string): string | undefined {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return undefined;
-  }
 }

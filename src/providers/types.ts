@@ -1,9 +1,9 @@
-// The two interfaces every store implements: a Provider (validate a store spec, report what it can do, make
+// The two interfaces every store implements: a Provider (validate a store spec, name its credentials, make
 // a client) and a StoreClient (read one remote secret). Everything store-specific sits behind them.
 import type { CredentialSource } from './credentials.ts';
 import { defaultLimits } from './limits.ts';
 import type { ProviderLogger } from './logger.ts';
-import type { ProviderName, ProviderSpecs, StoreKind, StoreObject, StoreScope } from './store-spec.ts';
+import type { ProviderName, ProviderSpecs, StoreObject, StoreScope } from './store-spec.ts';
 
 // StoreScope lives beside the store spec so that credentials.ts, which this file names, need not import it back.
 export type { ProviderName, StoreScope } from './store-spec.ts';

@@ -1,9 +1,9 @@
 // Static checks of an AWS store spec: what the CRD schema cannot express, with the path of each problem.
 import { secretKeyRefProblems, serviceAccountRefProblems } from '../credentials.ts';
-import { plaintextProblems, storeHostProblems, urlHost } from '../store-hosts.ts';
+import { serverUrlProblems } from '../store-hosts.ts';
 import type { AwsProviderSpec } from '../store-spec.ts';
 import type { StoreScope, ValidationProblem } from '../types.ts';
-import { exactlyOne, urlProblems } from '../validation.ts';
+import { exactlyOne } from '../validation.ts';
 
 const root = 'spec.provider.aws';
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -19,14 +19,7 @@ export function validateAws(spec: AwsProviderSpec, scope: StoreScope): Validatio
     });
   }
   if (spec.endpoint !== undefined) {
-    const path = `${root}.endpoint`;
-    const host = urlHost(spec.endpoint);
-    const malformed = urlProblems(spec.endpoint, path);
-    problems.push(...malformed);
-    if (malformed.length === 0 && host !== undefined) {
-      problems.push(...plaintextProblems(spec.endpoint, spec.allowInsecureHttp, path));
-      problems.push(...storeHostProblems(scope, host, path));
-    }
+    problems.push(...serverUrlProblems(spec.endpoint, spec.allowInsecureHttp, scope, `${root}.endpoint`));
   }
 
   const auth = spec.auth ?? {};

@@ -1,9 +1,9 @@
 // Static checks of a Vault store spec, with the path of each problem.
 import { secretKeyRefProblems, serviceAccountRefProblems } from '../credentials.ts';
-import { plaintextProblems, storeHostProblems, urlHost } from '../store-hosts.ts';
+import { serverUrlProblems } from '../store-hosts.ts';
 import type { VaultProviderSpec } from '../store-spec.ts';
 import type { StoreScope, ValidationProblem } from '../types.ts';
-import { exactlyOne, urlProblems } from '../validation.ts';
+import { exactlyOne } from '../validation.ts';
 
 const root = 'spec.provider.vault';
 const vaultNamespace = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/;
@@ -13,14 +13,7 @@ export function validateVault(spec: VaultProviderSpec, scope: StoreScope): Valid
   const problems: ValidationProblem[] = [];
   if (!spec.server) problems.push({ path: `${root}.server`, message: 'required' });
   else {
-    const path = `${root}.server`;
-    const host = urlHost(spec.server);
-    const malformed = urlProblems(spec.server, path);
-    problems.push(...malformed);
-    if (malformed.length === 0 && host !== undefined) {
-      problems.push(...plaintextProblems(spec.server, spec.allowInsecureHttp, path));
-      problems.push(...storeHostProblems(scope, host, path));
-    }
+    problems.push(...serverUrlProblems(spec.server, spec.allowInsecureHttp, scope, `${root}.server`));
   }
   if (spec.namespace !== undefined && !vaultNamespace.test(spec.namespace)) {
     problems.push({
