@@ -95,16 +95,20 @@ export class Reconciler {
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
     let unseenJobs: V1Job[] = [];
     let secretReadLive = false;
+    // One snapshot of the caches per reconcile; only the live reads below add to it.
+    const cachedJobs = this.deps.view.jobsReferencing(namespace, facts.targetName);
+    const pods = this.deps.view.podsReferencing(namespace, facts.targetName);
+    const rivals = this.rivalsOf(reference, facts.targetName);
     const input = (): PlanInput => ({
       now,
       reference: facts,
       store: store.state,
-      jobs: [...this.deps.view.jobsReferencing(namespace, facts.targetName), ...unseenJobs],
+      jobs: [...cachedJobs, ...unseenJobs],
       secret,
       lastRefreshCheckAt: this.lastRefreshCheck.get(key),
       refreshJitter: { fraction: this.deps.refreshJitter, draw },
-      pods: this.deps.view.podsReferencing(namespace, facts.targetName),
-      rivals: this.rivalsOf(reference, facts.targetName),
+      pods,
+      rivals,
       secretReadLive,
     });
     let plan = planReference(input());
@@ -120,7 +124,7 @@ export class Reconciler {
     if (plan.foreignPods.length > 0) {
       // A new Job's pod can reach the pod cache before the Job reaches the Job cache; read such Jobs live
       // rather than refuse (or revoke) because of a Job that is only late.
-      unseenJobs = await this.unseenControllers(facts, plan, input().pods ?? [], input().jobs);
+      unseenJobs = await this.unseenControllers(facts, plan, pods, cachedJobs);
       if (unseenJobs.length > 0) plan = planReference(input());
     }
 
