@@ -29,7 +29,7 @@ import { systemClock } from './runtime/clock.ts';
 import { storeNamespaceOf } from './runtime/fair-keys.ts';
 import { kubeLeaseStore, LeaderElector } from './runtime/leader.ts';
 import { RateLimiter } from './runtime/rate-limiter.ts';
-import { WorkQueue } from './runtime/workqueue.ts';
+import { type RetryReport, WorkQueue } from './runtime/workqueue.ts';
 
 export interface OperatorParts {
   config: OperatorConfig;
@@ -108,8 +108,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       depth: (ready, delayed) => metrics.queueDepth.set(ready + delayed),
       retried: () => metrics.queueRetries.inc(),
     },
-    onError: (key, error, retry) =>
-      logger.warn({ reference: key, err: safeMessage(error), ...retry }, 'reconcile failed; will retry'),
+    onError: (key, error, retry) => logRetry(logger, { reference: key }, error, retry, 'reconcile'),
   });
   const storeStatus = new StoreStatusReconciler({
     view: caches.view(),
@@ -120,8 +119,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   // Stores have a queue of their own: a status write is one cheap call, and it never waits behind references.
   const storeQueue = new WorkQueue({
     partitionOf: storeNamespaceOf,
-    onError: (key, error, retry) =>
-      logger.warn({ store: key, err: safeMessage(error), ...retry }, 'store status failed; will retry'),
+    onError: (key, error, retry) => logRetry(logger, { store: key }, error, retry, 'store status'),
   });
   const elector = config.leaderElection
     ? new LeaderElector(kubeLeaseStore(kubeConfig, config.operatorNamespace, config.leaseName), {
@@ -228,4 +226,17 @@ export function startOperator(parts: OperatorParts): RunningOperator {
  */
 export function safeMessage(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${safeErrorMessage(error)}` : 'unknown error';
+}
+
+/** An expected retry (a conflict, throttling) is routine and logged at info; anything else is a warning. */
+function logRetry(
+  logger: Logger,
+  subject: Record<string, string>,
+  error: unknown,
+  retry: RetryReport,
+  what: string,
+): void {
+  const fields = { ...subject, err: safeMessage(error), failures: retry.failures, delayMs: retry.delayMs };
+  if (retry.expected) logger.info(fields, `${what} will be retried`);
+  else logger.warn(fields, `${what} failed; will retry`);
 }

@@ -4,9 +4,10 @@ import * as k8s from '@kubernetes/client-node';
 import { group, plurals, version } from '../api/constants.ts';
 import type { SecretReference, StoreStatus } from '../api/types.ts';
 import type { RateLimiter } from '../runtime/rate-limiter.ts';
+import { RetryableError } from '../runtime/retryable-error.ts';
 import { expiresAtAnnotation } from './managed-secret.ts';
 import type { SecretWrite } from './outcome.ts';
-import { type ClusterWriter, finalizer, RetryableError } from './ports.ts';
+import { type ClusterWriter, finalizer } from './ports.ts';
 import type { ReferenceStatus } from './status.ts';
 import type { StoreStatusWriter } from './store-status-reconciler.ts';
 

@@ -61,8 +61,3 @@ export interface ReadValues {
   data: Record<string, Buffer>;
   remoteVersions: Record<string, string>;
 }
-
-/** Thrown for failures worth retrying with backoff (store outages, API conflicts). */
-export class RetryableError extends Error {
-  override name = 'RetryableError';
-}

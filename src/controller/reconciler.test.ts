@@ -6,15 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { AuditRecord } from '../audit/types.ts';
 import { NotFound, Throttled } from '../providers/errors.ts';
+import { RetryableError } from '../runtime/retryable-error.ts';
 import { buildSecret, managedAnnotations } from './managed-secret.ts';
 import type { SecretWrite } from './outcome.ts';
-import {
-  type ClusterView,
-  type ClusterWriter,
-  finalizer,
-  RetryableError,
-  type ValueSource,
-} from './ports.ts';
+import { type ClusterView, type ClusterWriter, finalizer, type ValueSource } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
 import { referenceFacts } from './reference-facts.ts';
 import type { ReferenceStatus } from './status.ts';

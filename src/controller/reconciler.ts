@@ -8,6 +8,7 @@ import type { AuditRecord, AuditSink } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
 import { backoffDelay } from '../runtime/backoff.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { RetryableError } from '../runtime/retryable-error.ts';
 import { auditRecordsFor } from './audit-records.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
 import { buildSecret, isManagedFor, managedAnnotations, zeroValues } from './managed-secret.ts';
@@ -15,7 +16,7 @@ import { failureOutcome, type Outcome, outcomeOfWrite, type SecretWrite } from '
 import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
 import type { PodUse } from './pod-index.ts';
 import type { ClusterView, ClusterWriter, ReadValues, ValueSource } from './ports.ts';
-import { finalizer, RetryableError } from './ports.ts';
+import { finalizer } from './ports.ts';
 import { creationTimeOf, referenceFacts, storeIdentity, targetNameOf } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, secretPresent, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';

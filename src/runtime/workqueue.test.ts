@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, settle } from '../../test/support/fake-clock.ts';
-import { type HandlerResult, WorkQueue, type WorkQueueOptions } from './workqueue.ts';
+import { RetryableError } from './retryable-error.ts';
+import { type HandlerResult, type WorkOutcome, WorkQueue, type WorkQueueOptions } from './workqueue.ts';
 
 interface Deferred {
   promise: Promise<HandlerResult | undefined>;
@@ -309,18 +310,25 @@ describe('WorkQueue retries', () => {
     expect(queue.addRateLimited('ns/a')).toBe(100);
   });
 
-  it('reports each failure with its count and retry delay', async () => {
+  it('reports each failure with its count, retry delay, and whether it was expected', async () => {
     const reported: Array<{ key: string; message: string; failures: number; delayMs: number }> = [];
+    const outcomes: WorkOutcome[] = [];
     const { clock, queue } = queueWithClock({
       onError: (key, error, retry) => reported.push({ key, message: (error as Error).message, ...retry }),
+      metrics: { workDurationSeconds: (_seconds, outcome) => outcomes.push(outcome) },
     });
-    void queue.run(1, () => Promise.reject(new Error('throttled')));
+    let calls = 0;
+    void queue.run(1, () => {
+      calls += 1;
+      return Promise.reject(calls === 1 ? new Error('broken') : new RetryableError('conflict'));
+    });
     queue.add('ns/a');
     await clock.advance(100);
     expect(reported).toEqual([
-      { key: 'ns/a', message: 'throttled', failures: 1, delayMs: 100 },
-      { key: 'ns/a', message: 'throttled', failures: 2, delayMs: 200 },
+      { key: 'ns/a', message: 'broken', failures: 1, delayMs: 100, expected: false },
+      { key: 'ns/a', message: 'conflict', failures: 2, delayMs: 200, expected: true },
     ]);
+    expect(outcomes).toEqual(['error', 'retry']);
   });
 });
 

@@ -8,14 +8,18 @@ import { type BackoffOptions, PerKeyBackoff } from './backoff.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { DelayedKeys } from './delayed-keys.ts';
 import { FairKeys, namespaceOf } from './fair-keys.ts';
+import { RetryableError } from './retryable-error.ts';
 
 /** What a handler may ask for when it finishes without error. */
 export type HandlerResult = { requeueAfterMs?: number } | undefined;
 
-/** Handles one key. Throwing (or rejecting) retries the key with backoff. */
+/**
+ * Handles one key. Throwing (or rejecting) retries the key with backoff; a `RetryableError` is reported as an
+ * expected retry, anything else as an error.
+ */
 export type KeyHandler = (key: string, signal: AbortSignal) => Promise<HandlerResult> | HandlerResult;
 
-export type WorkOutcome = 'success' | 'requeue' | 'error';
+export type WorkOutcome = 'success' | 'requeue' | 'retry' | 'error';
 
 /** Hooks for metrics; every one is optional so a caller wires only what it exports. No hook receives a key. */
 export interface WorkQueueMetrics {
@@ -36,12 +40,21 @@ export interface WorkQueueOptions {
   /** Per-key retry delays after failures; defaults to 100ms doubling up to 5m, half of each delay jittered. */
   backoff?: Partial<BackoffOptions>;
   metrics?: WorkQueueMetrics;
-  /** Called when a handler fails, with the failure count and the retry delay, so the caller can log it. */
-  onError?: (key: string, error: unknown, retry: { failures: number; delayMs: number }) => void;
+  /**
+   * Called when a handler fails, with the failure count, the retry delay and whether the failure was an
+   * expected one (a `RetryableError`), so the caller can log it at the level it deserves.
+   */
+  onError?: (key: string, error: unknown, retry: RetryReport) => void;
   /** Source of randomness for jitter; tests pass a fixed one. */
   random?: () => number;
   /** Which share of the workers a key draws on; defaults to its namespace (the text before the first '/'). */
   partitionOf?: (key: string) => string;
+}
+
+export interface RetryReport {
+  failures: number;
+  delayMs: number;
+  expected: boolean;
 }
 
 export interface ShutdownOptions {
@@ -216,12 +229,13 @@ export class WorkQueue {
       this.#finish(key);
       if (requeueAfterMs !== undefined) this.addAfter(key, requeueAfterMs);
     } catch (error) {
-      outcome = 'error';
+      const expected = error instanceof RetryableError;
+      outcome = expected ? 'retry' : 'error';
       this.#finish(key);
       if (!this.#shuttingDown) {
         const delayMs = this.addRateLimited(key);
         try {
-          this.#onError?.(key, error, { failures: this.#backoff.failures(key), delayMs });
+          this.#onError?.(key, error, { failures: this.#backoff.failures(key), delayMs, expected });
         } catch {
           // A failing log hook must not break the queue; there is nowhere left to report it.
         }
