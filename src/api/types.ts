@@ -1,6 +1,7 @@
-// The secretlink.dev/v1alpha1 resources as TypeScript sees them. crds/ is the source of truth; type-shapes.ts
-// and its test keep these interfaces and the CRD schemas in step. Fields the API server defaults are optional
-// here (constants.ts `defaults` says what they become), so objects built in code need not spell them out.
+// The secretlink.dev/v1alpha1 resources as TypeScript sees them. crds/ is the source of truth;
+// crds-match-types.test.ts reads these interfaces through the compiler and holds them to the CRD schemas.
+// Fields the API server defaults are optional here (constants.ts `defaults` says what they become), so
+// objects built in code need not spell them out.
 import type { V1LabelSelectorRequirement, V1ObjectMeta } from '@kubernetes/client-node';
 
 // ---------------------------------------------------------------- references to credentials
