@@ -214,6 +214,7 @@ const secretReference = shape<api.SecretReference>({
           type: 'optional',
           labels: 'optional',
           annotations: 'optional',
+          template: ['optional', shape<api.SecretTemplate>({ data: 'required', mergePolicy: 'optional' })],
         }),
       ],
       consumers: [
