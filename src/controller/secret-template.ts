@@ -9,7 +9,7 @@
 // Errors name the key, the line and column, and what went wrong. A parse error is about the template text
 // alone (no value is in reach yet), so Liquid's message is used. A render error is reported by its kind only:
 // Liquid's message can embed what a filter saw, so it is never passed on.
-import { Context, Liquid, LiquidError, type Template, toValueSync } from 'liquidjs';
+import { Context, Liquid, LiquidError, type Template, type Token, toValueSync } from 'liquidjs';
 import type { SecretTemplate } from '../api/types.ts';
 import { secretSizeLimit } from '../providers/limits.ts';
 import { invalidSecretKey, quoteKey } from './secret-keys.ts';
@@ -141,7 +141,8 @@ function parse(key: string, where: string, source: string): Template[] {
   } catch (error) {
     // Parsing sees the template text only; its message may quote the template, which is spec, not secret.
     const reason = error instanceof Error ? withoutPosition(error.message) : 'it does not parse';
-    throw new TemplateError(key, `${where}${position(error)}: ${clip(reason)}`);
+    const token = LiquidError.is(error) && error.token?.input === source ? error.token : undefined;
+    throw new TemplateError(key, `${where}${position(token)}: ${clip(reason)}`);
   }
 }
 
@@ -156,35 +157,46 @@ function renderKey(
   const output = new CappedOutput(limits.maxOutput);
   const context = new Context(scope, liquid.options, {
     memoryLimit: limits.memory,
-    renderLimit: Math.max(0, until - performance.now()),
+    renderLimit: until - performance.now(),
   });
+  // One top-level tag or output at a time, so a failure can always be placed on a line of the template.
+  let current: Template | undefined;
   try {
-    toValueSync(liquid.renderer.renderTemplates(templates, context, output));
+    for (current of templates) toValueSync(liquid.renderer.renderTemplates([current], context, output));
     return output.buffer;
   } catch (error) {
-    throw new TemplateError(key, `${where}${position(error)}: ${renderFailure(error, output, limits)}`);
+    const token = templateToken(error, current);
+    const at = token ? ` in ${clip(token.getText(), 80)}` : '';
+    throw new TemplateError(key, `${where}${position(token)}: ${renderFailure(error, output, limits)}${at}`);
   }
 }
 
 /**
- * What went wrong in a render, by kind. Liquid's own messages are not used (they can hold what a filter
- * was given); the template text of the failing tag is, since the template is spec, not secret.
+ * The part of the template a render error points at. Liquid sometimes builds a token from a value (a
+ * filter's argument looked up as a variable): only a token cut from the template's own text is used,
+ * otherwise the top-level tag that was rendering.
  */
+function templateToken(error: unknown, current: Template | undefined): Token | undefined {
+  const source = current?.token.input;
+  if (LiquidError.is(error) && error.token && error.token.input === source) return error.token;
+  return current?.token;
+}
+
+/** What went wrong in a render, by kind: Liquid's own messages are not used, they can hold what a filter saw. */
 function renderFailure(error: unknown, output: CappedOutput, limits: TemplateLimits): string {
   if (output.exceeded) return `the output is larger than ${limits.maxOutput} bytes`;
   const cause = originalError(error);
-  const at = LiquidError.is(error) ? ` in ${clip(error.token.getText(), 80)}` : '';
-  if (cause instanceof TemplateRefusal) return `${cause.message}${at}`;
+  if (cause instanceof TemplateRefusal) return cause.message;
   const kind = error instanceof Error ? error.name : '';
   if (kind === 'UndefinedVariableError' || cause?.name === 'InternalUndefinedVariableError')
-    return `undefined variable${at} (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"])`;
+    return 'undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"])';
   // Liquid's limiters raise these two fixed texts; matching them is the only way to tell them apart.
   if (cause?.message === 'template render limit exceeded')
-    return `rendering took longer than ${limits.renderMs} ms${at}`;
+    return `rendering took longer than ${limits.renderMs} ms`;
   if (cause?.message === 'memory alloc limit exceeded')
-    return `rendering built more than the memory limit allows (${limits.memory})${at}`;
-  if (cause instanceof RangeError) return `rendering built a string too large${at}`;
-  return `rendering failed (${cause?.name ?? kind ?? 'Error'})${at}`;
+    return `rendering built more than the memory limit allows (${limits.memory})`;
+  if (cause instanceof RangeError) return 'rendering built a string too large';
+  return `rendering failed (${cause?.name || kind || 'Error'})`;
 }
 
 function originalError(error: unknown): Error | undefined {
@@ -193,9 +205,9 @@ function originalError(error: unknown): Error | undefined {
   return inner instanceof Error ? originalError(inner) : error;
 }
 
-function position(error: unknown): string {
-  if (!LiquidError.is(error) || !error.token) return '';
-  const [line, column] = error.token.getPosition();
+function position(token: Token | undefined): string {
+  if (!token) return '';
+  const [line, column] = token.getPosition();
   return `, line ${line}, column ${column}`;
 }
 
