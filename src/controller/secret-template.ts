@@ -135,6 +135,18 @@ export function renderTemplate(
   return { ...rendered };
 }
 
+/** Why `source` cannot be a template for `key` (it does not parse, or is too long), or undefined when it can. */
+export function templateProblem(key: string, source: string): string | undefined {
+  try {
+    if (source.length > maxTemplateLength)
+      return `the template is longer than ${maxTemplateLength} characters`;
+    parse(key, '', source);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^, /, '').replace(/^: /, '');
+  }
+}
+
 function parse(key: string, where: string, source: string): Template[] {
   try {
     return liquid.parse(source);

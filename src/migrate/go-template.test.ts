@@ -7,6 +7,7 @@ describe('translating ESO Go templates', () => {
       what: 'a Postgres connection URL with an escaped password',
       source: 'postgresql://{{ .user }}:{{ .password | urlquery }}@{{ .host }}:5432/{{ .db }}',
       template: 'postgresql://{{ user }}:{{ password | url_encode }}@{{ host }}:5432/{{ db }}',
+      changed: ['url_encode writes a space as %20, where urlquery wrote "+"'],
     },
     {
       what: 'a function called before its value',
@@ -28,8 +29,8 @@ describe('translating ESO Go templates', () => {
       source: 'plain literal',
       template: 'plain literal',
     },
-  ])('translates $what', ({ source, template }) => {
-    expect(translateGoTemplate(source)).toEqual({ translated: true, template });
+  ])('translates $what', ({ source, template, changed = [] }) => {
+    expect(translateGoTemplate(source)).toEqual({ translated: true, template, changed });
   });
 
   it.each([
@@ -47,6 +48,11 @@ describe('translating ESO Go templates', () => {
       what: 'a sprig function without a counterpart (pkcs12 key extraction)',
       source: '{{ .keystore | pkcs12key | pemPrivateKey }}',
       unsupported: ['function "pkcs12key"', 'function "pemPrivateKey"'],
+    },
+    {
+      what: 'text that Liquid would read as a tag',
+      source: 'mode: {% raw %} {{ .user }}',
+      unsupported: ['text holding "{%", which starts a Liquid tag'],
     },
     {
       what: 'a function with arguments',
