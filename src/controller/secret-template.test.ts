@@ -127,6 +127,14 @@ describe('a template composes the values a data tool wants', () => {
     expect(render('{{ keystore | base64_encode }}', values({ keystore: bytes }))).toBe(
       bytes.toString('base64'),
     );
+    for (const source of [
+      '{{ keystore.bytes }}',
+      '{{ keystore.base64 }}',
+      '{{ keystore.key }}',
+      '{{ keystore.constructor }}',
+    ]) {
+      expect(failure(source, values({ keystore: bytes })).message, source).toContain('undefined variable');
+    }
     expect(failure('{{ keystore }}', values({ keystore: bytes })).message).toBe(
       'target.template key "out", line 1, column 1: the value of key "keystore" is not UTF-8 text; only base64_encode can use it in {{ keystore }}',
     );

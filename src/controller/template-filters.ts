@@ -16,17 +16,23 @@ export class TemplateRefusal extends Error {
  * than writing replacement characters where bytes were.
  */
 export class BinaryValue extends Drop {
-  readonly key: string;
-  readonly bytes: Buffer;
+  // Private fields are no properties at all, so a template cannot reach the bytes or the key by name.
+  readonly #key: string;
+  readonly #bytes: Buffer;
   constructor(key: string, bytes: Buffer) {
     super();
-    this.key = key;
-    this.bytes = bytes;
+    this.#key = key;
+    this.#bytes = bytes;
+  }
+
+  // Static, not on the prototype: liquidjs calls any method of a Drop a template names (`{{ v.base64 }}`).
+  static base64(value: BinaryValue): string {
+    return value.#bytes.toString('base64');
   }
 
   override valueOf(): never {
     throw new TemplateRefusal(
-      `the value of key ${JSON.stringify(this.key)} is not UTF-8 text; only base64_encode can use it`,
+      `the value of key ${JSON.stringify(this.#key)} is not UTF-8 text; only base64_encode can use it`,
     );
   }
 }
@@ -52,7 +58,7 @@ function text(input: unknown): string {
 }
 
 function base64Encode(input: unknown): string {
-  if (input instanceof BinaryValue) return input.bytes.toString('base64');
+  if (input instanceof BinaryValue) return BinaryValue.base64(input);
   return Buffer.from(text(input), 'utf8').toString('base64');
 }
 
