@@ -29,7 +29,7 @@ export interface TemplateLimits {
 
 export const defaultTemplateLimits: TemplateLimits = {
   maxOutput: secretSizeLimit,
-  renderMs: 1_000,
+  renderMs: 250,
   memory: 8 * secretSizeLimit,
 };
 
