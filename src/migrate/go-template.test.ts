@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { translateGoTemplate } from './go-template.ts';
+import { templateProblem } from '../controller/secret-template.ts';
+import { sprigFilters, translateGoTemplate } from './go-template.ts';
 
 describe('translating ESO Go templates', () => {
   it.each([
@@ -61,5 +62,12 @@ describe('translating ESO Go templates', () => {
     },
   ])('lists what it cannot translate: $what', ({ source, unsupported }) => {
     expect(translateGoTemplate(source)).toEqual({ translated: false, unsupported });
+  });
+
+  it('writes only filters that secretlink’s templates offer', () => {
+    for (const filter of Object.values(sprigFilters)) {
+      expect(templateProblem('key', `{{ "x" | ${filter} }}`), filter).toBeUndefined();
+    }
+    expect(templateProblem('key', '{{ "x" | b64enc }}')).toBe('line 1, column 1: undefined filter: b64enc');
   });
 });
