@@ -2,9 +2,10 @@
 // for zeroing the values it drops; the reads and the write are elsewhere.
 //
 // The sandbox: Liquid runs no code and reads only the variables given (own properties only, so no
-// `constructor` or prototype); there is no file system (no include, render or layout; no partials), every
-// filter is ours or Liquid's own string filters; a template is at most maxTemplateLength characters, each
-// key's output at most a Secret's size, and a render may spend a bounded amount of memory and time.
+// `constructor` or prototype); there is no file system (no include, render or layout; no partials); filters
+// are ours (template-filters.ts) or Liquid's own, which work on what they are given; a template is at most
+// maxTemplateLength characters, each key's output at most a Secret's size, and a render may spend a bounded
+// amount of memory and time.
 //
 // Errors name the key, the line and column, and what went wrong. A parse error is about the template text
 // alone (no value is in reach yet), so Liquid's message is used. A render error is reported by its kind only:
