@@ -31,6 +31,11 @@ export const ReferenceReason = {
   /** False: a remote value is not what the spec expects (not JSON for property or dataFrom, say). */
   RemoteValueInvalid: 'RemoteValueInvalid',
   /**
+   * False: a target.template key does not parse or render (undefined variable, output too large, ...); the
+   * message names the key, the line and column, and never a value.
+   */
+  TemplateInvalid: 'TemplateInvalid',
+  /**
    * False: reading the reference would exceed one of the operator's limits (one store answer's size, the bytes
    * one reference may read); the message names the limit and its flag.
    */

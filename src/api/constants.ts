@@ -23,6 +23,7 @@ export const defaults = {
   refreshInterval: '5m',
   storeKind: kinds.secretStore,
   targetType: 'Opaque',
+  templateMergePolicy: 'Replace',
   vaultKvMount: 'secret',
   vaultKvVersion: 2,
   vaultKubernetesMountPath: 'kubernetes',

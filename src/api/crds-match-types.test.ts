@@ -150,6 +150,7 @@ describe('constants.ts and crds/', () => {
       refreshInterval: schemaAt(reference, 'spec.refreshInterval').default,
       storeKind: schemaAt(reference, 'spec.storeRef.kind').default,
       targetType: schemaAt(reference, 'spec.target.type').default,
+      templateMergePolicy: schemaAt(reference, 'spec.target.template.mergePolicy').default,
       vaultKvMount: schemaAt(store, 'spec.provider.vault.kv.mount').default,
       vaultKvVersion: schemaAt(store, 'spec.provider.vault.kv.version').default,
       vaultKubernetesMountPath: schemaAt(store, 'spec.provider.vault.auth.kubernetes.mountPath').default,

@@ -226,12 +226,24 @@ export interface DataFromEntry {
   rewrite?: KeyRewrite[];
 }
 
+/**
+ * Keys of the Secret rendered by Liquid templates from the resolved values (External Secrets Operator's
+ * `target.template.data` and `mergePolicy`). Templates render data only, never labels or annotations.
+ */
+export interface SecretTemplate {
+  /** Secret key → template; a template without tags is written as it is (literal data). */
+  data: Record<string, string>;
+  /** Replace (the default): only these keys are written. Merge: the resolved keys too, these winning. */
+  mergePolicy?: 'Replace' | 'Merge';
+}
+
 export interface Target {
   /** Defaults to the SecretReference's own name (applied by the operator, not the API server). */
   name?: string;
   type?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  template?: SecretTemplate;
 }
 
 /** Which Jobs may consume: a selector over the pod template's labels, optionally also by ServiceAccount. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import { failureOutcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import { TemplateError } from './secret-template.ts';
 
 const content = { remoteVersions: { warehouse: 'v2' }, fingerprint: 'hmac-sha256:ab', writtenAt: 'now' };
 
@@ -29,5 +30,17 @@ describe('outcomeOfWrite', () => {
       uid: 'uid-1',
     });
     expect(outcomeOfWrite({ result: 'replaced' }, content)).not.toHaveProperty('uid');
+  });
+});
+
+describe('failureOutcome', () => {
+  it('reports a template that fails as TemplateInvalid, not retried, with the message as written', () => {
+    const error = new TemplateError('url', 'target.template key "url", line 1, column 4: undefined variable');
+    expect(failureOutcome(error)).toEqual({
+      kind: 'failed',
+      reason: 'TemplateInvalid',
+      message: 'target.template key "url", line 1, column 4: undefined variable',
+      retryable: false,
+    });
   });
 });

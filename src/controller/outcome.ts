@@ -2,6 +2,7 @@
 // be derived purely from (plan, outcome); and how an error met while reading a store becomes a failed outcome.
 import type { ReferenceReason } from '../api/conditions.ts';
 import { isProviderError, type ProviderErrorReason } from '../providers/errors.ts';
+import { TemplateError } from './secret-template.ts';
 
 export type Outcome =
   /** The Secret was written (created or rewritten) with these remote versions. */
@@ -36,6 +37,7 @@ export type FailureReason = Extract<
   | 'InvalidSpec'
   | 'StoreInvalid'
   | 'CredentialNotAllowed'
+  | 'TemplateInvalid'
 >;
 
 /**
@@ -79,6 +81,9 @@ export function outcomeOfWrite(write: SecretWrite, content?: WrittenContent): Ou
 
 /** Turns an error met while reading a store into a status reason, by error type only. */
 export function failureOutcome(error: unknown): Extract<Outcome, { kind: 'failed' }> {
+  // A template that fails fails the same way on every read, until the spec changes.
+  if (error instanceof TemplateError)
+    return { kind: 'failed', reason: 'TemplateInvalid', message: error.message, retryable: false };
   if (!isProviderError(error)) {
     // Not a store error: a bug or an API server problem. Retry, and say only what is safe.
     return {

@@ -62,6 +62,8 @@ function contentHash(reference: SecretReference, store: AnySecretStore | undefin
     type: target?.type ?? defaults.targetType,
     labels: target?.labels ?? {},
     annotations: target?.annotations ?? {},
+    // Only when set, so adding the field left every digest of a reference without a template as it was.
+    ...(target?.template ? { template: target.template } : {}),
     store: { kind: storeRef.kind ?? defaults.storeKind, name: storeRef.name },
     storeVersion: store ? `${store.metadata.uid}/${store.metadata.generation}` : '',
   };

@@ -5,6 +5,7 @@ import type { AnySecretStore, KeyRewrite, SecretReference } from '../api/types.t
 import { InvalidReference, LimitExceeded, TooLarge, Unavailable } from '../providers/errors.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { RemoteRef, ResolvedValue, StoreClient } from '../providers/types.ts';
+import { TemplateError } from './secret-template.ts';
 import { createStoreValues, type ReadLimits } from './store-values.ts';
 
 /** A store whose every secret is `size` bytes, of which each entry takes a short property. */
@@ -237,6 +238,26 @@ describe('store values the operator no longer needs are zeroed', () => {
     reference.spec.data![0]!.decoding = 'base64';
     const read = await createStoreValues(clients, limits).read(store, reference, signal());
     expect(read.data['key-0']?.toString()).toBe('canary-value');
+    expect(handedOut.every(zeroed)).toBe(true);
+  });
+
+  it('writes what the template composes, zeroing the values read that it does not keep', async () => {
+    const { clients, handedOut } = keepingStore((name) => `${name}-value`);
+    const reference = referenceWith(['user', 'password']);
+    reference.spec.target = { template: { data: { url: 'pg://{{ key-0 }}:{{ key-1 | url_encode }}@db' } } };
+    const read = await createStoreValues(clients, limits).read(store, reference, signal());
+    expect(Object.keys(read.data)).toEqual(['url']);
+    expect(read.data.url?.toString()).toBe('pg://user-value:password-value@db');
+    expect(handedOut.every(zeroed)).toBe(true);
+  });
+
+  it('fails the whole read with a TemplateError when a template fails, leaving no value behind', async () => {
+    const { clients, handedOut } = keepingStore(() => 'canary-value');
+    const reference = referenceWith(['user']);
+    reference.spec.target = { template: { data: { url: '{{ key-0 }}{{ key-9 }}' }, mergePolicy: 'Merge' } };
+    const read = createStoreValues(clients, limits).read(store, reference, signal());
+    await expect(read).rejects.toThrow(TemplateError);
+    await expect(read).rejects.toThrow('target.template key "url", line 1, column 15: undefined variable');
     expect(handedOut.every(zeroed)).toBe(true);
   });
 });

@@ -13,6 +13,7 @@ import { rewriteKey } from './key-rewrite.ts';
 import { zeroValues } from './managed-secret.ts';
 import type { ReadValues, ValueSource } from './ports.ts';
 import { invalidSecretKey, quoteKey } from './secret-keys.ts';
+import { applyTemplate } from './secret-template.ts';
 
 /** How a remote appears in remoteVersions: its name, plus the pinned version when the spec names one. */
 export function versionKey(remote: { name: string; version?: string }): string {
@@ -134,7 +135,17 @@ export function createStoreValues(
       });
       assertValuesFit(data);
     }
-    return { data, remoteVersions };
+    // Templates compose the Secret's keys from what was read; the values they drop are zeroed there.
+    const template = reference.spec.target?.template;
+    if (!template) return { data, remoteVersions };
+    const composed = applyTemplate(template, data);
+    try {
+      assertValuesFit(composed);
+    } catch (error) {
+      zeroValues(composed);
+      throw error;
+    }
+    return { data: composed, remoteVersions };
   }
 
   async function readVersions(

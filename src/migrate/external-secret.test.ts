@@ -111,10 +111,13 @@ spec:
           { key: 'host', remote: { name: 'airbyte/source-postgres', property: 'host' } },
           { key: 'password', remote: { name: 'airbyte/source-postgres', property: 'password' } },
         ],
+        target: {
+          template: { data: { 'config.json': '{"host": "{{ host }}", "password": {{ password | json }}}' } },
+        },
         consumers: {},
       },
       findings: [
-        ['action', 'spec.target.template.data.config.json'],
+        ['info', 'spec.target.template.data.config.json'],
         ['action', 'spec.consumers'],
       ],
     },
@@ -144,20 +147,46 @@ status: { refreshTime: "2024-01-01T00:00:00Z" }
     expect(reference).not.toHaveProperty('status');
   });
 
-  it('names the templated key and says how the template translates', () => {
-    const { messages } = convert(`${header}  target:
+  it('carries the templates it translates into target.template, and lists the ones it cannot', () => {
+    const { reference, findings, messages } = convert(`${header}  target:
     template:
+      mergePolicy: Merge
       data:
         DATABASE_URL: "postgresql://{{ .user }}:{{ .password | urlquery }}@{{ .host }}:5432/analytics"
         profiles.yml: "{{ range $k, $v := . }}{{ $k }}{{ end }}"
+        token.b64: "{{ .token | b64enc }}"
   data: [{ secretKey: user, remoteRef: { key: w, property: user } }]
 `);
-    expect(messages[0]).toContain('key DATABASE_URL is rendered by a template');
-    expect(messages[0]).toContain(
-      '"postgresql://{{ user }}:{{ password | url_encode }}@{{ host }}:5432/analytics"',
+    expect(reference.spec.target?.template).toEqual({
+      data: {
+        DATABASE_URL: 'postgresql://{{ user }}:{{ password | url_encode }}@{{ host }}:5432/analytics',
+        'token.b64': '{{ token | base64_encode }}',
+      },
+      mergePolicy: 'Merge',
+    });
+    expect(findings.slice(0, 3)).toEqual([
+      ['changed', 'spec.target.template.data.DATABASE_URL'],
+      ['info', 'spec.target.template.data.token.b64'],
+      ['action', 'spec.target.template.data.profiles.yml'],
+    ]);
+    expect(messages[0]).toContain('url_encode writes a space as %20, where urlquery wrote "+"');
+    expect(messages[2]).toBe(
+      'key profiles.yml is rendered by a template that is not carried over: it needs manual translation ' +
+        '(control structure "range", template variables ($), control structure "end"); the Secret lacks ' +
+        'profiles.yml until you write its template in target.template.data (Liquid syntax, see docs/api.md)',
     );
-    expect(messages[1]).toContain('key profiles.yml is rendered by a template');
-    expect(messages[1]).toContain('needs manual translation (control structure "range"');
+  });
+
+  it('writes no template when none translates, so the Secret keeps the fetched keys, and says so', () => {
+    const { reference, messages } = convert(`${header}  target:
+    template:
+      data: { config: "{{ if .port }}{{ .port }}{{ end }}" }
+  data: [{ secretKey: port, remoteRef: { key: w, property: port } }]
+`);
+    expect(reference.spec.target).toBeUndefined();
+    expect(messages[0]).toContain(
+      'no template was carried over, so the Secret holds the fetched keys instead of config',
+    );
   });
 
   it.each([

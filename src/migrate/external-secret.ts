@@ -3,6 +3,7 @@
 // least one label") until the user fills it in, and the rendered YAML carries a comment saying so.
 import { parseDuration } from '../api/duration.ts';
 import type { DataEntry, DataFromEntry, SecretReference, StoreRef, Target } from '../api/types.ts';
+import { templateProblem } from '../controller/secret-template.ts';
 import { type Fields, fields, list, otherKeys, stringMap, text, userMetadata } from './fields.ts';
 import type { FindingList } from './findings.ts';
 import { translateGoTemplate } from './go-template.ts';
@@ -257,20 +258,20 @@ function convertTemplate(template: Fields, out: Target, findings: FindingList, h
     }
     if (Object.keys(kept).length > 0) out[which] = kept;
   }
-  const data = stringMap(template.data) ?? {};
-  for (const [key, source] of Object.entries(data)) {
-    findings.action(`spec.target.template.data.${key}`, templateMessage(key, source, hasData));
-  }
+  const rendered = convertTemplateData(stringMap(template.data) ?? {}, findings, hasData);
   list(template.templateFrom).forEach((_, index) => {
     findings.action(
       `spec.target.template.templateFrom[${index}]`,
-      'templates from a ConfigMap, Secret or literal are not carried over: secretlink has no target.template yet',
+      'templates from a ConfigMap, Secret or literal are not carried over: copy each template into target.template.data (Liquid syntax)',
     );
   });
-  if (text(template.mergePolicy) === 'Merge') {
+  const merge = text(template.mergePolicy) === 'Merge';
+  if (rendered) {
+    out.template = { data: rendered, ...(merge ? { mergePolicy: 'Merge' as const } : {}) };
+  } else if (merge) {
     findings.info(
       'spec.target.template.mergePolicy',
-      'is Merge; without templates every fetched key is written, as with Merge',
+      'is Merge; no template was carried over, so every fetched key is written, as with Merge',
     );
   }
   if (text(template.engineVersion) === 'v1') {
@@ -281,13 +282,53 @@ function convertTemplate(template: Fields, out: Target, findings: FindingList, h
   }
 }
 
-function templateMessage(key: string, source: string, hasData: boolean): string {
-  const translation = translateGoTemplate(source);
-  const outcome = translation.translated
-    ? `it translates to ${JSON.stringify(translation.template)} once templates exist`
-    : `it needs manual translation (${translation.unsupported.join(', ')})`;
-  const effect = hasData ? `the Secret holds the fetched keys instead of ${key}` : `the Secret lacks ${key}`;
-  return `key ${key} is rendered by a template, which is not carried over: secretlink has no target.template yet, so ${effect}; ${outcome}`;
+/**
+ * Each ESO template translated to Liquid, or listed for the user to translate. Undefined when none could be
+ * carried, so the Secret keeps holding the fetched keys rather than nothing.
+ */
+function convertTemplateData(
+  data: Record<string, string>,
+  findings: FindingList,
+  hasData: boolean,
+): Record<string, string> | undefined {
+  const carried: Record<string, string> = {};
+  const left: [string, string][] = [];
+  for (const [key, source] of Object.entries(data)) {
+    const field = `spec.target.template.data.${key}`;
+    const translation = translateGoTemplate(source);
+    const problem = translation.translated ? templateProblem(key, translation.template) : undefined;
+    if (!translation.translated || problem) {
+      left.push([
+        key,
+        translation.translated
+          ? `it does not parse as Liquid: ${problem}`
+          : `it needs manual translation (${translation.unsupported.join(', ')})`,
+      ]);
+      continue;
+    }
+    carried[key] = translation.template;
+    if (translation.changed.length > 0) {
+      findings.changed(
+        field,
+        `translated to ${JSON.stringify(translation.template)}; check: ${translation.changed.join('; ')}`,
+      );
+    } else {
+      findings.info(field, `translated to ${JSON.stringify(translation.template)}`);
+    }
+  }
+  const anyCarried = Object.keys(carried).length > 0;
+  for (const [key, why] of left) {
+    const effect = anyCarried
+      ? `the Secret lacks ${key} until you write its template in target.template.data (Liquid syntax, see docs/api.md)`
+      : hasData
+        ? `no template was carried over, so the Secret holds the fetched keys instead of ${key}`
+        : `the Secret lacks ${key}`;
+    findings.action(
+      `spec.target.template.data.${key}`,
+      `key ${key} is rendered by a template that is not carried over: ${why}; ${effect}`,
+    );
+  }
+  return anyCarried ? carried : undefined;
 }
 
 /**

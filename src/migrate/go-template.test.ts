@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { translateGoTemplate } from './go-template.ts';
+import { templateProblem } from '../controller/secret-template.ts';
+import { sprigFilters, translateGoTemplate } from './go-template.ts';
 
 describe('translating ESO Go templates', () => {
   it.each([
@@ -7,6 +8,7 @@ describe('translating ESO Go templates', () => {
       what: 'a Postgres connection URL with an escaped password',
       source: 'postgresql://{{ .user }}:{{ .password | urlquery }}@{{ .host }}:5432/{{ .db }}',
       template: 'postgresql://{{ user }}:{{ password | url_encode }}@{{ host }}:5432/{{ db }}',
+      changed: ['url_encode writes a space as %20, where urlquery wrote "+"'],
     },
     {
       what: 'a function called before its value',
@@ -28,8 +30,8 @@ describe('translating ESO Go templates', () => {
       source: 'plain literal',
       template: 'plain literal',
     },
-  ])('translates $what', ({ source, template }) => {
-    expect(translateGoTemplate(source)).toEqual({ translated: true, template });
+  ])('translates $what', ({ source, template, changed = [] }) => {
+    expect(translateGoTemplate(source)).toEqual({ translated: true, template, changed });
   });
 
   it.each([
@@ -49,11 +51,23 @@ describe('translating ESO Go templates', () => {
       unsupported: ['function "pkcs12key"', 'function "pemPrivateKey"'],
     },
     {
+      what: 'text that Liquid would read as a tag',
+      source: 'mode: {% raw %} {{ .user }}',
+      unsupported: ['text holding "{%", which starts a Liquid tag'],
+    },
+    {
       what: 'a function with arguments',
       source: '{{ .host | default "localhost" }}',
       unsupported: ['function "default"'],
     },
   ])('lists what it cannot translate: $what', ({ source, unsupported }) => {
     expect(translateGoTemplate(source)).toEqual({ translated: false, unsupported });
+  });
+
+  it('writes only filters that secretlink’s templates offer', () => {
+    for (const filter of Object.values(sprigFilters)) {
+      expect(templateProblem('key', `{{ "x" | ${filter} }}`), filter).toBeUndefined();
+    }
+    expect(templateProblem('key', '{{ "x" | b64enc }}')).toBe('line 1, column 1: undefined filter: b64enc');
   });
 });

@@ -5,13 +5,16 @@ import net from 'node:net';
 import util from 'node:util';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import type {
   AnySecretStore,
   DataEntry,
   Decoding,
   KeyRewrite,
   SecretReference,
+  SecretTemplate,
 } from '../../src/api/types.ts';
+import { TemplateError } from '../../src/controller/secret-template.ts';
 import { createStoreValues } from '../../src/controller/store-values.ts';
 import {
   AccessDenied,
@@ -154,6 +157,7 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
     async function secretData(
       data: DataEntry[],
       dataFrom?: { name: string; decoding?: Decoding; rewrite?: KeyRewrite[] },
+      template?: SecretTemplate,
     ) {
       const clients = new StoreClients({
         credentials: fixture.credentials,
@@ -176,6 +180,7 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
               },
             ],
           }),
+          ...(template && { target: { template } }),
           consumers: { matchLabels: { app: 'conformance' } },
         },
       };
@@ -240,6 +245,76 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
       });
       expect(Object.fromEntries(Object.entries(data).map(([key, value]) => [key, value.toString()]))).toEqual(
         { TAP_POSTGRES_MY_KEY: 'one', TAP_POSTGRES_PATH_LIKE: 'two', TAP_POSTGRES_HOST: 'db' },
+      );
+    });
+
+    it('renders target.template from the values read: a URL, a profiles.yml, a dockerconfigjson, Merge', async () => {
+      const name = unique('template');
+      const password = `p@ss:w/rd ${randomBytes(3).toString('hex')}'"`;
+      await fixture.put(
+        name,
+        JSON.stringify({ user: 'loader', password, host: 'db.internal', 'db.name': 'analytics', port: 5432 }),
+      );
+      const property = (key: string, path = key): DataEntry => ({ key, remote: { name, property: path } });
+      const data = await secretData(
+        [property('registry-token', 'password')],
+        { name },
+        {
+          data: {
+            DATABASE_URL:
+              'postgresql://{{ user | url_encode }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ ["db.name"] }}',
+            'profiles.yml':
+              'warehouse:\n  outputs:\n    prod:\n      user: {{ user | yaml }}\n      pass: {{ password | yaml }}\n',
+            '.dockerconfigjson':
+              '{"auths": {"ghcr.io": {"auth": {{ user | append: ":" | append: registry-token | base64_encode | json }}}}}',
+            user: 'override',
+          },
+          mergePolicy: 'Merge',
+        },
+      );
+      const text = (key: string) => data[key]?.toString('utf8');
+      const url = new URL(text('DATABASE_URL')!);
+      expect([url.hostname, url.port, url.pathname, decodeURIComponent(url.password)]).toEqual([
+        'db.internal',
+        '5432',
+        '/analytics',
+        password,
+      ]);
+      expect(parseYaml(text('profiles.yml')!).warehouse.outputs.prod).toEqual({
+        user: 'loader',
+        pass: password,
+      });
+      expect(JSON.parse(text('.dockerconfigjson')!).auths['ghcr.io'].auth).toBe(
+        Buffer.from(`loader:${password}`).toString('base64'),
+      );
+      // Merge: the resolved keys are written too, and a templated key wins over a resolved one.
+      expect(text('password')).toBe(password);
+      expect(text('user')).toBe('override');
+
+      const replaced = await secretData([], { name }, { data: { DSN: '{{ host }}:{{ port }}' } });
+      expect(Object.keys(replaced)).toEqual(['DSN']);
+      expect(replaced.DSN?.toString()).toBe('db.internal:5432');
+    });
+
+    it('reports a failing template by key and line, never the value it read', async () => {
+      const name = unique('template-fails');
+      const canary = `CANARY${randomBytes(6).toString('hex')}`;
+      await fixture.put(name, JSON.stringify({ password: canary }));
+      const error = await secretData(
+        [],
+        { name },
+        { data: { dsn: 'user=loader\npassword={{ host[password] }}' } },
+      ).then(
+        () => new Error('the template rendered'),
+        (thrown: Error) => thrown,
+      );
+      expect(error).toBeInstanceOf(TemplateError);
+      expect(error.message).toBe(
+        'target.template key "dsn", line 2, column 13: undefined variable (a value is reached by its Secret key; ' +
+          'a key that is not a Liquid name as ["my.key"]) in host[password]',
+      );
+      expect(util.inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })).not.toContain(
+        canary,
       );
     });
 

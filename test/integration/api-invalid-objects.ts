@@ -49,7 +49,18 @@ const reference = (): SecretReference => ({
         ],
       },
     ],
-    target: { name: 'warehouse-credentials', labels: { team: 'data' } },
+    target: {
+      name: 'warehouse-credentials',
+      labels: { team: 'data' },
+      // A template with a key holding dots and one with a hyphen, so the base proves both are accepted.
+      template: {
+        data: {
+          'profiles.yml': 'warehouse:\n  outputs:\n    prod:\n      password: {{ password | yaml }}\n',
+          'DATABASE-URL': 'postgresql://loader:{{ password | url_encode }}@db:5432/analytics',
+        },
+        mergePolicy: 'Merge',
+      },
+    },
     consumers: { matchLabels: { app: 'meltano' } },
     ttl: '2h',
     refreshInterval: '10m',
@@ -411,6 +422,64 @@ export const invalidObjects: InvalidObject[] = [
     },
     'spec.target.labels',
     'spec.target.labels must not use keys under secretlink.dev/',
+  ),
+  onReference(
+    'a template key that is not a Secret key',
+    (spec) => {
+      spec.target!.template!.data = { 'database url': 'postgresql://{{ host }}' };
+    },
+    'spec.target.template.data',
+    'spec.target.template.data keys must be valid Secret data keys',
+  ),
+  onReference(
+    'a template key starting with ..',
+    (spec) => {
+      spec.target!.template!.data = { '..data': 'x' };
+    },
+    'spec.target.template.data',
+    'spec.target.template.data keys must be valid Secret data keys',
+  ),
+  onReference(
+    'a template with no keys',
+    (spec) => {
+      spec.target!.template!.data = {};
+    },
+    'spec.target.template.data',
+    'should have at least 1 properties',
+  ),
+  onReference(
+    'a template without data',
+    (spec) => {
+      (spec.target!.template as unknown) = { mergePolicy: 'Merge' };
+    },
+    'spec.target.template.data',
+    'Required value',
+  ),
+  onReference(
+    'a template longer than 32768 characters',
+    (spec) => {
+      spec.target!.template!.data = { big: `{{ password }}${'x'.repeat(32_768)}` };
+    },
+    'spec.target.template.data.big',
+    'Too long',
+  ),
+  onReference(
+    'a template with more than 64 keys',
+    (spec) => {
+      spec.target!.template!.data = Object.fromEntries(
+        Array.from({ length: 65 }, (_, index) => [`key-${index}`, 'x']),
+      );
+    },
+    'spec.target.template.data',
+    'must have at most 64 items',
+  ),
+  onReference(
+    'an unknown template mergePolicy',
+    (spec) => {
+      (spec.target!.template!.mergePolicy as unknown) = 'Overwrite';
+    },
+    'spec.target.template.mergePolicy',
+    'supported values: "Replace", "Merge"',
   ),
   onReference(
     'consumers that select nothing',

@@ -139,6 +139,31 @@ beforeAll(async () => {
     data: [{ key: 'password', remote: { name: remoteName(), property: 'password' } }],
     consumers: { matchLabels: { app: 'elt' } },
   });
+  // A template carries the canary into a composed key; another fails where Liquid's own error message would
+  // hold the value it looked up (a value used as a variable name), on its second line.
+  await create(referenceApi, 'SecretReference', 'canary-template', {
+    storeRef: { name: 'vault' },
+    data: [{ key: 'password', remote: { name: remoteName(), property: 'password' } }],
+    target: {
+      template: {
+        data: { DATABASE_URL: 'postgresql://loader:{{ password | url_encode }}@db:5432/analytics' },
+      },
+    },
+    consumers: { matchLabels: { app: 'elt' } },
+  });
+  await create(referenceApi, 'SecretReference', 'canary-template-fails', {
+    storeRef: { name: 'gcp' },
+    data: [{ key: 'password', remote: { name: remoteName(), property: 'password' } }],
+    target: {
+      template: {
+        data: {
+          'profiles.yml':
+            'user: loader\n{% assign x = password | split: "" %}password: {{ x | where: password }}',
+        },
+      },
+    },
+    consumers: { matchLabels: { app: 'elt' } },
+  });
   operator = startTestOperator({ namespaces: [namespace] });
 });
 
@@ -193,5 +218,43 @@ describe('the canary value, planted in every store', () => {
     expect(JSON.stringify(ready)).not.toContain(canary);
     expect(recorded('Failed', 'canary-not-json')).toHaveLength(1);
     expect(await readSecret('canary-not-json')).toBeUndefined();
+  });
+
+  it('is composed into a templated key, and that key alone is written', async () => {
+    await job('load-template', ['canary-template']);
+    const secret = await eventually('Secret canary-template', () => readSecret('canary-template'));
+    expect(Object.keys(secret.data ?? {})).toEqual(['DATABASE_URL']);
+    expect(Buffer.from(secret.data!.DATABASE_URL!, 'base64').toString()).toBe(
+      `postgresql://loader:${encodeURIComponent(canary)}@db:5432/analytics`,
+    );
+  });
+
+  it('stays out of status, Events and audit when a template fails on it, which name the key and line', async () => {
+    await job('load-template-fails', ['canary-template-fails']);
+    const ready = await eventually('the reference to report the template failure', async () => {
+      const condition = (await readReference('canary-template-fails')).status?.conditions?.find(
+        (c) => c.type === 'Ready',
+      );
+      return condition?.reason === 'TemplateInvalid' ? condition : undefined;
+    });
+    expect(ready.status).toBe('False');
+    expect(ready.message).toContain('target.template key "profiles.yml", line 2, column');
+    expect(ready.message).toContain('undefined variable');
+    expect(JSON.stringify(ready)).not.toContain(canary);
+    await eventually('a Failed record', async () =>
+      recorded('Failed', 'canary-template-fails').length > 0 ? true : undefined,
+    );
+    expect(recorded('Failed', 'canary-template-fails')[0]?.reason).toBe('TemplateInvalid');
+    expect(JSON.stringify(recorded('Failed', 'canary-template-fails'))).not.toContain(canary);
+    const events = await eventually('a Failed Event on the reference', async () => {
+      const listed = await api(k8s.CoreV1Api).listNamespacedEvent({
+        namespace,
+        fieldSelector: 'involvedObject.name=canary-template-fails',
+      });
+      return listed.items.some((event) => event.reason === 'Failed') ? listed.items : undefined;
+    });
+    expect(events.find((event) => event.reason === 'Failed')?.message).toContain('profiles.yml');
+    expect(JSON.stringify(events)).not.toContain(canary);
+    expect(await readSecret('canary-template-fails')).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
-// What a Job finds in its Secret: property values exactly as the store holds them, and base64 text decoded
-// into bytes, end to end through the operator, the local control plane and a real AWS Secrets Manager (moto).
+// What a Job finds in its Secret: property values exactly as the store holds them, base64 text decoded
+// into bytes, keys rewritten, and keys composed by templates, end to end through the operator, the local
+// control plane and a real AWS Secrets Manager (moto).
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,5 +181,66 @@ describe('values in the written Secret', () => {
     const events = await api(k8s.CoreV1Api).listNamespacedEvent({ namespace });
     expect(JSON.stringify(events.items)).not.toContain(canary);
     expect(await readSecretIfPresent(namespace, 'colliding')).toBeUndefined();
+  });
+
+  it('reports a template that fails as TemplateInvalid while the Job waits, then writes and rewrites it as the template is fixed and changed', async () => {
+    const name = `${namespace}/warehouse`;
+    await seedAwsSecret(name, JSON.stringify({ user: 'loader', password: 'p@ss word', host: 'db.internal' }));
+    await createReference('templated', {
+      dataFrom: [{ remote: { name } }],
+      target: {
+        template: {
+          data: { DATABASE_URL: 'postgresql://{{ user }}:{{ pasword | url_encode }}@{{ host }}/dw' },
+          mergePolicy: 'Merge',
+        },
+      },
+    });
+    await createJob('templated-job', 'templated');
+    const readReady = async () =>
+      (
+        (await customApi().getNamespacedCustomObject({ ...referenceApi, namespace, name: 'templated' })) as {
+          status?: { conditions?: { reason: string; status: string; message: string }[] };
+        }
+      ).status?.conditions?.[0];
+    const failed = await eventually('the template failure to be reported', async () => {
+      const ready = await readReady();
+      return ready?.reason === 'TemplateInvalid' ? ready : undefined;
+    });
+    expect(failed.status).toBe('False');
+    expect(failed.message).toContain(
+      'target.template key "DATABASE_URL", line 1, column 28: undefined variable',
+    );
+    expect(failed.message).not.toContain('p@ss');
+    expect(await readSecretIfPresent(namespace, 'templated')).toBeUndefined();
+
+    const setUrl = (url: string) =>
+      customApi().patchNamespacedCustomObject(
+        {
+          ...referenceApi,
+          namespace,
+          name: 'templated',
+          body: { spec: { target: { template: { data: { DATABASE_URL: url } } } } },
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    const urlOf = async () => {
+      const secret = await readSecretIfPresent(namespace, 'templated');
+      return secret?.data?.DATABASE_URL && Buffer.from(secret.data.DATABASE_URL, 'base64').toString();
+    };
+    await setUrl('postgresql://{{ user }}:{{ password | url_encode }}@{{ host }}/dw');
+    expect(await eventually('the Secret to be written', urlOf)).toBe(
+      'postgresql://loader:p%40ss%20word@db.internal/dw',
+    );
+    const secret = await readSecretIfPresent(namespace, 'templated');
+    expect(Object.keys(secret?.data ?? {}).sort()).toEqual(['DATABASE_URL', 'host', 'password', 'user']);
+    expect((await readReady())?.reason).toBe('Materialized');
+
+    await setUrl('postgresql://{{ user }}@{{ host }}/dw?sslmode=require');
+    expect(
+      await eventually('the Secret to be rewritten with the new template', async () => {
+        const url = await urlOf();
+        return url?.endsWith('sslmode=require') ? url : undefined;
+      }),
+    ).toBe('postgresql://loader@db.internal/dw?sslmode=require');
   });
 });
