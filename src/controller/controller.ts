@@ -8,9 +8,10 @@ import { storeKey } from '../providers/store-spec.ts';
 import { type Informer, waitForAllSynced } from '../runtime/informers.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
 import { JobIndex } from './job-index.ts';
-import { PodIndex, type PodSecretUse } from './pod-index.ts';
+import { PodIndex, type PodSecretUse, secretNamesUsedByPod } from './pod-index.ts';
 import type { ClusterView } from './ports.ts';
 import { targetNameOf } from './reference-facts.ts';
+import { guardedNames } from './tracked-secrets.ts';
 import type { ControllerInformers } from './watched-resources.ts';
 
 export type SecretlinkInformers = ControllerInformers<SecretReference, SecretStore, ClusterSecretStore>;
@@ -108,6 +109,20 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
       for (const other of referencesIn(changed.metadata.namespace)) {
         if (other.metadata.uid !== changed.metadata.uid && targetNameOf(other) === targetNameOf(changed))
           enqueue(other);
+      }
+    });
+    // A Job that refers to this reference's Secrets and to another's gets the other's Secret only if its pods
+    // pass this one's consumers too; when consumers or claims change, the other decides again.
+    informers.secretReferences.on(event, (changed) => {
+      const namespace = changed.metadata.namespace ?? '';
+      const names = new Set<string>();
+      for (const guarded of [targetNameOf(changed), ...guardedNames(changed.status ?? {})]) {
+        for (const job of caches.jobIndex.jobsReferencing(namespace, guarded)) {
+          for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
+        }
+      }
+      for (const other of referencesIn(namespace)) {
+        if (other.metadata.uid !== changed.metadata.uid && names.has(targetNameOf(other))) enqueue(other);
       }
     });
 

@@ -252,6 +252,7 @@ const secretReference = shape<api.SecretReference>({
       expiresAt: 'optional',
       remoteVersions: ['optional', shape<api.RemoteVersion>({ name: 'required', version: 'required' })],
       managedSecret: ['optional', shape<api.ManagedSecretRecord>({ name: 'required', uid: 'optional' })],
+      retiredSecrets: ['optional', shape<api.RetiredSecret>({ name: 'required', uid: 'required' })],
       jobStarts: [
         'optional',
         shape<api.JobStart>({ name: 'required', uid: 'required', firstStartTime: 'required' }),
