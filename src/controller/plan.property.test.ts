@@ -291,8 +291,8 @@ function carriedOut(input: PlanInput, plan: Plan): PlanInput {
   let labelled = (input.labelledSecrets ?? []).filter((secret) => !retired.has(secret.metadata?.uid ?? ''));
   let secret = input.secret;
   let managedSecret = plan.managedSecret;
-  const written = (uid: string): V1Secret => ({
-    ...buildSecret({
+  const written = (uid: string): V1Secret => {
+    const next = buildSecret({
       namespace: reference.namespace,
       name: reference.targetName,
       referenceName: reference.name,
@@ -307,25 +307,23 @@ function carriedOut(input: PlanInput, plan: Plan): PlanInput {
       writtenAt: new Date(now).toISOString(),
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
-    }),
-  });
+    });
+    next.metadata!.uid = uid;
+    return next;
+  };
   const replace = (next: V1Secret) => {
     labelled = [...labelled.filter((s) => s.metadata?.uid !== next.metadata?.uid), next];
     secret = next;
   };
   switch (plan.action) {
     case 'create': {
-      const created = written('uid-created');
-      created.metadata!.uid = 'uid-created';
-      replace(created);
+      replace(written('uid-created'));
       managedSecret = { name: reference.targetName, uid: 'uid-created' };
       break;
     }
     case 'rewrite':
     case 'refresh': {
-      const rewritten = written(secret!.metadata!.uid!);
-      rewritten.metadata!.uid = secret!.metadata!.uid;
-      replace(rewritten);
+      replace(written(secret!.metadata!.uid!));
       break;
     }
     case 'update-owners':
