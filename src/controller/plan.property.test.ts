@@ -109,7 +109,8 @@ interface WorldSketch {
   secretOwners: number[];
   secretHash: string;
   oldLabelled: boolean;
-  retired: boolean;
+  /** A Secret retired earlier: under another name, or under the target's (renamed back before it went). */
+  retired: 'none' | 'elsewhere' | 'at-target';
   jobs: JobSketch[];
   previouslyConsuming: number[];
   recordedStarts: { index: number; agoMs: number }[];
@@ -139,7 +140,7 @@ const worldSketch: fc.Arbitrary<WorldSketch> = fc.record({
   secretOwners: fc.uniqueArray(fc.integer({ min: 0, max: 5 }), { maxLength: 4 }),
   secretHash: fc.constantFrom('h1', 'h2'),
   oldLabelled: fc.boolean(),
-  retired: fc.boolean(),
+  retired: fc.constantFrom<WorldSketch['retired']>('none', 'elsewhere', 'at-target'),
   jobs: fc.array(jobSketch, { maxLength: 6 }),
   previouslyConsuming: fc.uniqueArray(fc.integer({ min: 0, max: 7 }), { maxLength: 4 }),
   recordedStarts: fc.array(
@@ -239,7 +240,11 @@ function inputOf(sketch: WorldSketch): PlanInput {
     jobStarts: Object.fromEntries(
       sketch.recordedStarts.map(({ index, agoMs }) => [`uid-job-${index}`, now - agoMs]),
     ),
-    retiredSecrets: sketch.retired ? [{ name: 't-retired', uid: 'uid-retired' }] : [],
+    retiredSecrets: {
+      none: [],
+      elsewhere: [{ name: 't-retired', uid: 'uid-retired' }],
+      'at-target': [{ name: target, uid: 'uid-target' }],
+    }[sketch.retired],
     secretName: sketch.record.startsWith('renamed') ? 't-old' : target,
   };
   const pods: PodUse[] = sketch.pods.map((pod, index) => ({
@@ -273,14 +278,17 @@ function storeState(state: StoreState['state']): StoreState {
   return state === 'ready' ? { state } : { state, message: `store is ${state}` };
 }
 
+/** Ours: the managed labels and a uid status recorded under the target's name, as claim or retired Secret. */
 function trusted(input: PlanInput): boolean {
   const { secret, reference } = input;
+  const recorded = [reference.managedSecret, ...reference.retiredSecrets]
+    .filter((record) => record?.name === reference.targetName)
+    .map((record) => record?.uid);
   return (
     secret !== undefined &&
     isManagedFor(secret, reference.namespace, reference.name) &&
     secret.metadata?.uid !== undefined &&
-    secret.metadata.uid === reference.managedSecret?.uid &&
-    reference.managedSecret.name === reference.targetName
+    recorded.includes(secret.metadata.uid)
   );
 }
 
@@ -424,7 +432,9 @@ describe('planReference, for random Jobs, Secrets and clocks', () => {
         if (recorded?.uid && recorded.name !== reference.targetName) {
           expect(plan.retire).toContainEqual({ name: recorded.name, uid: recorded.uid });
         }
-        for (const retired of reference.retiredSecrets) expect(plan.retire).toContainEqual(retired);
+        for (const retired of reference.retiredSecrets) {
+          if (retired.name !== reference.targetName) expect(plan.retire).toContainEqual(retired);
+        }
         for (const labelled of input.labelledSecrets ?? []) {
           const { name, uid } = labelled.metadata as { name: string; uid: string };
           if (name !== reference.targetName) expect(plan.retire).toContainEqual({ name, uid });

@@ -784,3 +784,20 @@ describe('planReference: a Job whose pods another reference refuses', () => {
     expect(result.ended).toEqual([{ job: { name: 'mixed', uid: 'uid-mixed' }, cause: 'Revoked' }]);
   });
 });
+
+describe('planReference: a target renamed back before its old Secret was confirmed gone', () => {
+  it('takes the retired Secret under the target name as its own again, by uid, and retires the other', () => {
+    const result = plan({
+      reference: reference({
+        managedSecret: { name: 'warehouse-v2', uid: 'uid-v2' },
+        retiredSecrets: [{ name: 'warehouse-credentials', uid: 'uid-secret' }],
+      }),
+      jobs: [job('nightly-1')],
+      secret: managedSecret(['nightly-1']),
+      lastRefreshCheckAt: now - 60_000,
+    });
+    expect(result.action).toBe('keep');
+    expect(result.managedSecret).toEqual({ name: 'warehouse-credentials', uid: 'uid-secret' });
+    expect(result.retire).toEqual([{ name: 'warehouse-v2', uid: 'uid-v2' }]);
+  });
+});

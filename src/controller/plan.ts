@@ -16,7 +16,7 @@ import {
 } from './consumers.ts';
 import { isManagedFor, managedAnnotations } from './managed-secret.ts';
 import { type PodUse, secretNamesUsedByPod } from './pod-index.ts';
-import { secretsToRetire, type TrackedSecret } from './tracked-secrets.ts';
+import { recordedUnder, secretsToRetire, type TrackedSecret } from './tracked-secrets.ts';
 
 /** As status shows it, with both times always known to the plan (expiresAt: start time plus ttl). */
 export type ConsumingJob = Required<ConsumingJobStatus>;
@@ -272,7 +272,7 @@ function foreignPodsOf(pods: PodUse[], jobs: ConsumingJob[]): ForeignPod[] {
  * who may write Secrets, the uid recorded in the operator-only status cannot.
  */
 function isTrusted(secret: V1Secret, reference: ReferenceFacts): boolean {
-  const recorded = reference.managedSecret;
+  const recorded = recordedUnder(reference.targetName, reference.managedSecret, reference.retiredSecrets);
   return (
     isManagedFor(secret, reference.namespace, reference.name) &&
     recorded?.uid !== undefined &&
@@ -325,8 +325,11 @@ function claimFor(
   facts: { standstill?: Standstill; managed: boolean },
 ): ManagedSecretRecord | undefined {
   const target = input.reference.targetName;
-  // A claim on an earlier target name is let go: its Secret, if one was created, is retired by uid.
-  const recorded = input.reference.managedSecret?.name === target ? input.reference.managedSecret : undefined;
+  // A claim on an earlier target name is let go: its Secret, if one was created, is retired by uid. A Secret
+  // retired from this very name and still there (renamed back before its delete) is this reference's again.
+  const { managedSecret, retiredSecrets } = input.reference;
+  const found = recordedUnder(target, managedSecret, retiredSecrets);
+  const recorded = found && { name: found.name, ...(found.uid ? { uid: found.uid } : {}) };
   if (facts.standstill) return undefined;
   if (action === 'create') return { name: target };
   // Claimed as soon as the name is known to be free, so the pod policy protects it before the first Job.

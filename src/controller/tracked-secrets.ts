@@ -41,6 +41,19 @@ export function secretsToRetire(facts: TrackingFacts): TrackedSecret[] {
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name) || a.uid.localeCompare(b.uid));
 }
 
+/**
+ * What status records of the Secret under `targetName`: the claim, or a Secret retired from that name and not
+ * yet confirmed gone when the target is renamed back to it. Either way one this reference created, by uid.
+ */
+export function recordedUnder(
+  targetName: string,
+  recorded: ManagedSecretRecord | undefined,
+  retired: TrackedSecret[],
+): ManagedSecretRecord | undefined {
+  if (recorded?.name === targetName) return recorded;
+  return retired.find((secret) => secret.name === targetName);
+}
+
 /** The names a reference's pods are guarded on by the pod admission policy: its claim and its retired Secrets. */
 export function guardedNames(status: {
   managedSecret?: ManagedSecretRecord;
