@@ -424,8 +424,8 @@ export class Reconciler {
         }
       } catch (error) {
         if (!(error instanceof RetryableError)) throw error;
-        const now = await this.deps.writer.readSecret(namespace, name);
-        if (now?.metadata?.uid === uid) throw error;
+        const current = await this.deps.writer.readSecret(namespace, name);
+        if (current?.metadata?.uid === uid) throw error;
       }
     }
     return [];
