@@ -114,16 +114,8 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
     // A Job that refers to this reference's Secrets and to another's gets the other's Secret only if its pods
     // pass this one's consumers too; when consumers or claims change, the other decides again.
     informers.secretReferences.on(event, (changed) => {
-      const namespace = changed.metadata.namespace ?? '';
-      const names = new Set<string>();
-      for (const guarded of [targetNameOf(changed), ...guardedNames(changed.status ?? {})]) {
-        for (const job of caches.jobIndex.jobsReferencing(namespace, guarded)) {
-          for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
-        }
-      }
-      for (const other of referencesIn(namespace)) {
-        if (other.metadata.uid !== changed.metadata.uid && names.has(targetNameOf(other))) enqueue(other);
-      }
+      const others = referencesIn(changed.metadata.namespace);
+      for (const other of referencesSharingJobs(changed, others, caches.jobIndex)) enqueue(other);
     });
 
     informers.managedSecrets.on(event, (secret) => {
@@ -159,6 +151,27 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
     }
   });
   logger.debug('event routing installed');
+}
+
+/**
+ * The references of `changed`'s namespace whose target a Job's pods refer to together with a name `changed`
+ * targets or guards: whether that Job may have their Secret depends on `changed`'s consumers and claims.
+ */
+export function referencesSharingJobs(
+  changed: SecretReference,
+  references: SecretReference[],
+  jobs: Pick<JobIndex, 'jobsReferencing'>,
+): SecretReference[] {
+  const namespace = changed.metadata.namespace ?? '';
+  const names = new Set<string>();
+  for (const guarded of [targetNameOf(changed), ...guardedNames(changed.status ?? {})]) {
+    for (const job of jobs.jobsReferencing(namespace, guarded)) {
+      for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
+    }
+  }
+  return references.filter(
+    (other) => other.metadata.uid !== changed.metadata.uid && names.has(targetNameOf(other)),
+  );
 }
 
 /**
