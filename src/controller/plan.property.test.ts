@@ -344,27 +344,8 @@ function carriedOut(input: PlanInput, plan: Plan): PlanInput {
     default:
       break;
   }
-  const outcome =
-    plan.action === 'create' || plan.action === 'rewrite' || plan.action === 'refresh'
-      ? {
-          kind: 'written' as const,
-          created: plan.action === 'create',
-          uid: managedSecret?.uid,
-          remoteVersions: {},
-          fingerprint: 'hmac-sha256:01',
-          writtenAt: new Date(now).toISOString(),
-        }
-      : plan.action === 'delete'
-        ? { kind: 'deleted' as const }
-        : { kind: 'idle' as const };
-  const status = nextStatus(plan, outcome, {
-    now,
-    generation: 1,
-    targetName: reference.targetName,
-    store: input.store,
-    previous: {},
-    stillRetired: [],
-  });
+  // Every action succeeded: the Secret exists afterwards exactly when one was kept or written.
+  const present = writes.includes(plan.action);
   const checked = ['create', 'rewrite', 'refresh'].includes(plan.action);
   return {
     ...input,
@@ -373,17 +354,13 @@ function carriedOut(input: PlanInput, plan: Plan): PlanInput {
     lastRefreshCheckAt: checked ? now : input.lastRefreshCheckAt,
     reference: {
       ...reference,
-      managedSecret: status.managedSecret,
-      retiredSecrets: status.retiredSecrets ?? [],
-      secretName: status.secretName,
-      previouslyConsuming: (status.consumingJobs ?? []).map((job) => ({
-        name: job.name,
-        uid: job.uid,
-        startTime: job.startTime ?? '',
-        expiresAt: job.expiresAt ?? '',
-      })),
+      managedSecret,
+      // Every retired Secret was deleted.
+      retiredSecrets: [],
+      secretName: reference.targetName,
+      previouslyConsuming: present ? plan.consuming : [],
       jobStarts: Object.fromEntries(
-        (status.jobStarts ?? []).map((start) => [start.uid, Date.parse(start.firstStartTime)]),
+        plan.jobStarts.map((start) => [start.uid, Date.parse(start.firstStartTime)]),
       ),
     },
   };
