@@ -294,6 +294,16 @@ export interface ManagedSecretRecord {
   uid?: string;
 }
 
+/**
+ * A Secret the operator created for this reference under a name that is no longer its target (the target was
+ * renamed). Kept until the API server confirms the Secret with this uid is gone; the pod admission policy
+ * guards the name meanwhile.
+ */
+export interface RetiredSecret {
+  name: string;
+  uid: string;
+}
+
 /** When the operator first saw a Job running; its ttl counts from here, whatever the Job's status says later. */
 export interface JobStart {
   name: string;
@@ -316,6 +326,8 @@ export interface SecretReferenceStatus {
   expiresAt?: string;
   remoteVersions?: RemoteVersion[];
   managedSecret?: ManagedSecretRecord;
+  /** Secrets created under an earlier target name and not yet confirmed deleted. */
+  retiredSecrets?: RetiredSecret[];
   /** One entry per Job that has started and still exists. */
   jobStarts?: JobStart[];
 }

@@ -28,6 +28,7 @@ function plan(overrides: Partial<Plan>): Plan {
     ownersChanged: false,
     recheckAfterMs: 300_000,
     jobStarts: [],
+    retire: [],
     ...overrides,
   };
 }

@@ -104,15 +104,18 @@ export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditCont
     const expired = ended.cause === 'Expired';
     const reason =
       ended.reason ?? (context.deleting ? 'ReferenceDeleted' : expired ? 'TtlPassed' : 'JobEnded');
+    // The Secret the Job held: after a rename, the retired one under the earlier name, not the target's.
+    const held = ended.secret ?? context.targetName;
     records.push({
       ...base,
+      targetSecret: { namespace: context.reference.namespace, name: held },
       action: ended.cause,
       remotes: previousVersions,
       job: job(ended.job.name, ended.job.uid),
       reason,
       message: expired
-        ? `Job ${ended.job.name} passed its ttl; its access to Secret ${context.targetName} ended.`
-        : `Job ${ended.job.name} no longer has access to Secret ${context.targetName} (${reason}).`,
+        ? `Job ${ended.job.name} passed its ttl; its access to Secret ${held} ended.`
+        : `Job ${ended.job.name} no longer has access to Secret ${held} (${reason}).`,
       fingerprint: context.currentFingerprint,
     });
   }

@@ -204,6 +204,7 @@ function withExplicitNulls(status: ReferenceStatus): Record<string, unknown> {
     'expiresAt',
     'remoteVersions',
     'managedSecret',
+    'retiredSecrets',
     'jobStarts',
   ];
   return Object.fromEntries(keys.map((key) => [key, status[key] ?? null]));

@@ -1,7 +1,9 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { SecretReference } from '../api/types.ts';
 import type { InformerEvent } from '../runtime/informers.ts';
-import { countManagedSecrets } from './controller.ts';
+import { countManagedSecrets, referencesSharingJobs } from './controller.ts';
+import { JobIndex } from './job-index.ts';
 
 /** A managed-Secret cache that, like client-node's, changes its contents before it calls back. */
 function fakeCache(initial: string[]) {
@@ -38,5 +40,38 @@ describe('the managed Secrets metric', () => {
     cache.confirm('reports-credentials');
     cache.remove('left-from-before');
     expect(counts).toEqual([1, 2, 3, 2]);
+  });
+});
+
+describe('which references a change to another reference wakes', () => {
+  const reference = (name: string, target: string, status = {}) =>
+    ({
+      metadata: { name, namespace: 'etl', uid: `uid-${name}` },
+      spec: { target: { name: target } },
+      status,
+    }) as unknown as SecretReference;
+  const jobMounting = (...names: string[]): V1Job => ({
+    metadata: { name: 'mixed', namespace: 'etl', uid: 'uid-mixed' },
+    spec: {
+      template: {
+        spec: { containers: [{ name: 'main', envFrom: names.map((name) => ({ secretRef: { name } })) }] },
+      },
+    },
+  });
+
+  it('wakes the references whose targets a Job shares with a name the changed one guards, and no other', () => {
+    const index = new JobIndex();
+    index.upsert(jobMounting('warehouse-secret', 'billing-old'));
+    const warehouse = reference('warehouse', 'warehouse-secret');
+    const unrelated = reference('crm', 'crm-secret');
+    // Renamed: its target is billing-new, but it still guards the retired billing-old.
+    const billing = reference('billing', 'billing-new', {
+      managedSecret: { name: 'billing-new' },
+      retiredSecrets: [{ name: 'billing-old', uid: 'uid-old' }],
+    });
+    expect(referencesSharingJobs(billing, [warehouse, unrelated, billing], index)).toEqual([warehouse]);
+    expect(referencesSharingJobs(reference('billing', 'billing-new'), [warehouse, unrelated], index)).toEqual(
+      [],
+    );
   });
 });

@@ -8,9 +8,10 @@ import { storeKey } from '../providers/store-spec.ts';
 import { type Informer, waitForAllSynced } from '../runtime/informers.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
 import { JobIndex } from './job-index.ts';
-import { PodIndex, type PodSecretUse } from './pod-index.ts';
+import { PodIndex, type PodSecretUse, secretNamesUsedByPod } from './pod-index.ts';
 import type { ClusterView } from './ports.ts';
 import { targetNameOf } from './reference-facts.ts';
+import { guardedNames } from './tracked-secrets.ts';
 import type { ControllerInformers } from './watched-resources.ts';
 
 export type SecretlinkInformers = ControllerInformers<SecretReference, SecretStore, ClusterSecretStore>;
@@ -110,6 +111,12 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
           enqueue(other);
       }
     });
+    // A Job that refers to this reference's Secrets and to another's gets the other's Secret only if its pods
+    // pass this one's consumers too; when consumers or claims change, the other decides again.
+    informers.secretReferences.on(event, (changed) => {
+      const others = referencesIn(changed.metadata.namespace);
+      for (const other of referencesSharingJobs(changed, others, caches.jobIndex)) enqueue(other);
+    });
 
     informers.managedSecrets.on(event, (secret) => {
       const referenceName = secret.metadata?.labels?.[labels.reference];
@@ -144,6 +151,27 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
     }
   });
   logger.debug('event routing installed');
+}
+
+/**
+ * The references of `changed`'s namespace whose target a Job's pods refer to together with a name `changed`
+ * targets or guards: whether that Job may have their Secret depends on `changed`'s consumers and claims.
+ */
+export function referencesSharingJobs(
+  changed: SecretReference,
+  references: SecretReference[],
+  jobs: Pick<JobIndex, 'jobsReferencing'>,
+): SecretReference[] {
+  const namespace = changed.metadata.namespace ?? '';
+  const names = new Set<string>();
+  for (const guarded of [targetNameOf(changed), ...guardedNames(changed.status ?? {})]) {
+    for (const job of jobs.jobsReferencing(namespace, guarded)) {
+      for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
+    }
+  }
+  return references.filter(
+    (other) => other.metadata.uid !== changed.metadata.uid && names.has(targetNameOf(other)),
+  );
 }
 
 /**

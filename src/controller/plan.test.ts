@@ -27,6 +27,7 @@ function reference(overrides: Partial<ReferenceFacts> = {}): ReferenceFacts {
     createdAt: '2026-11-01T00:00:00.000Z',
     managedSecret: { name: 'warehouse-credentials', uid: 'uid-secret' },
     jobStarts: {},
+    retiredSecrets: [],
     ...overrides,
   };
 }
@@ -590,5 +591,213 @@ describe('jitteredRefreshMs', () => {
       expect(value).toBeGreaterThanOrEqual(interval - 0.2 * interval);
       expect(value).toBeLessThanOrEqual(interval);
     }
+  });
+});
+
+describe('planReference: a renamed target and the Secrets it leaves behind', () => {
+  const renamed = (overrides: Partial<ReferenceFacts> = {}) =>
+    reference({
+      targetName: 'warehouse-v2',
+      secretName: 'warehouse-credentials',
+      previouslyConsuming: [
+        {
+          name: 'old-run',
+          uid: 'uid-old-run',
+          startTime: new Date(now - 60_000).toISOString(),
+          expiresAt: new Date(now + hour).toISOString(),
+        },
+      ],
+      ...overrides,
+    });
+
+  it.each([
+    {
+      case: 'a Job waits for the new name: the old Secret is retired by uid, the new one created and claimed',
+      input: { reference: renamed(), jobs: [job('new-run')] },
+      action: 'create',
+      claim: { name: 'warehouse-v2' },
+    },
+    {
+      case: 'no Job waits for the new name: the old Secret is retired all the same',
+      input: { reference: renamed(), jobs: [] },
+      action: 'none',
+      claim: undefined,
+    },
+    {
+      case: 'the new name is a Secret secretlink did not create: a conflict, and the old one is retired still',
+      input: {
+        reference: renamed(),
+        jobs: [job('new-run')],
+        secret: { metadata: { name: 'warehouse-v2', namespace: 'etl', uid: 'uid-foreign' } },
+        secretReadLive: true,
+      },
+      action: 'conflict',
+      claim: undefined,
+    },
+  ])('$case', ({ input, action, claim }) => {
+    const result = plan(input);
+    expect(result.action).toBe(action);
+    expect(result.retire).toEqual([{ name: 'warehouse-credentials', uid: 'uid-secret' }]);
+    expect(result.managedSecret).toEqual(claim);
+    // The Job that held the old Secret loses it, and the record names that Secret, not the new target.
+    expect(result.ended).toEqual([
+      { job: { name: 'old-run', uid: 'uid-old-run' }, cause: 'Revoked', secret: 'warehouse-credentials' },
+    ]);
+  });
+
+  it('keeps a retired Secret until its delete is confirmed, and forgets it once it is', () => {
+    const retired = [{ name: 'warehouse-credentials', uid: 'uid-secret' }];
+    const pending = plan({ reference: renamed({ managedSecret: undefined, retiredSecrets: retired }) });
+    expect(pending.retire).toEqual(retired);
+    const done = plan({ reference: renamed({ managedSecret: undefined, retiredSecrets: [] }) });
+    expect(done.retire).toEqual([]);
+  });
+
+  it('recovers a Secret whose record status lost from its managed labels, but never retires the target', () => {
+    const atOldName = { ...managedSecret([], 'hash-1', 'uid-unrecorded') };
+    const atTarget = managedSecret([], 'hash-1', 'uid-target');
+    atTarget.metadata!.name = 'warehouse-v2';
+    const result = plan({
+      reference: renamed({ managedSecret: undefined }),
+      labelledSecrets: [atOldName, atTarget],
+    });
+    expect(result.retire).toEqual([{ name: 'warehouse-credentials', uid: 'uid-unrecorded' }]);
+  });
+
+  it('retires nothing while the target keeps its name', () => {
+    const result = plan({
+      jobs: [job('nightly-1')],
+      secret: managedSecret(['nightly-1']),
+      labelledSecrets: [managedSecret(['nightly-1'])],
+      lastRefreshCheckAt: now - 60_000,
+    });
+    expect(result.action).toBe('keep');
+    expect(result.retire).toEqual([]);
+  });
+
+  it('revokes what a reference deleted while renamed still holds under both names', () => {
+    const result = plan({
+      reference: renamed({ deleting: true, managedSecret: { name: 'warehouse-v2', uid: 'uid-v2' } }),
+      secret: (() => {
+        const secret = managedSecret(['new-run'], 'hash-1', 'uid-v2');
+        secret.metadata!.name = 'warehouse-v2';
+        return secret;
+      })(),
+      labelledSecrets: [managedSecret(['old-run'])],
+      jobs: [job('new-run')],
+    });
+    expect(result.action).toBe('delete');
+    expect(result.retire).toEqual([{ name: 'warehouse-credentials', uid: 'uid-secret' }]);
+  });
+});
+
+describe('planReference: a Job whose pods another reference refuses', () => {
+  /** A dbt Job whose pods also mount `billing-credentials`, with the given pod-template labels. */
+  function alsoMountsBilling(name: string, labels: Record<string, string>): V1Job {
+    const value = job(name, { labels });
+    value.spec!.template.spec = {
+      containers: [],
+      volumes: [{ name: 'billing', secret: { secretName: 'billing-credentials' } }],
+    };
+    return value;
+  }
+  const billing = (guardedNames: string[]) => ({
+    name: 'billing',
+    guardedNames,
+    consumers: { matchLabels: { team: 'finance' } },
+  });
+
+  it.each<{
+    case: string;
+    labels: Record<string, string>;
+    guarded: string[];
+    action: string;
+    refused: boolean;
+  }>([
+    {
+      case: 'does not match the other reference: refused, no Secret written for it',
+      labels: { app: 'dbt' },
+      guarded: ['billing-credentials'],
+      action: 'none',
+      refused: true,
+    },
+    {
+      case: 'matches both references: consumes',
+      labels: { app: 'dbt', team: 'finance' },
+      guarded: ['billing-credentials'],
+      action: 'create',
+      refused: false,
+    },
+    {
+      case: 'the other reference has not claimed that name, so no policy guards it: consumes',
+      labels: { app: 'dbt' },
+      guarded: [],
+      action: 'create',
+      refused: false,
+    },
+    {
+      case: 'the name is one the other reference retired and has not deleted yet: refused',
+      labels: { app: 'dbt' },
+      guarded: ['billing-credentials', 'billing-v2'],
+      action: 'none',
+      refused: true,
+    },
+  ])('a Job that $case', ({ labels, guarded, action, refused }) => {
+    const result = plan({ jobs: [alsoMountsBilling('mixed', labels)], neighbours: [billing(guarded)] });
+    expect(result.action).toBe(action);
+    if (refused) {
+      expect(result.consuming).toEqual([]);
+      expect(result.ownerReferences).toEqual([]);
+      expect(result.refused).toEqual([
+        {
+          name: 'mixed',
+          uid: 'uid-mixed',
+          reason:
+            'its pods also refer to Secret billing-credentials of SecretReference billing and do not match ' +
+            'that reference\'s consumers (pod template label team is not "finance"), so the pod admission ' +
+            'policy refuses them',
+        },
+      ]);
+    } else {
+      expect(result.consuming.map((j) => j.name)).toEqual(['mixed']);
+      expect(result.refused).toEqual([]);
+    }
+  });
+
+  it('revokes a Job it served once another reference starts guarding a name its pods refer to', () => {
+    const result = plan({
+      reference: reference({
+        previouslyConsuming: [
+          {
+            name: 'mixed',
+            uid: 'uid-mixed',
+            startTime: new Date(now - 60_000).toISOString(),
+            expiresAt: new Date(now + hour).toISOString(),
+          },
+        ],
+      }),
+      jobs: [alsoMountsBilling('mixed', { app: 'dbt' })],
+      secret: managedSecret(['mixed']),
+      neighbours: [billing(['billing-credentials'])],
+    });
+    expect(result.action).toBe('delete');
+    expect(result.ended).toEqual([{ job: { name: 'mixed', uid: 'uid-mixed' }, cause: 'Revoked' }]);
+  });
+});
+
+describe('planReference: a target renamed back before its old Secret was confirmed gone', () => {
+  it('takes the retired Secret under the target name as its own again, by uid, and retires the other', () => {
+    const result = plan({
+      reference: reference({
+        managedSecret: { name: 'warehouse-v2', uid: 'uid-v2' },
+        retiredSecrets: [{ name: 'warehouse-credentials', uid: 'uid-secret' }],
+      }),
+      jobs: [job('nightly-1')],
+      secret: managedSecret(['nightly-1']),
+      lastRefreshCheckAt: now - 60_000,
+    });
+    expect(result.action).toBe('keep');
+    expect(result.managedSecret).toEqual({ name: 'warehouse-credentials', uid: 'uid-secret' });
+    expect(result.retire).toEqual([{ name: 'warehouse-v2', uid: 'uid-v2' }]);
   });
 });

@@ -15,11 +15,12 @@ import {
   judgeConsumer,
 } from './consumers.ts';
 import { isManagedFor, managedAnnotations } from './managed-secret.ts';
-import type { PodUse } from './pod-index.ts';
+import { type PodUse, secretNamesUsedByPod } from './pod-index.ts';
+import { recordedUnder, secretsToRetire, type TrackedSecret } from './tracked-secrets.ts';
 
 /** As status shows it, with both times always known to the plan (expiresAt: start time plus ttl). */
 export type ConsumingJob = Required<ConsumingJobStatus>;
-export type { JobStart, ManagedSecretRecord, RefusedJob };
+export type { JobStart, ManagedSecretRecord, RefusedJob, TrackedSecret };
 
 /** A Job that was consuming at the last reconcile and no longer is. */
 export interface EndedJob {
@@ -27,6 +28,8 @@ export interface EndedJob {
   cause: 'Revoked' | 'Expired';
   /** Why access was revoked, when it was not the Job's own end (audit-records.ts). */
   reason?: 'ForeignPodUsesTarget';
+  /** The Secret the Job held, when it is not the target's now (the target was renamed and that one retired). */
+  secret?: string;
 }
 
 /** A pod that refers to the target Secret and that no consuming Job controls. */
@@ -51,6 +54,10 @@ export interface ReferenceFacts {
   managedSecret?: ManagedSecretRecord;
   /** From status: when each Job was first seen running (epoch ms by Job uid); ttl counts from here. */
   jobStarts: Record<string, number>;
+  /** From status: Secrets created under an earlier target name and not yet confirmed gone. */
+  retiredSecrets: TrackedSecret[];
+  /** From status: the Secret name the consuming Jobs it recorded were given (`status.secretName`). */
+  secretName?: string;
 }
 
 /** Another SecretReference of the namespace whose target has the same name. */
@@ -58,6 +65,17 @@ export interface RivalReference {
   name: string;
   uid: string;
   createdAt: string;
+}
+
+/**
+ * Another SecretReference of the namespace, as the pod admission policy sees it: the names it guards and the
+ * consumers it admits pods for. A Job whose pods refer to one of those names without matching these consumers
+ * has its pods refused by the API server, whatever this reference would give it.
+ */
+export interface NeighbourReference {
+  name: string;
+  guardedNames: string[];
+  consumers: ConsumerSelector;
 }
 
 /** Namespaces where no reference is served: kube-system is outside the pod admission policy. */
@@ -92,6 +110,10 @@ export interface PlanInput {
    * target's name exists and the reference may claim it.
    */
   secretReadLive?: boolean;
+  /** Secrets carrying this reference's managed labels, whatever their name (the managed-Secret cache). */
+  labelledSecrets?: V1Secret[];
+  /** The other references of the namespace, with the names the pod admission policy guards for each. */
+  neighbours?: NeighbourReference[];
 }
 
 /**
@@ -165,6 +187,11 @@ export interface Plan {
   managedSecret?: ManagedSecretRecord;
   /** First starts to keep recorded: every started Job that still exists. */
   jobStarts: JobStart[];
+  /**
+   * Secrets this reference created under a name that is not its target now: each is deleted (uid precondition)
+   * and stays in `status.retiredSecrets`, recorded before any other write, until the API server confirms it gone.
+   */
+  retire: TrackedSecret[];
 }
 
 export function planReference(input: PlanInput): Plan {
@@ -176,7 +203,7 @@ export function planReference(input: PlanInput): Plan {
   const { consuming, refused, expired } =
     reference.deleting || input.store.state === 'not-allowed' || standstill
       ? { consuming: [], refused: [], expired: [] }
-      : classifyJobs(input.jobs, reference, now);
+      : classifyJobs(input.jobs, reference, now, input.neighbours ?? []);
   const ownerReferences = consuming.map(ownerReferenceTo);
   const expiresAt = consuming
     .map((job) => job.expiresAt)
@@ -198,13 +225,17 @@ export function planReference(input: PlanInput): Plan {
         (end): EndedJob => (end.cause === 'Revoked' ? { ...end, reason: 'ForeignPodUsesTarget' } : end),
       )
     : endedJobs(reference.previouslyConsuming, consuming, expired, now);
+  // Jobs recorded under an earlier target name held that Secret, the one now retired, not the target's.
+  const held = reference.secretName;
+  const endedWithSecret =
+    held && held !== reference.targetName ? ended.map((end) => ({ ...end, secret: held })) : ended;
   const visits = nextVisits(input, action, consuming);
   return {
     action,
     consuming,
     expired,
     refused,
-    ended,
+    ended: endedWithSecret,
     ownerReferences,
     foreignPods: withheld ? foreignPods : [],
     expiresAt,
@@ -214,6 +245,12 @@ export function planReference(input: PlanInput): Plan {
     conflictingUid: action === 'conflict' ? input.secret?.metadata?.uid : undefined,
     managedSecret: claimFor(input, action, { standstill, managed }),
     jobStarts: firstStarts(input, [...consuming, ...expired]),
+    retire: secretsToRetire({
+      targetName: reference.targetName,
+      recorded: reference.managedSecret,
+      retired: reference.retiredSecrets,
+      labelled: input.labelledSecrets ?? [],
+    }),
   };
 }
 
@@ -235,7 +272,7 @@ function foreignPodsOf(pods: PodUse[], jobs: ConsumingJob[]): ForeignPod[] {
  * who may write Secrets, the uid recorded in the operator-only status cannot.
  */
 function isTrusted(secret: V1Secret, reference: ReferenceFacts): boolean {
-  const recorded = reference.managedSecret;
+  const recorded = recordedUnder(reference.targetName, reference.managedSecret, reference.retiredSecrets);
   return (
     isManagedFor(secret, reference.namespace, reference.name) &&
     recorded?.uid !== undefined &&
@@ -287,18 +324,19 @@ function claimFor(
   action: SecretAction,
   facts: { standstill?: Standstill; managed: boolean },
 ): ManagedSecretRecord | undefined {
-  const recorded = input.reference.managedSecret;
+  const target = input.reference.targetName;
+  // A claim on an earlier target name is let go: its Secret, if one was created, is retired by uid. A Secret
+  // retired from this very name and still there (renamed back before its delete) is this reference's again.
+  const { managedSecret, retiredSecrets } = input.reference;
+  const found = recordedUnder(target, managedSecret, retiredSecrets);
+  const recorded = found && { name: found.name, ...(found.uid ? { uid: found.uid } : {}) };
   if (facts.standstill) return undefined;
-  if (action === 'create') return { name: input.reference.targetName };
+  if (action === 'create') return { name: target };
   // Claimed as soon as the name is known to be free, so the pod policy protects it before the first Job.
-  if (recorded?.name !== input.reference.targetName && input.secretReadLive && !input.secret) {
-    return { name: input.reference.targetName };
-  }
+  if (!recorded && input.secretReadLive && !input.secret) return { name: target };
   // Once the Secret it created is gone (revoked, or deleted by someone) its uid is stale; the claim stays.
   const stillThere = facts.managed && action !== 'delete';
-  if (recorded?.uid && recorded.name === input.reference.targetName && !stillThere) {
-    return { name: recorded.name };
-  }
+  if (recorded?.uid && !stillThere) return { name: target };
   return recorded;
 }
 
@@ -322,7 +360,12 @@ function firstStarts(input: PlanInput, entitled: ConsumingJob[]): JobStart[] {
   return [...starts.values()].sort((a, b) => a.name.localeCompare(b.name) || a.uid.localeCompare(b.uid));
 }
 
-function classifyJobs(jobs: V1Job[], reference: ReferenceFacts, now: number) {
+function classifyJobs(
+  jobs: V1Job[],
+  reference: ReferenceFacts,
+  now: number,
+  neighbours: NeighbourReference[],
+) {
   const consuming: ConsumingJob[] = [];
   const refused: RefusedJob[] = [];
   const expired: ConsumingJob[] = [];
@@ -332,6 +375,11 @@ function classifyJobs(jobs: V1Job[], reference: ReferenceFacts, now: number) {
     const verdict = judgeConsumer(job, reference.consumers);
     if (!verdict.allowed) {
       refused.push({ ...identity, reason: verdict.reason });
+      continue;
+    }
+    const barred = barredByNeighbour(job, reference.targetName, neighbours);
+    if (barred) {
+      refused.push({ ...identity, reason: barred });
       continue;
     }
     const started = firstStart(job, reference, now);
@@ -346,6 +394,32 @@ function classifyJobs(jobs: V1Job[], reference: ReferenceFacts, now: number) {
     else consuming.push(entitlement);
   }
   return { consuming, refused, expired };
+}
+
+/**
+ * Why the pod admission policy will refuse every pod of this Job, if it will: its pod template refers to a
+ * Secret another reference guards, and the Job does not match that reference's consumers. Writing this
+ * reference's Secret for such a Job would serve no pod of it and only widen what exists.
+ */
+function barredByNeighbour(
+  job: V1Job,
+  targetName: string,
+  neighbours: NeighbourReference[],
+): string | undefined {
+  const names = secretNamesUsedByPod(job.spec?.template?.spec);
+  for (const neighbour of [...neighbours].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const guarded of neighbour.guardedNames) {
+      if (guarded === targetName || !names.has(guarded)) continue;
+      const verdict = judgeConsumer(job, neighbour.consumers);
+      if (!verdict.allowed) {
+        return (
+          `its pods also refer to Secret ${guarded} of SecretReference ${neighbour.name} and do not match ` +
+          `that reference's consumers (${verdict.reason}), so the pod admission policy refuses them`
+        );
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -20,6 +20,7 @@ import { finalizer } from './ports.ts';
 import { creationTimeOf, referenceFacts, storeIdentity, targetNameOf } from './reference-facts.ts';
 import { nextStatus, type ReferenceStatus, secretPresent, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
+import { guardedNames, type TrackedSecret } from './tracked-secrets.ts';
 
 /** The longest wait between retries of a reference whose Job waits for its Secret. */
 const waitingRetryMaxMs = 30_000;
@@ -100,6 +101,8 @@ export class Reconciler {
     const cachedJobs = this.deps.view.jobsReferencing(namespace, facts.targetName);
     const pods = this.deps.view.podsReferencing(namespace, facts.targetName);
     const rivals = this.rivalsOf(reference, facts.targetName);
+    const labelledSecrets = this.deps.view.managedSecretsOf(namespace, name);
+    const neighbours = this.neighboursOf(reference);
     const input = (): PlanInput => ({
       now,
       reference: facts,
@@ -111,6 +114,8 @@ export class Reconciler {
       pods,
       rivals,
       secretReadLive,
+      labelledSecrets,
+      neighbours,
     });
     let plan = planReference(input());
     const unclaimed =
@@ -133,16 +138,25 @@ export class Reconciler {
     if (!deleting && writesSecret(plan) && recordDiffers(previous, plan)) {
       // The claim (before a create) and each Job's first start are recorded before the Secret is written, so
       // no crash can leave a Secret whose ownership or entitlement the cluster does not remember.
-      previous = { ...previous, managedSecret: plan.managedSecret, jobStarts: plan.jobStarts };
+      previous = {
+        ...previous,
+        managedSecret: plan.managedSecret,
+        jobStarts: plan.jobStarts,
+        // A claim that moves to a new target drops the old Secret's uid: it is kept here, in the same write.
+        retiredSecrets: plan.retire.length > 0 ? plan.retire : undefined,
+      };
       const resourceVersion = await this.deps.writer.writeStatus(reference, previous);
       if (!resourceVersion) return {};
       this.writtenStatus.set(key, { resourceVersion, status: previous });
     }
+    // Secrets under an earlier target name go before the target is written; a delete that cannot be confirmed
+    // throws, and the retry (status still lists them) tries again.
+    const stillRetired = await this.retireSecrets(namespace, plan.retire);
     const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
     log.debug({ outcome: outcome.kind }, 'reconciled');
     if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
 
-    await this.recordEvidence(reference, facts, store, plan, outcome, secret, now, previous);
+    await this.recordEvidence(reference, facts, store, plan, outcome, secret, now, previous, stillRetired);
     if (deleting && (outcome.kind === 'deleted' || outcome.kind === 'idle')) {
       await this.deps.writer.removeFinalizer(reference);
       this.lastRefreshCheck.delete(key);
@@ -361,6 +375,7 @@ export class Reconciler {
     secret: V1Secret | undefined,
     now: number,
     previous: ReferenceStatus,
+    stillRetired: TrackedSecret[],
   ): Promise<void> {
     const key = `${facts.namespace}/${facts.name}`;
     const managed = secret && isManagedFor(secret, facts.namespace, facts.name) ? secret : undefined;
@@ -386,12 +401,47 @@ export class Reconciler {
       targetName: facts.targetName,
       store: store.state,
       previous,
+      stillRetired,
     });
     if (statusDiffers(previous, status)) {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
       if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
     }
     this.createdSecrets.delete(key);
+  }
+
+  /**
+   * Deletes each retired Secret by uid and returns those not confirmed gone (none: a failure throws). Gone
+   * already (404), or the name now held by another Secret (uid precondition failed), both mean this one is gone.
+   */
+  private async retireSecrets(namespace: string, retire: TrackedSecret[]): Promise<TrackedSecret[]> {
+    for (const { name, uid } of retire) {
+      try {
+        const { result } = await this.deps.writer.deleteSecret({ metadata: { namespace, name, uid } });
+        if (result !== 'deleted' && result !== 'gone') {
+          throw new RetryableError(
+            `Secret ${name} (uid ${uid}) under an earlier target name was not deleted`,
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof RetryableError)) throw error;
+        const current = await this.deps.writer.readSecret(namespace, name);
+        if (current?.metadata?.uid === uid) throw error;
+      }
+    }
+    return [];
+  }
+
+  /** The other references of the namespace, with the names the pod admission policy guards for each. */
+  private neighboursOf(reference: SecretReference) {
+    return this.deps.view
+      .referencesIn(reference.metadata.namespace!)
+      .filter((other) => other.metadata.uid !== reference.metadata.uid)
+      .map((other) => ({
+        name: other.metadata.name!,
+        guardedNames: guardedNames((other.status ?? {}) as ReferenceStatus),
+        consumers: other.spec.consumers,
+      }));
   }
 
   /** The other references of the namespace that name the same target Secret. */
@@ -451,14 +501,16 @@ function writesSecret(plan: Plan): boolean {
   return ['create', 'rewrite', 'refresh', 'update-owners'].includes(plan.action);
 }
 
-/** Whether the claim or the recorded first starts must change before the Secret is written. */
+/** Whether the claim, the retired Secrets or the recorded first starts must change before the Secret is written. */
 function recordDiffers(previous: ReferenceStatus, plan: Plan): boolean {
   const starts = (list: ReferenceStatus['jobStarts']) =>
     JSON.stringify((list ?? []).map(({ uid, firstStartTime }) => [uid, firstStartTime]));
   return (
     previous.managedSecret?.name !== plan.managedSecret?.name ||
     previous.managedSecret?.uid !== plan.managedSecret?.uid ||
-    starts(previous.jobStarts) !== starts(plan.jobStarts)
+    starts(previous.jobStarts) !== starts(plan.jobStarts) ||
+    JSON.stringify((previous.retiredSecrets ?? []).map(({ uid }) => uid)) !==
+      JSON.stringify(plan.retire.map(({ uid }) => uid))
   );
 }
 

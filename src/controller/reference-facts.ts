@@ -16,7 +16,10 @@ export function referenceFacts(
   store: AnySecretStore | undefined,
   deleting: boolean,
   /** The last recorded status: the cache's, or a newer one this process wrote. */
-  status: Pick<SecretReferenceStatus, 'consumingJobs' | 'managedSecret' | 'jobStarts'>,
+  status: Pick<
+    SecretReferenceStatus,
+    'consumingJobs' | 'managedSecret' | 'jobStarts' | 'retiredSecrets' | 'secretName'
+  >,
 ): ReferenceFacts {
   return {
     namespace: reference.metadata.namespace!,
@@ -41,6 +44,8 @@ export function referenceFacts(
         .map((start) => [start.uid, Date.parse(start.firstStartTime)] as const)
         .filter(([, started]) => !Number.isNaN(started)),
     ),
+    retiredSecrets: (status.retiredSecrets ?? []).map(({ name, uid }) => ({ name, uid })),
+    secretName: status.secretName,
   };
 }
 

@@ -21,6 +21,7 @@ function reference(overrides: Partial<ReferenceFacts> = {}): ReferenceFacts {
     uid: 'uid-warehouse',
     createdAt: '2026-11-01T00:00:00.000Z',
     jobStarts: {},
+    retiredSecrets: [],
     ...overrides,
   };
 }

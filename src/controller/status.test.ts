@@ -27,6 +27,7 @@ function plan(action: SecretAction, overrides: Partial<Plan> = {}): Plan {
     recheckAfterMs: 300_000,
     expired: [],
     jobStarts: [],
+    retire: [],
     expiresAt: etl.expiresAt,
     managedSecret: { name: target },
     ...overrides,

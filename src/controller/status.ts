@@ -6,6 +6,7 @@ import type { Condition, SecretReferenceStatus } from '../api/types.ts';
 import { versionList } from './managed-secret.ts';
 import type { Outcome } from './outcome.ts';
 import type { ForeignPod, Plan, StoreState } from './plan.ts';
+import type { TrackedSecret } from './tracked-secrets.ts';
 
 export type ReferenceStatus = SecretReferenceStatus;
 
@@ -15,6 +16,8 @@ export interface StatusContext {
   targetName: string;
   store: StoreState;
   previous: ReferenceStatus;
+  /** The plan's retired Secrets not confirmed gone by this reconcile; all of them when not given. */
+  stillRetired?: TrackedSecret[];
 }
 
 export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext): ReferenceStatus {
@@ -46,6 +49,7 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
     expiresAt: present ? plan.expiresAt : undefined,
     remoteVersions: versions,
     managedSecret: managedSecretAfter(plan, outcome),
+    retiredSecrets: retiredAfter(plan, context),
     jobStarts: plan.jobStarts.length > 0 ? plan.jobStarts : undefined,
   };
 }
@@ -56,6 +60,12 @@ function managedSecretAfter(plan: Plan, outcome: Outcome): ReferenceStatus['mana
     return { name: plan.managedSecret.name, uid: outcome.uid };
   }
   return plan.managedSecret;
+}
+
+/** Tracked until confirmed gone: a retired Secret leaves status only once its delete was confirmed. */
+function retiredAfter(plan: Plan, context: StatusContext): ReferenceStatus['retiredSecrets'] {
+  const still = context.stillRetired ?? plan.retire;
+  return still.length > 0 ? still.map(({ name, uid }) => ({ name, uid })) : undefined;
 }
 
 /** Whether the Secret exists after this reconcile. */
@@ -115,7 +125,7 @@ function readyCondition(
   if (plan.consuming.length === 0) {
     const refused =
       plan.refused.length > 0
-        ? ` ${plan.refused.length} Job(s) were refused: they do not match spec.consumers.`
+        ? ` ${plan.refused.length} Job(s) were refused (status.refusedJobs says why).`
         : '';
     return {
       type: 'Ready',
@@ -189,6 +199,7 @@ function normalise(status: ReferenceStatus) {
     managedSecret: status.managedSecret
       ? { name: status.managedSecret.name, uid: status.managedSecret.uid }
       : null,
+    retiredSecrets: (status.retiredSecrets ?? []).map(({ name, uid }) => ({ name, uid })),
     jobStarts: (status.jobStarts ?? []).map(({ name, uid, firstStartTime }) => ({
       name,
       uid,
