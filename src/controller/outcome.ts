@@ -36,6 +36,7 @@ export type FailureReason = Extract<
   | 'InvalidSpec'
   | 'StoreInvalid'
   | 'CredentialNotAllowed'
+  | 'RemoteNotAllowed'
 >;
 
 /**
@@ -108,4 +109,5 @@ const statusReasons: Record<ProviderErrorReason, FailureReason> = {
   CredentialNotFound: 'StoreInvalid',
   CredentialNotAllowed: 'CredentialNotAllowed',
   LimitExceeded: 'LimitExceeded',
+  RemoteNotAllowed: 'RemoteNotAllowed',
 };

@@ -48,20 +48,35 @@ function referenceWith(names: string[]): SecretReference {
 
 const store = {} as AnySecretStore;
 const names = (count: number) => Array.from({ length: count }, (_, index) => `large-${index}`);
-const limits: ReadLimits = { maxReferenceBytes: 4 * 1024 * 1024, concurrency: 4, timeoutMs: 30_000 };
+const limits: ReadLimits = {
+  maxReferenceBytes: 4 * 1024 * 1024,
+  concurrency: 4,
+  timeoutMs: 30_000,
+  maxFindSecrets: 100,
+};
 const signal = () => new AbortController().signal;
 
 describe('store values of one reconcile', () => {
   it('reads every entry, never more than the concurrency at once', async () => {
     const { clients, stats } = fakeStore(1024, () => new Promise((resolve) => setTimeout(resolve, 1)));
-    const read = await createStoreValues(clients, limits).read(store, referenceWith(names(64)), signal());
+    const read = await createStoreValues(clients, limits).read(
+      store,
+      referenceWith(names(64)),
+      { kind: 'any' },
+      signal(),
+    );
     expect(Object.keys(read.data)).toHaveLength(64);
     expect(stats.maxInFlight).toBe(4);
   });
 
   it('stops reading once the answers pass the reference budget, and names the flag', async () => {
     const { clients, stats } = fakeStore(256 * 1024);
-    const reading = createStoreValues(clients, limits).read(store, referenceWith(names(64)), signal());
+    const reading = createStoreValues(clients, limits).read(
+      store,
+      referenceWith(names(64)),
+      { kind: 'any' },
+      signal(),
+    );
     await expect(reading).rejects.toThrow(LimitExceeded);
     await expect(reading).rejects.toThrow(
       'this reference reads more than 4194304 bytes from its store (--max-reference-bytes); ' +
@@ -76,6 +91,7 @@ describe('store values of one reconcile', () => {
     const read = await createStoreValues(clients, limits).read(
       store,
       referenceWith(Array.from({ length: 10 }, () => 'one-large-secret')),
+      { kind: 'any' },
       signal(),
     );
     expect(Object.keys(read.data)).toHaveLength(10);
@@ -92,7 +108,12 @@ describe('store values of one reconcile', () => {
         value: { value: Buffer.alloc(300 * 1024), versionId: '1', bytesRead: 300 * 1024 },
       }));
     };
-    const reading = createStoreValues(clients, big).read(store, referenceWith(names(64)), signal());
+    const reading = createStoreValues(clients, big).read(
+      store,
+      referenceWith(names(64)),
+      { kind: 'any' },
+      signal(),
+    );
     await expect(reading).rejects.toThrow(TooLarge);
     expect(stats.reads).toBe(4);
   });
@@ -102,6 +123,7 @@ describe('store values of one reconcile', () => {
     const reading = createStoreValues(clients, { ...limits, timeoutMs: 20 }).read(
       store,
       referenceWith(names(2)),
+      { kind: 'any' },
       signal(),
     );
     await expect(reading).rejects.toThrow(Unavailable);
@@ -124,7 +146,7 @@ describe('store values of one reconcile', () => {
         metadata: { name: 'bulk', namespace: 'tenant' },
         spec: { storeRef: { name: 'aws' }, dataFrom: [{ remote: { name: 'bulk' } }] },
       } as unknown as SecretReference;
-      const reading = createStoreValues(clients, limits).read(store, reference, signal());
+      const reading = createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
       await expect(reading).rejects.toThrow(InvalidReference);
       const error = (await reading.catch((caught: Error) => caught)) as Error;
       expect(error.message).toContain(JSON.stringify(badKey));
@@ -145,7 +167,7 @@ describe('store values of one reconcile', () => {
       metadata: { name: 'bulk', namespace: 'tenant' },
       spec: { storeRef: { name: 'aws' }, dataFrom: [{ remote: { name: 'bulk' }, rewrite }] },
     } as unknown as SecretReference;
-    return createStoreValues(clients, limits).read(store, reference, signal());
+    return createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
   }
 
   it('writes rewritten dataFrom keys, so invalid store keys become env var names', async () => {
@@ -180,6 +202,7 @@ describe('store values of one reconcile', () => {
     const versions = await createStoreValues(clients, limits).versions(
       store,
       referenceWith(names(9)),
+      { kind: 'any' },
       signal(),
     );
     expect(Object.keys(versions)).toHaveLength(9);
@@ -194,6 +217,7 @@ describe('remote versions of one reconcile', () => {
     const checking = createStoreValues(clients, limits).versions(
       store,
       referenceWith(['unversioned']),
+      { kind: 'any' },
       signal(),
     );
     await expect(checking).rejects.toThrow(Unavailable);
@@ -225,7 +249,12 @@ describe('store values the operator no longer needs are zeroed', () => {
   it('zeroes the values already read when a later entry fails, so a failed read leaves no value behind', async () => {
     const { clients, handedOut } = keepingStore(() => 'canary-value');
     const reference = referenceWith(['first', 'missing']);
-    const read = createStoreValues(clients, { ...limits, concurrency: 1 }).read(store, reference, signal());
+    const read = createStoreValues(clients, { ...limits, concurrency: 1 }).read(
+      store,
+      reference,
+      { kind: 'any' },
+      signal(),
+    );
     await expect(read).rejects.toThrow(Unavailable);
     expect(handedOut.length).toBe(1);
     expect(handedOut.every(zeroed)).toBe(true);
@@ -235,7 +264,7 @@ describe('store values the operator no longer needs are zeroed', () => {
     const { clients, handedOut } = keepingStore(() => Buffer.from('canary-value').toString('base64'));
     const reference = referenceWith(['encoded']);
     reference.spec.data![0]!.decoding = 'base64';
-    const read = await createStoreValues(clients, limits).read(store, reference, signal());
+    const read = await createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
     expect(read.data['key-0']?.toString()).toBe('canary-value');
     expect(handedOut.every(zeroed)).toBe(true);
   });

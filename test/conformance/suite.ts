@@ -182,6 +182,7 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
       const read = await createStoreValues(clients).read(
         fixture.store() as AnySecretStore,
         reference,
+        { kind: 'any' },
         AbortSignal.timeout(10_000),
       );
       return read.data;

@@ -294,7 +294,7 @@ export const invalidObjects: InvalidObject[] = [
   onReference(
     'a dataFrom version with a space',
     (spec) => {
-      spec.dataFrom![0]!.remote.version = 'v 2';
+      spec.dataFrom![0]!.remote!.version = 'v 2';
     },
     'spec.dataFrom[0].remote.version',
     'remote.version must be non-empty and contain no whitespace',

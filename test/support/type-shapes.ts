@@ -144,6 +144,17 @@ const secretStore = shape<api.SecretStore>({
   status: ['optional', storeStatus],
 });
 
+const namespaceSelection = shape<api.AllowedNamespaces>({
+  names: 'optional',
+  selector: [
+    'optional',
+    shape<api.LabelSelector>({
+      matchLabels: 'optional',
+      matchExpressions: ['optional', labelSelectorRequirement],
+    }),
+  ],
+});
+
 const clusterSecretStore = shape<api.ClusterSecretStore>({
   apiVersion: 'required',
   kind: 'required',
@@ -152,17 +163,13 @@ const clusterSecretStore = shape<api.ClusterSecretStore>({
     'required',
     shape<api.ClusterSecretStoreSpec>({
       provider: ['required', provider],
-      allowedNamespaces: [
-        'required',
-        shape<api.AllowedNamespaces>({
+      allowedNamespaces: ['required', namespaceSelection],
+      remoteAccess: [
+        'optional',
+        shape<api.RemoteAccessRule>({
+          namespaces: ['required', namespaceSelection],
           names: 'optional',
-          selector: [
-            'optional',
-            shape<api.LabelSelector>({
-              matchLabels: 'optional',
-              matchExpressions: ['optional', labelSelectorRequirement],
-            }),
-          ],
+          prefixes: 'optional',
         }),
       ],
     }),
@@ -192,7 +199,19 @@ const secretReference = shape<api.SecretReference>({
       dataFrom: [
         'optional',
         shape<api.DataFromEntry>({
-          remote: ['required', shape<api.DataFromEntry['remote']>({ name: 'required', version: 'optional' })],
+          remote: [
+            'optional',
+            shape<NonNullable<api.DataFromEntry['remote']>>({ name: 'required', version: 'optional' }),
+          ],
+          find: [
+            'optional',
+            shape<api.RemoteFind>({
+              path: 'optional',
+              name: ['optional', shape<NonNullable<api.RemoteFind['name']>>({ regexp: 'required' })],
+              tags: 'optional',
+              maxSecrets: 'optional',
+            }),
+          ],
           decoding: 'optional',
           rewrite: [
             'optional',
