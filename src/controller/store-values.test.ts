@@ -2,7 +2,13 @@
 // byte budget that stops the reads early, and the deadline. No value appears in any error.
 import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, KeyRewrite, SecretReference } from '../api/types.ts';
-import { InvalidReference, LimitExceeded, TooLarge, Unavailable } from '../providers/errors.ts';
+import {
+  InvalidReference,
+  LimitExceeded,
+  RemoteNotAllowed,
+  TooLarge,
+  Unavailable,
+} from '../providers/errors.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { RemoteRef, ResolvedValue, StoreClient } from '../providers/types.ts';
 import { createStoreValues, type ReadLimits } from './store-values.ts';
@@ -267,5 +273,129 @@ describe('store values the operator no longer needs are zeroed', () => {
     const read = await createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
     expect(read.data['key-0']?.toString()).toBe('canary-value');
     expect(handedOut.every(zeroed)).toBe(true);
+  });
+});
+
+describe('dataFrom find', () => {
+  /** A store listing `names` (in pages the client already joined); it records what was listed and read. */
+  function findingStore(names: string[]) {
+    const seen = { lists: 0, reads: [] as string[], checked: [] as string[] };
+    const client = {
+      list: async () => {
+        seen.lists++;
+        return names.map((name) => ({ name }));
+      },
+      resolveMany: (remotes: readonly RemoteRef[]) =>
+        Promise.allSettled(
+          remotes.map(async (remote) => {
+            seen.reads.push(remote.name);
+            return { value: Buffer.from(`value of ${remote.name}`), versionId: 'v1', bytesRead: 10 };
+          }),
+        ),
+      exists: async (remote: RemoteRef) => {
+        seen.checked.push(remote.name);
+        return { exists: true, versionId: 'v1' };
+      },
+    } as unknown as StoreClient;
+    return { clients: { clientFor: async () => client } as unknown as StoreClients, seen };
+  }
+  const finding = (find: object, rewrite?: KeyRewrite[]) =>
+    ({
+      metadata: { name: 'found', namespace: 'analytics' },
+      spec: {
+        storeRef: { kind: 'ClusterSecretStore', name: 'shared' },
+        dataFrom: [{ find, ...(rewrite ? { rewrite } : {}) }],
+        consumers: { matchLabels: { app: 'etl' } },
+      },
+    }) as unknown as SecretReference;
+  const text = (data: Record<string, Buffer>) =>
+    Object.fromEntries(Object.entries(data).map(([key, value]) => [key, value.toString()]));
+
+  it('writes each found secret whole under its rewritten name, and records each one’s version', async () => {
+    const { clients } = findingStore(['meltano/tap-postgres/password', 'meltano/tap-postgres/host']);
+    const read = await createStoreValues(clients, limits).read(
+      store,
+      finding({ path: 'meltano/tap-postgres/' }, [
+        { regexp: { source: '^meltano/tap-postgres/', target: '' } },
+        { case: 'upper' },
+        { prefix: 'TAP_POSTGRES_' },
+      ]),
+      { kind: 'any' },
+      signal(),
+    );
+    expect(text(read.data)).toEqual({
+      TAP_POSTGRES_PASSWORD: 'value of meltano/tap-postgres/password',
+      TAP_POSTGRES_HOST: 'value of meltano/tap-postgres/host',
+    });
+    expect(read.remoteVersions).toEqual({
+      'meltano/tap-postgres/password': 'v1',
+      'meltano/tap-postgres/host': 'v1',
+    });
+  });
+
+  it('never reads a listed secret outside the namespace’s remoteAccess', async () => {
+    const { clients, seen } = findingStore(['meltano/a', 'platform/root-token']);
+    const read = await createStoreValues(clients, limits).read(
+      store,
+      finding({ name: { regexp: '.' } }),
+      { kind: 'listed', names: [], prefixes: ['meltano/'] },
+      signal(),
+    );
+    expect(Object.keys(read.data)).toEqual(['meltano_a']);
+    expect(seen.reads).toEqual(['meltano/a']);
+  });
+
+  it('refuses find where it may not run without even listing the store', async () => {
+    const { clients, seen } = findingStore(['meltano/a']);
+    const reading = createStoreValues(clients, limits).read(
+      store,
+      finding({ path: 'meltano/' }),
+      { kind: 'names-only' },
+      signal(),
+    );
+    await expect(reading).rejects.toThrow(RemoteNotAllowed);
+    expect(seen).toEqual({ lists: 0, reads: [], checked: [] });
+  });
+
+  it('looks the secrets up again when checking versions, so a new matching secret is noticed at refresh', async () => {
+    const names = ['meltano/a'];
+    const { clients, seen } = findingStore(names);
+    const values = createStoreValues(clients, limits);
+    const reference = finding({ path: 'meltano/' });
+    expect(await values.versions(store, reference, { kind: 'any' }, signal())).toEqual({ 'meltano/a': 'v1' });
+    names.push('meltano/b');
+    expect(await values.versions(store, reference, { kind: 'any' }, signal())).toEqual({
+      'meltano/a': 'v1',
+      'meltano/b': 'v1',
+    });
+    expect(seen.lists).toBe(2);
+    expect(seen.reads).toEqual([]);
+  });
+
+  it('reports a found name that is no Secret key even after conversion, by name', async () => {
+    const { clients } = findingStore(['..hidden']);
+    const reading = createStoreValues(clients, limits).read(
+      store,
+      finding({ path: '.' }),
+      { kind: 'any' },
+      signal(),
+    );
+    await expect(reading).rejects.toThrow(InvalidReference);
+    await expect(reading).rejects.toThrow('remote secret "..hidden" has the key "..hidden"');
+  });
+
+  it('refuses a plain reference outside the scope before the store client is even made', async () => {
+    const clients = {
+      clientFor: async () => {
+        throw new Error('the store must not be reached');
+      },
+    } as unknown as StoreClients;
+    const reading = createStoreValues(clients, limits).read(
+      store,
+      referenceWith(['platform/root']),
+      { kind: 'listed', names: ['shared/warehouse'], prefixes: [] },
+      signal(),
+    );
+    await expect(reading).rejects.toThrow(RemoteNotAllowed);
   });
 });
