@@ -25,6 +25,7 @@ import { providerCallCount, providerMetricsRegistry } from '../../src/providers/
 import { StoreClients } from '../../src/providers/store-clients.ts';
 import type { StoreObject } from '../../src/providers/store-spec.ts';
 import type { ClientTuning, StoreClient } from '../../src/providers/types.ts';
+import { findCases } from './find-cases.ts';
 import type { ConformanceFixture, ConformanceSupport } from './fixture.ts';
 
 export interface ConformanceOptions {
@@ -60,6 +61,8 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
     }
     const client = (tuning?: Partial<ClientTuning>) => clientFor(fixture.store(), tuning);
     const unique = (what: string) => `conf-${what}-${randomBytes(4).toString('hex')}`;
+
+    findCases(() => fixture, supports, opened);
 
     it('reads a plain string with the version the store gave it', async () => {
       const name = unique('plain');

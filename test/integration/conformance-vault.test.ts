@@ -17,7 +17,7 @@ import { api } from '../support/cluster.ts';
 
 runConformance({
   name: 'vault',
-  supports: { binary: false, accessDenied: true, batch: false },
+  supports: { binary: false, accessDenied: true, batch: false, tags: false, folders: true },
   create: vaultFixture,
 });
 
