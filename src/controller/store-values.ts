@@ -4,9 +4,8 @@
 // one reference cannot exhaust the memory or the workers every other reference depends on.
 import type { AnySecretStore, DataFromEntry, RemoteFind, SecretReference } from '../api/types.ts';
 import { abortable, deadline } from '../providers/deadline.ts';
-import { type Decoding, decodeValue } from '../providers/decoding.ts';
-import { InvalidReference, NotFound, RemoteNotAllowed, TooLarge, Unavailable } from '../providers/errors.ts';
-import { defaultLimits, ReadBudget, secretSizeLimit, totalSize } from '../providers/limits.ts';
+import { InvalidReference, NotFound, RemoteNotAllowed, Unavailable } from '../providers/errors.ts';
+import { defaultLimits, ReadBudget } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { StoreClient } from '../providers/types.ts';
 import { foundKey, listQueryOf, selectFound } from './find.ts';
@@ -14,7 +13,7 @@ import { rewriteKey } from './key-rewrite.ts';
 import { zeroValues } from './managed-secret.ts';
 import type { ReadValues, ValueSource } from './ports.ts';
 import { findAllowed, judgeRemoteAccess, type RemoteScope } from './remote-access.ts';
-import { invalidSecretKey, quoteKey } from './secret-keys.ts';
+import { assertValuesFit, decodeOwned, putKey } from './secret-data.ts';
 
 /** How a remote appears in remoteVersions: its name, plus the pinned version when the spec names one. */
 export function versionKey(remote: { name: string; version?: string }): string {
@@ -163,16 +162,22 @@ export function createStoreValues(
         chunk.map((name) => ({ name })),
         { signal: into.signal },
       );
-      results.forEach((result, index) => {
-        if (result.status === 'rejected') throw result.reason;
-        const name = chunk[index]!;
-        into.budget.charge(name, result.value.bytesRead);
-        const key = foundKey(name, entry.rewrite);
-        putKey(into.data, keys, { key, from: name, remote: name }, () =>
-          decodeOwned(result.value.value, entry.decoding, { key, remote: name }),
-        );
-        into.remoteVersions[name] = result.value.versionId;
-      });
+      try {
+        results.forEach((result, index) => {
+          if (result.status === 'rejected') throw result.reason;
+          const name = chunk[index]!;
+          into.budget.charge(name, result.value.bytesRead);
+          const key = foundKey(name, entry.rewrite);
+          putKey(into.data, keys, { key, from: name, remote: name }, () =>
+            decodeOwned(result.value.value, entry.decoding, { key, remote: name }),
+          );
+          into.remoteVersions[name] = result.value.versionId;
+        });
+      } catch (error) {
+        // Values of this chunk not yet placed are the caller's copies too: none is left behind.
+        for (const result of results) if (result.status === 'fulfilled') result.value.value.fill(0);
+        throw error;
+      }
       assertValuesFit(into.data);
     }
   }
@@ -237,49 +242,6 @@ function remoteOf(entry: DataFromEntry, index: number): { name: string; version?
 }
 
 /**
- * Puts one key of a dataFrom entry into the data, after checking that the API server accepts it as a Secret
- * key and that no other key of the same entry became the same key. `seen` maps keys to what they came from.
- */
-function putKey(
-  data: Record<string, Buffer>,
-  seen: Map<string, string>,
-  where: { key: string; from: string; remote: string },
-  value: () => Buffer,
-): void {
-  const { key, from, remote } = where;
-  const rewrittenFrom = key === from ? '' : ` (rewritten from ${quoteKey(from)})`;
-  // The API server would refuse the whole Secret for this key, on every write; say which key, not why not.
-  const invalid = invalidSecretKey(key);
-  if (invalid) {
-    throw new InvalidReference(
-      `remote secret "${remote}" has the key ${quoteKey(key)}${rewrittenFrom}, which cannot be a Secret key: ` +
-        invalid,
-      { remote },
-    );
-  }
-  // Two keys rewritten to one would silently drop a value; which one survives is not for us to guess.
-  const earlier = seen.get(key);
-  if (earlier !== undefined) {
-    throw new InvalidReference(
-      `remote secret "${remote}": the rewrite turns both ${quoteKey(earlier)} and ${quoteKey(from)} into the ` +
-        `key ${quoteKey(key)}`,
-      { remote },
-    );
-  }
-  seen.set(key, from);
-  if (Object.hasOwn(data, key)) data[key]!.fill(0);
-  // defineProperty, not assignment: a property named __proto__ is a key like any other.
-  Object.defineProperty(data, key, { value: value(), enumerable: true, writable: true, configurable: true });
-}
-
-function assertValuesFit(data: Record<string, Buffer>): void {
-  const size = totalSize(data);
-  if (size > secretSizeLimit) {
-    throw new TooLarge(`the values add up to ${size} bytes; a Secret holds at most ${secretSizeLimit}`);
-  }
-}
-
-/**
  * Runs a reconcile's store reads under one deadline. Running out of time is reported as the store being
  * unavailable (retried with backoff), with the limit named; the reads still in flight are abandoned.
  */
@@ -301,16 +263,4 @@ async function underDeadline<T>(
     }
     throw error;
   }
-}
-
-// Every value a client resolves is a copy the caller owns: when decoding makes another buffer of it, the
-// encoded one is zeroed at once.
-function decodeOwned(
-  value: Buffer,
-  decoding: Decoding | undefined,
-  where: { key: string; remote: string },
-): Buffer {
-  const decoded = decodeValue(value, decoding, where);
-  if (decoded !== value) value.fill(0);
-  return decoded;
 }
