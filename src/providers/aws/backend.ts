@@ -38,6 +38,7 @@ export function parseAwsVersion(remote: string, version: string | undefined): Ve
   );
 }
 
+const filterValue = /^[a-zA-Z0-9 :_@/+=.-]{1,512}$/;
 /** ListSecrets returns at most 100 entries per page. */
 const listPageSize = 100;
 
@@ -45,8 +46,9 @@ const listPageSize = 100;
  * Server-side filters narrowing a listing. AWS matches each by prefix and pairs no tag key with its value, and a
  * value starting with "!" negates it, so they only narrow: the shared layer checks names and tags exactly.
  */
-function listFilters(query: ListQuery): Filter[] {
-  const usable = (value: string) => value.length > 0 && !value.startsWith('!');
+export function listFilters(query: ListQuery): Filter[] {
+  // AWS refuses a filter value outside this alphabet; such a value is matched after listing only.
+  const usable = (value: string) => filterValue.test(value) && !value.startsWith('!');
   const filters: Filter[] = [];
   if (query.prefix !== undefined && usable(query.prefix))
     filters.push({ Key: 'name', Values: [query.prefix] });
