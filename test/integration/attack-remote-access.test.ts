@@ -192,6 +192,16 @@ describe('a tenant reaching past a ClusterSecretStore’s remoteAccess', () => {
     expect(await providerCallCount('aws', 'list')).toBe(before.lists);
   });
 
+  it('still reads a plain reference through a store without remoteAccess, as before the field existed', async () => {
+    await createReference('plain-legacy', legacy(), {
+      data: [{ key: 'token', remote: { name: `${withheld}root-token` } }],
+    });
+    const secret = await eventually('the Secret to be written', () =>
+      readSecretIfPresent(tenant, 'plain-legacy'),
+    );
+    expect(Buffer.from(secret.data!.token!, 'base64').toString()).toBe('platform-root-token');
+  });
+
   it('reads through find only what remoteAccess grants, and a granted secret that appears later at the next refresh', async () => {
     await createReference('find-granted', shared(), {
       dataFrom: [
