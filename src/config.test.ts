@@ -42,9 +42,15 @@ describe('loadConfig', () => {
       maxReferenceBytes: 4 * 1024 * 1024,
       referenceReadConcurrency: 4,
       reconcileTimeoutMs: 30_000,
+      maxFindSecrets: 100,
     });
     const tuned = loadConfig(
-      ['--max-response-bytes=65536', '--max-reference-bytes=262144', '--reference-read-concurrency=2'],
+      [
+        '--max-response-bytes=65536',
+        '--max-reference-bytes=262144',
+        '--reference-read-concurrency=2',
+        '--max-find-secrets=10',
+      ],
       { SECRETLINK_RECONCILE_TIMEOUT_MS: '5000' },
     );
     expect(tuned).toMatchObject({
@@ -52,8 +58,10 @@ describe('loadConfig', () => {
       maxReferenceBytes: 262144,
       referenceReadConcurrency: 2,
       reconcileTimeoutMs: 5000,
+      maxFindSecrets: 10,
     });
     expect(failure(['--max-reference-bytes=0']).message).toContain('--max-reference-bytes');
+    expect(failure(['--max-find-secrets=0']).message).toContain('--max-find-secrets');
   });
 
   it('names the flag and its variable for a bad value, and never repeats the value', () => {

@@ -43,6 +43,8 @@ export interface OperatorConfig {
   referenceReadConcurrency: number;
   /** Deadline for all store reads of one reconcile. */
   reconcileTimeoutMs: number;
+  /** Remote secrets one dataFrom find may read, whatever its maxSecrets says. */
+  maxFindSecrets: number;
 }
 
 interface Setting {
@@ -171,6 +173,12 @@ const settings: Record<keyof OperatorConfig, Setting> = {
     help: "deadline of one reconcile's store reads",
     parse: positiveInteger,
     fallback: String(defaultLimits.reconcileTimeoutMs),
+  },
+  maxFindSecrets: {
+    flag: 'max-find-secrets',
+    help: 'remote secrets one dataFrom find may read',
+    parse: positiveInteger,
+    fallback: String(defaultLimits.maxFindSecrets),
   },
 };
 

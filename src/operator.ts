@@ -90,6 +90,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       maxReferenceBytes: config.maxReferenceBytes,
       concurrency: config.referenceReadConcurrency,
       timeoutMs: config.reconcileTimeoutMs,
+      maxFindSecrets: config.maxFindSecrets,
     }),
     audit: {
       name: 'counted',

@@ -15,6 +15,11 @@ export const ReferenceReason = {
   StoreNotFound: 'StoreNotFound',
   /** False: the ClusterSecretStore does not allow this namespace. */
   StoreNotAllowed: 'StoreNotAllowed',
+  /**
+   * False: the ClusterSecretStore's spec.remoteAccess does not let this namespace reach a remote the reference
+   * names, or has no rule for it while the reference uses find; nothing is read, and a written Secret is revoked.
+   */
+  RemoteNotAllowed: 'RemoteNotAllowed',
   /** False: the store's own spec or credentials are invalid (see the store's status). */
   StoreInvalid: 'StoreInvalid',
   /**

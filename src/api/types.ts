@@ -139,8 +139,23 @@ export interface AllowedNamespaces {
   selector?: LabelSelector;
 }
 
+/**
+ * Which remote secrets the namespaces a rule selects may reach through a ClusterSecretStore: those named in
+ * `names` exactly, and those whose name starts with one of `prefixes`. At least one of the two is set.
+ */
+export interface RemoteAccessRule {
+  namespaces: AllowedNamespaces;
+  names?: string[];
+  prefixes?: string[];
+}
+
 export interface ClusterSecretStoreSpec extends SecretStoreSpec {
   allowedNamespaces: AllowedNamespaces;
+  /**
+   * When set, a namespace reaches only the remotes of the rules that select it (none if none does), by
+   * plain reference and by find. When absent, plain references reach any remote and find is refused.
+   */
+  remoteAccess?: RemoteAccessRule[];
 }
 
 /** A condition in the Kubernetes API conventions' shape. */
@@ -218,8 +233,25 @@ export interface KeyRewrite {
   case?: 'upper' | 'lower';
 }
 
+/**
+ * Remote secrets looked up by name, path or tags instead of named one by one; each found secret becomes one key
+ * (its name) holding its whole value. At least one of path, name and tags is set.
+ */
+export interface RemoteFind {
+  /** Only secrets whose name starts with this; in Vault, the listing starts at its folder. */
+  path?: string;
+  /** A regular expression the name must match (anywhere in it, as External Secrets Operator does). */
+  name?: { regexp: string };
+  /** Tags (AWS) or labels (GCP) a secret must carry, every one with this value. Vault keeps none. */
+  tags?: Record<string, string>;
+  /** The most remote secrets this entry may read; defaults to 20, at most 100. */
+  maxSecrets?: number;
+}
+
+/** Exactly one of remote and find is set. */
 export interface DataFromEntry {
-  remote: Omit<RemoteRef, 'property'>;
+  remote?: Omit<RemoteRef, 'property'>;
+  find?: RemoteFind;
   /** Applied to every property; defaults to `none`. */
   decoding?: Decoding;
   /** Applied in order to every key, before the key is checked. */

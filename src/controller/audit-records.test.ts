@@ -55,6 +55,26 @@ describe('auditRecordsFor', () => {
     expect(auditRecordsFor(conflict, { kind: 'idle' }, context(conflictWith('uid-earlier')))).toHaveLength(1);
   });
 
+  it('audits a remote outside the store’s remoteAccess as a refusal, once per distinct refusal', () => {
+    const refusal = {
+      reason: 'RemoteNotAllowed',
+      message: 'does not let namespace etl reach "platform/root"',
+    };
+    const refused = (previous: ReferenceStatus) =>
+      auditRecordsFor(plan({}), { kind: 'idle' }, { ...context(previous), storeRefusal: refusal });
+    expect(refused({}).map((record) => [record.action, record.reason, record.message])).toEqual([
+      ['Refused', 'RemoteNotAllowed', refusal.message],
+    ]);
+    const reported: ReferenceStatus = {
+      conditions: [
+        { type: 'Ready', status: 'False', ...refusal, lastTransitionTime: '2026-11-23T11:00:00Z' },
+      ],
+    };
+    expect(refused(reported)).toEqual([]);
+    const other = { ...reported, conditions: [{ ...reported.conditions![0]!, message: 'another remote' }] };
+    expect(refused(other)).toHaveLength(1);
+  });
+
   it('audits a reference that may not act once, naming why', () => {
     const standstill = { reason: 'TargetClaimed', message: 'SecretReference original is older' } as const;
     const records = auditRecordsFor(plan({ standstill }), { kind: 'idle' }, context({}));

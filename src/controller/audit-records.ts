@@ -16,6 +16,8 @@ export interface AuditContext {
   previous: ReferenceStatus;
   /** Fingerprint of the content currently in the Secret, when one exists. */
   currentFingerprint?: string;
+  /** Set when the store refused the reference before any read (a remote outside its remoteAccess). */
+  storeRefusal?: { reason: string; message: string };
 }
 
 export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditContext): AuditRecord[] {
@@ -135,6 +137,16 @@ export function auditRecordsFor(plan: Plan, outcome: Outcome, context: AuditCont
       remotes: [],
       reason: plan.standstill.reason,
       message: plan.standstill.message,
+    });
+  }
+  const refusal = context.storeRefusal;
+  if (refusal && (previousReason !== refusal.reason || previousReady?.message !== refusal.message)) {
+    records.push({
+      ...base,
+      action: 'Refused',
+      remotes: [],
+      reason: refusal.reason,
+      message: refusal.message,
     });
   }
   if (outcome.kind === 'failed' && previousReason !== outcome.reason) {

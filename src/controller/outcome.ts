@@ -38,6 +38,7 @@ export type FailureReason = Extract<
   | 'StoreInvalid'
   | 'CredentialNotAllowed'
   | 'TemplateInvalid'
+  | 'RemoteNotAllowed'
 >;
 
 /**
@@ -113,4 +114,5 @@ const statusReasons: Record<ProviderErrorReason, FailureReason> = {
   CredentialNotFound: 'StoreInvalid',
   CredentialNotAllowed: 'CredentialNotAllowed',
   LimitExceeded: 'LimitExceeded',
+  RemoteNotAllowed: 'RemoteNotAllowed',
 };

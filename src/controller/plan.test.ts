@@ -186,6 +186,18 @@ describe('planReference', () => {
     expect(result.action).toBe('delete');
   });
 
+  it('revokes at once when the store stops letting the namespace reach a remote the reference names', () => {
+    const refused = {
+      state: 'not-allowed',
+      reason: 'RemoteNotAllowed',
+      message: 'not platform/root',
+    } as const;
+    const result = plan({ jobs: [job('a')], secret: managedSecret(['a']), store: refused });
+    expect(result.action).toBe('delete');
+    expect(result.consuming).toEqual([]);
+    expect(plan({ jobs: [job('a')], store: refused }).action).toBe('none');
+  });
+
   it('checks the remote versions every refreshInterval, and rewrites at once when the content definition changes', () => {
     const secret = managedSecret(['a']);
     expect(plan({ jobs: [job('a')], secret, lastRefreshCheckAt: now - 5 * 60_000 }).action).toBe('refresh');

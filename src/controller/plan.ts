@@ -84,8 +84,11 @@ export const refusedNamespaces: readonly string[] = ['kube-system'];
 export type StoreState =
   | { state: 'ready' }
   | { state: 'missing' | 'invalid'; message: string }
-  /** The store does not admit this namespace: nothing may be served from it, even to running Jobs. */
-  | { state: 'not-allowed'; message: string };
+  /**
+   * The store does not admit this namespace (or, RemoteNotAllowed, a remote the reference names): nothing may
+   * be served from it, even to running Jobs.
+   */
+  | { state: 'not-allowed'; message: string; reason?: 'RemoteNotAllowed' };
 
 export interface PlanInput {
   now: number;

@@ -5,6 +5,7 @@ import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { SecretWrite } from './outcome.ts';
 import type { PodUse } from './pod-index.ts';
+import type { RemoteScope } from './remote-access.ts';
 import type { ReferenceStatus } from './status.ts';
 
 /** Keeps a reference until its Secret is revoked. */
@@ -46,13 +47,22 @@ export interface ClusterWriter {
   writeStatus(reference: SecretReference, status: ReferenceStatus): Promise<string | undefined>;
 }
 
-/** Reads values from the store a reference names. All or nothing: a failure throws a typed provider error. */
+/**
+ * Reads values from the store a reference names, only within `scope` (the remotes its namespace may reach
+ * through that store). All or nothing: a failure throws a typed provider error.
+ */
 export interface ValueSource {
-  read(store: AnySecretStore, reference: SecretReference, signal: AbortSignal): Promise<ReadValues>;
-  /** Current version id of each remote, reading no value where the store allows. */
+  read(
+    store: AnySecretStore,
+    reference: SecretReference,
+    scope: RemoteScope,
+    signal: AbortSignal,
+  ): Promise<ReadValues>;
+  /** Current version id of each remote (found ones looked up again), reading no value where the store allows. */
   versions(
     store: AnySecretStore,
     reference: SecretReference,
+    scope: RemoteScope,
     signal: AbortSignal,
   ): Promise<Record<string, string>>;
 }

@@ -18,9 +18,17 @@ import type { PodUse } from './pod-index.ts';
 import type { ClusterView, ClusterWriter, ReadValues, ValueSource } from './ports.ts';
 import { finalizer } from './ports.ts';
 import { creationTimeOf, referenceFacts, storeIdentity, targetNameOf } from './reference-facts.ts';
+import { judgeRemoteAccess, type RemoteScope, remoteScopeFor } from './remote-access.ts';
 import { nextStatus, type ReferenceStatus, secretPresent, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
 import { guardedNames, type TrackedSecret } from './tracked-secrets.ts';
+
+/** The store a reference names, whether it may be used, and which remotes its namespace may reach through it. */
+interface StoreLookup {
+  object?: AnySecretStore;
+  state: StoreState;
+  scope: RemoteScope;
+}
 
 /** The longest wait between retries of a reference whose Job waits for its Secret. */
 const waitingRetryMaxMs = 30_000;
@@ -236,19 +244,18 @@ export class Reconciler {
     return found;
   }
 
-  private lookUpStore(reference: SecretReference): { object?: AnySecretStore; state: StoreState } {
+  private lookUpStore(reference: SecretReference): StoreLookup {
     const namespace = reference.metadata.namespace!;
     const kind = reference.spec.storeRef.kind ?? 'SecretStore';
     const object = this.deps.view.store(kind, namespace, reference.spec.storeRef.name);
-    const access = judgeStoreAccess(
-      namespace,
-      reference.spec.storeRef,
-      object,
-      this.deps.view.namespaceLabels(namespace),
-    );
-    const state =
-      access.state === 'ready' && object ? judgeStoreSpec(reference.spec.storeRef, object) : access;
-    return { object, state };
+    const labels = this.deps.view.namespaceLabels(namespace);
+    const access = judgeStoreAccess(namespace, reference.spec.storeRef, object, labels);
+    const scope = remoteScopeFor(kind, object?.spec, namespace, labels);
+    if (access.state !== 'ready' || !object) return { object, state: access, scope };
+    const spec = judgeStoreSpec(reference.spec.storeRef, object);
+    // Which remotes the reference names is judged before any store call, as which store it names is.
+    const state = spec.state === 'ready' ? judgeRemoteAccess(reference, scope) : spec;
+    return { object, state, scope };
   }
 
   private async carryOut(
@@ -256,7 +263,7 @@ export class Reconciler {
     context: {
       reference: SecretReference;
       facts: ReferenceFacts;
-      store: { object?: AnySecretStore; state: StoreState };
+      store: StoreLookup;
       secret?: V1Secret;
       key: string;
       signal: AbortSignal;
@@ -286,7 +293,7 @@ export class Reconciler {
       case 'refresh': {
         let versions: Record<string, string>;
         try {
-          versions = await this.deps.values.versions(store.object!, reference, signal);
+          versions = await this.deps.values.versions(store.object!, reference, store.scope, signal);
         } catch (error) {
           return failureOutcome(error);
         }
@@ -315,7 +322,7 @@ export class Reconciler {
     context: {
       reference: SecretReference;
       facts: ReferenceFacts;
-      store: { object?: AnySecretStore };
+      store: StoreLookup;
       secret?: V1Secret;
       signal: AbortSignal;
       now: number;
@@ -325,7 +332,7 @@ export class Reconciler {
     const { reference, facts, store, secret, signal, now, key } = context;
     let values: ReadValues;
     try {
-      values = await this.deps.values.read(store.object!, reference, signal);
+      values = await this.deps.values.read(store.object!, reference, store.scope, signal);
     } catch (error) {
       return failureOutcome(error);
     }
@@ -369,7 +376,7 @@ export class Reconciler {
   private async recordEvidence(
     reference: SecretReference,
     facts: ReferenceFacts,
-    store: { object?: AnySecretStore; state: StoreState },
+    store: StoreLookup,
     plan: Plan,
     outcome: Outcome,
     secret: V1Secret | undefined,
@@ -391,6 +398,10 @@ export class Reconciler {
       deleting: facts.deleting,
       previous,
       currentFingerprint: managed ? managedAnnotations(managed).fingerprint : undefined,
+      storeRefusal:
+        store.state.state === 'not-allowed' && store.state.reason
+          ? { reason: store.state.reason, message: store.state.message }
+          : undefined,
     });
     for (const record of records) await this.deps.audit.write(record);
 

@@ -140,3 +140,29 @@ describe('audit of what the API server confirmed', () => {
     expect(auditOf('create', written(true))).toEqual([['Materialized', 'SecretCreated']]);
   });
 });
+
+describe('a remote outside the store’s remoteAccess', () => {
+  it('is reported as RemoteNotAllowed with the judgement’s message, not as StoreNotAllowed', () => {
+    const store = {
+      state: 'not-allowed',
+      reason: 'RemoteNotAllowed',
+      message: 'reach "platform/root"',
+    } as const;
+    const status = nextStatus(
+      plan('none', { consuming: [] }),
+      { kind: 'idle' },
+      {
+        now,
+        generation: 1,
+        targetName: target,
+        store,
+        previous: {},
+      },
+    );
+    expect(status.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'RemoteNotAllowed',
+      message: 'reach "platform/root"',
+    });
+  });
+});

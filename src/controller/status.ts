@@ -93,7 +93,7 @@ function readyCondition(
   const { store, targetName } = context;
   if (plan.standstill) return notReady(plan.standstill.reason, plan.standstill.message);
   if (store.state === 'missing') return notReady('StoreNotFound', store.message);
-  if (store.state === 'not-allowed') return notReady('StoreNotAllowed', store.message);
+  if (store.state === 'not-allowed') return notReady(store.reason ?? 'StoreNotAllowed', store.message);
   if (store.state === 'invalid') return notReady('StoreInvalid', store.message);
   if (plan.action === 'conflict') {
     return notReady('Conflict', conflictMessage(targetName, plan.conflictingUid));

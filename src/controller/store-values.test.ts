@@ -2,7 +2,13 @@
 // byte budget that stops the reads early, and the deadline. No value appears in any error.
 import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, KeyRewrite, SecretReference } from '../api/types.ts';
-import { InvalidReference, LimitExceeded, TooLarge, Unavailable } from '../providers/errors.ts';
+import {
+  InvalidReference,
+  LimitExceeded,
+  RemoteNotAllowed,
+  TooLarge,
+  Unavailable,
+} from '../providers/errors.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { RemoteRef, ResolvedValue, StoreClient } from '../providers/types.ts';
 import { TemplateError } from './secret-template.ts';
@@ -49,20 +55,35 @@ function referenceWith(names: string[]): SecretReference {
 
 const store = {} as AnySecretStore;
 const names = (count: number) => Array.from({ length: count }, (_, index) => `large-${index}`);
-const limits: ReadLimits = { maxReferenceBytes: 4 * 1024 * 1024, concurrency: 4, timeoutMs: 30_000 };
+const limits: ReadLimits = {
+  maxReferenceBytes: 4 * 1024 * 1024,
+  concurrency: 4,
+  timeoutMs: 30_000,
+  maxFindSecrets: 100,
+};
 const signal = () => new AbortController().signal;
 
 describe('store values of one reconcile', () => {
   it('reads every entry, never more than the concurrency at once', async () => {
     const { clients, stats } = fakeStore(1024, () => new Promise((resolve) => setTimeout(resolve, 1)));
-    const read = await createStoreValues(clients, limits).read(store, referenceWith(names(64)), signal());
+    const read = await createStoreValues(clients, limits).read(
+      store,
+      referenceWith(names(64)),
+      { kind: 'any' },
+      signal(),
+    );
     expect(Object.keys(read.data)).toHaveLength(64);
     expect(stats.maxInFlight).toBe(4);
   });
 
   it('stops reading once the answers pass the reference budget, and names the flag', async () => {
     const { clients, stats } = fakeStore(256 * 1024);
-    const reading = createStoreValues(clients, limits).read(store, referenceWith(names(64)), signal());
+    const reading = createStoreValues(clients, limits).read(
+      store,
+      referenceWith(names(64)),
+      { kind: 'any' },
+      signal(),
+    );
     await expect(reading).rejects.toThrow(LimitExceeded);
     await expect(reading).rejects.toThrow(
       'this reference reads more than 4194304 bytes from its store (--max-reference-bytes); ' +
@@ -77,6 +98,7 @@ describe('store values of one reconcile', () => {
     const read = await createStoreValues(clients, limits).read(
       store,
       referenceWith(Array.from({ length: 10 }, () => 'one-large-secret')),
+      { kind: 'any' },
       signal(),
     );
     expect(Object.keys(read.data)).toHaveLength(10);
@@ -93,7 +115,12 @@ describe('store values of one reconcile', () => {
         value: { value: Buffer.alloc(300 * 1024), versionId: '1', bytesRead: 300 * 1024 },
       }));
     };
-    const reading = createStoreValues(clients, big).read(store, referenceWith(names(64)), signal());
+    const reading = createStoreValues(clients, big).read(
+      store,
+      referenceWith(names(64)),
+      { kind: 'any' },
+      signal(),
+    );
     await expect(reading).rejects.toThrow(TooLarge);
     expect(stats.reads).toBe(4);
   });
@@ -103,6 +130,7 @@ describe('store values of one reconcile', () => {
     const reading = createStoreValues(clients, { ...limits, timeoutMs: 20 }).read(
       store,
       referenceWith(names(2)),
+      { kind: 'any' },
       signal(),
     );
     await expect(reading).rejects.toThrow(Unavailable);
@@ -125,7 +153,7 @@ describe('store values of one reconcile', () => {
         metadata: { name: 'bulk', namespace: 'tenant' },
         spec: { storeRef: { name: 'aws' }, dataFrom: [{ remote: { name: 'bulk' } }] },
       } as unknown as SecretReference;
-      const reading = createStoreValues(clients, limits).read(store, reference, signal());
+      const reading = createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
       await expect(reading).rejects.toThrow(InvalidReference);
       const error = (await reading.catch((caught: Error) => caught)) as Error;
       expect(error.message).toContain(JSON.stringify(badKey));
@@ -146,7 +174,7 @@ describe('store values of one reconcile', () => {
       metadata: { name: 'bulk', namespace: 'tenant' },
       spec: { storeRef: { name: 'aws' }, dataFrom: [{ remote: { name: 'bulk' }, rewrite }] },
     } as unknown as SecretReference;
-    return createStoreValues(clients, limits).read(store, reference, signal());
+    return createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
   }
 
   it('writes rewritten dataFrom keys, so invalid store keys become env var names', async () => {
@@ -181,6 +209,7 @@ describe('store values of one reconcile', () => {
     const versions = await createStoreValues(clients, limits).versions(
       store,
       referenceWith(names(9)),
+      { kind: 'any' },
       signal(),
     );
     expect(Object.keys(versions)).toHaveLength(9);
@@ -195,6 +224,7 @@ describe('remote versions of one reconcile', () => {
     const checking = createStoreValues(clients, limits).versions(
       store,
       referenceWith(['unversioned']),
+      { kind: 'any' },
       signal(),
     );
     await expect(checking).rejects.toThrow(Unavailable);
@@ -226,7 +256,12 @@ describe('store values the operator no longer needs are zeroed', () => {
   it('zeroes the values already read when a later entry fails, so a failed read leaves no value behind', async () => {
     const { clients, handedOut } = keepingStore(() => 'canary-value');
     const reference = referenceWith(['first', 'missing']);
-    const read = createStoreValues(clients, { ...limits, concurrency: 1 }).read(store, reference, signal());
+    const read = createStoreValues(clients, { ...limits, concurrency: 1 }).read(
+      store,
+      reference,
+      { kind: 'any' },
+      signal(),
+    );
     await expect(read).rejects.toThrow(Unavailable);
     expect(handedOut.length).toBe(1);
     expect(handedOut.every(zeroed)).toBe(true);
@@ -236,7 +271,7 @@ describe('store values the operator no longer needs are zeroed', () => {
     const { clients, handedOut } = keepingStore(() => Buffer.from('canary-value').toString('base64'));
     const reference = referenceWith(['encoded']);
     reference.spec.data![0]!.decoding = 'base64';
-    const read = await createStoreValues(clients, limits).read(store, reference, signal());
+    const read = await createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
     expect(read.data['key-0']?.toString()).toBe('canary-value');
     expect(handedOut.every(zeroed)).toBe(true);
   });
@@ -245,7 +280,7 @@ describe('store values the operator no longer needs are zeroed', () => {
     const { clients, handedOut } = keepingStore((name) => `${name}-value`);
     const reference = referenceWith(['user', 'password']);
     reference.spec.target = { template: { data: { url: 'pg://{{ key-0 }}:{{ key-1 | url_encode }}@db' } } };
-    const read = await createStoreValues(clients, limits).read(store, reference, signal());
+    const read = await createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
     expect(Object.keys(read.data)).toEqual(['url']);
     expect(read.data.url?.toString()).toBe('pg://user-value:password-value@db');
     expect(handedOut.every(zeroed)).toBe(true);
@@ -255,9 +290,133 @@ describe('store values the operator no longer needs are zeroed', () => {
     const { clients, handedOut } = keepingStore(() => 'canary-value');
     const reference = referenceWith(['user']);
     reference.spec.target = { template: { data: { url: '{{ key-0 }}{{ key-9 }}' }, mergePolicy: 'Merge' } };
-    const read = createStoreValues(clients, limits).read(store, reference, signal());
+    const read = createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
     await expect(read).rejects.toThrow(TemplateError);
     await expect(read).rejects.toThrow('target.template key "url", line 1, column 15: undefined variable');
     expect(handedOut.every(zeroed)).toBe(true);
+  });
+});
+
+describe('dataFrom find', () => {
+  /** A store listing `names` (in pages the client already joined); it records what was listed and read. */
+  function findingStore(names: string[]) {
+    const seen = { lists: 0, reads: [] as string[], checked: [] as string[] };
+    const client = {
+      list: async () => {
+        seen.lists++;
+        return names.map((name) => ({ name }));
+      },
+      resolveMany: (remotes: readonly RemoteRef[]) =>
+        Promise.allSettled(
+          remotes.map(async (remote) => {
+            seen.reads.push(remote.name);
+            return { value: Buffer.from(`value of ${remote.name}`), versionId: 'v1', bytesRead: 10 };
+          }),
+        ),
+      exists: async (remote: RemoteRef) => {
+        seen.checked.push(remote.name);
+        return { exists: true, versionId: 'v1' };
+      },
+    } as unknown as StoreClient;
+    return { clients: { clientFor: async () => client } as unknown as StoreClients, seen };
+  }
+  const finding = (find: object, rewrite?: KeyRewrite[]) =>
+    ({
+      metadata: { name: 'found', namespace: 'analytics' },
+      spec: {
+        storeRef: { kind: 'ClusterSecretStore', name: 'shared' },
+        dataFrom: [{ find, ...(rewrite ? { rewrite } : {}) }],
+        consumers: { matchLabels: { app: 'etl' } },
+      },
+    }) as unknown as SecretReference;
+  const text = (data: Record<string, Buffer>) =>
+    Object.fromEntries(Object.entries(data).map(([key, value]) => [key, value.toString()]));
+
+  it('writes each found secret whole under its rewritten name, and records each one’s version', async () => {
+    const { clients } = findingStore(['meltano/tap-postgres/password', 'meltano/tap-postgres/host']);
+    const read = await createStoreValues(clients, limits).read(
+      store,
+      finding({ path: 'meltano/tap-postgres/' }, [
+        { regexp: { source: '^meltano/tap-postgres/', target: '' } },
+        { case: 'upper' },
+        { prefix: 'TAP_POSTGRES_' },
+      ]),
+      { kind: 'any' },
+      signal(),
+    );
+    expect(text(read.data)).toEqual({
+      TAP_POSTGRES_PASSWORD: 'value of meltano/tap-postgres/password',
+      TAP_POSTGRES_HOST: 'value of meltano/tap-postgres/host',
+    });
+    expect(read.remoteVersions).toEqual({
+      'meltano/tap-postgres/password': 'v1',
+      'meltano/tap-postgres/host': 'v1',
+    });
+  });
+
+  it('never reads a listed secret outside the namespace’s remoteAccess', async () => {
+    const { clients, seen } = findingStore(['meltano/a', 'platform/root-token']);
+    const read = await createStoreValues(clients, limits).read(
+      store,
+      finding({ name: { regexp: '.' } }),
+      { kind: 'listed', names: [], prefixes: ['meltano/'] },
+      signal(),
+    );
+    expect(Object.keys(read.data)).toEqual(['meltano_a']);
+    expect(seen.reads).toEqual(['meltano/a']);
+  });
+
+  it('refuses find where it may not run without even listing the store', async () => {
+    const { clients, seen } = findingStore(['meltano/a']);
+    const reading = createStoreValues(clients, limits).read(
+      store,
+      finding({ path: 'meltano/' }),
+      { kind: 'names-only' },
+      signal(),
+    );
+    await expect(reading).rejects.toThrow(RemoteNotAllowed);
+    expect(seen).toEqual({ lists: 0, reads: [], checked: [] });
+  });
+
+  it('looks the secrets up again when checking versions, so a new matching secret is noticed at refresh', async () => {
+    const names = ['meltano/a'];
+    const { clients, seen } = findingStore(names);
+    const values = createStoreValues(clients, limits);
+    const reference = finding({ path: 'meltano/' });
+    expect(await values.versions(store, reference, { kind: 'any' }, signal())).toEqual({ 'meltano/a': 'v1' });
+    names.push('meltano/b');
+    expect(await values.versions(store, reference, { kind: 'any' }, signal())).toEqual({
+      'meltano/a': 'v1',
+      'meltano/b': 'v1',
+    });
+    expect(seen.lists).toBe(2);
+    expect(seen.reads).toEqual([]);
+  });
+
+  it('reports a found name that is no Secret key even after conversion, by name', async () => {
+    const { clients } = findingStore(['..hidden']);
+    const reading = createStoreValues(clients, limits).read(
+      store,
+      finding({ path: '.' }),
+      { kind: 'any' },
+      signal(),
+    );
+    await expect(reading).rejects.toThrow(InvalidReference);
+    await expect(reading).rejects.toThrow('remote secret "..hidden" has the key "..hidden"');
+  });
+
+  it('refuses a plain reference outside the scope before the store client is even made', async () => {
+    const clients = {
+      clientFor: async () => {
+        throw new Error('the store must not be reached');
+      },
+    } as unknown as StoreClients;
+    const reading = createStoreValues(clients, limits).read(
+      store,
+      referenceWith(['platform/root']),
+      { kind: 'listed', names: ['shared/warehouse'], prefixes: [] },
+      signal(),
+    );
+    await expect(reading).rejects.toThrow(RemoteNotAllowed);
   });
 });

@@ -2,17 +2,18 @@
 // if any value cannot be read, nothing is returned, so a partial Secret is never written. Each reconcile's
 // reads are bounded: a few remote secrets at a time, a budget of bytes, and one deadline for all of them, so
 // one reference cannot exhaust the memory or the workers every other reference depends on.
-import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import type { AnySecretStore, DataFromEntry, RemoteFind, SecretReference } from '../api/types.ts';
 import { abortable, deadline } from '../providers/deadline.ts';
-import { type Decoding, decodeValue } from '../providers/decoding.ts';
-import { InvalidReference, NotFound, TooLarge, Unavailable } from '../providers/errors.ts';
-import { defaultLimits, ReadBudget, secretSizeLimit, totalSize } from '../providers/limits.ts';
+import { InvalidReference, NotFound, RemoteNotAllowed, Unavailable } from '../providers/errors.ts';
+import { defaultLimits, ReadBudget } from '../providers/limits.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { StoreClient } from '../providers/types.ts';
+import { foundKey, listQueryOf, selectFound } from './find.ts';
 import { rewriteKey } from './key-rewrite.ts';
 import { zeroValues } from './managed-secret.ts';
 import type { ReadValues, ValueSource } from './ports.ts';
-import { invalidSecretKey, quoteKey } from './secret-keys.ts';
+import { findAllowed, judgeRemoteAccess, type RemoteScope } from './remote-access.ts';
+import { assertValuesFit, decodeOwned, putKey } from './secret-data.ts';
 import { applyTemplate } from './secret-template.ts';
 
 /** How a remote appears in remoteVersions: its name, plus the pinned version when the spec names one. */
@@ -27,12 +28,15 @@ export interface ReadLimits {
   concurrency: number;
   /** Deadline for all store reads of one reconcile (--reconcile-timeout-ms). */
   timeoutMs: number;
+  /** Remote secrets one dataFrom find may read, whatever its maxSecrets says (--max-find-secrets). */
+  maxFindSecrets: number;
 }
 
 export const defaultReadLimits: ReadLimits = {
   maxReferenceBytes: defaultLimits.maxReferenceBytes,
   concurrency: defaultLimits.referenceReadConcurrency,
   timeoutMs: defaultLimits.reconcileTimeoutMs,
+  maxFindSecrets: defaultLimits.maxFindSecrets,
 };
 
 export function createStoreValues(
@@ -40,21 +44,23 @@ export function createStoreValues(
   limits: ReadLimits = defaultReadLimits,
 ): ValueSource {
   return {
-    read: (store, reference, signal) =>
-      underDeadline(limits.timeoutMs, signal, (limited) => readValues(store, reference, limited)),
-    versions: (store, reference, signal) =>
-      underDeadline(limits.timeoutMs, signal, (limited) => readVersions(store, reference, limited)),
+    read: (store, reference, scope, signal) =>
+      underDeadline(limits.timeoutMs, signal, (limited) => readValues(store, reference, scope, limited)),
+    versions: (store, reference, scope, signal) =>
+      underDeadline(limits.timeoutMs, signal, (limited) => readVersions(store, reference, scope, limited)),
   };
 
   async function readValues(
     store: AnySecretStore,
     reference: SecretReference,
+    scope: RemoteScope,
     signal: AbortSignal,
   ): Promise<ReadValues> {
+    assertNamesInScope(reference, scope);
     const client = await clients.clientFor(store, signal);
     const data: Record<string, Buffer> = {};
     try {
-      return await readInto(client, reference, signal, data);
+      return await readInto(client, reference, scope, signal, data);
     } catch (error) {
       // A read that fails half way (a missing entry, the budget spent) leaves no value behind.
       zeroValues(data);
@@ -65,6 +71,7 @@ export function createStoreValues(
   async function readInto(
     client: StoreClient,
     reference: SecretReference,
+    scope: RemoteScope,
     signal: AbortSignal,
     data: Record<string, Buffer>,
   ): Promise<ReadValues> {
@@ -72,44 +79,23 @@ export function createStoreValues(
     const remoteVersions: Record<string, string> = {};
 
     // dataFrom first, so an explicit data[] key wins over a property of the same name.
-    for (const entry of reference.spec.dataFrom ?? []) {
-      const resolved = await client.resolveAll(entry.remote, { signal });
-      budget.charge(versionKey(entry.remote), resolved.bytesRead);
+    for (const [index, entry] of (reference.spec.dataFrom ?? []).entries()) {
+      if (entry.find) {
+        const names = await findNames(client, reference, index, entry.find, scope, signal);
+        await readFound(client, names, entry, { budget, data, remoteVersions, signal });
+        continue;
+      }
+      const remote = remoteOf(entry, index);
+      const resolved = await client.resolveAll(remote, { signal });
+      budget.charge(versionKey(remote), resolved.bytesRead);
       const rewritten = new Map<string, string>();
       for (const [remoteKey, value] of Object.entries(resolved.values)) {
-        const key = entry.rewrite
-          ? rewriteKey(remoteKey, entry.rewrite, { remote: entry.remote.name })
-          : remoteKey;
-        const from = key === remoteKey ? '' : ` (rewritten from ${quoteKey(remoteKey)})`;
-        // The API server would refuse the whole Secret for this key, on every write; say which key, not why not.
-        const invalid = invalidSecretKey(key);
-        if (invalid) {
-          throw new InvalidReference(
-            `remote secret "${entry.remote.name}" has the key ${quoteKey(key)}${from}, which cannot be a Secret ` +
-              `key: ${invalid}`,
-            { remote: entry.remote.name },
-          );
-        }
-        // Two keys rewritten to one would silently drop a value; which one survives is not for us to guess.
-        const earlier = rewritten.get(key);
-        if (earlier !== undefined) {
-          throw new InvalidReference(
-            `remote secret "${entry.remote.name}": the rewrite turns both ${quoteKey(earlier)} and ` +
-              `${quoteKey(remoteKey)} into the key ${quoteKey(key)}`,
-            { remote: entry.remote.name },
-          );
-        }
-        rewritten.set(key, remoteKey);
-        if (Object.hasOwn(data, key)) data[key]!.fill(0);
-        // defineProperty, not assignment: a property named __proto__ is a key like any other.
-        Object.defineProperty(data, key, {
-          value: decodeOwned(value, entry.decoding, { key, remote: entry.remote.name }),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        const key = entry.rewrite ? rewriteKey(remoteKey, entry.rewrite, { remote: remote.name }) : remoteKey;
+        putKey(data, rewritten, { key, from: remoteKey, remote: remote.name }, () =>
+          decodeOwned(value, entry.decoding, { key, remote: remote.name }),
+        );
       }
-      remoteVersions[versionKey(entry.remote)] = resolved.versionId;
+      remoteVersions[versionKey(remote)] = resolved.versionId;
       assertValuesFit(data);
     }
     // A few entries at a time: the answers in memory at once stay bounded, and the budget stops the reads
@@ -148,14 +134,86 @@ export function createStoreValues(
     return { data: composed, remoteVersions };
   }
 
+  /** Lists what a find matches and keeps what may be read; no value is read here. */
+  async function findNames(
+    client: StoreClient,
+    reference: SecretReference,
+    index: number,
+    find: RemoteFind,
+    scope: RemoteScope,
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    const origin = {
+      index,
+      storeName: reference.spec.storeRef.name,
+      namespace: reference.metadata.namespace ?? '',
+    };
+    // Refused before the store is even listed when find may not run through this store.
+    if (!findAllowed(scope)) return selectFound([], find, scope, limits.maxFindSecrets, origin);
+    const listed = await client.list(listQueryOf(find), { signal });
+    return selectFound(listed, find, scope, limits.maxFindSecrets, origin);
+  }
+
+  /** Each found secret's whole value under its name as a key, a few secrets at a time, within the budget. */
+  async function readFound(
+    client: StoreClient,
+    names: readonly string[],
+    entry: DataFromEntry,
+    into: {
+      budget: ReadBudget;
+      data: Record<string, Buffer>;
+      remoteVersions: Record<string, string>;
+      signal: AbortSignal;
+    },
+  ): Promise<void> {
+    const keys = new Map<string, string>();
+    for (let start = 0; start < names.length; start += limits.concurrency) {
+      const chunk = names.slice(start, start + limits.concurrency);
+      const results = await client.resolveMany(
+        chunk.map((name) => ({ name })),
+        { signal: into.signal },
+      );
+      try {
+        results.forEach((result, index) => {
+          if (result.status === 'rejected') throw result.reason;
+          const name = chunk[index]!;
+          into.budget.charge(name, result.value.bytesRead);
+          const key = foundKey(name, entry.rewrite);
+          putKey(into.data, keys, { key, from: name, remote: name }, () =>
+            decodeOwned(result.value.value, entry.decoding, { key, remote: name }),
+          );
+          into.remoteVersions[name] = result.value.versionId;
+        });
+      } catch (error) {
+        // Values of this chunk not yet placed are the caller's copies too: none is left behind.
+        for (const result of results) if (result.status === 'fulfilled') result.value.value.fill(0);
+        throw error;
+      }
+      assertValuesFit(into.data);
+    }
+  }
+
   async function readVersions(
     store: AnySecretStore,
     reference: SecretReference,
+    scope: RemoteScope,
     signal: AbortSignal,
   ): Promise<Record<string, string>> {
+    assertNamesInScope(reference, scope);
     const client = await clients.clientFor(store, signal);
     const remotes = new Map<string, { name: string; version?: string }>();
-    for (const entry of [...(reference.spec.dataFrom ?? []), ...(reference.spec.data ?? [])]) {
+    for (const [index, entry] of (reference.spec.dataFrom ?? []).entries()) {
+      // A find is looked up again at every refresh: a secret that appeared or went changes the versions.
+      if (entry.find) {
+        for (const name of await findNames(client, reference, index, entry.find, scope, signal)) {
+          remotes.set(name, { name });
+        }
+        continue;
+      }
+      const remote = remoteOf(entry, index);
+      remotes.set(versionKey(remote), { name: remote.name, version: remote.version });
+    }
+    for (const entry of reference.spec.data ?? []) {
       remotes.set(versionKey(entry.remote), { name: entry.remote.name, version: entry.remote.version });
     }
     const versions: Record<string, string> = {};
@@ -179,11 +237,19 @@ export function createStoreValues(
   }
 }
 
-function assertValuesFit(data: Record<string, Buffer>): void {
-  const size = totalSize(data);
-  if (size > secretSizeLimit) {
-    throw new TooLarge(`the values add up to ${size} bytes; a Secret holds at most ${secretSizeLimit}`);
-  }
+/**
+ * The remotes a reference names must be within the scope before anything is read. The reconcile judged this
+ * already (RemoteNotAllowed); checked again here so that no caller can read past it.
+ */
+function assertNamesInScope(reference: SecretReference, scope: RemoteScope): void {
+  const judged = judgeRemoteAccess(reference, scope);
+  if (judged.state !== 'ready') throw new RemoteNotAllowed(judged.message);
+}
+
+/** The remote of a dataFrom entry that names one; the API server refuses an entry with neither. */
+function remoteOf(entry: DataFromEntry, index: number): { name: string; version?: string } {
+  if (!entry.remote) throw new InvalidReference(`spec.dataFrom[${index}] sets neither remote nor find`);
+  return entry.remote;
 }
 
 /**
@@ -208,16 +274,4 @@ async function underDeadline<T>(
     }
     throw error;
   }
-}
-
-// Every value a client resolves is a copy the caller owns: when decoding makes another buffer of it, the
-// encoded one is zeroed at once.
-function decodeOwned(
-  value: Buffer,
-  decoding: Decoding | undefined,
-  where: { key: string; remote: string },
-): Buffer {
-  const decoded = decodeValue(value, decoding, where);
-  if (decoded !== value) value.fill(0);
-  return decoded;
 }

@@ -191,9 +191,14 @@ status: { refreshTime: "2024-01-01T00:00:00Z" }
 
   it.each([
     {
-      what: 'dataFrom find',
-      entry: 'dataFrom: [{ find: { name: { regexp: "^tap-" } } }]',
+      what: 'a dataFrom find with no path, name or tags (it would list the whole store)',
+      entry: 'dataFrom: [{ find: { conversionStrategy: Default } }]',
       field: 'spec.dataFrom[0].find',
+    },
+    {
+      what: 'a dataFrom find whose name regexp could take exponential time',
+      entry: 'dataFrom: [{ find: { name: { regexp: "^(a+)+$" } } }]',
+      field: 'spec.dataFrom[0].find.name.regexp',
     },
     {
       what: 'a dataFrom rewrite template other than upper or lower (keys would differ)',
@@ -263,6 +268,55 @@ status: { refreshTime: "2024-01-01T00:00:00Z" }
     expect(findings).toContainEqual(['action', field]);
     // Nothing left to read: the API server will refuse the reference, and the report says so.
     expect(findings).toContainEqual(['action', 'spec']);
+  });
+
+  it('carries dataFrom find over with its rewrite: path, name regexp and tags keep their meaning', () => {
+    const { reference, findings, result } = convert(`${header}  dataFrom:
+    - find:
+        path: meltano/tap-postgres/
+        name: { regexp: "^meltano/tap-postgres/[a-z_]+$" }
+        tags: { team: data }
+        conversionStrategy: Default
+        decodingStrategy: None
+      rewrite:
+        - regexp: { source: "^meltano/tap-postgres/", target: "TAP_POSTGRES_" }
+        - transform: { template: "{{ .value | upper }}" }
+`);
+    expect(reference.spec.dataFrom).toEqual([
+      {
+        find: {
+          path: 'meltano/tap-postgres/',
+          name: { regexp: '^meltano/tap-postgres/[a-z_]+$' },
+          tags: { team: 'data' },
+        },
+        rewrite: [
+          { regexp: { source: '^meltano/tap-postgres/', target: 'TAP_POSTGRES_' } },
+          { case: 'upper' },
+        ],
+      },
+    ]);
+    // Only the cap is news to an ESO user; nothing is left out or changed.
+    expect(findings.filter(([, field]) => field.startsWith('spec.dataFrom'))).toEqual([
+      ['info', 'spec.dataFrom[0].find.maxSecrets'],
+    ]);
+    expect(result.findings.find((finding) => finding.severity === 'info')?.message).toContain('default 20');
+  });
+
+  it('says that find through a ClusterSecretStore needs a remoteAccess rule, and that Unicode conversion differs', () => {
+    const { reference, findings, messages } = convert(`apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: { name: warehouse, namespace: analytics }
+spec:
+  secretStoreRef: { name: shared-aws, kind: ClusterSecretStore }
+  dataFrom:
+    - find: { tags: { team: data }, conversionStrategy: Unicode }
+`);
+    expect(reference.spec.dataFrom).toEqual([{ find: { tags: { team: 'data' } } }]);
+    expect(findings).toContainEqual(['action', 'spec.dataFrom[0].find']);
+    expect(findings).toContainEqual(['changed', 'spec.dataFrom[0].find.conversionStrategy']);
+    expect(messages.join('\n')).toContain(
+      'ClusterSecretStore "shared-aws" runs only once an administrator adds',
+    );
   });
 
   it('carries dataFrom rewrite over: regexp steps as they are, an upper-casing transform as case: upper', () => {

@@ -5,6 +5,7 @@ import { parseDuration } from '../api/duration.ts';
 import type { DataEntry, DataFromEntry, SecretReference, StoreRef, Target } from '../api/types.ts';
 import { templateProblem } from '../controller/secret-template.ts';
 import { type Fields, fields, list, otherKeys, stringMap, text, userMetadata } from './fields.ts';
+import { convertFind } from './find.ts';
 import type { FindingList } from './findings.ts';
 import { translateGoTemplate } from './go-template.ts';
 import { convertRewrite } from './rewrite.ts';
@@ -169,15 +170,14 @@ function convertDataFrom(value: unknown, storeRef: StoreRef, findings: FindingLi
       findings.action(`${field}.sourceRef`, `${problem}: entry left out`);
       return;
     }
-    if (entry.find) {
-      findings.action(
-        `${field}.find`,
-        'finding secrets by name, path or tag is not supported by secretlink yet: list each secret in dataFrom or data instead; entry left out',
-      );
-      return;
-    }
     const rewrite = convertRewrite(entry.rewrite, `${field}.rewrite`, findings);
     if (!rewrite) return;
+    const findSpec = fields(entry.find);
+    if (findSpec) {
+      const find = convertFind(findSpec, `${field}.find`, storeRef, findings);
+      if (find) out.push({ find, ...(rewrite.length > 0 ? { rewrite } : {}) });
+      return;
+    }
     const extract = fields(entry.extract);
     if (!extract) {
       findings.action(field, 'has neither extract nor find: entry left out');

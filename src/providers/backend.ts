@@ -3,7 +3,7 @@
 // for every store.
 import type { ProviderError } from './errors.ts';
 import type { ProviderName } from './store-spec.ts';
-import type { Existence } from './types.ts';
+import type { Existence, ListedSecret, ListQuery } from './types.ts';
 
 /** A parsed `version` of a reference. */
 export interface VersionSelector {
@@ -21,6 +21,11 @@ export interface SecretPayload {
   versionId: string;
 }
 
+export interface ListPage {
+  secrets: ListedSecret[];
+  cursor?: string;
+}
+
 export interface StoreBackend {
   readonly provider: ProviderName;
   /** Parses a reference's version; throws InvalidReference when the store cannot have such a version. */
@@ -36,6 +41,11 @@ export interface StoreBackend {
       signal: AbortSignal,
     ): Promise<Map<string, SecretPayload | ProviderError>>;
   };
+  /**
+   * One page of a listing, names and tags only. `cursor` is what the previous page returned (undefined for the
+   * first); no cursor back means the last page. The query is a hint the store may apply or not.
+   */
+  listPage(query: ListQuery, cursor: string | undefined, signal: AbortSignal): Promise<ListPage>;
   /** Existence and version id without the value, where the store allows. */
   describe(name: string, version: VersionSelector, signal: AbortSignal): Promise<Existence>;
   /** Turns anything the SDK or transport threw into a typed error that carries no bodies. */

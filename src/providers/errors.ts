@@ -12,7 +12,8 @@ export type ProviderErrorReason =
   | 'InvalidSpec'
   | 'CredentialNotFound'
   | 'CredentialNotAllowed'
-  | 'LimitExceeded';
+  | 'LimitExceeded'
+  | 'RemoteNotAllowed';
 
 /** Safe facts about the failure, for logs and status: codes and ids only, never bodies. */
 export interface ErrorDetail {
@@ -111,6 +112,15 @@ export class CredentialNotAllowed extends ProviderError {
  */
 export class LimitExceeded extends ProviderError {
   readonly reason = 'LimitExceeded';
+  readonly retryable = false;
+}
+
+/**
+ * The store's owner does not let this namespace reach the remote secret (a ClusterSecretStore's remoteAccess),
+ * so it is not asked for. Thrown before any read; retrying asks the same question.
+ */
+export class RemoteNotAllowed extends ProviderError {
+  readonly reason = 'RemoteNotAllowed';
   readonly retryable = false;
 }
 

@@ -15,7 +15,15 @@ export const defaultLimits = {
   referenceReadConcurrency: 4,
   /** All store reads of one reconcile together. */
   reconcileTimeoutMs: 30_000,
+  /** Remote secrets one find may read, whatever its maxSecrets says. */
+  maxFindSecrets: 100,
 } as const;
+
+/**
+ * Names one listing may go through (every page) before it stops: a find whose path and tags leave more than
+ * this is refused instead of walking a whole account. Names only, so the memory held stays small.
+ */
+export const maxListedSecrets = 10_000;
 
 export function assertFitsInSecret(bytes: number, remote: string): void {
   if (bytes > secretSizeLimit) {

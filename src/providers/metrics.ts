@@ -6,8 +6,8 @@ import type { ProviderName } from './store-spec.ts';
 
 export const providerMetricsRegistry = new Registry();
 
-/** get, batchGet, describe (read without the value), login, renew, credential (a read of store credentials). */
-export type ProviderOperation = 'get' | 'batchGet' | 'describe' | 'login' | 'renew';
+/** get, batchGet, describe (read without the value), list (names only), login, renew. */
+export type ProviderOperation = 'get' | 'batchGet' | 'describe' | 'list' | 'login' | 'renew';
 
 export const providerCalls = new Counter({
   name: 'secretlink_provider_calls_total',

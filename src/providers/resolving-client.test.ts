@@ -1,12 +1,13 @@
 // The shared client logic over a store kept in a Map: what the cache, single-flight, batching, rotation
 // handling and limits do for every provider. The conformance suite runs the same paths against real stores.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SecretPayload, StoreBackend, VersionSelector } from './backend.ts';
-import { AccessDenied, InvalidReference, NotFound, TooLarge, Unavailable } from './errors.ts';
+import type { ListPage, SecretPayload, StoreBackend, VersionSelector } from './backend.ts';
+import { AccessDenied, InvalidReference, LimitExceeded, NotFound, TooLarge, Unavailable } from './errors.ts';
+import { maxListedSecrets } from './limits.ts';
 import { silentLogger } from './logger.ts';
 import { providerCallCount } from './metrics.ts';
 import { ResolvingClient } from './resolving-client.ts';
-import { type ClientTuning, defaultTuning } from './types.ts';
+import { type ClientTuning, defaultTuning, type ListQuery } from './types.ts';
 
 /** Versions are numbered from 1; `previous` is a moving label like AWSPREVIOUS. */
 class MapBackend implements StoreBackend {
@@ -40,6 +41,23 @@ class MapBackend implements StoreBackend {
     if (version === 'previous') return { key: 'previous', current: false, floating: true };
     if (/^\d+$/.test(version)) return { key: version, current: false, floating: false };
     throw new InvalidReference(`bad version for ${remote}`);
+  }
+
+  /** Tags per secret name, and how many names one page holds. */
+  readonly tags = new Map<string, Record<string, string>>();
+  pageSize = 2;
+  lists = 0;
+
+  /** Ignores the query, as the GCP emulator does: the shared layer must filter. */
+  async listPage(_query: ListQuery, cursor: string | undefined): Promise<ListPage> {
+    this.lists += 1;
+    const names = [...this.secrets.keys()];
+    const start = Number(cursor ?? 0);
+    const secrets = names
+      .slice(start, start + this.pageSize)
+      .map((name) => ({ name, tags: this.tags.get(name) }));
+    const next = start + this.pageSize;
+    return { secrets, cursor: next < names.length ? String(next) : undefined };
   }
 
   async fetch(name: string, selector: VersionSelector, signal: AbortSignal): Promise<SecretPayload> {
@@ -253,5 +271,32 @@ describe('ResolvingClient keeps no value past its cache lifetime', () => {
     store.invalidate();
     vi.runOnlyPendingTimers();
     expect(backend.served.map((payload) => payload.data.every((byte) => byte === 0))).toEqual([true, true]);
+  });
+});
+
+describe('listing', () => {
+  it('goes through every page and keeps the names with the prefix and every tag, exactly, without reading a value', async () => {
+    const backend = new MapBackend();
+    for (const name of ['meltano/a', 'meltano/b', 'meltanox/c', 'other/d', 'meltano/e'])
+      backend.secrets.set(name, ['v']);
+    backend.tags.set('meltano/a', { team: 'data' });
+    backend.tags.set('meltano/b', { team: 'data-platform' });
+    backend.tags.set('meltano/e', { team: 'data', tier: 'gold' });
+    const client = new ResolvingClient(backend, defaultTuning, silentLogger);
+    const byPrefix = await client.list({ prefix: 'meltano/' });
+    expect(byPrefix.map((secret) => secret.name)).toEqual(['meltano/a', 'meltano/b', 'meltano/e']);
+    const byTag = await client.list({ prefix: 'meltano/', tags: { team: 'data' } });
+    expect(byTag.map((secret) => secret.name)).toEqual(['meltano/a', 'meltano/e']);
+    expect(backend.lists).toBe(6);
+    expect(backend.fetches).toBe(0);
+  });
+
+  it('stops with LimitExceeded once a listing goes past the most names one find may go through', async () => {
+    const backend = new MapBackend();
+    backend.pageSize = 1000;
+    for (let index = 0; index <= maxListedSecrets; index++) backend.secrets.set(`s${index}`, ['v']);
+    const client = new ResolvingClient(backend, defaultTuning, silentLogger);
+    await expect(client.list({ prefix: 's1' })).rejects.toBeInstanceOf(LimitExceeded);
+    await expect(client.list({ prefix: 's1' })).rejects.toThrow(`past ${maxListedSecrets} secrets`);
   });
 });

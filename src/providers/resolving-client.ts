@@ -3,8 +3,15 @@
 // a rotation is seen, property selection, the Secret size limit, and metrics.
 import type { SecretPayload, StoreBackend, VersionSelector } from './backend.ts';
 import { withDeadline } from './deadline.ts';
-import { AccessDenied, InvalidReference, isProviderError, type ProviderError } from './errors.ts';
-import { assertFitsInSecret, totalSize } from './limits.ts';
+import {
+  AccessDenied,
+  InvalidReference,
+  isProviderError,
+  LimitExceeded,
+  type ProviderError,
+} from './errors.ts';
+import { assertFitsInSecret, maxListedSecrets, totalSize } from './limits.ts';
+import { distinctByName, matchesQuery } from './listing.ts';
 import type { ProviderLogger } from './logger.ts';
 import { countedCall, providerCacheLookups } from './metrics.ts';
 import { parseJson, selectProperty, topLevelProperties } from './property.ts';
@@ -13,6 +20,8 @@ import type {
   CallOptions,
   ClientTuning,
   Existence,
+  ListedSecret,
+  ListQuery,
   RemoteRef,
   RemoteSecretRef,
   ResolvedProperties,
@@ -81,6 +90,37 @@ export class ResolvingClient implements StoreClient {
     if (existence.exists && existence.versionId)
       this.#noteVersion(remote.name, selector, existence.versionId);
     return existence;
+  }
+
+  async list(query: ListQuery, options: CallOptions = {}): Promise<ListedSecret[]> {
+    this.#assertOpen();
+    const backend = this.#backend;
+    const kept: ListedSecret[] = [];
+    let examined = 0;
+    let cursor: string | undefined;
+    do {
+      const after = cursor;
+      const page = await countedCall(backend.provider, 'list', () =>
+        withDeadline(
+          this.#tuning.timeoutMs,
+          options.signal,
+          `listing secrets in ${backend.provider}`,
+          (signal) => backend.listPage(query, after, signal),
+          (error) => backend.mapError(error),
+        ),
+      );
+      examined += page.secrets.length;
+      if (examined > maxListedSecrets) {
+        throw new LimitExceeded(
+          `listing the store went past ${maxListedSecrets} secrets, the most one find may go through; ` +
+            'narrow it with find.path or find.tags',
+          { provider: backend.provider },
+        );
+      }
+      for (const secret of page.secrets) if (matchesQuery(secret, query)) kept.push(secret);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return distinctByName(kept);
   }
 
   invalidate(name?: string): void {

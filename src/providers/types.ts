@@ -45,6 +45,20 @@ export interface ResolvedProperties {
   bytesRead: number;
 }
 
+/** What a listing asks the store for; the store may filter on its side, the shared layer checks again. */
+export interface ListQuery {
+  /** Only names that start with this. */
+  prefix?: string;
+  /** Tags (AWS) or labels (GCP) a secret must carry, each with exactly this value. */
+  tags?: Record<string, string>;
+}
+
+/** One secret a listing found: its name as a reference would write it, and its tags where the store has them. */
+export interface ListedSecret {
+  name: string;
+  tags?: Record<string, string>;
+}
+
 export interface Existence {
   exists: boolean;
   versionId?: string;
@@ -60,6 +74,11 @@ export interface StoreClient {
   ): Promise<PromiseSettledResult<ResolvedValue>[]>;
   /** Whether the remote secret (and version) exists, without reading the value where the store allows it. */
   exists(remote: RemoteSecretRef, options?: CallOptions): Promise<Existence>;
+  /**
+   * The secrets that match `query`, every page of them, read without any value. Throws LimitExceeded past
+   * maxListedSecrets names, and InvalidReference for what the store cannot list by (Vault has no tags).
+   */
+  list(query: ListQuery, options?: CallOptions): Promise<ListedSecret[]>;
   /** Drops cached values for one remote secret (or all); the next read goes to the store. */
   invalidate(name?: string): void;
   close(): Promise<void>;

@@ -71,11 +71,16 @@ export async function awsFixture(): Promise<ConformanceFixture & { iam: MotoIam;
       await credentials.secret(secret, { id: 'AKIACANARYKEY', secret: credential }, [`aws-${secret}`]);
       return storeWith(secret);
     },
-    async put(name, value): Promise<StoredVersion> {
+    async put(name, value, options = {}): Promise<StoredVersion> {
       const content = typeof value === 'string' ? { SecretString: value } : { SecretBinary: value };
+      const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
       let versionId: string | undefined;
       try {
-        versionId = (await admin.send(new CreateSecretCommand({ Name: name, ...content }))).VersionId;
+        versionId = (
+          await admin.send(
+            new CreateSecretCommand({ Name: name, ...content, ...(tags.length > 0 ? { Tags: tags } : {}) }),
+          )
+        ).VersionId;
       } catch (error) {
         if (!(error instanceof ResourceExistsException)) throw error;
         versionId = (await admin.send(new PutSecretValueCommand({ SecretId: name, ...content }))).VersionId;

@@ -18,6 +18,10 @@ export interface ConformanceSupport {
   accessDenied: boolean;
   /** Whether the provider reads several secrets in one call. */
   batch: boolean;
+  /** Whether secrets carry tags or labels that find can match (AWS, GCP; not Vault). */
+  tags: boolean;
+  /** Whether names may hold "/" (AWS names, Vault paths; not GCP secret ids). */
+  folders: boolean;
 }
 
 export interface ConformanceFixture {
@@ -36,7 +40,11 @@ export interface ConformanceFixture {
    * Creates the secret, or adds a new version to it. Where the store keeps a map of strings (Vault), a JSON
    * object is stored as that map and any other text under the key `value`.
    */
-  put(name: string, value: string | Buffer): Promise<StoredVersion>;
+  put(
+    name: string,
+    value: string | Buffer,
+    options?: { tags?: Record<string, string> },
+  ): Promise<StoredVersion>;
   /** Runs `action` while the server enforces permissions, for servers that only do so on request. */
   enforcingPermissions?<T>(action: () => Promise<T>): Promise<T>;
   close(): Promise<void>;

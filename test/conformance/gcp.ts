@@ -47,13 +47,13 @@ export async function gcpFixture(): Promise<ConformanceFixture> {
       await credentials.secret(secret, { 'key.json': credential }, [`gcp-${secret}`]);
       return storeWith(secret);
     },
-    async put(name, value): Promise<StoredVersion> {
+    async put(name, value, options = {}): Promise<StoredVersion> {
       const parent = `projects/${project}/secrets/${name}`;
       try {
         await admin.createSecret({
           parent: `projects/${project}`,
           secretId: name,
-          secret: { replication: { automatic: {} } },
+          secret: { replication: { automatic: {} }, labels: options.tags ?? {} },
         });
       } catch (error) {
         if ((error as { code?: number }).code !== grpcAlreadyExists) throw error;

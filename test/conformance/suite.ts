@@ -28,6 +28,7 @@ import { providerCallCount, providerMetricsRegistry } from '../../src/providers/
 import { StoreClients } from '../../src/providers/store-clients.ts';
 import type { StoreObject } from '../../src/providers/store-spec.ts';
 import type { ClientTuning, StoreClient } from '../../src/providers/types.ts';
+import { findCases } from './find-cases.ts';
 import type { ConformanceFixture, ConformanceSupport } from './fixture.ts';
 
 export interface ConformanceOptions {
@@ -63,6 +64,8 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
     }
     const client = (tuning?: Partial<ClientTuning>) => clientFor(fixture.store(), tuning);
     const unique = (what: string) => `conf-${what}-${randomBytes(4).toString('hex')}`;
+
+    findCases(() => fixture, supports, opened);
 
     it('reads a plain string with the version the store gave it', async () => {
       const name = unique('plain');
@@ -187,6 +190,7 @@ export function runConformance({ name, supports, create }: ConformanceOptions) {
       const read = await createStoreValues(clients).read(
         fixture.store() as AnySecretStore,
         reference,
+        { kind: 'any' },
         AbortSignal.timeout(10_000),
       );
       return read.data;

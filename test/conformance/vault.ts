@@ -27,8 +27,12 @@ export async function vaultFixture(): Promise<VaultFixture> {
   const binding = `conformance-vault-${suffix}`;
 
   await admin.write(`sys/policies/acl/${readPolicy}`, {
-    policy:
-      'path "secret/data/conf-*" { capabilities = ["read"] }\npath "secret/metadata/conf-*" { capabilities = ["read"] }',
+    // list lets find go through the mount's root and the conformance folders; reading stays on conf-*.
+    policy: [
+      'path "secret/data/conf-*" { capabilities = ["read"] }',
+      'path "secret/metadata/conf-*" { capabilities = ["read", "list"] }',
+      'path "secret/metadata/" { capabilities = ["list"] }',
+    ].join('\n'),
   });
   await admin.write(`sys/policies/acl/conformance-nothing-${suffix}`, {
     policy: 'path "secret/data/elsewhere/*" { capabilities = ["read"] }',

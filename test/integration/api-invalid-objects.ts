@@ -48,6 +48,16 @@ const reference = (): SecretReference => ({
           { prefix: 'TAP_POSTGRES_' },
         ],
       },
+      // A find with every field, so the base proves each is accepted.
+      {
+        find: {
+          path: 'meltano/tap-postgres/',
+          name: { regexp: '^meltano/tap-postgres/[a-z_]+$' },
+          tags: { team: 'data' },
+          maxSecrets: 100,
+        },
+        rewrite: [{ regexp: { source: '^meltano/tap-postgres/', target: 'TAP_POSTGRES_' } }],
+      },
     ],
     target: {
       name: 'warehouse-credentials',
@@ -127,6 +137,10 @@ const clusterStore = (): ClusterSecretStore => ({
   metadata: { name: 'shared-vault' },
   spec: {
     allowedNamespaces: { names: ['analytics'], selector: { matchLabels: { team: 'data' } } },
+    remoteAccess: [
+      { namespaces: { names: ['analytics'] }, prefixes: ['meltano/', ''], names: ['shared/warehouse'] },
+      { namespaces: { selector: { matchLabels: { team: 'data' } } }, names: ['dbt/profiles'] },
+    ],
     provider: {
       vault: {
         server: 'https://vault.example.com:8200',
@@ -305,7 +319,7 @@ export const invalidObjects: InvalidObject[] = [
   onReference(
     'a dataFrom version with a space',
     (spec) => {
-      spec.dataFrom![0]!.remote.version = 'v 2';
+      spec.dataFrom![0]!.remote!.version = 'v 2';
     },
     'spec.dataFrom[0].remote.version',
     'remote.version must be non-empty and contain no whitespace',
@@ -333,6 +347,79 @@ export const invalidObjects: InvalidObject[] = [
     },
     'spec.dataFrom[0].rewrite[0].regexp.source',
     'may not repeat a group that itself holds a repetition',
+  ),
+  // SecretReference: dataFrom find
+  onReference(
+    'a dataFrom entry with both remote and find',
+    (spec) => {
+      spec.dataFrom![0]!.find = { path: 'meltano/' };
+    },
+    'spec.dataFrom[0]',
+    'each dataFrom entry sets exactly one of remote (one JSON secret) or find',
+  ),
+  onReference(
+    'a dataFrom entry with neither remote nor find',
+    (spec) => {
+      delete spec.dataFrom![0]!.remote;
+    },
+    'spec.dataFrom[0]',
+    'each dataFrom entry sets exactly one of remote (one JSON secret) or find',
+  ),
+  onReference(
+    'a find with no path, name or tags, which would list the whole store',
+    (spec) => {
+      spec.dataFrom![1]!.find = { maxSecrets: 5 };
+    },
+    'spec.dataFrom[1].find',
+    'find must set path, name, tags or several of them',
+  ),
+  onReference(
+    'a find that may read more than 100 secrets',
+    (spec) => {
+      spec.dataFrom![1]!.find!.maxSecrets = 101;
+    },
+    'spec.dataFrom[1].find.maxSecrets',
+    'should be less than or equal to 100',
+  ),
+  onReference(
+    'a find that may read no secret',
+    (spec) => {
+      spec.dataFrom![1]!.find!.maxSecrets = 0;
+    },
+    'spec.dataFrom[1].find.maxSecrets',
+    'should be greater than or equal to 1',
+  ),
+  onReference(
+    'a find name regexp that repeats a repeated group',
+    (spec) => {
+      spec.dataFrom![1]!.find!.name = { regexp: '^(a+)+$' };
+    },
+    'spec.dataFrom[1].find.name.regexp',
+    'find name regexp may not repeat a group that itself holds a repetition',
+  ),
+  onReference(
+    'a find name regexp that does not compile',
+    (spec) => {
+      spec.dataFrom![1]!.find!.name = { regexp: '([a-z]' };
+    },
+    'spec.dataFrom[1].find.name.regexp',
+    'find name regexp must be a valid regular expression',
+  ),
+  onReference(
+    'a find path with a space',
+    (spec) => {
+      spec.dataFrom![1]!.find!.path = 'meltano/tap postgres/';
+    },
+    'spec.dataFrom[1].find.path',
+    'find.path must contain no whitespace',
+  ),
+  onReference(
+    'a find with an empty tags map',
+    (spec) => {
+      spec.dataFrom![1]!.find!.tags = {};
+    },
+    'spec.dataFrom[1].find.tags',
+    'should have at least 1 properties',
   ),
   onReference(
     'a dataFrom rewrite regexp with a backreference',
@@ -744,5 +831,44 @@ export const invalidObjects: InvalidObject[] = [
     },
     'spec.allowedNamespaces.names[0]',
     'allowedNamespaces.names entries must be namespace names',
+  ),
+  // ClusterSecretStore: which remotes each namespace may reach
+  onStore(
+    'an empty remoteAccess list',
+    clusterStore,
+    (_provider, object) => {
+      (object as ClusterSecretStore).spec.remoteAccess = [];
+    },
+    'spec.remoteAccess',
+    'should have at least 1 items',
+  ),
+  onStore(
+    'a remoteAccess rule with neither names nor prefixes',
+    clusterStore,
+    (_provider, object) => {
+      (object as ClusterSecretStore).spec.remoteAccess = [{ namespaces: { names: ['analytics'] } }];
+    },
+    'spec.remoteAccess[0]',
+    'each remoteAccess rule must set names, prefixes or both',
+  ),
+  onStore(
+    'a remoteAccess rule that selects no namespaces',
+    clusterStore,
+    (_provider, object) => {
+      (object as ClusterSecretStore).spec.remoteAccess = [{ namespaces: {}, prefixes: ['meltano/'] }];
+    },
+    'spec.remoteAccess[0].namespaces',
+    'remoteAccess namespaces must set names, selector or both',
+  ),
+  onStore(
+    'a remoteAccess rule without namespaces',
+    clusterStore,
+    (_provider, object) => {
+      (object as ClusterSecretStore).spec.remoteAccess = [
+        { prefixes: ['meltano/'] } as unknown as NonNullable<ClusterSecretStoreSpec['remoteAccess']>[number],
+      ];
+    },
+    'spec.remoteAccess[0].namespaces',
+    'Required value',
   ),
 ];

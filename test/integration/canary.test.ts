@@ -134,6 +134,14 @@ beforeAll(async () => {
       consumers: { matchLabels: { app: 'elt' } },
     });
   }
+  // Found instead of named: the whole value under the found name, rewritten to a key.
+  await create(referenceApi, 'SecretReference', 'canary-found', {
+    storeRef: { name: 'aws' },
+    dataFrom: [
+      { find: { path: remoteName() }, rewrite: [{ regexp: { source: '^.*$', target: 'password' } }] },
+    ],
+    consumers: { matchLabels: { app: 'elt' } },
+  });
   await create(referenceApi, 'SecretReference', 'canary-not-json', {
     storeRef: { name: 'aws' },
     data: [{ key: 'password', remote: { name: remoteName(), property: 'password' } }],
@@ -194,6 +202,18 @@ describe('the canary value, planted in every store', () => {
       expect(recorded('Materialized', `canary-${provider}`)).toHaveLength(1);
       expect(recorded('Revoked', `canary-${provider}`)).toHaveLength(1);
     }
+  });
+
+  it('is found by dataFrom find and written whole, and revoked with the Job', async () => {
+    await job('load-found', ['canary-found']);
+    const secret = await eventually('Secret canary-found', () => readSecret('canary-found'));
+    expect(Buffer.from(secret.data?.password ?? '', 'base64').toString()).toBe(canary);
+    await eventually('a Revoked record for canary-found', async () =>
+      recorded('Revoked', 'canary-found').length > 0 ? true : undefined,
+    );
+    expect(recorded('Materialized', 'canary-found')[0]?.remotes.map((remote) => remote.name)).toEqual([
+      remoteName(),
+    ]);
   });
 
   it('is refused to a Job whose labels do not match consumers', async () => {

@@ -9,7 +9,7 @@ import { runConformance } from '../conformance/suite.ts';
 
 runConformance({
   name: 'aws',
-  supports: { binary: true, accessDenied: true, batch: true },
+  supports: { binary: true, accessDenied: true, batch: true, tags: true, folders: true },
   create: awsFixture,
 });
 

@@ -5,6 +5,6 @@ import { runConformance } from '../conformance/suite.ts';
 
 runConformance({
   name: 'gcp',
-  supports: { binary: true, accessDenied: false, batch: false },
+  supports: { binary: true, accessDenied: false, batch: false, tags: true, folders: false },
   create: gcpFixture,
 });

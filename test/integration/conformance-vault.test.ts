@@ -17,7 +17,7 @@ import { api } from '../support/cluster.ts';
 
 runConformance({
   name: 'vault',
-  supports: { binary: false, accessDenied: true, batch: false },
+  supports: { binary: false, accessDenied: true, batch: false, tags: false, folders: true },
   create: vaultFixture,
 });
 
@@ -31,7 +31,7 @@ describe('vault auth, mounts and namespaces', () => {
   beforeAll(async () => {
     fixture = await vaultFixture();
     await fixture.admin.write(`sys/policies/acl/extras-${suffix}`, {
-      policy: `path "secret/data/extras-${suffix}/*" { capabilities = ["read"] }\npath "kv1-${suffix}/*" { capabilities = ["read"] }`,
+      policy: `path "secret/data/extras-${suffix}/*" { capabilities = ["read"] }\npath "kv1-${suffix}/*" { capabilities = ["read", "list"] }`,
     });
   });
   afterAll(async () => {
@@ -134,6 +134,12 @@ describe('vault auth, mounts and namespaces', () => {
       expect((await client.resolveAll({ name: 'app/db' })).values.user?.toString()).toBe('etl');
       expect(await client.exists({ name: 'app/db' })).toEqual({ exists: true, versionId: 'unversioned' });
       await expect(client.resolve({ name: 'app/db', version: '1' })).rejects.toBeInstanceOf(InvalidReference);
+      // find lists a v1 mount's folders directly, as it has no metadata endpoint.
+      await fixture.admin.put(mount, 'app/nested/key', JSON.stringify({ a: 'b' }), 1);
+      expect((await client.list({ prefix: 'app/' })).map((secret) => secret.name)).toEqual([
+        'app/db',
+        'app/nested/key',
+      ]);
     } finally {
       await clients.close();
     }

@@ -139,6 +139,7 @@ function runFile(folder: string, name: string): string {
 
 export const referenceApi = { group, version, plural: plurals.secretReference };
 export const storeApi = { group, version, plural: plurals.secretStore };
+export const clusterStoreApi = { group, version, plural: plurals.clusterSecretStore };
 
 export function customApi() {
   return api(k8s.CustomObjectsApi);

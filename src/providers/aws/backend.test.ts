@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidReference } from '../errors.ts';
-import { parseAwsVersion } from './backend.ts';
+import { listFilters, parseAwsVersion } from './backend.ts';
 
 describe('parseAwsVersion', () => {
   it('reads no version, latest and AWSCURRENT as the current version', () => {
@@ -33,5 +33,22 @@ describe('parseAwsVersion', () => {
 
   it('refuses a version that is neither', () => {
     expect(() => parseAwsVersion('db', 'two words')).toThrow(InvalidReference);
+  });
+});
+
+describe('ListSecrets filters', () => {
+  it('narrows by name prefix and tags where AWS can, leaving the exact check to after listing', () => {
+    expect(listFilters({ prefix: 'meltano/', tags: { team: 'data' } })).toEqual([
+      { Key: 'name', Values: ['meltano/'] },
+      { Key: 'tag-key', Values: ['team'] },
+      { Key: 'tag-value', Values: ['data'] },
+    ]);
+  });
+
+  it('sends no filter AWS would read as a negation ("!") or refuse (characters outside its alphabet)', () => {
+    expect(listFilters({ prefix: '!meltano/', tags: { équipe: 'données', tier: '!gold' } })).toEqual([
+      { Key: 'tag-key', Values: ['tier'] },
+    ]);
+    expect(listFilters({})).toEqual([]);
   });
 });

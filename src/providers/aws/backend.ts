@@ -4,13 +4,15 @@ import {
   BatchGetSecretValueCommand,
   DescribeSecretCommand,
   type DescribeSecretCommandOutput,
+  type Filter,
   GetSecretValueCommand,
+  ListSecretsCommand,
   ListSecretVersionIdsCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretPayload, StoreBackend, VersionSelector } from '../backend.ts';
+import type { ListPage, SecretPayload, StoreBackend, VersionSelector } from '../backend.ts';
 import { InvalidReference, NotFound, type ProviderError } from '../errors.ts';
-import type { Existence } from '../types.ts';
+import type { Existence, ListQuery } from '../types.ts';
 import { fromCode, mapAwsError } from './errors.ts';
 
 export const currentStage = 'AWSCURRENT';
@@ -34,6 +36,27 @@ export function parseAwsVersion(remote: string, version: string | undefined): Ve
     `version "${version}" of "${remote}" is neither an AWS version id nor a staging label`,
     { provider: 'aws', remote },
   );
+}
+
+const filterValue = /^[a-zA-Z0-9 :_@/+=.-]{1,512}$/;
+/** ListSecrets returns at most 100 entries per page. */
+const listPageSize = 100;
+
+/**
+ * Server-side filters narrowing a listing. AWS matches each by prefix and pairs no tag key with its value, and a
+ * value starting with "!" negates it, so they only narrow: the shared layer checks names and tags exactly.
+ */
+export function listFilters(query: ListQuery): Filter[] {
+  // AWS refuses a filter value outside this alphabet; such a value is matched after listing only.
+  const usable = (value: string) => filterValue.test(value) && !value.startsWith('!');
+  const filters: Filter[] = [];
+  if (query.prefix !== undefined && usable(query.prefix))
+    filters.push({ Key: 'name', Values: [query.prefix] });
+  for (const [key, value] of Object.entries(query.tags ?? {})) {
+    if (usable(key)) filters.push({ Key: 'tag-key', Values: [key] });
+    if (usable(value)) filters.push({ Key: 'tag-value', Values: [value] });
+  }
+  return filters;
 }
 
 function versionParameters(selector: VersionSelector) {
@@ -106,6 +129,26 @@ export class AwsBackend implements StoreBackend {
       }
     }
     return results;
+  }
+
+  async listPage(query: ListQuery, cursor: string | undefined, signal: AbortSignal): Promise<ListPage> {
+    const filters = listFilters(query);
+    const answer = await this.#client.send(
+      new ListSecretsCommand({
+        ...(filters.length > 0 ? { Filters: filters } : {}),
+        MaxResults: listPageSize,
+        NextToken: cursor,
+      }),
+      { abortSignal: signal },
+    );
+    const secrets = (answer.SecretList ?? [])
+      // A secret scheduled for deletion can no longer be read.
+      .filter((entry) => entry.Name !== undefined && entry.DeletedDate === undefined)
+      .map((entry) => ({
+        name: entry.Name!,
+        tags: Object.fromEntries((entry.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+      }));
+    return { secrets, cursor: answer.NextToken || undefined };
   }
 
   async describe(name: string, selector: VersionSelector, signal: AbortSignal): Promise<Existence> {

@@ -1,9 +1,9 @@
 // Reads from GCP Secret Manager: AccessSecretVersion for a value, GetSecretVersion to learn a version
 // without reading it. Payloads stay bytes.
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import type { SecretPayload, StoreBackend, VersionSelector } from '../backend.ts';
+import type { ListPage, SecretPayload, StoreBackend, VersionSelector } from '../backend.ts';
 import { InvalidReference, NotFound, type ProviderError } from '../errors.ts';
-import type { Existence } from '../types.ts';
+import type { Existence, ListQuery } from '../types.ts';
 import { mapGcpError } from './errors.ts';
 
 const versionNumber = /^[1-9]\d{0,18}$/;
@@ -29,6 +29,21 @@ export function secretResourceName(project: string, remote: string): string {
     provider: 'gcp',
     remote,
   });
+}
+
+const listPageSize = 100;
+/** Label keys and values as GCP allows them; anything else is left to the exact check after listing. */
+const labelText = /^[a-z0-9_-]{1,63}$/;
+
+/**
+ * The server-side filter for labels (`labels.team=data AND labels.tier=gold`), where every label is written as
+ * GCP allows. The local emulator ignores filters, and names are matched after listing either way.
+ */
+function labelFilter(query: ListQuery): string | undefined {
+  const entries = Object.entries(query.tags ?? {});
+  if (entries.length === 0) return undefined;
+  if (!entries.every(([key, value]) => labelText.test(key) && labelText.test(value))) return undefined;
+  return entries.map(([key, value]) => `labels.${key}=${value}`).join(' AND ');
 }
 
 function versionIdOf(resource: string | null | undefined): string {
@@ -62,6 +77,27 @@ export class GcpBackend implements StoreBackend {
       { retry: null, signal },
     );
     return { data: Buffer.from(toBuffer(answer.payload?.data)), versionId: versionIdOf(answer.name) };
+  }
+
+  async listPage(query: ListQuery, cursor: string | undefined, signal: AbortSignal): Promise<ListPage> {
+    const filter = labelFilter(query);
+    const [secrets, next] = await this.#client.listSecrets(
+      {
+        parent: `projects/${this.#project}`,
+        pageSize: listPageSize,
+        ...(cursor ? { pageToken: cursor } : {}),
+        ...(filter ? { filter } : {}),
+      },
+      { autoPaginate: false, retry: null, signal },
+    );
+    return {
+      // A reference names a secret of the store's project by its id, so the listing does too.
+      secrets: secrets.map((secret) => ({
+        name: versionIdOf(secret.name),
+        tags: { ...(secret.labels ?? {}) },
+      })),
+      cursor: next?.pageToken || undefined,
+    };
   }
 
   async describe(name: string, selector: VersionSelector, signal: AbortSignal): Promise<Existence> {

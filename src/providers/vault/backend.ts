@@ -2,9 +2,10 @@
 // JSON and `property` picks a key. Vault keeps strings, not bytes: binary data must be stored encoded
 // (base64, say) and comes back as that text. KV v2 has numbered versions and a metadata endpoint that
 // answers existence without the value; KV v1 has neither.
-import type { SecretPayload, StoreBackend, VersionSelector } from '../backend.ts';
-import { AccessDenied, InvalidReference, NotFound, type ProviderError } from '../errors.ts';
-import type { Existence } from '../types.ts';
+import type { ListPage, SecretPayload, StoreBackend, VersionSelector } from '../backend.ts';
+import { AccessDenied, InvalidReference, LimitExceeded, NotFound, type ProviderError } from '../errors.ts';
+import { maxListedSecrets } from '../limits.ts';
+import type { Existence, ListQuery } from '../types.ts';
 import { mountPath, type VaultTokens } from './auth.ts';
 import { mapVaultError, vaultStatusError } from './errors.ts';
 import type { VaultResponse, VaultTransport } from './http.ts';
@@ -42,6 +43,26 @@ export function secretPath(remote: string): string {
     throw new InvalidReference(`"${remote}" is not a Vault secret path`, { provider: 'vault', remote });
   }
   return segments.map(encodeURIComponent).join('/');
+}
+
+/** Folders below the one a find starts in that a listing descends into; deeper ones are not listed. */
+export const maxListDepth = 8;
+
+/** A listing in progress: the folders still to list (each ending in "/", "" for the mount's root). */
+interface ListCursor {
+  pending: { folder: string; depth: number }[];
+  listed: number;
+}
+
+/** The folder a listing for `prefix` starts in: everything up to its last "/". */
+export function startFolder(prefix: string | undefined): string {
+  if (!prefix) return '';
+  return prefix.slice(0, prefix.lastIndexOf('/') + 1);
+}
+
+/** Whether names under `folder` can start with `prefix`, so the folder is worth listing. */
+function mayHold(folder: string, prefix: string | undefined): boolean {
+  return !prefix || folder.startsWith(prefix) || prefix.startsWith(folder);
 }
 
 interface KvAnswer {
@@ -106,6 +127,56 @@ export class VaultBackend implements StoreBackend {
       return { exists: true, versionId: version };
     } catch (error) {
       if (error instanceof NotFound) return { exists: false };
+      throw error;
+    }
+  }
+
+  /**
+   * Lists one folder per page (KV v2 through its metadata endpoint, which holds no values), going into
+   * subfolders at most maxListDepth deep. Keys ending in "/" are folders; the others are secrets.
+   */
+  async listPage(query: ListQuery, cursor: string | undefined, signal: AbortSignal): Promise<ListPage> {
+    if (Object.keys(query.tags ?? {}).length > 0) {
+      throw new InvalidReference(
+        'Vault KV keeps no tags: find a Vault secret by path and name instead of tags',
+        { provider: 'vault' },
+      );
+    }
+    const state: ListCursor = cursor
+      ? (JSON.parse(cursor) as ListCursor)
+      : { pending: [{ folder: startFolder(query.prefix), depth: 0 }], listed: 0 };
+    const next = state.pending.shift();
+    if (!next) return { secrets: [] };
+    // Folders count too: a tree of empty folders must not keep a listing going forever.
+    state.listed += 1;
+    if (state.listed > maxListedSecrets) {
+      throw new LimitExceeded(`listing Vault went past ${maxListedSecrets} folders; narrow find.path`, {
+        provider: 'vault',
+      });
+    }
+    const secrets: ListPage['secrets'] = [];
+    for (const key of await this.#listFolder(next.folder, signal)) {
+      const child = `${next.folder}${key}`;
+      if (!key.endsWith('/')) secrets.push({ name: child });
+      else if (next.depth < maxListDepth && mayHold(child, query.prefix)) {
+        state.pending.push({ folder: child, depth: next.depth + 1 });
+      }
+    }
+    return { secrets, cursor: state.pending.length > 0 ? JSON.stringify(state) : undefined };
+  }
+
+  async #listFolder(folder: string, signal: AbortSignal): Promise<string[]> {
+    const encoded = folder === '' ? '' : `${secretPath(folder.slice(0, -1))}/`;
+    const base = this.#kvVersion === 2 ? `${this.#mount}/metadata/` : `${this.#mount}/`;
+    try {
+      const answer = await this.#read(`${base}${encoded}?list=true`, folder || '/', signal);
+      const keys = (answer.body as { data?: { keys?: unknown } } | undefined)?.data?.keys;
+      return Array.isArray(keys)
+        ? keys.filter((key): key is string => typeof key === 'string' && key !== '')
+        : [];
+    } catch (error) {
+      // Vault answers an empty or missing folder with 404.
+      if (error instanceof NotFound) return [];
       throw error;
     }
   }
