@@ -252,8 +252,8 @@ status: { refreshTime: "2024-01-01T00:00:00Z" }
       field: 'spec.data[0].sourceRef',
     },
     {
-      what: 'a base64-decoding entry',
-      entry: 'data: [{ secretKey: a, remoteRef: { key: b, decodingStrategy: Base64 } }]',
+      what: 'an entry with a decoding ESO does not have',
+      entry: 'data: [{ secretKey: a, remoteRef: { key: b, decodingStrategy: Rot13 } }]',
       field: 'spec.data[0].remoteRef.decodingStrategy',
     },
     {
@@ -268,6 +268,32 @@ status: { refreshTime: "2024-01-01T00:00:00Z" }
     expect(findings).toContainEqual(['action', field]);
     // Nothing left to read: the API server will refuse the reference, and the report says so.
     expect(findings).toContainEqual(['action', 'spec']);
+  });
+
+  it('carries decodingStrategy over as decoding, and says where auto differs', () => {
+    const { reference, findings } = convert(`${header}  data:
+    - { secretKey: keystore, remoteRef: { key: elt/keystore, decodingStrategy: Base64 } }
+    - { secretKey: token, remoteRef: { key: elt/token, decodingStrategy: Base64URL } }
+    - { secretKey: maybe, remoteRef: { key: elt/maybe, decodingStrategy: Auto } }
+    - { secretKey: plain, remoteRef: { key: elt/plain, decodingStrategy: None } }
+  dataFrom:
+    - extract: { key: elt/certs, decodingStrategy: Base64 }
+    - find: { path: elt/keys/, decodingStrategy: Base64 }
+`);
+    expect(reference.spec.data?.map((entry) => [entry.key, entry.decoding])).toEqual([
+      ['keystore', 'base64'],
+      ['token', 'base64url'],
+      ['maybe', 'auto'],
+      ['plain', undefined],
+    ]);
+    expect(reference.spec.dataFrom?.map((entry) => entry.decoding)).toEqual(['base64', 'base64']);
+    expect(findings.filter(([, field]) => field.endsWith('decodingStrategy'))).toEqual([
+      ['info', 'spec.data[0].remoteRef.decodingStrategy'],
+      ['info', 'spec.data[1].remoteRef.decodingStrategy'],
+      ['changed', 'spec.data[2].remoteRef.decodingStrategy'],
+      ['info', 'spec.dataFrom[0].extract.decodingStrategy'],
+      ['info', 'spec.dataFrom[1].find.decodingStrategy'],
+    ]);
   });
 
   it('carries dataFrom find over with its rewrite: path, name regexp and tags keep their meaning', () => {

@@ -2,8 +2,9 @@
 // knew, so `consumers` is left as `{}`: the API server refuses it ("spec.consumers must select Jobs by at
 // least one label") until the user fills it in, and the rendered YAML carries a comment saying so.
 import { parseDuration } from '../api/duration.ts';
-import type { DataEntry, DataFromEntry, SecretReference, StoreRef, Target } from '../api/types.ts';
+import type { DataEntry, DataFromEntry, Decoding, SecretReference, StoreRef, Target } from '../api/types.ts';
 import { templateProblem } from '../controller/secret-template.ts';
+import { convertDecoding } from './decoding.ts';
 import { type Fields, fields, list, otherKeys, stringMap, text, userMetadata } from './fields.ts';
 import { convertFind } from './find.ts';
 import type { FindingList } from './findings.ts';
@@ -93,16 +94,13 @@ function sourceProblem(source: unknown, storeRef: StoreRef): string | undefined 
   return undefined;
 }
 
-/** Options on a remote reference that change the value ESO writes; secretlink writes the stored bytes as they are. */
-function remoteOptionFindings(ref: Fields, field: string, findings: FindingList): boolean {
-  const decoding = text(ref.decodingStrategy);
-  if (decoding && decoding !== 'None') {
-    findings.action(
-      `${field}.decodingStrategy`,
-      `is ${decoding}; secretlink does not decode values yet, so the Secret would hold the encoded text: entry left out`,
-    );
-    return false;
-  }
+/**
+ * Options on a remote reference that change the value ESO writes: the decoding to carry over, or `false` when
+ * the entry must be left out.
+ */
+function remoteOptions(ref: Fields, field: string, findings: FindingList): { decoding?: Decoding } | false {
+  const decoding = convertDecoding(text(ref.decodingStrategy), `${field}.decodingStrategy`, findings);
+  if (decoding === false) return false;
   if (text(ref.metadataPolicy) === 'Fetch') {
     findings.action(
       `${field}.metadataPolicy`,
@@ -117,7 +115,7 @@ function remoteOptionFindings(ref: Fields, field: string, findings: FindingList)
       `is ${conversion}; secretlink keeps keys as the store has them`,
     );
   }
-  return true;
+  return decoding ? { decoding } : {};
 }
 
 function convertData(value: unknown, storeRef: StoreRef, findings: FindingList): DataEntry[] {
@@ -131,7 +129,8 @@ function convertData(value: unknown, storeRef: StoreRef, findings: FindingList):
       return;
     }
     const ref = fields(entry.remoteRef) ?? {};
-    if (!remoteOptionFindings(ref, `${field}.remoteRef`, findings)) return;
+    const options = remoteOptions(ref, `${field}.remoteRef`, findings);
+    if (!options) return;
     const key = text(entry.secretKey) ?? '';
     const property = text(ref.property);
     const version = text(ref.version);
@@ -148,6 +147,7 @@ function convertData(value: unknown, storeRef: StoreRef, findings: FindingList):
         ...(property ? { property } : {}),
         ...(version ? { version } : {}),
       },
+      ...options,
     });
   });
   const data = [...byKey.values()];
@@ -174,8 +174,16 @@ function convertDataFrom(value: unknown, storeRef: StoreRef, findings: FindingLi
     if (!rewrite) return;
     const findSpec = fields(entry.find);
     if (findSpec) {
+      // The decoding applies to every value the find reads, as ESO's does.
+      const decoding = convertDecoding(
+        text(findSpec.decodingStrategy),
+        `${field}.find.decodingStrategy`,
+        findings,
+      );
+      if (decoding === false) return;
       const find = convertFind(findSpec, `${field}.find`, storeRef, findings);
-      if (find) out.push({ find, ...(rewrite.length > 0 ? { rewrite } : {}) });
+      if (find)
+        out.push({ find, ...(decoding ? { decoding } : {}), ...(rewrite.length > 0 ? { rewrite } : {}) });
       return;
     }
     const extract = fields(entry.extract);
@@ -183,7 +191,8 @@ function convertDataFrom(value: unknown, storeRef: StoreRef, findings: FindingLi
       findings.action(field, 'has neither extract nor find: entry left out');
       return;
     }
-    if (!remoteOptionFindings(extract, `${field}.extract`, findings)) return;
+    const options = remoteOptions(extract, `${field}.extract`, findings);
+    if (!options) return;
     if (text(extract.property)) {
       findings.action(
         `${field}.extract.property`,
@@ -194,6 +203,7 @@ function convertDataFrom(value: unknown, storeRef: StoreRef, findings: FindingLi
     const version = text(extract.version);
     out.push({
       remote: { name: text(extract.key) ?? '', ...(version ? { version } : {}) },
+      ...options,
       ...(rewrite.length > 0 ? { rewrite } : {}),
     });
   });

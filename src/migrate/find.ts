@@ -20,15 +20,6 @@ export function convertFind(
   findings: FindingList,
 ): RemoteFind | undefined {
   const leftOut = 'entry left out';
-  const decoding = text(find.decodingStrategy);
-  if (decoding && decoding !== 'None') {
-    findings.action(
-      `${field}.decodingStrategy`,
-      `is ${decoding}; the converter does not carry decoding over for find yet, so the Secret would hold the ` +
-        `encoded text: ${leftOut}`,
-    );
-    return undefined;
-  }
   const out: RemoteFind = {};
   const path = text(find.path);
   if (path) out.path = path;
