@@ -3,6 +3,7 @@ import { auditEvent, maxNoteBytes, truncateUtf8 } from './event-sink.ts';
 import type { AuditRecord } from './types.ts';
 
 const revoked: AuditRecord = {
+  id: '0123456789abcdef0123456789abcdef',
   time: '2025-01-01T10:00:00.123Z',
   action: 'Revoked',
   reference: { namespace: 'etl', name: 'warehouse', uid: 'ref-uid' },

@@ -15,6 +15,7 @@ const verify = () => verifyAuditFile(file, { publicKey: keys.publicKey });
 
 function record(n: number): AuditRecord {
   return {
+    id: `record-${n}`,
     time: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
     action: 'Materialized',
     reference: { namespace: 'etl', name: 'warehouse', uid: 'ref-uid' },

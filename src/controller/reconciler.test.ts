@@ -129,13 +129,13 @@ async function reconcileRefresh(options: { replace?: SecretWrite; read?: () => n
   const writer: ClusterWriter = {
     readSecret: async () => undefined,
     readJob: async () => undefined,
-    createSecret: async () => ({ result: 'created', uid: 'uid-new' }),
+    createSecret: async () => ({ result: 'created', secret: { name: target, uid: 'uid-new' } }),
     replaceSecret: async (secret) => {
       replaced.push(secret);
-      return options.replace ?? { result: 'replaced' };
+      return options.replace ?? { result: 'replaced', secret: { name: target, uid: 'uid-secret' } };
     },
-    setSecretOwners: async () => ({ result: 'updated' }),
-    deleteSecret: async () => ({ result: 'deleted' }),
+    setSecretOwners: async () => ({ result: 'updated', secret: { name: target, uid: 'uid-secret' } }),
+    deleteSecret: async () => ({ result: 'deleted', secret: { name: target, uid: 'uid-secret' } }),
     addFinalizer: async () => {},
     removeFinalizer: async () => {},
     writeStatus: async (_, status) => {
@@ -170,7 +170,9 @@ async function reconcileRefresh(options: { replace?: SecretWrite; read?: () => n
 
 describe('a reconcile reports what the API server confirmed', () => {
   it('audits a refresh the API server confirmed, and stays Ready', async () => {
-    const { result, audit, ready, replaced } = await reconcileRefresh({ replace: { result: 'replaced' } });
+    const { result, audit, ready, replaced } = await reconcileRefresh({
+      replace: { result: 'replaced', secret: { name: target, uid: 'uid-secret' } },
+    });
     expect(replaced).toHaveLength(1);
     expect(result).toHaveProperty('value');
     expect(audit.map((record) => [record.action, record.reason])).toEqual([
@@ -236,13 +238,13 @@ function rotatedStore(reads: Array<() => void>) {
   const writer: ClusterWriter = {
     readSecret: async () => undefined,
     readJob: async () => undefined,
-    createSecret: async () => ({ result: 'created', uid: 'uid-new' }),
+    createSecret: async () => ({ result: 'created', secret: { name: target, uid: 'uid-new' } }),
     replaceSecret: async (secret) => {
       replaced.push({ ...secret, metadata: { ...secret.metadata, uid: 'uid-secret' } });
-      return { result: 'replaced' };
+      return { result: 'replaced', secret: { name: target, uid: 'uid-secret' } };
     },
-    setSecretOwners: async () => ({ result: 'updated' }),
-    deleteSecret: async () => ({ result: 'deleted' }),
+    setSecretOwners: async () => ({ result: 'updated', secret: { name: target, uid: 'uid-secret' } }),
+    deleteSecret: async () => ({ result: 'deleted', secret: { name: target, uid: 'uid-secret' } }),
     addFinalizer: async () => {},
     removeFinalizer: async () => {},
     writeStatus: async () => '20',

@@ -1,5 +1,6 @@
 // The Event audit sink against the real API server: what `kubectl describe secretreference` and
 // `kubectl events` show after an access decision.
+import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesEventSink, reportingController } from '../../src/audit/event-sink.ts';
@@ -54,6 +55,7 @@ afterAll(async () => {
 
 function record(overrides: Partial<AuditRecord>): AuditRecord {
   return {
+    id: randomBytes(16).toString('hex'),
     time: new Date().toISOString(),
     action: 'Materialized',
     reference: { namespace, name: reference.name, uid: reference.uid },
