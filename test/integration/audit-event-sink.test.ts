@@ -119,6 +119,15 @@ describe('the Kubernetes Event audit sink', () => {
     expect(output).toContain('pod template label tier is not "batch"');
   });
 
+  it('shows a record emitted twice (a retry, a restart) as one Event: the repeat is AlreadyExists and done', async () => {
+    const sink = new KubernetesEventSink(api(k8s.EventsV1Api), 'secretlink-7f9c-abcde');
+    const revoked = record({ action: 'Revoked', reason: 'JobEnded', message: 'Job access ended.' });
+    await sink.write(revoked);
+    await sink.write({ ...revoked, time: new Date().toISOString() });
+    const events = await eventually('the Revoked Event', () => eventsWithReason('Revoked'));
+    expect(events.map((event) => event.metadata?.name)).toEqual([`${reference.name}.${revoked.id}`]);
+  });
+
   it('is accepted by the API server with a message longer than an Event note may be', async () => {
     const sink = new KubernetesEventSink(api(k8s.EventsV1Api), 'secretlink-7f9c-abcde');
     await sink.write(
