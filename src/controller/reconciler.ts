@@ -77,11 +77,12 @@ export class Reconciler {
   /** Consecutive failures of a reference while a Job waits for its Secret, to space the retries. */
   private readonly waitingFailures = new Map<string, number>();
   /**
-   * The last write (Secret uid and time) whose grants this process recorded, per reference. A held Secret
-   * whose write is not here has its grants recorded again from its annotation (after a restart, or a failed
-   * audit write); the record ids make that a no-op where they were recorded already.
+   * The last few writes (Secret uid and time) whose grants this process recorded, per reference: a cache that
+   * still shows the write before is not mistaken for one left unrecorded. A held Secret whose write is not
+   * here has its grants recorded from its annotation (after a restart, or a failed audit write); the record
+   * ids make that a no-op where they were recorded already.
    */
-  private readonly recordedWrites = new Map<string, string>();
+  private readonly recordedWrites = new Map<string, string[]>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -410,9 +411,13 @@ export class Reconciler {
     context: AuditContext,
   ): Promise<void> {
     const write = writeAuditOf(secret);
-    if (!write || this.recordedWrites.get(key) === `${held.uid}/${write.time}`) return;
+    if (!write || this.recordedWrites.get(key)?.includes(`${held.uid}/${write.time}`)) return;
     for (const record of grantRecords(held, write, held, context)) await this.deps.audit.write(record);
-    this.recordedWrites.set(key, `${held.uid}/${write.time}`);
+    this.rememberRecorded(key, `${held.uid}/${write.time}`);
+  }
+
+  private rememberRecorded(key: string, write: string): void {
+    this.recordedWrites.set(key, [...(this.recordedWrites.get(key) ?? []), write].slice(-4));
   }
 
   /**
@@ -432,8 +437,7 @@ export class Reconciler {
     const records: AuditRecord[] = auditRecordsFor(plan, outcome, audit);
     for (const record of records) await this.deps.audit.write(record);
     const effect = outcome.kind === 'written' || outcome.kind === 'current' ? outcome.effect : undefined;
-    if (effect && effect.grants.length > 0)
-      this.recordedWrites.set(key, `${effect.secret.uid}/${effect.time}`);
+    if (effect && effect.grants.length > 0) this.rememberRecorded(key, `${effect.secret.uid}/${effect.time}`);
 
     if (facts.deleting) return;
     const status = nextStatus(plan, outcome, {
