@@ -65,8 +65,8 @@ export class Reconciler {
    */
   private readonly lastRefreshCheck = new Map<string, number>();
   /**
-   * The status this process last wrote, until the cache shows that write. Audit records are derived from the
-   * previous status, so reading a stale one from the cache would record the same grant twice.
+   * The status this process last wrote, until the cache shows that write. Ends of access and refusals are
+   * judged against the previous status, so reading a stale one from the cache would record them twice.
    */
   private readonly writtenStatus = new Map<string, { resourceVersion: string; status: ReferenceStatus }>();
   /**
