@@ -39,6 +39,7 @@ export interface HeldSecret {
   uid: string;
   remoteVersions: Record<string, string>;
   fingerprint?: string;
+  writtenAt?: string;
   owners: { name: string; uid: string }[];
 }
 

@@ -446,6 +446,7 @@ export class Reconciler {
       targetName: facts.targetName,
       store: store.state,
       previous,
+      held: audit.held,
     });
     if (statusDiffers(previous, status)) {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
@@ -516,9 +517,9 @@ function heldSecret(secret: V1Secret | undefined, facts: ReferenceFacts): HeldSe
   const uid = secret?.metadata?.uid;
   if (!secret || !uid || !isManagedFor(secret, facts.namespace, facts.name)) return undefined;
   if (recorded?.uid !== uid || recorded.name !== secret.metadata?.name) return undefined;
-  const { remoteVersions, fingerprint } = managedAnnotations(secret);
+  const { remoteVersions, fingerprint, writtenAt } = managedAnnotations(secret);
   const owners = (secret.metadata?.ownerReferences ?? []).map(({ name, uid }) => ({ name, uid }));
-  return { name: recorded.name, uid, remoteVersions, fingerprint, owners };
+  return { name: recorded.name, uid, remoteVersions, fingerprint, writtenAt, owners };
 }
 
 function ownerUids(secret: V1Secret): string[] {

@@ -107,3 +107,22 @@ describe('status while a consuming Job runs', () => {
     expect(status.consumingJobCount).toBe(1);
   });
 });
+
+describe('status after a write it did not record', () => {
+  it('names the versions and write time the held Secret carries, not the ones status last recorded', () => {
+    const status = nextStatus(
+      plan('keep'),
+      { kind: 'idle' },
+      {
+        now,
+        generation: 1,
+        targetName: target,
+        store: { state: 'ready' },
+        previous: holding,
+        held: { remoteVersions: { warehouse: 'v2' }, writtenAt: '2026-11-30T11:59:30.000Z' },
+      },
+    );
+    expect(status.remoteVersions).toEqual([{ name: 'warehouse', version: 'v2' }]);
+    expect(status.writtenAt).toBe('2026-11-30T11:59:30.000Z');
+  });
+});

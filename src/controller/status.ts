@@ -15,6 +15,11 @@ export interface StatusContext {
   targetName: string;
   store: StoreState;
   previous: ReferenceStatus;
+  /**
+   * What the Secret this reference holds says it was written from and when. Status may not have recorded
+   * its last write (that status write failed, or the operator stopped first): the Secret is the truth.
+   */
+  held?: { remoteVersions: Record<string, string>; writtenAt?: string };
 }
 
 export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext): ReferenceStatus {
@@ -32,7 +37,9 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
     outcome.kind === 'written'
       ? versionList(outcome.remoteVersions)
       : present
-        ? context.previous.remoteVersions
+        ? context.held
+          ? versionList(context.held.remoteVersions)
+          : context.previous.remoteVersions
         : undefined;
   return {
     observedGeneration: context.generation,
@@ -42,7 +49,11 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
     consumingJobCount: present ? plan.consuming.length : 0,
     refusedJobs: plan.refused,
     writtenAt:
-      outcome.kind === 'written' ? outcome.writtenAt : present ? context.previous.writtenAt : undefined,
+      outcome.kind === 'written'
+        ? outcome.writtenAt
+        : present
+          ? (context.held?.writtenAt ?? context.previous.writtenAt)
+          : undefined,
     expiresAt: present ? plan.expiresAt : undefined,
     remoteVersions: versions,
     managedSecret: managedSecretAfter(plan, outcome),

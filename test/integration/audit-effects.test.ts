@@ -270,7 +270,7 @@ describe('audit records follow the effects the API server confirmed', () => {
 
     // The rotation is written, but its record cannot be: the operator stops without recording it.
     diskFull = true;
-    await rotateAwsSecret(remote, { password: 'second-password' });
+    const rotated = await rotateAwsSecret(remote, { password: 'second-password' });
     const refreshed = await secretWith('restarted', (secret) => password(secret) === 'second-password');
     await stopping.done;
     expect(await fileRecords(file, 'restarted', 'Refreshed')).toEqual([]);
@@ -288,6 +288,15 @@ describe('audit records follow the effects the API server confirmed', () => {
     expect(record).toMatchObject({
       job: { name: 'restarted-job' },
       targetSecret: { name: 'restarted', uid: refreshed.metadata!.uid },
+    });
+    // Status, left behind by the stopped operator, names the version the Secret now holds.
+    await eventually('status to name the version written', async () => {
+      const reference = (await customApi().getNamespacedCustomObject({
+        ...referenceApi,
+        namespace,
+        name: 'restarted',
+      })) as { status?: { remoteVersions?: { version: string }[] } };
+      return reference.status?.remoteVersions?.[0]?.version === rotated ? true : undefined;
     });
     await moreReconciles(operator, 'restarted', 3);
     expect(await fileRecords(file, 'restarted', 'Refreshed')).toHaveLength(1);
