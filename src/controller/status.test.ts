@@ -125,4 +125,22 @@ describe('status after a write it did not record', () => {
     expect(status.remoteVersions).toEqual([{ name: 'warehouse', version: 'v2' }]);
     expect(status.writtenAt).toBe('2026-11-30T11:59:30.000Z');
   });
+
+  it("keeps what status recorded when the held copy is older (a cache behind the operator's own write)", () => {
+    const recorded = { ...holding, writtenAt: '2026-11-30T11:59:45.000Z' };
+    const status = nextStatus(
+      plan('keep'),
+      { kind: 'idle' },
+      {
+        now,
+        generation: 1,
+        targetName: target,
+        store: { state: 'ready' },
+        previous: recorded,
+        held: { remoteVersions: { warehouse: 'v0' }, writtenAt: '2026-11-30T11:59:30.000Z' },
+      },
+    );
+    expect(status.remoteVersions).toEqual(holding.remoteVersions);
+    expect(status.writtenAt).toBe('2026-11-30T11:59:45.000Z');
+  });
 });

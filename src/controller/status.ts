@@ -33,12 +33,13 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
     observedGeneration: context.generation,
   };
 
+  const newer = heldIsNewer(context);
   const versions =
     outcome.kind === 'written'
       ? versionList(outcome.remoteVersions)
       : present
-        ? context.held
-          ? versionList(context.held.remoteVersions)
+        ? newer
+          ? versionList(newer.remoteVersions)
           : context.previous.remoteVersions
         : undefined;
   return {
@@ -52,13 +53,23 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
       outcome.kind === 'written'
         ? outcome.writtenAt
         : present
-          ? (context.held?.writtenAt ?? context.previous.writtenAt)
+          ? (newer?.writtenAt ?? context.previous.writtenAt)
           : undefined,
     expiresAt: present ? plan.expiresAt : undefined,
     remoteVersions: versions,
     managedSecret: managedSecretAfter(plan, outcome),
     jobStarts: plan.jobStarts.length > 0 ? plan.jobStarts : undefined,
   };
+}
+
+/**
+ * The held Secret, when it was written after the write status records (a cache that still shows an older copy
+ * of a Secret this process just rewrote is not newer). RFC 3339 times of one format compare as strings.
+ */
+function heldIsNewer(context: StatusContext): StatusContext['held'] {
+  const { held, previous } = context;
+  if (!held?.writtenAt) return undefined;
+  return !previous.writtenAt || held.writtenAt > previous.writtenAt ? held : undefined;
 }
 
 /** The claim the plan recorded, with the uid of the Secret a create just made. */
