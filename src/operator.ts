@@ -80,9 +80,12 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     kubeConfig,
     new RateLimiter(config.kubeQps, config.kubeBurst, systemClock),
   );
-  const audit = new LeaderAuditTrail(parts.audit, (error) =>
-    logger.error({ sink: 'file', err: safeMessage(error) }, 'an audit sink failed to record'),
-  );
+  // A record the file cannot take fails its reconcile (nothing moves on without evidence), and the file sink
+  // does not write after a failed write: stop, so the restart reopens the file and records what is pending.
+  const audit = new LeaderAuditTrail(parts.audit, (error) => {
+    logger.error({ sink: 'file', err: safeMessage(error) }, 'the audit file failed to record; stopping');
+    void stop();
+  });
   const reconciler = new Reconciler({
     view: caches.view(),
     writer,

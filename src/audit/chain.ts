@@ -61,6 +61,8 @@ export interface ParsedLine {
   seq: number;
   prev: string;
   genesis?: Genesis;
+  /** The record's id (`AuditRecord.id`), when it has one. */
+  id?: string;
   /** Whether the signature verifies with the key given. */
   signed: boolean;
 }
@@ -78,10 +80,21 @@ export function parseLine(line: string, publicKey: KeyObject): ParsedLine | unde
   } catch {
     return undefined;
   }
-  const { seq, prev, genesis } = fields as { seq?: unknown; prev?: unknown; genesis?: Genesis };
+  const { seq, prev, genesis, id } = fields as {
+    seq?: unknown;
+    prev?: unknown;
+    genesis?: Genesis;
+    id?: unknown;
+  };
   if (!Number.isSafeInteger(seq) || typeof prev !== 'string') return undefined;
   const signed = verify(null, Buffer.from(body, 'utf8'), publicKey, Buffer.from(match[2]!, 'base64'));
-  return { seq: seq as number, prev, signed, ...(genesis ? { genesis } : {}) };
+  return {
+    seq: seq as number,
+    prev,
+    signed,
+    ...(genesis ? { genesis } : {}),
+    ...(typeof id === 'string' ? { id } : {}),
+  };
 }
 
 /** The public key as it appears in genesis entries and anchors: SPKI DER, base64. */

@@ -1,7 +1,6 @@
 // Audit records as Kubernetes Events (events.k8s.io/v1) on the SecretReference, related to the Job when there
 // is one, so `kubectl describe secretreference` and `kubectl events` show who got what and why.
-import { randomBytes } from 'node:crypto';
-import { type EventsV1Api, type EventsV1Event, V1MicroTime } from '@kubernetes/client-node';
+import { ApiException, type EventsV1Api, type EventsV1Event, V1MicroTime } from '@kubernetes/client-node';
 import type { AuditAction, AuditRecord, AuditSink } from './types.ts';
 
 export const reportingController = 'secretlink.dev/operator';
@@ -32,10 +31,16 @@ export class KubernetesEventSink implements AuditSink {
   }
 
   async write(record: AuditRecord): Promise<void> {
-    await this.events.createNamespacedEvent({
-      namespace: record.reference.namespace,
-      body: auditEvent(record, this.reportingInstance),
-    });
+    try {
+      await this.events.createNamespacedEvent({
+        namespace: record.reference.namespace,
+        body: auditEvent(record, this.reportingInstance),
+      });
+    } catch (error) {
+      // The Event is named by the record's id: AlreadyExists means this record was recorded before.
+      if (error instanceof ApiException && error.code === 409) return;
+      throw error;
+    }
   }
 }
 
@@ -44,7 +49,7 @@ export function auditEvent(record: AuditRecord, reportingInstance: string): Even
   return {
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
-    metadata: { name: eventName(reference.name, record.time), namespace: reference.namespace },
+    metadata: { name: eventName(reference.name, record.id), namespace: reference.namespace },
     eventTime: new V1MicroTime(record.time),
     type: warnings.has(record.action) ? 'Warning' : 'Normal',
     reason: record.action,
@@ -73,11 +78,13 @@ export function auditEvent(record: AuditRecord, reportingInstance: string): Even
   };
 }
 
-/** `<reference>.<time in hex><random>`, as client-go names Events; unique even when two replicas report at once. */
-function eventName(referenceName: string, time: string): string {
-  const suffix = `${new Date(time).getTime().toString(16)}${randomBytes(4).toString('hex')}`;
-  const prefix = referenceName.slice(0, 253 - suffix.length - 1).replace(/[^a-z0-9]+$/, '');
-  return `${prefix}.${suffix}`;
+/**
+ * `<reference>.<record id>`: the same record always names the same Event, so a repeat (a retry, a restart, two
+ * replicas) fails with AlreadyExists instead of showing one decision twice.
+ */
+export function eventName(referenceName: string, id: string): string {
+  const prefix = referenceName.slice(0, 253 - id.length - 1).replace(/[^a-z0-9]+$/, '');
+  return `${prefix}.${id}`;
 }
 
 /** At most `maxBytes` of UTF-8, cut at a character boundary and marked with an ellipsis when cut. */

@@ -15,6 +15,7 @@ const verify = () => verifyAuditFile(file, { publicKey: keys.publicKey });
 
 function record(n: number): AuditRecord {
   return {
+    id: `record-${n}`,
     time: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
     action: 'Materialized',
     reference: { namespace: 'etl', name: 'warehouse', uid: 'ref-uid' },
@@ -168,5 +169,41 @@ describe('the signed, hash-chained audit file', () => {
     await expect(sink.write(record(3))).rejects.toThrow(/not written to after an earlier failed write/);
     const lines = (await fileLines()).map((line) => JSON.parse(line));
     expect(lines.map((line) => line.seq)).toEqual([1, 2]);
+  });
+});
+
+describe('a record emitted again', () => {
+  it('is appended once: a repeat of its id resolves with its earlier place and writes nothing', async () => {
+    const sink = await openSink();
+    const first = await sink.append(record(1));
+    const repeat = await sink.append({ ...record(1), time: new Date(0).toISOString() });
+    await sink.write(record(2));
+    await sink.close();
+    expect(first.repeated).toBeUndefined();
+    expect(repeat).toEqual({ repeated: true, seq: first.seq });
+    const lines = (await fileLines()).map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.id ?? 'genesis')).toEqual(['genesis', 'record-1', 'record-2']);
+  });
+
+  it('is appended once across a restart: the ids already in the file are read when it is opened', async () => {
+    await writeRecords(3);
+    const sink = await openSink();
+    expect(await sink.append(record(2))).toMatchObject({ repeated: true, seq: 3 });
+    expect(await sink.append(record(4))).toMatchObject({ seq: 5 });
+    await sink.close();
+    expect(await verify()).toMatchObject({ ok: true, records: 5 });
+  });
+
+  it('is appended again once it is older than the ids the sink remembers', async () => {
+    const sink = await HashChainedFileSink.open(file, {
+      signingKey: keys.privateKey,
+      chain: 'replica-0',
+      anchors: noAnchors,
+      recentIds: 2,
+    });
+    for (const n of [1, 2, 3]) await sink.write(record(n));
+    expect(await sink.append(record(3))).toMatchObject({ repeated: true });
+    expect((await sink.append(record(1))).repeated).toBeUndefined();
+    await sink.close();
   });
 });

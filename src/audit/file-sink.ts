@@ -1,6 +1,9 @@
 // Append-only, signed, hash-chained audit file: one JSON line per record (format in chain.ts), opened with
 // O_APPEND and fsync'd before a write resolves. Writes are serialised so the chain has one order, and each
 // record is appended once: a write whose outcome on disk is unknown stops the sink rather than be retried.
+// A record is identified by its id: one whose id the file already holds (among the last `recentIds` records,
+// learned from the file itself when it is opened) is not appended again, so a retried or recovered emission
+// is idempotent across restarts.
 //
 // Opening checks the whole file with the operator's own public key and against the last anchor of its chain.
 // An intact file is continued. Otherwise the chain starts again, loudly: a missing file, or one that was
@@ -18,6 +21,7 @@ import {
   emptyChain,
   type Genesis,
   type GenesisReason,
+  type ParsedLine,
   publicKeyText,
   signedLine,
 } from './chain.ts';
@@ -33,7 +37,14 @@ export interface ChainOptions {
   anchorIntervalMs?: number;
   /** A failed anchor write does not stop auditing; it is reported here. */
   onAnchorError?: (error: unknown) => void;
+  /** How many of the latest record ids are remembered to refuse a repeat; 100,000 by default. */
+  recentIds?: number;
 }
+
+/** Where a record now stands in the chain, or `repeated` (and its seq) when the file already held it. */
+export type Appended = (ChainPosition & { repeated?: undefined }) | { repeated: true; seq: number };
+
+const defaultRecentIds = 100_000;
 
 export class HashChainedFileSink implements AuditSink {
   readonly name = 'file';
@@ -49,6 +60,8 @@ export class HashChainedFileSink implements AuditSink {
   /** Set after a write whose outcome on disk is unknown; the chain cannot safely continue past it. */
   private broken: Error | undefined;
   private closed = false;
+  /** Record id -> its seq, for the latest records only (insertion order). */
+  private readonly recorded: Map<string, number>;
 
   private constructor(
     filePath: string,
@@ -56,6 +69,7 @@ export class HashChainedFileSink implements AuditSink {
     head: ChainHead,
     options: ChainOptions,
     started: Genesis | undefined,
+    recorded: Map<string, number> = new Map(),
   ) {
     this.path = filePath;
     this.file = file;
@@ -63,17 +77,18 @@ export class HashChainedFileSink implements AuditSink {
     this.anchored = head;
     this.options = options;
     this.started = started;
+    this.recorded = recorded;
   }
 
   /** Opens (or creates, mode 0600) the file, continuing its chain or starting a new one that says why. */
   static async open(filePath: string, options: ChainOptions): Promise<HashChainedFileSink> {
     const publicKey = createPublicKey(options.signingKey);
     const last = await options.anchors.latest();
-    const found = await inspect(filePath, publicKey, last);
+    const found = await inspect(filePath, publicKey, last, options.recentIds ?? defaultRecentIds);
     const file = await fs.open(filePath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
     await syncDirectory(path.dirname(filePath));
     if (found.kind === 'intact')
-      return new HashChainedFileSink(filePath, file, found.head, options, undefined);
+      return new HashChainedFileSink(filePath, file, found.head, options, undefined, found.recorded);
 
     const genesis: Genesis = {
       reason: found.reason,
@@ -102,8 +117,11 @@ export class HashChainedFileSink implements AuditSink {
     await this.append(record);
   }
 
-  /** Appends one record and resolves with where it stands in the chain, once it is on disk. */
-  append(entry: ChainEntry): Promise<ChainPosition> {
+  /**
+   * Appends one record and resolves with where it stands in the chain, once it is on disk; a record whose id
+   * the file already holds is not appended again and resolves with `repeated`.
+   */
+  append(entry: ChainEntry): Promise<Appended> {
     if (this.closed) return Promise.reject(new Error(`audit file ${this.path} is closed`));
     const written = this.queue.then(() => this.appendNow(entry));
     this.queue = written.catch(() => undefined);
@@ -119,7 +137,10 @@ export class HashChainedFileSink implements AuditSink {
     await this.file.close();
   }
 
-  private async appendNow(entry: ChainEntry): Promise<ChainPosition> {
+  private async appendNow(entry: ChainEntry): Promise<Appended> {
+    const id = 'id' in entry ? entry.id : undefined;
+    const earlier = id === undefined ? undefined : this.recorded.get(id);
+    if (earlier !== undefined) return { repeated: true, seq: earlier };
     if (this.broken) {
       throw new Error(
         `audit file ${this.path} is not written to after an earlier failed write: ${this.broken.message}`,
@@ -141,7 +162,9 @@ export class HashChainedFileSink implements AuditSink {
     }
     this.head = head;
     this.scheduleAnchor();
-    return { chain: this.options.chain, seq: head.seq, head: head.lineHash };
+    const position = { chain: this.options.chain, seq: head.seq, head: head.lineHash };
+    if (id !== undefined) remember(this.recorded, id, head.seq, this.options.recentIds ?? defaultRecentIds);
+    return position;
   }
 
   private scheduleAnchor(): void {
@@ -173,10 +196,27 @@ export class HashChainedFileSink implements AuditSink {
   }
 }
 
-type Found = { kind: 'intact'; head: ChainHead } | { kind: 'start'; reason: GenesisReason; detail: string };
+type Found =
+  | { kind: 'intact'; head: ChainHead; recorded: Map<string, number> }
+  | { kind: 'start'; reason: GenesisReason; detail: string };
 
-/** What the file holds, checked against the last anchor; a file that does not verify is moved aside. */
-async function inspect(filePath: string, publicKey: KeyObject, last: Anchor | undefined): Promise<Found> {
+/** Keeps the latest `limit` ids: the oldest goes first. */
+function remember(recorded: Map<string, number>, id: string, seq: number, limit: number): void {
+  recorded.delete(id);
+  recorded.set(id, seq);
+  if (recorded.size > limit) recorded.delete(recorded.keys().next().value!);
+}
+
+/**
+ * What the file holds, checked against the last anchor, with the ids of its latest `recentIds` records; a file
+ * that does not verify is moved aside (and its ids are not carried over: the new chain records them again).
+ */
+async function inspect(
+  filePath: string,
+  publicKey: KeyObject,
+  last: Anchor | undefined,
+  recentIds: number,
+): Promise<Found> {
   const size = await fs.stat(filePath).then(
     (stat) => stat.size,
     (error: NodeJS.ErrnoException) => {
@@ -191,11 +231,15 @@ async function inspect(filePath: string, publicKey: KeyObject, last: Anchor | un
       ? { kind: 'start', reason: 'previous-missing', detail: `found ${what}${anchored}` }
       : { kind: 'start', reason: 'new-file', detail: `found ${what} and no anchor of an earlier one` };
   }
+  const recorded = new Map<string, number>();
   const result = await verifyAuditFile(filePath, {
     publicKey,
     anchors: last ? [{ seq: last.seq, head: last.head }] : [],
+    onIntact: (line: ParsedLine) => {
+      if (line.id) remember(recorded, line.id, line.seq, recentIds);
+    },
   });
-  if (result.ok && result.head) return { kind: 'intact', head: result.head };
+  if (result.ok && result.head) return { kind: 'intact', head: result.head, recorded };
   const aside = `${filePath}.broken-${new Date().toISOString().replaceAll(':', '')}`;
   await fs.rename(filePath, aside);
   const problem = describeVerifyResult(path.basename(filePath), result);

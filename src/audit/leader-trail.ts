@@ -1,8 +1,10 @@
 // The audit trail as the operator uses it: while it leads, each record is first appended to the signed audit
 // file, once, and then goes to every other sink with its place in the chain (so log lines and the file can be
-// checked against each other). A standby replica has no file attached: it never opens the file, so two
-// replicas never write one chain.
-import type { HashChainedFileSink } from './file-sink.ts';
+// checked against each other). A record the file already holds (same id) goes nowhere again. A record the
+// file could not take is not sent on and the write fails, so the reconcile that made it retries and no sink
+// holds a record the durable one lacks. A standby replica has no file attached: it never opens the file, so
+// two replicas never write one chain.
+import type { Appended, HashChainedFileSink } from './file-sink.ts';
 import type { AuditRecord, AuditSink, ChainPosition } from './types.ts';
 
 export class LeaderAuditTrail implements AuditSink {
@@ -31,12 +33,16 @@ export class LeaderAuditTrail implements AuditSink {
   async write(record: AuditRecord): Promise<void> {
     let position: ChainPosition | undefined;
     if (this.chain) {
+      let appended: Appended;
       try {
-        position = await this.chain.append(record);
+        appended = await this.chain.append(record);
       } catch (error) {
-        // Reported, not retried: the file sink never appends a record twice.
         this.onChainError(error);
+        throw error;
       }
+      // Already in the file: the other sinks had it when it was appended.
+      if (appended.repeated) return;
+      position = appended;
     }
     await this.sinks.write(record, position);
   }

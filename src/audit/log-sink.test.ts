@@ -5,6 +5,7 @@ import { LogAuditSink } from './log-sink.ts';
 import type { AuditRecord } from './types.ts';
 
 const refused: AuditRecord = {
+  id: 'refused-1',
   time: '2025-01-01T00:00:00.000Z',
   action: 'Refused',
   reference: { namespace: 'etl', name: 'warehouse', uid: 'ref-uid' },

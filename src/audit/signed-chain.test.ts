@@ -11,6 +11,7 @@ import { verifyAuditFile } from './verify.ts';
 
 function record(n: number): AuditRecord {
   return {
+    id: `record-${n}`,
     time: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
     action: 'Materialized',
     reference: { namespace: 'etl', name: 'warehouse', uid: 'ref-uid' },

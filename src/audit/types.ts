@@ -1,10 +1,16 @@
 // The evidence secretlink leaves for every access decision. A record names who, what, which version and
 // why, and carries a keyed fingerprint of the value so versions can be told apart; never the value itself.
+import { createHash } from 'node:crypto';
 
 export const auditActions = ['Materialized', 'Refreshed', 'Revoked', 'Expired', 'Refused', 'Failed'] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export interface AuditRecord {
+  /**
+   * Deterministic: the same decision or effect always gets the same id (`auditRecordId`), so a record emitted
+   * again (a retried reconcile, a restarted operator) is recognised by every sink instead of counted twice.
+   */
+  id: string;
   /** RFC 3339 time of the decision. */
   time: string;
   action: AuditAction;
@@ -12,7 +18,8 @@ export interface AuditRecord {
   store?: { kind: string; name: string; provider?: string };
   /** Remote secrets and the version ids involved. */
   remotes: { name: string; version?: string }[];
-  targetSecret: { namespace: string; name: string };
+  /** The Secret the record is about; `uid` names the very Secret that was created, written or deleted. */
+  targetSecret: { namespace: string; name: string; uid?: string };
   job?: { namespace: string; name: string; uid: string };
   /** Machine-readable cause, e.g. JobCompleted, TtlPassed, ConsumersMismatch, AccessDenied. */
   reason: string;
@@ -20,6 +27,14 @@ export interface AuditRecord {
   message: string;
   /** hmac-sha256:<hex> of the Secret's content, keyed by a key only the operator holds. */
   fingerprint?: string;
+}
+
+/** 32 hex digits of SHA-256 over the parts that identify one decision or effect. */
+export function auditRecordId(parts: readonly (string | number | undefined)[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(parts.map((part) => part ?? '')), 'utf8')
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Where a record stands in the signed audit chain: the chain (replica), its seq and the chain head after it. */

@@ -30,6 +30,7 @@ beforeEach(async () => {
   });
   for (const name of ['load-1', 'load-2', 'load-3']) {
     await sink.write({
+      id: `revoked-${name}`,
       time: '2025-01-01T00:00:00.000Z',
       action: 'Revoked',
       reference: { namespace: 'etl', name: 'warehouse' },

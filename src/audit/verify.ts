@@ -4,7 +4,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { emptyChain, type Genesis, parseLine, sha256 } from './chain.ts';
+import { emptyChain, type Genesis, type ParsedLine, parseLine, sha256 } from './chain.ts';
 
 export type ChainProblemKind =
   | 'malformed'
@@ -36,6 +36,8 @@ export interface VerifyOptions {
   /** The operator's public key, from a source the file's writer does not control. */
   publicKey: KeyObject;
   anchors?: AnchorPoint[];
+  /** Called with each line that verified, in order (the file sink learns the ids already recorded). */
+  onIntact?: (line: ParsedLine) => void;
 }
 
 export type VerifyResult =
@@ -108,6 +110,7 @@ export async function verifyAuditFile(filePath: string, options: VerifyOptions):
       expectedSeq = parsed.seq + 1;
       previousLineHash = sha256(text);
       if (anchoredSeqs.has(parsed.seq)) hashesAtAnchors.set(parsed.seq, previousLineHash);
+      options.onIntact?.(parsed);
     }
   }
 

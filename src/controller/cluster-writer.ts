@@ -6,7 +6,7 @@ import type { SecretReference, StoreStatus } from '../api/types.ts';
 import type { RateLimiter } from '../runtime/rate-limiter.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
 import { expiresAtAnnotation } from './managed-secret.ts';
-import type { SecretWrite } from './outcome.ts';
+import type { SecretIdentity, SecretWrite } from './outcome.ts';
 import { type ClusterWriter, finalizer } from './ports.ts';
 import type { ReferenceStatus } from './status.ts';
 import type { StoreStatusWriter } from './store-status-reconciler.ts';
@@ -81,7 +81,7 @@ export function createClusterWriter(
         'create Secret',
         () =>
           core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret, fieldManager }),
-        (created) => ({ result: 'created', uid: created.metadata!.uid! }),
+        (created) => ({ result: 'created', secret: identityOf(created) }),
       );
     },
     replaceSecret(secret) {
@@ -89,7 +89,7 @@ export function createClusterWriter(
       return writeSecret(
         'replace Secret',
         () => core.replaceNamespacedSecret({ namespace, name, body: secret, fieldManager }),
-        () => ({ result: 'replaced' }),
+        (replaced) => ({ result: 'replaced', secret: identityOf(replaced) }),
       );
     },
     setSecretOwners(current, metadata, expiresAt) {
@@ -98,22 +98,28 @@ export function createClusterWriter(
         metadata: {
           resourceVersion,
           ownerReferences: metadata?.ownerReferences ?? [],
-          annotations: expiresAtAnnotation(expiresAt),
+          annotations: { ...metadata?.annotations, ...expiresAtAnnotation(expiresAt) },
         },
       };
       return writeSecret(
         'update Secret owners',
         () => core.patchNamespacedSecret({ namespace, name, body, fieldManager }, mergePatch),
-        () => ({ result: 'updated' }),
+        (updated) => ({ result: 'updated', secret: identityOf(updated) }),
       );
     },
     deleteSecret(current) {
-      const { namespace, name, uid } = current.metadata as Required<k8s.V1ObjectMeta>;
-      // The uid precondition makes sure only this very Secret goes, never a foreign one created since.
+      const { namespace, name, uid, resourceVersion } = current.metadata as Required<k8s.V1ObjectMeta>;
+      // The preconditions make sure only this very Secret goes, as it was read (never a foreign one created
+      // since, nor one whose owners changed meanwhile): the audit names exactly the Secret deleted.
       return writeSecret(
         'delete Secret',
-        () => core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { uid } } }),
-        () => ({ result: 'deleted' }),
+        () =>
+          core.deleteNamespacedSecret({
+            namespace,
+            name,
+            body: { preconditions: { uid, ...(resourceVersion ? { resourceVersion } : {}) } },
+          }),
+        () => ({ result: 'deleted', secret: { name, uid, resourceVersion } }),
       );
     },
     async addFinalizer(reference) {
@@ -183,6 +189,12 @@ export function createClusterWriter(
       ),
     );
   }
+}
+
+/** The Secret's identity from the API server's answer to a write. */
+function identityOf(secret: k8s.V1Secret): SecretIdentity {
+  const { name, uid, resourceVersion } = secret.metadata ?? {};
+  return { name: name ?? '', uid: uid ?? '', ...(resourceVersion ? { resourceVersion } : {}) };
 }
 
 /** The fields of a store's status the operator owns, absent ones as null so a merge patch removes them. */

@@ -2,6 +2,7 @@
 // names, version ids and times, never a value.
 import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { annotations as apiAnnotations, group, labels, managedBy } from '../api/constants.ts';
+import type { Grant } from './outcome.ts';
 
 const managedByLabel = labels.managedBy;
 const referenceLabel = labels.reference;
@@ -12,6 +13,8 @@ const annotation = {
   contentHash: `${group}/content-hash`,
   /** Keyed HMAC of the written content, so audit records can tell versions apart. */
   fingerprint: `${group}/fingerprint`,
+  /** The accesses the last write granted or renewed, written with it, so its audit records can be derived again. */
+  audit: `${group}/audit`,
 } as const;
 
 export interface ManagedAnnotations {
@@ -68,6 +71,14 @@ export interface DesiredSecret {
   writtenAt: string;
   expiresAt?: string;
   ownerReferences: V1OwnerReference[];
+  /** The accesses this write grants or renews, for its audit records. */
+  audit?: WriteAudit;
+}
+
+/** What a write carries for its audit: when it was decided and the accesses it grants or renews. */
+export interface WriteAudit {
+  time: string;
+  grants: Grant[];
 }
 
 export function buildSecret(desired: DesiredSecret): V1Secret {
@@ -87,6 +98,7 @@ export function buildSecret(desired: DesiredSecret): V1Secret {
         [annotation.remoteVersions]: JSON.stringify(versionList(desired.remoteVersions)),
         [annotation.writtenAt]: desired.writtenAt,
         ...(desired.expiresAt ? { [annotation.expiresAt]: desired.expiresAt } : {}),
+        ...(desired.audit ? auditAnnotation(desired.audit) : {}),
       },
       ownerReferences: desired.ownerReferences,
     },
@@ -101,6 +113,32 @@ export function buildSecret(desired: DesiredSecret): V1Secret {
 /** The expiry annotation kept current when only owners change, so `kubectl get secret -o yaml` tells the truth. */
 export function expiresAtAnnotation(expiresAt: string | undefined): Record<string, string | null> {
   return { [annotation.expiresAt]: expiresAt ?? null };
+}
+
+/** The annotation that carries a write's grants; names, uids and reasons only. */
+export function auditAnnotation(audit: WriteAudit): Record<string, string> {
+  return { [annotation.audit]: JSON.stringify(audit) };
+}
+
+/** The grants the Secret's last write carried, if it carried any that can be read. */
+export function writeAuditOf(secret: V1Secret): WriteAudit | undefined {
+  const text = secret.metadata?.annotations?.[annotation.audit];
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<WriteAudit>;
+    if (typeof parsed.time !== 'string' || !Array.isArray(parsed.grants)) return undefined;
+    const grants = parsed.grants.filter(
+      (grant): grant is Grant =>
+        (grant?.action === 'Materialized' || grant?.action === 'Refreshed') &&
+        typeof grant.reason === 'string' &&
+        typeof grant.job?.name === 'string' &&
+        typeof grant.job?.uid === 'string',
+    );
+    return { time: parsed.time, grants };
+  } catch {
+    // Only the operator writes it on a Secret it trusts; an edited one cannot be read back, and is not.
+    return undefined;
+  }
 }
 
 /** Remote versions as a list sorted by name, the order status and annotations both show. */

@@ -14,10 +14,13 @@ export type Outcome =
       remoteVersions: Record<string, string>;
       fingerprint: string;
       writtenAt: string;
+      /** The create or replace as the API server confirmed it. */
+      effect: SecretEffect;
     }
-  /** The remote versions were compared and nothing changed; owners may have been updated. */
-  | { kind: 'current' }
-  | { kind: 'deleted' }
+  /** The remote versions were compared and nothing changed; `effect` when the owners were updated. */
+  | { kind: 'current'; effect?: SecretEffect }
+  /** The Secret `effect` names (by the uid the delete's precondition named) was deleted. */
+  | { kind: 'deleted'; effect: SecretEffect }
   /**
    * The Secret this reconcile was to replace or update was deleted by someone else first: nothing was written,
    * and the next reconcile (at once) writes it again.
@@ -41,15 +44,43 @@ export type FailureReason = Extract<
   | 'RemoteNotAllowed'
 >;
 
+/** A Secret as the API server confirmed it: the answer to a write, or for a delete the one its precondition named. */
+export interface SecretIdentity {
+  name: string;
+  uid: string;
+  /** After a create, replace or update, the new one; for a delete, the one the delete was conditional on. */
+  resourceVersion?: string;
+}
+
+/**
+ * One access a write to a Secret grants or renews, carried in the Secret itself (`secretlink.dev/audit`) in the
+ * same request, so the record can be derived again from the cluster if the operator stops before making it.
+ */
+export interface Grant {
+  action: 'Materialized' | 'Refreshed';
+  /** SecretCreated, JobJoined, RemoteVersionChanged or ContentChanged. */
+  reason: string;
+  job: { name: string; uid: string };
+  /** For a grant: until when the Job is entitled (its expiry). */
+  until?: string;
+}
+
+/** What one reconcile did to a Secret, as the API server confirmed it. */
+export interface SecretEffect {
+  kind: 'created' | 'replaced' | 'updated' | 'deleted';
+  secret: SecretIdentity;
+  /** When the operator decided it (the grants' record time). */
+  time: string;
+  /** The accesses this write granted or renewed (none for a delete). */
+  grants: Grant[];
+}
+
 /**
  * What the API server confirmed for one write to a Secret. A 404 is `gone`, never success: the object the
  * write was for no longer exists, so nothing was written.
  */
 export type SecretWrite =
-  | { result: 'created'; uid: string }
-  | { result: 'replaced' }
-  | { result: 'updated' }
-  | { result: 'deleted' }
+  | { result: 'created' | 'replaced' | 'updated' | 'deleted'; secret: SecretIdentity }
   | { result: 'gone' }
   /** The API server refused the object as invalid (HTTP 422); the message holds no part of the object. */
   | { result: 'rejected'; message: string };
@@ -61,22 +92,30 @@ export interface WrittenContent {
   writtenAt: string;
 }
 
-/** The outcome of a reconcile whose effect was this one Secret write: only what the API server confirmed. */
-export function outcomeOfWrite(write: SecretWrite, content?: WrittenContent): Outcome {
+/**
+ * The outcome of a reconcile whose effect was this one Secret write: only what the API server confirmed.
+ * `time` and `grants` are what the write carried (the same as in its `secretlink.dev/audit` annotation).
+ */
+export function outcomeOfWrite(
+  write: SecretWrite,
+  audit: { time: string; grants: Grant[] },
+  content?: WrittenContent,
+): Outcome {
+  if (write.result === 'gone') return { kind: 'gone' };
+  if (write.result === 'rejected') {
+    // Keys are checked before writing, so this is a value the API server refuses for another reason.
+    return { kind: 'failed', reason: 'RemoteValueInvalid', message: write.message, retryable: false };
+  }
+  const effect: SecretEffect = { kind: write.result, secret: write.secret, ...audit };
   switch (write.result) {
     case 'created':
-      return { kind: 'written', created: true, uid: write.uid, ...content! };
+      return { kind: 'written', created: true, uid: write.secret.uid, ...content!, effect };
     case 'replaced':
-      return { kind: 'written', created: false, ...content! };
+      return { kind: 'written', created: false, ...content!, effect };
     case 'updated':
-      return { kind: 'current' };
+      return { kind: 'current', effect };
     case 'deleted':
-      return { kind: 'deleted' };
-    case 'gone':
-      return { kind: 'gone' };
-    case 'rejected':
-      // Keys are checked before writing, so this is a value the API server refuses for another reason.
-      return { kind: 'failed', reason: 'RemoteValueInvalid', message: write.message, retryable: false };
+      return { kind: 'deleted', effect: { ...effect, grants: [] } };
   }
 }
 

@@ -7,9 +7,16 @@ import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { AuditRecord } from '../audit/types.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
+import type { SecretWrite } from './outcome.ts';
 import { type ClusterView, type ClusterWriter, finalizer } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
 import type { ReferenceStatus } from './status.ts';
+
+const identity = (secret: V1Secret) => ({
+  name: secret.metadata?.name ?? '',
+  uid: secret.metadata?.uid ?? '',
+  resourceVersion: secret.metadata?.resourceVersion ?? '',
+});
 
 const now = Date.parse('2026-11-30T12:00:00Z');
 const started = new Date(now - 60_000);
@@ -76,10 +83,7 @@ const renamed: SecretReference = {
 } as unknown as SecretReference;
 
 /** Reconciles once; `deleted` answers the delete of the old Secret, `live` is what a read of its name finds. */
-async function reconcileRenamed(options: {
-  deleted: () => Promise<{ result: 'deleted' | 'gone' }>;
-  live?: V1Secret;
-}) {
+async function reconcileRenamed(options: { deleted: () => Promise<SecretWrite>; live?: V1Secret }) {
   const calls: string[] = [];
   const audit: AuditRecord[] = [];
   const statuses: ReferenceStatus[] = [];
@@ -98,10 +102,13 @@ async function reconcileRenamed(options: {
     readJob: async () => undefined,
     createSecret: async (secret) => {
       calls.push(`create ${secret.metadata?.name}`);
-      return { result: 'created', uid: 'uid-new' };
+      return {
+        result: 'created',
+        secret: { name: secret.metadata?.name ?? '', uid: 'uid-new', resourceVersion: '1' },
+      };
     },
-    replaceSecret: async () => ({ result: 'replaced' }),
-    setSecretOwners: async () => ({ result: 'updated' }),
+    replaceSecret: async (secret) => ({ result: 'replaced', secret: identity(secret) }),
+    setSecretOwners: async (secret) => ({ result: 'updated', secret: identity(secret) }),
     deleteSecret: async (secret) => {
       calls.push(`delete ${secret.metadata?.name} if uid ${secret.metadata?.uid}`);
       return options.deleted();
@@ -142,7 +149,10 @@ const retiredOld = [{ name: 'warehouse-old', uid: 'uid-old' }];
 describe('a reconcile after the target was renamed', () => {
   it('records the old Secret as retired, deletes it by uid, then writes the new one, and forgets the old once gone', async () => {
     const { result, calls, audit, statuses } = await reconcileRenamed({
-      deleted: async () => ({ result: 'deleted' }),
+      deleted: async () => ({
+        result: 'deleted',
+        secret: { name: 'warehouse-old', uid: 'uid-old', resourceVersion: '5' },
+      }),
     });
     expect(result).toHaveProperty('value');
     expect(calls).toEqual([

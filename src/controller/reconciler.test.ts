@@ -124,13 +124,13 @@ async function reconcileRefresh(options: { replace?: SecretWrite; read?: () => n
   const writer: ClusterWriter = {
     readSecret: async () => undefined,
     readJob: async () => undefined,
-    createSecret: async () => ({ result: 'created', uid: 'uid-new' }),
+    createSecret: async () => ({ result: 'created', secret: { name: target, uid: 'uid-new' } }),
     replaceSecret: async (secret) => {
       replaced.push(secret);
-      return options.replace ?? { result: 'replaced' };
+      return options.replace ?? { result: 'replaced', secret: { name: target, uid: 'uid-secret' } };
     },
-    setSecretOwners: async () => ({ result: 'updated' }),
-    deleteSecret: async () => ({ result: 'deleted' }),
+    setSecretOwners: async () => ({ result: 'updated', secret: { name: target, uid: 'uid-secret' } }),
+    deleteSecret: async () => ({ result: 'deleted', secret: { name: target, uid: 'uid-secret' } }),
     addFinalizer: async () => {},
     removeFinalizer: async () => {},
     writeStatus: async (_, status) => {
@@ -165,7 +165,9 @@ async function reconcileRefresh(options: { replace?: SecretWrite; read?: () => n
 
 describe('a reconcile reports what the API server confirmed', () => {
   it('audits a refresh the API server confirmed, and stays Ready', async () => {
-    const { result, audit, ready, replaced } = await reconcileRefresh({ replace: { result: 'replaced' } });
+    const { result, audit, ready, replaced } = await reconcileRefresh({
+      replace: { result: 'replaced', secret: { name: target, uid: 'uid-secret' } },
+    });
     expect(replaced).toHaveLength(1);
     expect(result).toHaveProperty('value');
     expect(audit.map((record) => [record.action, record.reason])).toEqual([
@@ -231,13 +233,13 @@ function rotatedStore(reads: Array<() => void>) {
   const writer: ClusterWriter = {
     readSecret: async () => undefined,
     readJob: async () => undefined,
-    createSecret: async () => ({ result: 'created', uid: 'uid-new' }),
+    createSecret: async () => ({ result: 'created', secret: { name: target, uid: 'uid-new' } }),
     replaceSecret: async (secret) => {
       replaced.push({ ...secret, metadata: { ...secret.metadata, uid: 'uid-secret' } });
-      return { result: 'replaced' };
+      return { result: 'replaced', secret: { name: target, uid: 'uid-secret' } };
     },
-    setSecretOwners: async () => ({ result: 'updated' }),
-    deleteSecret: async () => ({ result: 'deleted' }),
+    setSecretOwners: async () => ({ result: 'updated', secret: { name: target, uid: 'uid-secret' } }),
+    deleteSecret: async () => ({ result: 'deleted', secret: { name: target, uid: 'uid-secret' } }),
     addFinalizer: async () => {},
     removeFinalizer: async () => {},
     writeStatus: async () => '20',
@@ -314,5 +316,108 @@ describe('a refresh is recorded only once it succeeded', () => {
     const quiet = await reconcile();
     expect(versionChecks()).toBe(3);
     expect(quiet).toEqual({ value: { requeueAfterMs: 5 * 60_000 - 1_000 } });
+  });
+});
+
+describe('audit records are made once, even when making them fails or the operator stops', () => {
+  /** A reconciler over a shared cluster (the Secret as last written) whose audit sink fails while `failing`. */
+  function restartable(cluster: { secret: V1Secret; statuses: ReferenceStatus[] }, failing: () => boolean) {
+    const ref = reference(holding);
+    const audit: AuditRecord[] = [];
+    const view: ClusterView = {
+      reference: () => ref,
+      referencesIn: () => [ref],
+      store: () => store,
+      namespaceLabels: () => ({}),
+      managedSecret: () => cluster.secret,
+      managedSecretsOf: () => [],
+      jobsReferencing: () => [job],
+      podsReferencing: () => [],
+    };
+    const writer: ClusterWriter = {
+      readSecret: async () => cluster.secret,
+      readJob: async () => undefined,
+      createSecret: async () => ({ result: 'created', secret: { name: target, uid: 'uid-new' } }),
+      replaceSecret: async (secret) => {
+        cluster.secret = {
+          ...secret,
+          metadata: { ...secret.metadata, uid: 'uid-secret', resourceVersion: '6' },
+        };
+        return { result: 'replaced', secret: { name: target, uid: 'uid-secret', resourceVersion: '6' } };
+      },
+      setSecretOwners: async () => ({ result: 'updated', secret: { name: target, uid: 'uid-secret' } }),
+      deleteSecret: async () => ({ result: 'deleted', secret: { name: target, uid: 'uid-secret' } }),
+      addFinalizer: async () => {},
+      removeFinalizer: async () => {},
+      writeStatus: async (_, status) => {
+        cluster.statuses.push(status);
+        return `${20 + cluster.statuses.length}`;
+      },
+    };
+    const values: ValueSource = {
+      read: async () => ({
+        data: { password: Buffer.from('second') },
+        remoteVersions: { 'prod/warehouse': 'v2' },
+      }),
+      versions: async () => ({ 'prod/warehouse': 'v2' }),
+    };
+    const reconciler = new Reconciler({
+      view,
+      writer,
+      values,
+      audit: {
+        name: 'memory',
+        write: async (record) => {
+          if (failing()) throw new Error('the audit file cannot be written');
+          audit.push(record);
+        },
+      },
+      fingerprint: () => 'hmac-sha256:11',
+      clock: { now: () => now, setTimer: () => ({ cancel() {} }) },
+      logger: pino({ level: 'silent' }),
+      refreshJitter: 0,
+    });
+    const reconcile = () =>
+      reconciler.reconcile('etl/warehouse', new AbortController().signal).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+    return { reconcile, audit };
+  }
+
+  it('fails the reconcile before status when a record cannot be made, and records it once on the retry', async () => {
+    const cluster = { secret: heldSecret(reference(holding)), statuses: [] as ReferenceStatus[] };
+    let failing = true;
+    const { reconcile, audit } = restartable(cluster, () => failing);
+    expect(await reconcile()).toHaveProperty('error');
+    expect(managedAnnotations(cluster.secret).remoteVersions).toEqual({ 'prod/warehouse': 'v2' });
+    expect(cluster.statuses).toEqual([]);
+
+    failing = false;
+    expect(await reconcile()).toHaveProperty('value');
+    await reconcile();
+    expect(audit.map((record) => [record.action, record.targetSecret.uid])).toEqual([
+      ['Refreshed', 'uid-secret'],
+    ]);
+    // Status, written only now, names the version the Secret was written from, not the one status last knew.
+    expect(cluster.statuses.at(-1)?.remoteVersions).toEqual([{ name: 'prod/warehouse', version: 'v2' }]);
+  });
+
+  it('records a write a stopped operator made once, from the Secret, and never again', async () => {
+    const cluster = { secret: heldSecret(reference(holding)), statuses: [] as ReferenceStatus[] };
+    const stopped = restartable(cluster, () => true);
+    await stopped.reconcile();
+    expect(stopped.audit).toEqual([]);
+
+    const restarted = restartable(cluster, () => false);
+    await restarted.reconcile();
+    await restarted.reconcile();
+    expect(restarted.audit.map((record) => [record.action, record.job?.name, record.reason])).toEqual([
+      ['Refreshed', 'dbt', 'RemoteVersionChanged'],
+    ]);
+    // A third operator emits it again under the same id, which every sink takes as already recorded.
+    const again = restartable(cluster, () => false);
+    await again.reconcile();
+    expect(again.audit.map((record) => record.id)).toEqual(restarted.audit.map((record) => record.id));
   });
 });

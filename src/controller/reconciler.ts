@@ -4,15 +4,28 @@
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AnySecretStore, ManagedSecretRecord, SecretReference } from '../api/types.ts';
-import type { AuditRecord, AuditSink } from '../audit/types.ts';
+import { type AuditRecord, type AuditSink, auditRecordId } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
 import { backoffDelay } from '../runtime/backoff.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
-import { auditRecordsFor } from './audit-records.ts';
+import {
+  type AuditContext,
+  auditRecordsFor,
+  grantRecords,
+  grantsOf,
+  type HeldSecret,
+} from './audit-records.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
-import { buildSecret, isManagedFor, managedAnnotations, zeroValues } from './managed-secret.ts';
-import { failureOutcome, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import {
+  auditAnnotation,
+  buildSecret,
+  isManagedFor,
+  managedAnnotations,
+  writeAuditOf,
+  zeroValues,
+} from './managed-secret.ts';
+import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
 import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
 import type { PodUse } from './pod-index.ts';
 import type { ClusterView, ClusterWriter, ReadValues, ValueSource } from './ports.ts';
@@ -62,8 +75,8 @@ export class Reconciler {
    */
   private readonly lastRefreshCheck = new Map<string, number>();
   /**
-   * The status this process last wrote, until the cache shows that write. Audit records are derived from the
-   * previous status, so reading a stale one from the cache would record the same grant twice.
+   * The status this process last wrote, until the cache shows that write. Ends of access and refusals are
+   * judged against the previous status, so reading a stale one from the cache would record them twice.
    */
   private readonly writtenStatus = new Map<string, { resourceVersion: string; status: ReferenceStatus }>();
   /**
@@ -73,6 +86,13 @@ export class Reconciler {
   private readonly createdSecrets = new Map<string, ManagedSecretRecord>();
   /** Consecutive failures of a reference while a Job waits for its Secret, to space the retries. */
   private readonly waitingFailures = new Map<string, number>();
+  /**
+   * The last few writes (Secret uid and time) whose grants this process recorded, per reference: a cache that
+   * still shows the write before is not mistaken for one left unrecorded. A held Secret whose write is not
+   * here has its grants recorded from its annotation (after a restart, or a failed audit write); the record
+   * ids make that a no-op where they were recorded already.
+   */
+  private readonly recordedWrites = new Map<string, string[]>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -86,6 +106,7 @@ export class Reconciler {
       this.writtenStatus.delete(key);
       this.createdSecrets.delete(key);
       this.waitingFailures.delete(key);
+      this.recordedWrites.delete(key);
       await this.removeOrphans(namespace, name);
       return {};
     }
@@ -143,6 +164,7 @@ export class Reconciler {
     }
 
     const log = this.deps.logger.child({ reference: key, action: plan.action });
+    let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
     if (!deleting && writesSecret(plan) && recordDiffers(previous, plan)) {
       // The claim (before a create) and each Job's first start are recorded before the Secret is written, so
       // no crash can leave a Secret whose ownership or entitlement the cluster does not remember.
@@ -156,15 +178,38 @@ export class Reconciler {
       const resourceVersion = await this.deps.writer.writeStatus(reference, previous);
       if (!resourceVersion) return {};
       this.writtenStatus.set(key, { resourceVersion, status: previous });
+      basis = resourceVersion;
     }
     // Secrets under an earlier target name go before the target is written; a delete that cannot be confirmed
     // throws, and the retry (status still lists them) tries again.
     const stillRetired = await this.retireSecrets(namespace, plan.retire);
+    const held = heldSecret(secret, facts);
+    const audit: AuditContext = {
+      now,
+      reference: { namespace: facts.namespace, name: facts.name, uid: reference.metadata.uid },
+      store: {
+        kind: reference.spec.storeRef.kind ?? 'SecretStore',
+        name: reference.spec.storeRef.name,
+        provider: store.object && selectProvider(store.object.spec)?.name,
+      },
+      targetName: facts.targetName,
+      deleting,
+      previous,
+      basis,
+      held,
+      storeRefusal:
+        store.state.state === 'not-allowed' && store.state.reason
+          ? { reason: store.state.reason, message: store.state.message }
+          : undefined,
+    };
+    // A write this process has not seen recorded (it stopped, or the audit failed, after the write) is
+    // recorded now, before anything replaces the Secret and the grants it carries.
+    if (held && secret) await this.recordHeldWrite(key, secret, held, audit);
     const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
     log.debug({ outcome: outcome.kind }, 'reconciled');
     if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
 
-    await this.recordEvidence(reference, facts, store, plan, outcome, secret, now, previous, stillRetired);
+    await this.recordEvidence(reference, facts, store, plan, outcome, audit, stillRetired);
     if (deleting && (outcome.kind === 'deleted' || outcome.kind === 'idle')) {
       await this.deps.writer.removeFinalizer(reference);
       this.lastRefreshCheck.delete(key);
@@ -198,8 +243,11 @@ export class Reconciler {
       if ((await this.deps.writer.deleteSecret(orphan)).result !== 'deleted') continue;
       const owners = orphan.metadata?.ownerReferences ?? [];
       const { remoteVersions, fingerprint } = managedAnnotations(orphan);
+      const secretUid = orphan.metadata?.uid;
       for (const owner of owners.length > 0 ? owners : [undefined]) {
         await this.deps.audit.write({
+          // No reference, no recorded state: the deleted Secret and the Job identify the revocation.
+          id: auditRecordId(['orphan', namespace, referenceName, secretUid, owner?.uid]),
           time: new Date(this.deps.clock.now()).toISOString(),
           action: 'Revoked',
           reference: { namespace, name: referenceName },
@@ -207,7 +255,7 @@ export class Reconciler {
             name,
             version,
           })),
-          targetSecret: { namespace, name: orphan.metadata!.name! },
+          targetSecret: { namespace, name: orphan.metadata!.name!, ...(secretUid ? { uid: secretUid } : {}) },
           job: owner ? { namespace, name: owner.name, uid: owner.uid } : undefined,
           reason: 'ReferenceDeleted',
           message: `Secret ${orphan.metadata!.name} removed: its SecretReference ${referenceName} no longer exists.`,
@@ -277,19 +325,15 @@ export class Reconciler {
       case 'refuse':
       case 'keep':
         return { kind: 'idle' };
-      case 'delete':
-        // Already gone (garbage collection, or a cache that lags our own delete) is not a new revocation.
-        return (await this.deps.writer.deleteSecret(secret!)).result === 'deleted'
-          ? { kind: 'deleted' }
+      case 'delete': {
+        // Already gone (garbage collection, or a cache that lags our own delete): nothing deleted now.
+        const deleted = await this.deps.writer.deleteSecret(secret!);
+        return deleted.result === 'deleted'
+          ? outcomeOfWrite(deleted, { time: new Date(now).toISOString(), grants: [] })
           : { kind: 'idle' };
+      }
       case 'update-owners':
-        return outcomeOfWrite(
-          await this.deps.writer.setSecretOwners(
-            secret!,
-            { ownerReferences: plan.ownerReferences },
-            plan.expiresAt,
-          ),
-        );
+        return this.setOwners(plan, secret!, now);
       case 'refresh': {
         let versions: Record<string, string>;
         try {
@@ -298,16 +342,7 @@ export class Reconciler {
           return failureOutcome(error);
         }
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
-          if (plan.ownersChanged) {
-            return outcomeOfWrite(
-              await this.deps.writer.setSecretOwners(
-                secret!,
-                { ownerReferences: plan.ownerReferences },
-                plan.expiresAt,
-              ),
-            );
-          }
-          return { kind: 'current' };
+          return plan.ownersChanged ? this.setOwners(plan, secret!, now) : { kind: 'current' };
         }
         return this.write(plan, { reference, facts, store, secret, signal, now, key });
       }
@@ -315,6 +350,21 @@ export class Reconciler {
       case 'rewrite':
         return this.write(plan, { reference, facts, store, secret, signal, now, key });
     }
+  }
+
+  /** Brings the Secret's owners in line; the Jobs it adds are granted access, carried with the patch. */
+  private async setOwners(plan: Plan, secret: V1Secret, now: number): Promise<Outcome> {
+    const audit = { time: new Date(now).toISOString(), grants: grantsOf(plan, 'owners', ownerUids(secret)) };
+    const written = await this.deps.writer.setSecretOwners(
+      secret,
+      {
+        ownerReferences: plan.ownerReferences,
+        // Only a patch that grants replaces the grants of the write before it.
+        annotations: audit.grants.length > 0 ? auditAnnotation(audit) : {},
+      },
+      plan.expiresAt,
+    );
+    return outcomeOfWrite(written, audit);
   }
 
   private async write(
@@ -338,6 +388,7 @@ export class Reconciler {
     }
     const writtenAt = new Date(now).toISOString();
     const fingerprint = this.deps.fingerprint(values.data, facts.namespace);
+    const grants: Grant[] = grantsOf(plan, secret ? 'replace' : 'create', secret ? ownerUids(secret) : []);
     const desired = buildSecret({
       namespace: facts.namespace,
       name: facts.targetName,
@@ -353,6 +404,7 @@ export class Reconciler {
       writtenAt,
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
+      audit: { time: writtenAt, grants },
     });
     // The values were needed only to build this object: once the write returns (or fails) their bytes are
     // zeroed, so no copy the operator owns outlives the write.
@@ -368,42 +420,51 @@ export class Reconciler {
       zeroValues(owned);
     }
     if (confirmed.result === 'created') {
-      this.createdSecrets.set(key, { name: facts.targetName, uid: confirmed.uid });
+      this.createdSecrets.set(key, { name: facts.targetName, uid: confirmed.secret.uid });
     }
-    return outcomeOfWrite(confirmed, { remoteVersions: values.remoteVersions, fingerprint, writtenAt });
+    return outcomeOfWrite(
+      confirmed,
+      { time: writtenAt, grants },
+      { remoteVersions: values.remoteVersions, fingerprint, writtenAt },
+    );
   }
 
+  /** Records the grants the held Secret's last write carried, unless this process recorded them already. */
+  private async recordHeldWrite(
+    key: string,
+    secret: V1Secret,
+    held: HeldSecret,
+    context: AuditContext,
+  ): Promise<void> {
+    const write = writeAuditOf(secret);
+    if (!write || this.recordedWrites.get(key)?.includes(`${held.uid}/${write.time}`)) return;
+    for (const record of grantRecords(held, write, held, context)) await this.deps.audit.write(record);
+    this.rememberRecorded(key, `${held.uid}/${write.time}`);
+  }
+
+  private rememberRecorded(key: string, write: string): void {
+    this.recordedWrites.set(key, [...(this.recordedWrites.get(key) ?? []), write].slice(-4));
+  }
+
+  /**
+   * Audit records first, then status. A record that cannot be made fails the reconcile before status moves
+   * on, so the retry derives it again (from status, or from the Secret's annotation) under the same id.
+   */
   private async recordEvidence(
     reference: SecretReference,
     facts: ReferenceFacts,
     store: StoreLookup,
     plan: Plan,
     outcome: Outcome,
-    secret: V1Secret | undefined,
-    now: number,
-    previous: ReferenceStatus,
+    audit: AuditContext,
     stillRetired: TrackedSecret[],
   ): Promise<void> {
     const key = `${facts.namespace}/${facts.name}`;
-    const managed = secret && isManagedFor(secret, facts.namespace, facts.name) ? secret : undefined;
-    const records: AuditRecord[] = auditRecordsFor(plan, outcome, {
-      now,
-      reference: { namespace: facts.namespace, name: facts.name, uid: reference.metadata.uid },
-      store: {
-        kind: reference.spec.storeRef.kind ?? 'SecretStore',
-        name: reference.spec.storeRef.name,
-        provider: store.object && selectProvider(store.object.spec)?.name,
-      },
-      targetName: facts.targetName,
-      deleting: facts.deleting,
-      previous,
-      currentFingerprint: managed ? managedAnnotations(managed).fingerprint : undefined,
-      storeRefusal:
-        store.state.state === 'not-allowed' && store.state.reason
-          ? { reason: store.state.reason, message: store.state.message }
-          : undefined,
-    });
+    const { now, previous } = audit;
+    const records: AuditRecord[] = auditRecordsFor(plan, outcome, audit);
     for (const record of records) await this.deps.audit.write(record);
+    const effect = outcome.kind === 'written' || outcome.kind === 'current' ? outcome.effect : undefined;
+    if (effect && effect.grants.length > 0) this.rememberRecorded(key, `${effect.secret.uid}/${effect.time}`);
 
     if (facts.deleting) return;
     const status = nextStatus(plan, outcome, {
@@ -413,6 +474,7 @@ export class Reconciler {
       store: store.state,
       previous,
       stillRetired,
+      held: audit.held,
     });
     if (statusDiffers(previous, status)) {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
@@ -506,6 +568,24 @@ export class Reconciler {
 function checkedRemote(plan: Plan, outcome: Outcome): boolean {
   const checks = plan.action === 'create' || plan.action === 'rewrite' || plan.action === 'refresh';
   return checks && (outcome.kind === 'written' || outcome.kind === 'current');
+}
+
+/**
+ * The Secret this reference holds: managed for it and the very one (by uid) status recorded. Only its
+ * annotations are believed when records are derived from it.
+ */
+function heldSecret(secret: V1Secret | undefined, facts: ReferenceFacts): HeldSecret | undefined {
+  const recorded = facts.managedSecret;
+  const uid = secret?.metadata?.uid;
+  if (!secret || !uid || !isManagedFor(secret, facts.namespace, facts.name)) return undefined;
+  if (recorded?.uid !== uid || recorded.name !== secret.metadata?.name) return undefined;
+  const { remoteVersions, fingerprint, writtenAt } = managedAnnotations(secret);
+  const owners = (secret.metadata?.ownerReferences ?? []).map(({ name, uid }) => ({ name, uid }));
+  return { name: recorded.name, uid, remoteVersions, fingerprint, writtenAt, owners };
+}
+
+function ownerUids(secret: V1Secret): string[] {
+  return (secret.metadata?.ownerReferences ?? []).map((owner) => owner.uid);
 }
 
 function writesSecret(plan: Plan): boolean {

@@ -1,7 +1,6 @@
-// Status and audit as functions of (plan, outcome): what a reader sees never claims a write the API server did
-// not confirm, and never says healthy while a consuming Job has no Secret.
+// Status as a function of (plan, outcome): what a reader sees never claims a write the API server did not
+// confirm, and never says healthy while a consuming Job has no Secret. (Audit: audit-records.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { type AuditContext, auditRecordsFor } from './audit-records.ts';
 import type { Outcome } from './outcome.ts';
 import type { Plan, SecretAction } from './plan.ts';
 import { nextStatus, type ReferenceStatus } from './status.ts';
@@ -58,18 +57,6 @@ const statusOf = (action: SecretAction, outcome: Outcome, previous: ReferenceSta
     previous,
   });
 
-function auditOf(action: SecretAction, outcome: Outcome, previous: ReferenceStatus = {}) {
-  const context: AuditContext = {
-    now,
-    reference: { namespace: 'etl', name: 'warehouse' },
-    store: { kind: 'SecretStore', name: 'aws' },
-    targetName: target,
-    deleting: false,
-    previous,
-  };
-  return auditRecordsFor(plan(action), outcome, context).map((record) => [record.action, record.reason]);
-}
-
 const failed: Outcome = {
   kind: 'failed',
   reason: 'RemoteValueInvalid',
@@ -84,6 +71,12 @@ const written = (created: boolean): Outcome => ({
   remoteVersions: { warehouse: 'v2' },
   fingerprint: 'hmac-sha256:ab',
   writtenAt: '2026-11-30T12:00:00.000Z',
+  effect: {
+    kind: created ? 'created' : 'replaced',
+    secret: { name: target, uid: 'uid-secret' },
+    time: '2026-11-30T12:00:00.000Z',
+    grants: [],
+  },
 });
 
 describe('status while a consuming Job runs', () => {
@@ -116,28 +109,40 @@ describe('status while a consuming Job runs', () => {
   });
 });
 
-describe('audit of what the API server confirmed', () => {
-  it('audits no refresh when the Secret was deleted before the replace', () => {
-    expect(auditOf('refresh', gone, holding)).toEqual([]);
-    expect(auditOf('rewrite', gone, holding)).toEqual([]);
+describe('status after a write it did not record', () => {
+  it('names the versions and write time the held Secret carries, not the ones status last recorded', () => {
+    const status = nextStatus(
+      plan('keep'),
+      { kind: 'idle' },
+      {
+        now,
+        generation: 1,
+        targetName: target,
+        store: { state: 'ready' },
+        previous: holding,
+        held: { remoteVersions: { warehouse: 'v2' }, writtenAt: '2026-11-30T11:59:30.000Z' },
+      },
+    );
+    expect(status.remoteVersions).toEqual([{ name: 'warehouse', version: 'v2' }]);
+    expect(status.writtenAt).toBe('2026-11-30T11:59:30.000Z');
   });
 
-  it('audits a refresh the API server confirmed', () => {
-    expect(auditOf('refresh', written(false), holding)).toEqual([['Refreshed', 'RemoteVersionChanged']]);
-  });
-
-  it('audits no grant when the create failed, and records the failure once with its reason', () => {
-    expect(auditOf('create', failed)).toEqual([['Failed', 'RemoteValueInvalid']]);
-    const reported: ReferenceStatus = {
-      conditions: [
-        { type: 'Ready', status: 'False', reason: 'RemoteValueInvalid', message: '', lastTransitionTime: '' },
-      ],
-    };
-    expect(auditOf('create', failed, reported)).toEqual([]);
-  });
-
-  it('audits the grant of a create the API server confirmed', () => {
-    expect(auditOf('create', written(true))).toEqual([['Materialized', 'SecretCreated']]);
+  it("keeps what status recorded when the held copy is older (a cache behind the operator's own write)", () => {
+    const recorded = { ...holding, writtenAt: '2026-11-30T11:59:45.000Z' };
+    const status = nextStatus(
+      plan('keep'),
+      { kind: 'idle' },
+      {
+        now,
+        generation: 1,
+        targetName: target,
+        store: { state: 'ready' },
+        previous: recorded,
+        held: { remoteVersions: { warehouse: 'v0' }, writtenAt: '2026-11-30T11:59:30.000Z' },
+      },
+    );
+    expect(status.remoteVersions).toEqual(holding.remoteVersions);
+    expect(status.writtenAt).toBe('2026-11-30T11:59:45.000Z');
   });
 });
 

@@ -18,6 +18,11 @@ export interface StatusContext {
   previous: ReferenceStatus;
   /** The plan's retired Secrets not confirmed gone by this reconcile; all of them when not given. */
   stillRetired?: TrackedSecret[];
+  /**
+   * What the Secret this reference holds says it was written from and when. Status may not have recorded
+   * its last write (that status write failed, or the operator stopped first): the Secret is the truth.
+   */
+  held?: { remoteVersions: Record<string, string>; writtenAt?: string };
 }
 
 export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext): ReferenceStatus {
@@ -31,11 +36,14 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
     observedGeneration: context.generation,
   };
 
+  const newer = heldIsNewer(context);
   const versions =
     outcome.kind === 'written'
       ? versionList(outcome.remoteVersions)
       : present
-        ? context.previous.remoteVersions
+        ? newer
+          ? versionList(newer.remoteVersions)
+          : context.previous.remoteVersions
         : undefined;
   return {
     observedGeneration: context.generation,
@@ -45,13 +53,27 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
     consumingJobCount: present ? plan.consuming.length : 0,
     refusedJobs: plan.refused,
     writtenAt:
-      outcome.kind === 'written' ? outcome.writtenAt : present ? context.previous.writtenAt : undefined,
+      outcome.kind === 'written'
+        ? outcome.writtenAt
+        : present
+          ? (newer?.writtenAt ?? context.previous.writtenAt)
+          : undefined,
     expiresAt: present ? plan.expiresAt : undefined,
     remoteVersions: versions,
     managedSecret: managedSecretAfter(plan, outcome),
     retiredSecrets: retiredAfter(plan, context),
     jobStarts: plan.jobStarts.length > 0 ? plan.jobStarts : undefined,
   };
+}
+
+/**
+ * The held Secret, when it was written after the write status records (a cache that still shows an older copy
+ * of a Secret this process just rewrote is not newer). RFC 3339 times of one format compare as strings.
+ */
+function heldIsNewer(context: StatusContext): StatusContext['held'] {
+  const { held, previous } = context;
+  if (!held?.writtenAt) return undefined;
+  return !previous.writtenAt || held.writtenAt > previous.writtenAt ? held : undefined;
 }
 
 /** The claim the plan recorded, with the uid of the Secret a create just made. */

@@ -1,5 +1,6 @@
 // The Event audit sink against the real API server: what `kubectl describe secretreference` and
 // `kubectl events` show after an access decision.
+import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesEventSink, reportingController } from '../../src/audit/event-sink.ts';
@@ -54,6 +55,7 @@ afterAll(async () => {
 
 function record(overrides: Partial<AuditRecord>): AuditRecord {
   return {
+    id: randomBytes(16).toString('hex'),
     time: new Date().toISOString(),
     action: 'Materialized',
     reference: { namespace, name: reference.name, uid: reference.uid },
@@ -115,6 +117,15 @@ describe('the Kubernetes Event audit sink', () => {
     });
     expect(output).toMatch(/Warning\s+Refused\s+.*secretlink\.dev\/operator/);
     expect(output).toContain('pod template label tier is not "batch"');
+  });
+
+  it('shows a record emitted twice (a retry, a restart) as one Event: the repeat is AlreadyExists and done', async () => {
+    const sink = new KubernetesEventSink(api(k8s.EventsV1Api), 'secretlink-7f9c-abcde');
+    const revoked = record({ action: 'Revoked', reason: 'JobEnded', message: 'Job access ended.' });
+    await sink.write(revoked);
+    await sink.write({ ...revoked, time: new Date().toISOString() });
+    const events = await eventually('the Revoked Event', () => eventsWithReason('Revoked'));
+    expect(events.map((event) => event.metadata?.name)).toEqual([`${reference.name}.${revoked.id}`]);
   });
 
   it('is accepted by the API server with a message longer than an Event note may be', async () => {

@@ -35,6 +35,8 @@ export interface TestOperator extends RunningOperator {
   /** Where this operator's signed audit file goes; it exists only once the operator led. */
   auditFile: string;
   auditPublicKey: KeyObject;
+  /** The chain's signing key and name, for a later operator that continues the same file. */
+  auditChain: { signingKey: KeyObject; name: string };
   /** The last anchor of its chain it recorded in the cluster. */
   lastAnchor(): Anchor | undefined;
   /** Its Prometheus metrics, as /metrics would serve them. */
@@ -56,6 +58,10 @@ export function startTestOperator(options: {
   audit?: AuditRecord[];
   /** Whom the operator acts as; the admin by default. */
   kubeConfig?: k8s.KubeConfig;
+  /** Continue this earlier operator's signed audit file (same file, key and chain), as a restart would. */
+  continueAuditOf?: TestOperator;
+  /** While it answers true, appends to the audit file fail (nothing is written), as on a full disk. */
+  failAuditFile?: () => boolean;
 }): TestOperator {
   const actingAs = options.kubeConfig ?? kubeConfig();
   const identity = options.identity ?? 'test-operator';
@@ -73,13 +79,19 @@ export function startTestOperator(options: {
   );
   const audit = options.audit ?? [];
   const sinkErrors: string[] = [];
-  const instance = `${identity}-${randomBytes(3).toString('hex')}`;
+  const earlier = options.continueAuditOf;
+  const instance = earlier?.auditChain.name ?? `${identity}-${randomBytes(3).toString('hex')}`;
   const logger = pino(
     { level: process.env.SECRETLINK_TEST_LOG ?? 'debug' },
-    pino.destination({ dest: runFile(runLayout.logs, `operator-${instance}.log`), sync: true }),
+    pino.destination({
+      dest: runFile(runLayout.logs, `operator-${instance}${earlier ? '-continued' : ''}.log`),
+      sync: true,
+    }),
   );
-  const auditFile = runFile(runLayout.audit, `${instance}.jsonl`);
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const auditFile = earlier?.auditFile ?? runFile(runLayout.audit, `${instance}.jsonl`);
+  const { privateKey, publicKey } = earlier
+    ? { privateKey: earlier.auditChain.signingKey, publicKey: earlier.auditPublicKey }
+    : generateKeyPairSync('ed25519');
   writeFileSync(`${auditFile}.pub.pem`, publicKey.export({ type: 'spki', format: 'pem' }));
   const clusterAnchors = new KubernetesAnchors(kubeConfig(), {
     namespace: operatorNamespace,
@@ -110,13 +122,21 @@ export function startTestOperator(options: {
     logger,
     metrics,
     audit: trail,
-    openAuditChain: () =>
-      HashChainedFileSink.open(auditFile, {
+    openAuditChain: async () => {
+      const chain = await HashChainedFileSink.open(auditFile, {
         signingKey: privateKey,
         chain: instance,
         anchors,
         onAnchorError: (error) => sinkErrors.push(`anchor: ${String(error)}`),
-      }),
+      });
+      const failing = options.failAuditFile;
+      if (failing) {
+        const append = chain.append.bind(chain);
+        chain.append = (entry) =>
+          failing() ? Promise.reject(new Error('no space left on the audit volume')) : append(entry);
+      }
+      return chain;
+    },
     fingerprint: secretFingerprinter(fingerprintKey),
   });
   return {
@@ -126,6 +146,7 @@ export function startTestOperator(options: {
     sinkErrors,
     auditFile,
     auditPublicKey: publicKey,
+    auditChain: { signingKey: privateKey, name: instance },
     lastAnchor: () => lastAnchor,
     metrics,
   };
