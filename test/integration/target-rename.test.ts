@@ -193,11 +193,11 @@ describe('renaming the target of a reference a Job consumes', () => {
     const revoked = await eventually('the old Job to be recorded as revoked', async () =>
       audit.find((record) => record.job?.name === 'old-run' && record.action === 'Revoked'),
     );
-    expect(revoked.targetSecret).toEqual({ namespace, name: 'renamed-v1' });
+    expect(revoked.targetSecret).toEqual({ namespace, name: 'renamed-v1', uid: oldUid });
     const granted = audit.find(
       (record) => record.job?.name === 'new-run' && record.action === 'Materialized',
     );
-    expect(granted?.targetSecret).toEqual({ namespace, name: 'renamed-v2' });
+    expect(granted?.targetSecret).toEqual({ namespace, name: 'renamed-v2', uid: written.metadata!.uid });
   });
 });
 
