@@ -11,7 +11,7 @@ const resourceExhausted = '8';
 /** Starts a proxy in front of the gRPC server at `upstream` (host:port). */
 export async function startGrpcFaultProxy(upstream: string): Promise<FaultProxy> {
   const sessions = new Set<http2.Http2Session>();
-  const holding = new Set<() => void>();
+  const holding = new Map<() => void, string>();
   const seen: SeenRequest[] = [];
   let fault: Fault = { kind: 'pass' };
   let upstreamSession: http2.ClientHttp2Session | undefined;
@@ -76,7 +76,7 @@ export async function startGrpcFaultProxy(upstream: string): Promise<FaultProxy>
           holding.delete(release);
           if (!stream.destroyed) apply(stream, headers);
         };
-        holding.add(release);
+        holding.set(release, String(headers[':path'] ?? ''));
         stream.on('close', () => holding.delete(release));
         return;
       }
@@ -118,18 +118,19 @@ export async function startGrpcFaultProxy(upstream: string): Promise<FaultProxy>
     address: `127.0.0.1:${port}`,
     url: `http://127.0.0.1:${port}`,
     seen,
-    held: () => holding.size,
+    held: () => [...holding.values()],
     async set(next) {
       const previous = fault;
       fault = next;
       if (next.kind === 'down' || next.kind === 'refuse') dropConnections();
       if (next.kind === 'refuse' && server.listening) await closeListener(server);
       if (next.kind !== 'refuse' && !server.listening) await listen(server, port);
-      if (previous.kind === 'hold' && next.kind !== 'hold') for (const release of [...holding]) release();
+      if (previous.kind === 'hold' && next.kind !== 'hold')
+        for (const release of [...holding.keys()]) release();
     },
     async close() {
       fault = { kind: 'pass' };
-      for (const release of [...holding]) release();
+      for (const release of [...holding.keys()]) release();
       dropConnections();
       upstreamSession?.destroy();
       if (server.listening) await closeListener(server);

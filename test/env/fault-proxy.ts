@@ -57,8 +57,8 @@ export interface FaultProxy {
   url: string;
   /** Every request (or refused connection) seen since the proxy started, oldest first. */
   seen: SeenRequest[];
-  /** Requests held now, still unanswered. */
-  held(): number;
+  /** What the requests held now, still unanswered, ask for (as in SeenRequest). */
+  held(): string[];
   /** Applies from the next request on; leaving `hold` releases the held requests into the new fault. */
   set(fault: Fault): Promise<void>;
   close(): Promise<void>;
@@ -69,7 +69,7 @@ export async function startHttpFaultProxy(upstream: string, throttle: ThrottleRe
   const target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true });
   const sockets = new Set<Socket>();
-  const holding = new Set<() => void>();
+  const holding = new Map<() => void, string>();
   const seen: SeenRequest[] = [];
   let fault: Fault = { kind: 'pass' };
 
@@ -116,7 +116,7 @@ export async function startHttpFaultProxy(upstream: string, throttle: ThrottleRe
           holding.delete(release);
           if (!response.destroyed) apply(request, response);
         };
-        holding.add(release);
+        holding.set(release, describe(request));
         response.on('close', () => holding.delete(release));
         return;
       }
@@ -152,7 +152,7 @@ export async function startHttpFaultProxy(upstream: string, throttle: ThrottleRe
     address: `127.0.0.1:${port}`,
     url: `http://127.0.0.1:${port}`,
     seen,
-    held: () => holding.size,
+    held: () => [...holding.values()],
     async set(next) {
       const previous = fault;
       fault = next;
@@ -160,11 +160,12 @@ export async function startHttpFaultProxy(upstream: string, throttle: ThrottleRe
       if (next.kind === 'down' || next.kind === 'refuse') dropConnections();
       if (next.kind === 'refuse' && server.listening) await closeListener(server);
       if (next.kind !== 'refuse' && !server.listening) await listen(server, port);
-      if (previous.kind === 'hold' && next.kind !== 'hold') for (const release of [...holding]) release();
+      if (previous.kind === 'hold' && next.kind !== 'hold')
+        for (const release of [...holding.keys()]) release();
     },
     async close() {
       fault = { kind: 'pass' };
-      for (const release of [...holding]) release();
+      for (const release of [...holding.keys()]) release();
       dropConnections();
       if (server.listening) await closeListener(server);
     },

@@ -165,36 +165,56 @@ describe('a store that is down for a while, then back', () => {
 });
 
 describe('a slow store', () => {
-  // Bound: a read that stalls is abandoned after --reconcile-timeout-ms and reported; meanwhile other
-  // references are served and revoked as if nothing were wrong (before the stalled read ends).
-  it('serves and revokes other references while a read stalls, and abandons the read at its deadline', async () => {
+  // Bound: a read that stalls is abandoned after --reconcile-timeout-ms and reported. Meanwhile other
+  // references are served and revoked before the stalled read ends, and a revocation of the very reference
+  // whose read stalls does not wait for it: the read is given up at once (no failure recorded).
+  it('serves and revokes while a read stalls, gives the read up for a revocation, and abandons it at its deadline', async () => {
     const proxy = proxies.vault;
     const slow = await seedRemote('vault', 'slow-v1');
+    const slowServed = await seedRemote('vault', 'slow-served-v1');
     const healthy = await seedRemote('aws', 'healthy-v1');
     await createReference(namespace, 'slow', { store: 'vault', ...slow });
+    await createReference(namespace, 'slow-served', {
+      store: 'vault',
+      ...slowServed,
+      refreshInterval: '10s',
+    });
     await createReference(namespace, 'healthy', { store: 'aws-direct', remote: healthy.remote });
     await createReference(namespace, 'revoked', { store: 'aws-direct', remote: healthy.remote });
     await createJob(namespace, 'revoked-job', 'revoked');
+    await createJob(namespace, 'slow-served-job', 'slow-served');
     await secretHolds(namespace, 'revoked', 'healthy-v1');
+    await secretHolds(namespace, 'slow-served', 'slow-served-v1');
 
     await proxy.set({ kind: 'hold' });
+    const holds = (remote: string) => proxy.held().some((what) => what.includes(remote));
     await createJob(namespace, 'slow-job', 'slow');
-    await eventually('a read of the slow store to be held', async () =>
-      proxy.held() > 0 ? true : undefined,
-    );
+    await eventually('the read for slow-job to be held', async () => (holds(slow.remote) ? true : undefined));
     const stalledAt = Date.now();
 
     await createJob(namespace, 'healthy-job', 'healthy');
     await secretHolds(namespace, 'healthy', 'healthy-v1');
     await suspendJob(namespace, 'revoked-job');
     await secretGone(namespace, 'revoked');
-    // Both happened while the first read of the slow store was still unanswered.
-    expect(proxy.held()).toBeGreaterThan(0);
+    // Both happened while the read for slow-job was still unanswered.
+    expect(holds(slow.remote)).toBe(true);
     expect(Date.now() - stalledAt).toBeLessThan(reconcileTimeoutMs);
-    expect(operator.audit.filter((r) => r.job?.name === 'revoked-job').map((r) => r.action)).toEqual([
-      'Materialized',
-      'Revoked',
-    ]);
+    const actionsOf = (job: string) => operator.audit.filter((r) => r.job?.name === job).map((r) => r.action);
+    expect(actionsOf('revoked-job')).toEqual(['Materialized', 'Revoked']);
+
+    // The refresh of slow-served (every 10 s) stalls too; its Job is suspended meanwhile.
+    await eventually(
+      'the refresh of slow-served to be held',
+      async () => (holds(slowServed.remote) ? true : undefined),
+      { timeoutMs: 20_000 },
+    );
+    const refreshStalledAt = Date.now();
+    await suspendJob(namespace, 'slow-served-job');
+    await secretGone(namespace, 'slow-served');
+    expect(Date.now() - refreshStalledAt).toBeLessThan(reconcileTimeoutMs);
+    // Given up, not timed out: the operator dropped the held request and recorded no failure.
+    expect(holds(slowServed.remote)).toBe(false);
+    expect(actionsOf('slow-served-job')).toEqual(['Materialized', 'Revoked']);
 
     // The deadline ends the stalled read: reported, nothing half-written, the held request given up.
     const ready = await readyWith(namespace, 'slow', (condition) => condition.reason === 'StoreUnavailable');
@@ -206,7 +226,7 @@ describe('a slow store', () => {
     await secretHolds(namespace, 'slow', 'slow-v1');
     await readyWith(namespace, 'slow', (condition) => condition.reason === 'Materialized');
     await proxy.set({ kind: 'pass' });
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('a store that throttles', () => {
