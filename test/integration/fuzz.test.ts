@@ -93,7 +93,6 @@ async function attempt(kind: string, call: () => Promise<unknown>): Promise<bool
     const code = statusCodeOf(error);
     if (code === undefined || code >= 500) throw new Error(`${kind}: ${String(error)} (${replay})`);
     refusals[`${kind} ${code}`] = (refusals[`${kind} ${code}`] ?? 0) + 1;
-      console.log('DBG', kind, String((error as k8s.ApiException<string>).body).slice(0, 900));
     return false;
   }
 }
