@@ -153,4 +153,20 @@ describe('while no operator runs', () => {
     expect(actions('orphaned-job')).toEqual(['Materialized', 'Revoked']);
     expect(actions('defaulted-job')).toEqual(['Materialized', 'Revoked']);
   }, 120_000);
+
+  it('lets a namespace be deleted with a consuming Job in it while the policy is installed', async () => {
+    expect((await batch().readNamespacedJob({ namespace, name: 'capped-job' })).status?.active).toBe(1);
+    await api(k8s.CoreV1Api).deleteNamespace({ name: namespace });
+    await eventually(
+      'the namespace to be gone',
+      () =>
+        api(k8s.CoreV1Api)
+          .readNamespace({ name: namespace })
+          .then(
+            () => undefined,
+            (error: unknown) => (statusCodeOf(error) === 404 ? true : undefined),
+          ),
+      { timeoutMs: 60_000 },
+    );
+  }, 90_000);
 });

@@ -240,35 +240,39 @@ async function checkInvariants(): Promise<void> {
 }
 
 describe('a fuzz run of random manifests against the API server and the operator', () => {
-  it('keeps every invariant after each step', async () => {
-    for (let index = 0; index < steps; index++) {
-      await step(index);
-      await checkInvariants();
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
-    // Every Job goes; every managed Secret must follow within the bound.
-    await api(k8s.BatchV1Api).deleteCollectionNamespacedJob({ namespace, propagationPolicy: 'Background' });
-    await eventually(
-      'every managed Secret to be gone',
-      async () => {
+  it(
+    'keeps every invariant after each step',
+    async () => {
+      for (let index = 0; index < steps; index++) {
+        await step(index);
         await checkInvariants();
-        const left = await api(k8s.CoreV1Api).listNamespacedSecret({
-          namespace,
-          labelSelector: 'secretlink.dev/managed-by=secretlink',
-        });
-        return left.items.length === 0 ? true : undefined;
-      },
-      { timeoutMs: boundMs * 2 },
-    );
-    expect(JSON.stringify(operator.audit).includes(value), `a value in an audit record (${replay})`).toBe(
-      false,
-    );
-    const actions = operator.audit.reduce<Record<string, number>>((counts, record) => {
-      counts[record.action] = (counts[record.action] ?? 0) + 1;
-      return counts;
-    }, {});
-    console.log(
-      `fuzz: ${replay}; accepted ${JSON.stringify(accepted)}; refused ${JSON.stringify(refusals)}; audited ${JSON.stringify(actions)}`,
-    );
-  }, 120_000);
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+      // Every Job goes; every managed Secret must follow within the bound.
+      await api(k8s.BatchV1Api).deleteCollectionNamespacedJob({ namespace, propagationPolicy: 'Background' });
+      await eventually(
+        'every managed Secret to be gone',
+        async () => {
+          await checkInvariants();
+          const left = await api(k8s.CoreV1Api).listNamespacedSecret({
+            namespace,
+            labelSelector: 'secretlink.dev/managed-by=secretlink',
+          });
+          return left.items.length === 0 ? true : undefined;
+        },
+        { timeoutMs: boundMs * 2 },
+      );
+      expect(JSON.stringify(operator.audit).includes(value), `a value in an audit record (${replay})`).toBe(
+        false,
+      );
+      const actions = operator.audit.reduce<Record<string, number>>((counts, record) => {
+        counts[record.action] = (counts[record.action] ?? 0) + 1;
+        return counts;
+      }, {});
+      console.log(
+        `fuzz: ${replay}; accepted ${JSON.stringify(accepted)}; refused ${JSON.stringify(refusals)}; audited ${JSON.stringify(actions)}`,
+      );
+    },
+    60_000 + steps * 2_000,
+  );
 });
