@@ -200,6 +200,12 @@ describe('a slow store', () => {
     expect(holds(slow.remote)).toBe(true);
     expect(Date.now() - stalledAt).toBeLessThan(reconcileTimeoutMs);
     const actionsOf = (job: string) => operator.audit.filter((r) => r.job?.name === job).map((r) => r.action);
+    // The record follows the delete the API server confirmed, so it may land just after the Secret is gone.
+    const audited = (job: string) =>
+      eventually(`the revocation of ${job} to be audited`, async () =>
+        actionsOf(job).includes('Revoked') ? true : undefined,
+      );
+    await audited('revoked-job');
     expect(actionsOf('revoked-job')).toEqual(['Materialized', 'Revoked']);
 
     // The refresh of slow-served (every 10 s) stalls too; its Job is suspended meanwhile.
@@ -214,6 +220,7 @@ describe('a slow store', () => {
     expect(Date.now() - refreshStalledAt).toBeLessThan(reconcileTimeoutMs);
     // Given up, not timed out: the operator dropped the held request and recorded no failure.
     expect(holds(slowServed.remote)).toBe(false);
+    await audited('slow-served-job');
     expect(actionsOf('slow-served-job')).toEqual(['Materialized', 'Revoked']);
 
     // The deadline ends the stalled read: reported, nothing half-written, the held request given up.
@@ -273,8 +280,9 @@ async function throttled(provider: Provider, proxy: FaultProxy): Promise<void> {
   // Besides backoff, one wakeup: the reference's own status write when Ready turns StoreUnavailable.
   const wakeups = 1;
   expect(calls.length, provider).toBeLessThanOrEqual(backoffAttemptsWithin(window) + wakeups);
-  // Each retry waited at least the shortest delay its failure count allows (a few ms of timer slack aside);
-  // only a wakeup comes sooner.
+  // Each retry waited at least the shortest delay its failure count allows (a few ms of timer slack aside).
+  // A wakeup breaks that twice: its own run comes early, and the retry scheduled before it still fires on
+  // its original deadline, which may be sooner than the next step's minimum.
   const early = calls.slice(1).filter((call, index) => {
     const shortest = backoffDelay(index + 1, defaultBackoff, () => 1);
     return call.at - calls[index]!.at < shortest - 5;
@@ -282,7 +290,7 @@ async function throttled(provider: Provider, proxy: FaultProxy): Promise<void> {
   expect(
     early.length,
     `${provider}: ${JSON.stringify(calls.map((c) => c.at - calls[0]!.at))}`,
-  ).toBeLessThanOrEqual(wakeups);
+  ).toBeLessThanOrEqual(2 * wakeups);
 
   await secretHolds(namespace, name, `${provider}-v2`, longestRetryMs(calls.length) + 15_000);
   await readyWith(namespace, name, (r) => r.reason === 'Materialized');
