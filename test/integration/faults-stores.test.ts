@@ -34,7 +34,13 @@ import {
   uniqueSecretName,
 } from '../support/stores.ts';
 
-const throttledStores = ['throttled-aws', 'throttled-vault', 'throttled-gcp'];
+const proxiedStores = [
+  'throttled-aws',
+  'throttled-vault',
+  'throttled-gcp',
+  'refusing-vault',
+  'refusing-gcp',
+];
 
 /** The read deadline this file's operator runs with: short, so a stalled read is abandoned within seconds. */
 const reconcileTimeoutMs = 8_000;
@@ -55,7 +61,7 @@ beforeAll(async () => {
     'vault',
     'gcp',
     'aws-direct',
-    ...throttledStores,
+    ...proxiedStores,
   ]);
   for (const provider of ['aws', 'vault', 'gcp'] as const) {
     await createStore(namespace, provider, storeSpecThrough(provider, proxies[provider]));
@@ -191,6 +197,42 @@ describe('a store that is down for a while, then back', () => {
     }
   }, 90_000);
 });
+
+describe('a store that refuses connections, then listens again (Vault, GCP)', () => {
+  // Bound: refused with StoreUnavailable meanwhile; once the store listens again, the Secret is written
+  // within the longest backoff delay the failures can have reached (backoff alone, plus `wakeups`). Nothing
+  // listens, so the proxy cannot count the calls; the AWS case above counts them.
+  it('refuses the new Job meanwhile and serves it once the store listens again, without a restart', async () => {
+    const own = {
+      vault: await startHttpFaultProxy(stores().vault.address, vaultThrottle),
+      gcp: await startGrpcFaultProxy(stores().gcp.endpoint),
+    };
+    try {
+      await Promise.all((['vault', 'gcp'] as const).map((provider) => refusing(provider, own[provider])));
+    } finally {
+      for (const proxy of Object.values(own)) await proxy.close();
+    }
+  }, 60_000);
+});
+
+async function refusing(provider: Provider, proxy: FaultProxy): Promise<void> {
+  const name = `refusing-${provider}`;
+  await createStore(namespace, name, storeSpecThrough(provider, proxy));
+  const remote = await seedRemote(provider, `${provider}-refused-v1`);
+  await createReference(namespace, name, { store: name, ...remote });
+  await proxy.set({ kind: 'refuse' });
+  const refusedAt = Date.now();
+  await createJob(namespace, `${name}-job`, name);
+  const ready = await readyWith(namespace, name, (r) => r.reason === 'StoreUnavailable');
+  expect(ready.status, provider).toBe('False');
+  await pause(Math.max(0, refusedAt + 6_000 - Date.now()));
+  expect(await readSecretIfPresent(namespace, name), provider).toBeUndefined();
+  await proxy.set({ kind: 'pass' });
+  const failures = backoffAttemptsWithin(Date.now() - refusedAt) + 5;
+  await secretHolds(namespace, name, `${provider}-refused-v1`, longestRetryMs(failures) + 10_000);
+  await readyWith(namespace, name, (r) => r.reason === 'Materialized');
+  expect(operator.leading()).toBe(true);
+}
 
 describe('a slow store', () => {
   // Bound: a read that stalls is abandoned after --reconcile-timeout-ms and reported. Meanwhile other
