@@ -113,6 +113,8 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       retried: () => metrics.queueRetries.inc(),
     },
     onError: (key, error, retry) => logRetry(logger, { reference: key }, error, retry, 'reconcile'),
+    // A change that takes a Job's access away cuts short a store read its reference is waiting on.
+    whileBusy: (key) => reconciler.interruptIfRevoking(key),
   });
   const storeStatus = new StoreStatusReconciler({
     view: caches.view(),

@@ -421,3 +421,106 @@ describe('audit records are made once, even when making them fails or the operat
     expect(again.audit.map((record) => record.id)).toEqual(restarted.audit.map((record) => record.id));
   });
 });
+
+/** A reconciler whose Job holds its Secret and whose store never answers a version check until aborted. */
+function stalledStore() {
+  const ref = reference(holding);
+  const clock = { at: now };
+  const timers: Array<{ at: number; callback: () => void }> = [];
+  const jobs: V1Job[] = [job];
+  const audit: AuditRecord[] = [];
+  const statuses: ReferenceStatus[] = [];
+  const deleted: V1Secret[] = [];
+  const view: ClusterView = {
+    reference: () => ref,
+    referencesIn: () => [ref],
+    store: () => store,
+    namespaceLabels: () => ({}),
+    managedSecret: () => (deleted.length > 0 ? undefined : heldSecret(ref)),
+    managedSecretsOf: () => [],
+    jobsReferencing: () => jobs,
+    podsReferencing: () => [],
+  };
+  const writer: ClusterWriter = {
+    readSecret: async () => undefined,
+    readJob: async () => undefined,
+    createSecret: async () => ({ result: 'created', secret: { name: target, uid: 'uid-new' } }),
+    replaceSecret: async () => ({ result: 'replaced', secret: { name: target, uid: 'uid-secret' } }),
+    setSecretOwners: async () => ({ result: 'updated', secret: { name: target, uid: 'uid-secret' } }),
+    deleteSecret: async (secret) => {
+      deleted.push(secret);
+      return { result: 'deleted', secret: { name: target, uid: secret.metadata?.uid ?? '' } };
+    },
+    addFinalizer: async () => {},
+    removeFinalizer: async () => {},
+    writeStatus: async (_, status) => {
+      statuses.push(status);
+      return `${20 + statuses.length}`;
+    },
+  };
+  const never = (signal: AbortSignal) =>
+    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+  const values: ValueSource = {
+    read: (_s, _r, _scope, signal) => never(signal),
+    versions: (_s, _r, _scope, signal) => never(signal),
+  };
+  const reconciler = new Reconciler({
+    view,
+    writer,
+    values,
+    audit: { name: 'memory', write: async (record) => void audit.push(record) },
+    fingerprint: () => 'hmac-sha256:11',
+    clock: {
+      now: () => clock.at,
+      setTimer: (callback, delayMs) => {
+        const timer = { at: clock.at + delayMs, callback };
+        timers.push(timer);
+        return { cancel: () => timers.splice(timers.indexOf(timer), 1) };
+      },
+    },
+    logger: pino({ level: 'silent' }),
+    refreshJitter: 0,
+  });
+  const reconcile = () => reconciler.reconcile('etl/warehouse', new AbortController().signal);
+  return { reconciler, reconcile, clock, timers, jobs, audit, statuses, deleted };
+}
+
+describe('a revocation never waits for a stalled store read', () => {
+  it('abandons the read when the consuming Job completes, records nothing, and revokes on the run that follows', async () => {
+    const scene = stalledStore();
+    const stalled = scene.reconcile();
+    await new Promise((resolve) => setImmediate(resolve));
+    // A change that keeps the Job's access leaves the read alone.
+    scene.reconciler.interruptIfRevoking('etl/warehouse');
+    await new Promise((resolve) => setImmediate(resolve));
+
+    scene.jobs[0] = {
+      ...job,
+      status: { ...job.status, active: 0, conditions: [{ type: 'Complete', status: 'True' }] },
+    };
+    scene.reconciler.interruptIfRevoking('etl/warehouse');
+    expect(await stalled).toEqual({ requeueAfterMs: 0 });
+    expect(scene.audit).toEqual([]);
+    expect(scene.statuses).toEqual([]);
+
+    await scene.reconcile();
+    expect(scene.deleted).toHaveLength(1);
+    expect(scene.audit.map((record) => [record.action, record.job?.name])).toEqual([['Revoked', 'dbt']]);
+  });
+
+  it("abandons the read when the consuming Job's ttl ends, which no event announces", async () => {
+    const scene = stalledStore();
+    const stalled = scene.reconcile();
+    await new Promise((resolve) => setImmediate(resolve));
+    const expiry = scene.timers.find((timer) => timer.at > now);
+    expect(expiry?.at).toBe(Date.parse('2026-11-30T12:59:00.000Z') + 50);
+
+    scene.clock.at = expiry!.at;
+    expiry!.callback();
+    expect(await stalled).toEqual({ requeueAfterMs: 0 });
+    await scene.reconcile();
+    expect(scene.deleted).toHaveLength(1);
+    expect(scene.audit.map((record) => [record.action, record.job?.name])).toEqual([['Expired', 'dbt']]);
+    expect(scene.timers).toEqual([]);
+  });
+});

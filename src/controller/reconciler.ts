@@ -26,7 +26,14 @@ import {
   zeroValues,
 } from './managed-secret.ts';
 import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
-import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
+import {
+  expiryGraceMs,
+  type Plan,
+  type PlanInput,
+  planReference,
+  type ReferenceFacts,
+  type StoreState,
+} from './plan.ts';
 import type { PodUse } from './pod-index.ts';
 import type { ClusterView, ClusterWriter, ReadValues, ValueSource } from './ports.ts';
 import { finalizer } from './ports.ts';
@@ -67,6 +74,20 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** A store read in flight, with the Jobs it serves, so a revocation that becomes due can cut it short. */
+interface InFlightRead {
+  consuming: Set<string>;
+  superseded: AbortController;
+}
+
+/** The store read was abandoned because a Job's access ended meanwhile; the reconcile runs again at once. */
+class ReadSuperseded extends Error {
+  constructor() {
+    super('a Job lost its access while the store was read; reconciling again');
+    this.name = 'ReadSuperseded';
+  }
+}
+
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
   /**
@@ -93,9 +114,30 @@ export class Reconciler {
    * ids make that a no-op where they were recorded already.
    */
   private readonly recordedWrites = new Map<string, string[]>();
+  /** Store reads in flight, by reference key. */
+  private readonly reads = new Map<string, InFlightRead>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
+  }
+
+  /**
+   * Called when a reference's state changes (or a consuming Job's ttl ends) while its reconcile waits on the
+   * store. If the caches now say that a Job the read was for has lost its access (it ended, was suspended or
+   * deleted, passed its ttl, or a foreign pod appeared), the read is abandoned and the reconcile runs again at
+   * once, so the revocation never waits for a slow or stalled store.
+   */
+  interruptIfRevoking(key: string): void {
+    const read = this.reads.get(key);
+    if (!read || read.superseded.signal.aborted) return;
+    const plan = this.cachedPlan(key);
+    const stillServed = new Set(plan?.consuming.map((job) => job.uid));
+    const revokes =
+      !plan ||
+      plan.action === 'delete' ||
+      plan.action === 'refuse' ||
+      [...read.consuming].some((uid) => !stillServed.has(uid));
+    if (revokes) read.superseded.abort(new ReadSuperseded());
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
@@ -205,7 +247,15 @@ export class Reconciler {
     // A write this process has not seen recorded (it stopped, or the audit failed, after the write) is
     // recorded now, before anything replaces the Secret and the grants it carries.
     if (held && secret) await this.recordHeldWrite(key, secret, held, audit);
-    const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
+    let outcome: Outcome;
+    try {
+      outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
+    } catch (error) {
+      if (!(error instanceof ReadSuperseded)) throw error;
+      // Nothing was written and nothing is recorded: the next run, at once, revokes from the new state.
+      log.debug('store read abandoned: a Job lost its access meanwhile');
+      return { requeueAfterMs: 0 };
+    }
     log.debug({ outcome: outcome.kind }, 'reconciled');
     if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
 
@@ -337,8 +387,11 @@ export class Reconciler {
       case 'refresh': {
         let versions: Record<string, string>;
         try {
-          versions = await this.deps.values.versions(store.object!, reference, store.scope, signal);
+          versions = await this.readStore(key, plan, signal, (limited) =>
+            this.deps.values.versions(store.object!, reference, store.scope, limited),
+          );
         } catch (error) {
+          if (error instanceof ReadSuperseded) throw error;
           return failureOutcome(error);
         }
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
@@ -382,8 +435,11 @@ export class Reconciler {
     const { reference, facts, store, secret, signal, now, key } = context;
     let values: ReadValues;
     try {
-      values = await this.deps.values.read(store.object!, reference, store.scope, signal);
+      values = await this.readStore(key, plan, signal, (limited) =>
+        this.deps.values.read(store.object!, reference, store.scope, limited),
+      );
     } catch (error) {
+      if (error instanceof ReadSuperseded) throw error;
       return failureOutcome(error);
     }
     const writtenAt = new Date(now).toISOString();
@@ -450,6 +506,59 @@ export class Reconciler {
    * Audit records first, then status. A record that cannot be made fails the reconcile before status moves
    * on, so the retry derives it again (from status, or from the Secret's annotation) under the same id.
    */
+
+  /**
+   * Runs one store read of this reconcile where interruptIfRevoking can cut it short: on a change of state,
+   * and at the first consuming Job's expiry, which no event announces.
+   */
+  private async readStore<T>(
+    key: string,
+    plan: Plan,
+    signal: AbortSignal,
+    read: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const superseded = new AbortController();
+    this.reads.set(key, { consuming: new Set(plan.consuming.map((job) => job.uid)), superseded });
+    const firstExpiry = Math.min(...plan.consuming.map((job) => Date.parse(job.expiresAt)));
+    const expiry = Number.isFinite(firstExpiry)
+      ? this.deps.clock.setTimer(
+          () => this.interruptIfRevoking(key),
+          firstExpiry - this.deps.clock.now() + expiryGraceMs,
+        )
+      : undefined;
+    try {
+      return await read(AbortSignal.any([signal, superseded.signal]));
+    } catch (error) {
+      if (superseded.signal.aborted && !signal.aborted) throw superseded.signal.reason;
+      throw error;
+    } finally {
+      expiry?.cancel();
+      this.reads.delete(key);
+    }
+  }
+
+  /** The plan the caches call for now, as a reconcile would start it (without its live reads). */
+  private cachedPlan(key: string): Plan | undefined {
+    const [namespace, name] = splitKey(key);
+    const reference = this.deps.view.reference(namespace, name);
+    if (!reference) return undefined;
+    const store = this.lookUpStore(reference);
+    const deleting = reference.metadata.deletionTimestamp !== undefined;
+    const facts = referenceFacts(reference, store.object, deleting, this.previousStatus(key, reference));
+    return planReference({
+      now: this.deps.clock.now(),
+      reference: facts,
+      store: store.state,
+      jobs: this.deps.view.jobsReferencing(namespace, facts.targetName),
+      secret: this.deps.view.managedSecret(namespace, facts.targetName),
+      lastRefreshCheckAt: this.lastRefreshCheck.get(key),
+      pods: this.deps.view.podsReferencing(namespace, facts.targetName),
+      rivals: this.rivalsOf(reference, facts.targetName),
+      labelledSecrets: this.deps.view.managedSecretsOf(namespace, name),
+      neighbours: this.neighboursOf(reference),
+    });
+  }
+
   private async recordEvidence(
     reference: SecretReference,
     facts: ReferenceFacts,

@@ -122,6 +122,30 @@ describe('WorkQueue de-duplication', () => {
   });
 });
 
+describe('WorkQueue whileBusy', () => {
+  it('tells the handler of a key added during its run, and only then, and survives a hook that throws', async () => {
+    const busy: string[] = [];
+    const { queue } = queueWithClock({
+      whileBusy: (key) => {
+        busy.push(key);
+        throw new Error('hook failed');
+      },
+    });
+    const work = controlledHandler();
+    void queue.run(2, work.handler);
+    queue.add('ns/a');
+    queue.add('ns/b');
+    await settle();
+    expect(busy).toEqual([]);
+
+    queue.add('ns/a');
+    expect(busy).toEqual(['ns/a']);
+    await work.finish('ns/a');
+    // Still runs again afterwards, as any key added during its run does.
+    expect(work.started.filter((key) => key === 'ns/a')).toHaveLength(2);
+  });
+});
+
 describe('WorkQueue concurrency', () => {
   it('never runs more handlers at once than the concurrency it was given, and runs every key', async () => {
     const { queue } = queueWithClock();

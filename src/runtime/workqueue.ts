@@ -49,6 +49,11 @@ export interface WorkQueueOptions {
   random?: () => number;
   /** Which share of the workers a key draws on; defaults to its namespace (the text before the first '/'). */
   partitionOf?: (key: string) => string;
+  /**
+   * Called when a key is added while a handler works on it (it runs again afterwards), so the handler can cut
+   * short work that the new state makes pointless instead of finishing it first.
+   */
+  whileBusy?: (key: string) => void;
 }
 
 export interface RetryReport {
@@ -72,6 +77,7 @@ export class WorkQueue {
   readonly #backoff: PerKeyBackoff;
   readonly #metrics: WorkQueueMetrics;
   readonly #onError: WorkQueueOptions['onError'];
+  readonly #whileBusy: WorkQueueOptions['whileBusy'];
   readonly #delayed: DelayedKeys;
   /** Keys ready for a worker, with the time each arrived, taken in turns between namespaces. */
   readonly #ready: FairKeys;
@@ -92,6 +98,7 @@ export class WorkQueue {
     this.#backoff = new PerKeyBackoff(options.backoff, options.random);
     this.#metrics = options.metrics ?? {};
     this.#onError = options.onError;
+    this.#whileBusy = options.whileBusy;
     this.#delayed = new DelayedKeys(this.#clock, (key) => this.add(key));
     this.#ready = new FairKeys(options.partitionOf ?? namespaceOf);
   }
@@ -101,6 +108,11 @@ export class WorkQueue {
     if (this.#shuttingDown || this.#ready.has(key)) return;
     if (this.#processing.has(key)) {
       this.#dirty.add(key);
+      try {
+        this.#whileBusy?.(key);
+      } catch {
+        // The hook only ever shortens work; the key runs again afterwards whatever it did.
+      }
       return;
     }
     this.#ready.add(key, this.#clock.now());
