@@ -12,3 +12,5 @@ export function readHostChanges(runDir: string): HostChanges | undefined;
 export function removeNodeLeftovers(runDir: string): string[];
 export function cgroupFolders(cgroupName: string): string[];
 export function cgroupHierarchies(): string[];
+/** Unmounts everything mounted below `dir`, deepest first; returns what could not be unmounted. */
+export function unmountUnder(dir: string): string[];

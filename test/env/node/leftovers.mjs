@@ -108,7 +108,7 @@ function processesInCgroups(cgroupName) {
 }
 
 /** Mounts below the run folder, deepest first; a busy one is detached (lazy) rather than left. */
-function unmountUnder(runDir) {
+export function unmountUnder(runDir) {
   const problems = [];
   const prefix = `${runDir}/`;
   const points = readFileSync('/proc/self/mountinfo', 'utf8')
