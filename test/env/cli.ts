@@ -1,12 +1,15 @@
 // `build`: build or verify every binary the environment needs (CI runs it before the tests so the
-// cold build's progress is visible). `up`: start the environment and keep it up until Ctrl-C. `demo`: the
+// cold build's progress is visible). `build-node`: the same for the real node (its kubelet and the operator's
+// image), after checking that the machine can run it. `up`: start the environment and keep it up until Ctrl-C. `demo`: the
 // same, with the operator running on it and a data team's CronJob using a SecretReference (see demo.ts).
 
 import path from 'node:path';
 import { ensureComponent } from './build.ts';
-import { controlPlaneComponents, kubeconform } from './components.ts';
+import { controlPlaneComponents, kubeconform, kubelet } from './components.ts';
 import { demoNamespace, startDemo } from './demo.ts';
 import { type Environment, startEnvironment } from './environment.ts';
+import { ensureOperatorImage } from './image/operator-image.ts';
+import { findHostPrograms } from './node/host.ts';
 import { consoleProgress } from './progress.ts';
 import { writeStoresEnvFile } from './stores/env-file.ts';
 import { buildStores } from './stores/start.ts';
@@ -20,6 +23,11 @@ if (command === 'build') {
   // The unit project's offline CRD check uses it; building it here shows its progress before the tests.
   await ensureComponent(kubeconform, progress);
   progress.step('all components ready');
+} else if (command === 'build-node') {
+  const programs = findHostPrograms();
+  await ensureComponent(kubelet, progress);
+  await ensureOperatorImage(programs, progress);
+  progress.step('the real node and the operator image are ready');
 } else if (command === 'up' || command === 'demo') {
   const environment = await startEnvironment(progress);
   let stopDemo = async () => {};
@@ -59,7 +67,7 @@ Try to take the Secret without being a dbt Job (the admission policy refuses it)
   // handler) alive.
   setInterval(() => {}, 60_000);
 } else {
-  console.error('usage: node test/env/cli.ts build|up|demo');
+  console.error('usage: node test/env/cli.ts build|build-node|up|demo');
   process.exit(2);
 }
 
