@@ -53,6 +53,11 @@ export async function startEnvironment(
 ): Promise<Environment> {
   const started = Date.now();
   // Checked before anything starts: a machine that cannot run the node is told what it lacks at once.
+  if (options.realNode && process.env.SECRETLINK_TEST_KUBECONFIG) {
+    throw new Error(
+      'SECRETLINK_TEST_KUBECONFIG is set, but the end-to-end suite runs on a real node of its own; unset it',
+    );
+  }
   const hostPrograms = options.realNode ? findHostPrograms() : undefined;
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'secretlink-env-'));
   const supervisor = await ProcessSupervisor.create(runDir);

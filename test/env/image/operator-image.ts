@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from '../components.ts';
 import { unmountUnder } from '../node/leftovers.mjs';
@@ -91,12 +91,27 @@ export async function ensureOperatorImage(
     await rename(`${built}.sha256`, `${archive}.sha256`);
     await rename(built, archive);
     progress.step(`built the operator image in ${formatDuration(Date.now() - started)}`);
+    await pruneOldArchives(dir);
     return archive;
   } finally {
     clearInterval(heartbeat);
     unmountUnder(staging);
     await rm(staging, { recursive: true, force: true });
     if (cacheIsOurs) await rm(buildahCache, { recursive: true, force: true });
+  }
+}
+
+/** Each change to src/ makes a new archive (about 70 MB); the few newest stay for other checkouts. */
+async function pruneOldArchives(dir: string, keep = 3): Promise<void> {
+  const archives = [];
+  for (const name of await readdir(dir)) {
+    if (!/^operator-[0-9a-f]+\.tar$/.test(name)) continue;
+    archives.push({ file: path.join(dir, name), modified: (await stat(path.join(dir, name))).mtimeMs });
+  }
+  archives.sort((a, b) => b.modified - a.modified);
+  for (const { file } of archives.slice(keep)) {
+    await rm(file, { force: true });
+    await rm(`${file}.sha256`, { force: true });
   }
 }
 
