@@ -19,8 +19,9 @@ import {
 } from '../support/cluster.ts';
 import { customApi } from '../support/operator.ts';
 import { seedAwsSecret, stores } from '../support/stores.ts';
-import { eltPodTemplate, fingerprintOf, printedFingerprints } from './elt-job.ts';
-import { type InstalledOperator, installOperator, operatorStatefulSet } from './operator-install.ts';
+import { eltPodTemplate, fingerprintOf } from './elt-job.ts';
+import { eventsOf, jobsOfCronJobs, podOf, printedBySucceededPod, readyOperatorPod } from './observe.ts';
+import { type InstalledOperator, installOperator } from './operator-install.ts';
 
 const canary = inject('canary');
 const slow = { timeoutMs: 240_000, intervalMs: 1000 };
@@ -104,7 +105,7 @@ describe('on a real node', () => {
     });
     const job = await eventually(
       'the CronJob to start a Job',
-      () => cronJobsJobs().then((jobs) => jobs[0]),
+      () => jobsOfCronJobs(namespace).then((jobs) => jobs[0]),
       slow,
     );
     // One run is enough; later ones would only keep the Secret alive.
@@ -114,10 +115,7 @@ describe('on a real node', () => {
     );
     const printed = await eventually(
       'the Job to succeed and print its fingerprints',
-      () =>
-        succeededPodOf(job.metadata!.name!).then(
-          (pod) => pod && printedFingerprints(environment().realNode!.podLogsDir, pod),
-        ),
+      () => printedBySucceededPod(namespace, job.metadata!.name!),
       slow,
     );
     expect(printed).toMatchObject({ file: fingerprintOf(canary), env: fingerprintOf(canary) });
@@ -128,7 +126,7 @@ describe('on a real node', () => {
     await eventually(
       'every Job of the CronJob to end and the Secret to be revoked',
       async () => {
-        const jobs = await cronJobsJobs();
+        const jobs = await jobsOfCronJobs(namespace);
         const ended = jobs.every((job) => job.status?.succeeded || job.status?.failed);
         return ended && !(await readSecretIfPresent(namespace, 'warehouse')) ? true : undefined;
       },
@@ -141,9 +139,9 @@ describe('on a real node', () => {
     const waiting = await eventually(
       'the Job’s pod to wait for its Secret',
       async () => {
-        const pod = await podOf('early-elt');
+        const pod = await podOf(namespace, 'early-elt');
         const reason = pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason;
-        const events = pod ? await podEvents(pod) : [];
+        const events = pod ? await eventsOf(pod) : [];
         // The kubelet cannot mount the volume (FailedMount) or set the env var (CreateContainerConfigError).
         const blocked =
           events.some((event) => event.reason === 'FailedMount') || reason === 'CreateContainerConfigError';
@@ -156,10 +154,7 @@ describe('on a real node', () => {
     await createReference('late-warehouse');
     const printed = await eventually(
       'the waiting pod to run and print its fingerprints',
-      () =>
-        succeededPodOf('early-elt').then(
-          (pod) => pod && printedFingerprints(environment().realNode!.podLogsDir, pod),
-        ),
+      () => printedBySucceededPod(namespace, 'early-elt'),
       slow,
     );
     expect(printed).toMatchObject({ file: fingerprintOf(canary), env: fingerprintOf(canary) });
@@ -207,10 +202,7 @@ describe('on a real node', () => {
 
     const printed = await eventually(
       'the long Job to succeed',
-      () =>
-        succeededPodOf('long-elt').then(
-          (pod) => pod && printedFingerprints(environment().realNode!.podLogsDir, pod),
-        ),
+      () => printedBySucceededPod(namespace, 'long-elt'),
       slow,
     );
     expect(printed).toMatchObject({ file: fingerprintOf(canary), env: fingerprintOf(canary) });
@@ -266,44 +258,4 @@ async function createJob(name: string, secretName: string, holdSeconds = 0): Pro
       spec: { backoffLimit: 0, template: eltPodTemplate(secretName, holdSeconds) },
     },
   });
-}
-
-async function cronJobsJobs(): Promise<k8s.V1Job[]> {
-  const jobs = await api(k8s.BatchV1Api).listNamespacedJob({ namespace });
-  return jobs.items.filter((job) => job.metadata?.ownerReferences?.some((owner) => owner.kind === 'CronJob'));
-}
-
-async function podOf(jobName: string): Promise<k8s.V1Pod | undefined> {
-  const pods = await api(k8s.CoreV1Api).listNamespacedPod({
-    namespace,
-    labelSelector: `job-name=${jobName}`,
-  });
-  return pods.items[0];
-}
-
-async function succeededPodOf(jobName: string): Promise<k8s.V1Pod | undefined> {
-  const pod = await podOf(jobName);
-  if (pod?.status?.phase === 'Failed') throw new Error(`pod ${pod.metadata?.name} failed`);
-  return pod?.status?.phase === 'Succeeded' ? pod : undefined;
-}
-
-async function podEvents(pod: k8s.V1Pod): Promise<k8s.CoreV1Event[]> {
-  const events = await api(k8s.CoreV1Api).listNamespacedEvent({
-    namespace,
-    fieldSelector: `involvedObject.uid=${pod.metadata!.uid}`,
-  });
-  return events.items;
-}
-
-async function readyOperatorPod(): Promise<k8s.V1Pod | undefined> {
-  const pods = await api(k8s.CoreV1Api).listNamespacedPod({
-    namespace: operatorNamespace,
-    labelSelector: 'app.kubernetes.io/name=secretlink',
-  });
-  return pods.items.find(
-    (pod) =>
-      pod.metadata?.name?.startsWith(operatorStatefulSet) &&
-      !pod.metadata.deletionTimestamp &&
-      pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
-  );
 }
