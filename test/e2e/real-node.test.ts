@@ -3,9 +3,10 @@
 // admission policies; ELT Jobs run real containers that read the Secret it writes. The tests run in order
 // and share the operator; every wait is a poll with a generous limit, because real containers on a shared
 // machine take the time they take.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KubernetesAnchors } from '../../src/audit/anchors.ts';
 import { verifyAuditFile } from '../../src/audit/verify.ts';
 import { operatorNamespace } from '../env/install.ts';
 import {
@@ -14,6 +15,7 @@ import {
   deleteNamespace,
   environment,
   eventually,
+  kubeConfig,
   readSecretIfPresent,
   statusCodeOf,
 } from '../support/cluster.ts';
@@ -21,7 +23,7 @@ import { customApi } from '../support/operator.ts';
 import { seedAwsSecret, stores } from '../support/stores.ts';
 import { eltPodTemplate, fingerprintOf } from './elt-job.ts';
 import { eventsOf, jobsOfCronJobs, podOf, printedBySucceededPod, readyOperatorPod } from './observe.ts';
-import { type InstalledOperator, installOperator } from './operator-install.ts';
+import { type InstalledOperator, installOperator, operatorStatefulSet } from './operator-install.ts';
 
 const canary = inject('canary');
 const slow = { timeoutMs: 240_000, intervalMs: 1000 };
@@ -213,8 +215,22 @@ describe('on a real node', () => {
     );
   });
 
-  it('the audit trail the operator pod wrote, across its restart, verifies', async () => {
-    const result = await verifyAuditFile(operator.auditFile, { publicKey: operator.auditPublicKey });
+  it('the audit trail the operator pod wrote, across its restart, verifies up to its last anchor', async () => {
+    // The chain is named after the StatefulSet's pod, so both incarnations continue one chain, anchored on
+    // a Lease the operator keeps in its namespace.
+    const chain = `${operatorStatefulSet}-0`;
+    const anchor = await new KubernetesAnchors(kubeConfig(), {
+      namespace: operatorNamespace,
+      chain,
+      publicKey: '',
+    }).latest();
+    expect(anchor, `an anchor of chain ${chain}`).toBeDefined();
+    // The end-of-run check verifies the file against it too.
+    await writeFile(`${operator.auditFile}.anchor.json`, JSON.stringify(anchor));
+    const result = await verifyAuditFile(operator.auditFile, {
+      publicKey: operator.auditPublicKey,
+      anchors: [anchor!],
+    });
     expect(result).toMatchObject({ ok: true });
     const lines = (await readFile(operator.auditFile, 'utf8')).split('\n');
     for (const [action, target] of [
