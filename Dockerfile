@@ -1,6 +1,11 @@
 # secretlink operator image: built with the full toolchain, run as a non-root user on a read-only root
 # filesystem with only production dependencies and compiled JavaScript.
-FROM node:24-bookworm-slim AS build
+#
+# NODE_IMAGE is the public Node.js 24 image, pinned to the release package.json pins. The end-to-end tests,
+# which cannot reach a registry, replace it with a Node.js base assembled on the machine (test/env/image).
+ARG NODE_IMAGE=docker.io/library/node:24.21.0-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,7 +13,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules

@@ -1,7 +1,7 @@
 # Every target runs on the Node.js 24 that `npm ci` installs into node_modules/.bin, whatever the machine has.
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all install build test test-unit test-integration lint format run env-build bench clean
+.PHONY: all install build test test-unit test-integration test-e2e lint format run env-build node-build node-packages bench clean
 
 all: lint build test
 
@@ -14,8 +14,9 @@ install: node_modules/.install-stamp
 build: install
 	npm run build
 
-## Every test: builds (or reuses) the local control plane and stores, then runs unit and integration tests.
-test: install env-build
+## Every test: builds (or reuses) the local control plane and stores, the real node's kubelet and the operator's
+## image, then runs unit, integration and end-to-end tests.
+test: install env-build node-build
 	npm test
 
 test-unit: install
@@ -23,6 +24,10 @@ test-unit: install
 
 test-integration: install env-build
 	npx vitest run --project integration
+
+## End to end on the real node (containerd and a kubelet on this machine, as root; see docs/testing.md).
+test-e2e: install env-build node-build
+	npx vitest run --project e2e
 
 lint: install
 	npm run lint
@@ -33,6 +38,14 @@ format: install
 ## Build or verify the binaries of the test environment (cached under $$HOME/.cache/secretlink).
 env-build: install
 	node test/env/cli.ts build
+
+## The real node's host packages (installed with apt-get as root when missing), its kubelet and the operator's
+## image built from the Dockerfile (cached under $$HOME/.cache/secretlink).
+node-packages:
+	@scripts/node-packages.sh
+
+node-build: install node-packages
+	node test/env/cli.ts build-node
 
 ## The demo: the operator on a local control plane and stores on loopback, with a dbt CronJob using a
 ## SecretReference; kept up until Ctrl-C. `node test/env/cli.ts up` starts the environment alone.

@@ -1,12 +1,16 @@
 // `build`: build or verify every binary the environment needs (CI runs it before the tests so the
-// cold build's progress is visible). `up`: start the environment and keep it up until Ctrl-C. `demo`: the
+// cold build's progress is visible). `build-node`: the same for the real node (its kubelet and the operator's
+// image), after checking that the machine can run it. `up`: start the environment and keep it up until Ctrl-C. `demo`: the
 // same, with the operator running on it and a data team's CronJob using a SecretReference (see demo.ts).
+// `up --real-node` also starts the real node (test/env/node) with the operator's image imported.
 
 import path from 'node:path';
 import { ensureComponent } from './build.ts';
-import { controlPlaneComponents, kubeconform } from './components.ts';
+import { controlPlaneComponents, kubeconform, kubelet } from './components.ts';
 import { demoNamespace, startDemo } from './demo.ts';
 import { type Environment, startEnvironment } from './environment.ts';
+import { ensureOperatorImage } from './image/operator-image.ts';
+import { findHostPrograms } from './node/host.ts';
 import { consoleProgress } from './progress.ts';
 import { writeStoresEnvFile } from './stores/env-file.ts';
 import { buildStores } from './stores/start.ts';
@@ -20,8 +24,17 @@ if (command === 'build') {
   // The unit project's offline CRD check uses it; building it here shows its progress before the tests.
   await ensureComponent(kubeconform, progress);
   progress.step('all components ready');
+} else if (command === 'build-node') {
+  const programs = findHostPrograms();
+  await ensureComponent(kubelet, progress);
+  await ensureOperatorImage(programs, progress);
+  progress.step('the real node and the operator image are ready');
 } else if (command === 'up' || command === 'demo') {
-  const environment = await startEnvironment(progress);
+  const realNode = process.argv.includes('--real-node');
+  const environment = await startEnvironment(progress, {
+    realNode,
+    nodeImages: async (imageProgress) => [await ensureOperatorImage(findHostPrograms(), imageProgress)],
+  });
   let stopDemo = async () => {};
   try {
     await describeEnvironment(environment);
@@ -59,7 +72,7 @@ Try to take the Secret without being a dbt Job (the admission policy refuses it)
   // handler) alive.
   setInterval(() => {}, 60_000);
 } else {
-  console.error('usage: node test/env/cli.ts build|up|demo');
+  console.error('usage: node test/env/cli.ts build|build-node|up [--real-node]|demo');
   process.exit(2);
 }
 
@@ -71,6 +84,12 @@ async function describeEnvironment(environment: Environment): Promise<void> {
   console.log(`AWS Secrets Manager (moto): ${aws.endpoint} region ${aws.region}`);
   console.log(`GCP Secret Manager emulator: ${gcp.endpoint} project ${gcp.projectID}`);
   console.log(`Vault: ${vault.address}`);
+  if (info.realNode) {
+    console.log(
+      `Real node: ${info.realNode.name} (pods select secretlink.dev/node=real, hostNetwork); ` +
+        `containers' logs in ${info.realNode.podLogsDir}`,
+    );
+  }
   const envFile = path.join(info.runDir, 'stores.env');
   await writeStoresEnvFile(envFile, info.stores);
   console.log(`Store addresses and the Vault token: source ${envFile}`);

@@ -44,6 +44,15 @@ export const kubernetes: Component = {
   ].join(' '),
 };
 
+// The real node's kubelet: same wrapper module and link flags as the control plane, its own cache entry, so
+// runs that need no real node never build it.
+export const kubelet: Component = {
+  ...kubernetes,
+  name: 'kubelet',
+  binaries: { kubelet: 'k8s.io/kubernetes/cmd/kubelet' },
+  binDirVariable: 'SECRETLINK_KUBELET_DIR',
+};
+
 export const etcd: Component = {
   name: 'etcd',
   version: 'v3.6.16',

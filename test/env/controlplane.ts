@@ -20,6 +20,8 @@ export interface ControlPlane {
   etcdUrl: string;
   serviceAccountIssuer: string;
   nodeNames: string[];
+  /** For the real node's kubelet (system:node:<name>); used only when a run starts one. */
+  kubeletKubeconfig: string;
 }
 
 export const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
@@ -149,7 +151,15 @@ export async function startControlPlane(
   await waitForClusterServices(kubeconfig, nodeNames, { controllerManager, scheduler, kwok });
   progress.note(`controller manager, scheduler and ${nodeNames.length} kwok nodes ready`);
 
-  return { server, kubeconfig, caCert: pki.caCert, etcdUrl, serviceAccountIssuer, nodeNames };
+  return {
+    server,
+    kubeconfig,
+    caCert: pki.caCert,
+    etcdUrl,
+    serviceAccountIssuer,
+    nodeNames,
+    kubeletKubeconfig: await kubeconfigFor('kubelet'),
+  };
 }
 
 async function createSimulatedNodes(kubeconfig: string): Promise<string[]> {

@@ -4,8 +4,10 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureComponent } from './build.ts';
-import { controlPlaneComponents, kubernetes } from './components.ts';
+import { controlPlaneComponents, kubelet, kubernetes } from './components.ts';
 import { startControlPlane } from './controlplane.ts';
+import { findHostPrograms } from './node/host.ts';
+import { type RealNode, startRealNode } from './node/start.ts';
 import { ProcessSupervisor } from './processes.ts';
 import { formatDuration, type Progress } from './progress.ts';
 import type { StoreCoordinates } from './stores/coordinates.ts';
@@ -21,6 +23,15 @@ export interface EnvironmentInfo {
   nodeNames: string[];
   /** AWS Secrets Manager (moto), GCP Secret Manager (emulator) and Vault, all on loopback. */
   stores: StoreCoordinates;
+  /** Present when the run asked for a real node (containerd and a kubelet on this machine). */
+  realNode?: RealNode;
+}
+
+export interface EnvironmentOptions {
+  /** Also start the real node (test/env/node): for the end-to-end suite, not the kwok scenario tests. */
+  realNode?: boolean;
+  /** OCI archives to import into the real node (the operator's image), built while the rest starts. */
+  nodeImages?: (progress: Progress) => Promise<string[]>;
 }
 
 export interface Environment {
@@ -36,10 +47,21 @@ export async function buildControlPlane(progress: Progress) {
   return binaries as Record<string, string>;
 }
 
-export async function startEnvironment(progress: Progress): Promise<Environment> {
+export async function startEnvironment(
+  progress: Progress,
+  options: EnvironmentOptions = {},
+): Promise<Environment> {
   const started = Date.now();
+  // Checked before anything starts: a machine that cannot run the node is told what it lacks at once.
+  if (options.realNode && process.env.SECRETLINK_TEST_KUBECONFIG) {
+    throw new Error(
+      'SECRETLINK_TEST_KUBECONFIG is set, but the end-to-end suite runs on a real node of its own; unset it',
+    );
+  }
+  const hostPrograms = options.realNode ? findHostPrograms() : undefined;
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'secretlink-env-'));
   const supervisor = await ProcessSupervisor.create(runDir);
+  let images: Promise<string[]> | undefined;
   try {
     const existing = process.env.SECRETLINK_TEST_KUBECONFIG;
     if (existing) {
@@ -58,14 +80,22 @@ export async function startEnvironment(progress: Progress): Promise<Environment>
     }
 
     // The stores start while the control plane does; only Vault's Kubernetes auth waits for the API server.
-    const cluster = buildControlPlane(progress).then(async (binaries) => ({
-      binaries,
-      controlPlane: await startControlPlane(supervisor, binaries, progress),
-    }));
-    const [{ binaries, controlPlane }, stores] = await allStarted(
-      cluster.then(({ binaries, controlPlane }) => {
+    const cluster = buildControlPlane(progress).then(async (binaries) => {
+      if (hostPrograms) Object.assign(binaries, await ensureComponent(kubelet, progress));
+      return { binaries, controlPlane: await startControlPlane(supervisor, binaries, progress) };
+    });
+    images = hostPrograms ? (options.nodeImages?.(progress) ?? Promise.resolve([])) : undefined;
+    images?.catch(() => undefined);
+    const node = cluster.then(({ binaries, controlPlane }) =>
+      hostPrograms && images
+        ? startRealNode(supervisor, controlPlane, binaries, hostPrograms, images, progress)
+        : undefined,
+    );
+    node.catch(() => undefined);
+    const [{ binaries, controlPlane, realNode }, stores] = await allStarted(
+      cluster.then(async ({ binaries, controlPlane }) => {
         progress.step(`control plane up in ${formatDuration(Date.now() - started)} (${controlPlane.server})`);
-        return { binaries, controlPlane };
+        return { binaries, controlPlane, realNode: await node };
       }),
       startStores(
         supervisor,
@@ -82,10 +112,13 @@ export async function startEnvironment(progress: Progress): Promise<Environment>
         kubectl: binaries.kubectl!,
         nodeNames: controlPlane.nodeNames,
         stores,
+        ...(realNode ? { realNode } : {}),
       },
       stop: () => supervisor.stopAll(),
     };
   } catch (error) {
+    // A build of the operator's image still running would outlive the run; it cleans up after itself.
+    await images?.catch(() => undefined);
     await supervisor.stopAll();
     throw error;
   }

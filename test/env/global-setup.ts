@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { type EnvironmentInfo, startEnvironment } from './environment.ts';
+import { type EnvironmentInfo, type EnvironmentOptions, startEnvironment } from './environment.ts';
 import { checkEndOfRun, runLayout } from './evidence/end-of-run.ts';
 import { startEvidenceRecorder } from './evidence/recorder.ts';
 import { consoleProgress } from './progress.ts';
@@ -17,9 +17,14 @@ declare module 'vitest' {
   }
 }
 
-export default async function setup(project: TestProject) {
+export default function setup(project: TestProject) {
+  return setupEnvironment(project, {});
+}
+
+/** The same for any project; the end-to-end project (test/e2e) asks for the real node too. */
+export async function setupEnvironment(project: TestProject, options: EnvironmentOptions) {
   const progress = consoleProgress();
-  const environment = await startEnvironment(progress);
+  const environment = await startEnvironment(progress, options);
   const { runDir } = environment.info;
   const canary = `canary-${randomBytes(16).toString('hex')}`;
   const recorder = await startEvidenceRecorder(

@@ -6,6 +6,7 @@ type KeyPair = webcrypto.CryptoKeyPair;
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { realNodeName } from './node/name.ts';
 // @peculiar/x509 uses decorators that need the Reflect metadata API loaded first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -39,6 +40,8 @@ export const clientIdentities: Record<string, Identity> = {
   'kube-controller-manager': { commonName: 'system:kube-controller-manager' },
   'kube-scheduler': { commonName: 'system:kube-scheduler' },
   kwok: { commonName: 'kwok-controller', organization: 'system:masters' },
+  // The real node's kubelet (test/env/node), with the identity the system:node role expects.
+  kubelet: { commonName: `system:node:${realNodeName}`, organization: 'system:nodes' },
 };
 
 export async function createClusterPki(dir: string): Promise<ClusterPki> {

@@ -28,6 +28,7 @@ const stopGraceMs = 5000;
 export class ProcessSupervisor {
   private readonly children: { process: ChildProcess; server: ServerProcess }[] = [];
   private reaper: ChildProcess | undefined;
+  private readonly cleanups: (() => Promise<string[]>)[] = [];
 
   readonly runDir: string;
 
@@ -77,6 +78,14 @@ export class ProcessSupervisor {
   }
 
   /**
+   * Work that must follow the servers' exit and precede the run folder's removal (the real node's mounts,
+   * cgroups and kernel settings). Returns what it could not undo, reported at teardown.
+   */
+  afterStop(cleanup: () => Promise<string[]>): void {
+    this.cleanups.push(cleanup);
+  }
+
+  /**
    * Stops servers one at a time in reverse start order, then removes the run folder. One at a time because
    * signalled together, kube-apiserver and etcd each wait for the other's connections and neither exits
    * within its grace period; in order, the whole environment stops in about a second.
@@ -90,8 +99,11 @@ export class ProcessSupervisor {
       if (server.exitCode() === undefined) signalGroup(child, 'SIGKILL');
     }
     this.children.length = 0;
+    const problems: string[] = [];
+    for (const cleanup of this.cleanups.splice(0).reverse()) problems.push(...(await cleanup()));
     this.reaper?.kill('SIGKILL');
     await fs.rm(this.runDir, { recursive: true, force: true });
+    if (problems.length > 0) throw new Error(`teardown left something behind:\n  ${problems.join('\n  ')}`);
   }
 }
 

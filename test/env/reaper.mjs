@@ -1,8 +1,10 @@
 // Runs detached from the test run. When the run's process disappears (finished, crashed, SIGINT, SIGKILL)
 // it stops every server the run started and removes the run's folder, so nothing outlives the run.
+// A real node's leftovers (containers, mounts, cgroups, kernel settings) are removed before the folder.
 // Usage: node reaper.mjs <parent pid> <run folder>
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { removeNodeLeftovers } from './node/leftovers.mjs';
 
 const [parentPid, runDir] = [Number(process.argv[2]), process.argv[3]];
 
@@ -37,6 +39,7 @@ const timer = setInterval(() => {
   signalAll('SIGTERM');
   setTimeout(() => {
     signalAll('SIGKILL');
+    removeNodeLeftovers(runDir);
     rmSync(runDir, { recursive: true, force: true });
     process.exit(0);
   }, 3000);
