@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { AuditRecord } from '../audit/types.ts';
-import { NotFound, Throttled } from '../providers/errors.ts';
+import { NotFound, Throttled, Unavailable } from '../providers/errors.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
 import { buildSecret, managedAnnotations } from './managed-secret.ts';
 import type { SecretWrite } from './outcome.ts';
@@ -203,6 +203,17 @@ describe('a reconcile reports what the API server confirmed', () => {
     };
     const { result, ready } = await reconcileRefresh({ secret: false, read: missing });
     expect(ready).toMatchObject({ status: 'False', reason: 'RemoteNotFound' });
+    const { requeueAfterMs } = (result as { value: { requeueAfterMs: number } }).value;
+    expect(requeueAfterMs).toBeGreaterThan(0);
+    expect(requeueAfterMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it('retries in seconds while a Job waits and the store is down, not after the queue’s backoff', async () => {
+    const down = () => {
+      throw new Unavailable('the store did not answer');
+    };
+    const { result, ready } = await reconcileRefresh({ secret: false, read: down });
+    expect(ready).toMatchObject({ status: 'False', reason: 'StoreUnavailable' });
     const { requeueAfterMs } = (result as { value: { requeueAfterMs: number } }).value;
     expect(requeueAfterMs).toBeGreaterThan(0);
     expect(requeueAfterMs).toBeLessThanOrEqual(30_000);

@@ -270,11 +270,12 @@ export class Reconciler {
       throw new RetryableError('the Secret was deleted before it could be written; writing it again');
     }
     if (outcome.kind === 'failed') {
-      if (outcome.retryable) throw new RetryableError(`${outcome.reason}: ${outcome.message}`);
-      // A Job waits for a Secret it does not have: the remote may appear any moment, so look again in seconds.
+      // A Job waits for a Secret it does not have: the remote may appear, or the store come back, any moment,
+      // so look again in seconds (1 s doubling to 30 s), never after the queue's backoff of up to 5 minutes.
       if (plan.consuming.length > 0 && !secretPresent(plan, outcome)) {
         return { requeueAfterMs: this.waitingRetryMs(key, facts) };
       }
+      if (outcome.retryable) throw new RetryableError(`${outcome.reason}: ${outcome.message}`);
       // No one waits (a missing remote, a denied policy): look again at the next refresh.
       return { requeueAfterMs: plan.recheckAfterMs };
     }
