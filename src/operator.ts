@@ -80,9 +80,10 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     kubeConfig,
     new RateLimiter(config.kubeQps, config.kubeBurst, systemClock),
   );
-  const audit = new LeaderAuditTrail(parts.audit, (error) =>
-    logger.error({ sink: 'file', err: safeMessage(error) }, 'an audit sink failed to record'),
-  );
+  const audit = new LeaderAuditTrail(parts.audit, (error) => {
+    metrics.auditSinkFailures.inc({ sink: 'file' });
+    logger.error({ sink: 'file', err: safeMessage(error) }, 'an audit sink failed to record');
+  });
   const reconciler = new Reconciler({
     view: caches.view(),
     writer,

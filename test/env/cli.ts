@@ -4,7 +4,7 @@
 
 import path from 'node:path';
 import { ensureComponent } from './build.ts';
-import { controlPlaneComponents, kubeconform } from './components.ts';
+import { controlPlaneComponents, kubeconform, shippingComponents } from './components.ts';
 import { demoNamespace, startDemo } from './demo.ts';
 import { type Environment, startEnvironment } from './environment.ts';
 import { consoleProgress } from './progress.ts';
@@ -19,6 +19,8 @@ if (command === 'build') {
   await buildStores(progress);
   // The unit project's offline CRD check uses it; building it here shows its progress before the tests.
   await ensureComponent(kubeconform, progress);
+  // The shipping tests' helm, Argo CD health interpreter and kstatus (test/integration/chart, health).
+  for (const component of shippingComponents) await ensureComponent(component, progress);
   progress.step('all components ready');
 } else if (command === 'up' || command === 'demo') {
   const environment = await startEnvironment(progress);
