@@ -59,7 +59,7 @@ ${stringify({
   for (const object of objects) {
     if (object.kind === 'CustomResourceDefinition') {
       // Helm installs crds/ before the templates and never deletes them: `helm uninstall` cannot leave the
-      // pod admission policy bound to a SecretReference kind that no longer exists (it would refuse every pod).
+      // pod admission policy bound to a SecretReference kind that no longer exists (it fails closed).
       files.set(`${chartDir}/crds/${object.metadata.name}.yaml`, generatedHeader + stringify(object));
     }
   }

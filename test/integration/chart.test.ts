@@ -113,8 +113,19 @@ describe('the Helm chart (charts/secretlink)', () => {
 
   it('installs on the cluster, and uninstalls leaving no policy that would refuse pods', async () => {
     await installCrds();
-    // --take-ownership: other tests of this run may have applied parts of config/ already.
-    await helm('install', release, chart, '-n', operatorNamespace, '--take-ownership', '--wait=false');
+    // As docs/operations.md says, plus --take-ownership: other tests of this run may have applied parts of
+    // config/ already.
+    await helm(
+      'install',
+      release,
+      chart,
+      '-n',
+      operatorNamespace,
+      '--create-namespace',
+      '--set',
+      'createNamespace=false',
+      '--take-ownership',
+    );
     const admission = api(k8s.AdmissionregistrationV1Api);
     const binding = await admission.readValidatingAdmissionPolicyBinding({
       name: 'secretlink-job-pods-only',

@@ -1,7 +1,7 @@
 // `make uninstall` removes a `kubectl apply -k config/default` install in the order that keeps the cluster
 // working: the SecretReferences first (the operator revokes their Secrets while the pod policy still guards
-// them), then the policies, the operator and its RBAC, and the CRDs last. Deleting the CRDs first would leave
-// the pod policy bound to a kind that no longer exists, and it fails closed: every pod would be refused.
+// them, and releases their finalizers), then the policies, the operator and its RBAC, and the CRDs last, so
+// the pod policy is never bound to a parameter kind that no longer exists (docs/operations.md, "Uninstall").
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
@@ -37,9 +37,14 @@ beforeAll(async () => {
   await writeVaultSecret(`${namespace}/warehouse`, { password: 'uninstall-test-password' });
   await createEtlReference(namespace, 'warehouse', { remote: `${namespace}/warehouse` });
   await createEtlJob(namespace, 'etl', 'warehouse');
-  // The operator as the shipped manifests run it: its own ServiceAccount, under the shipped policies.
+  // The operator as the shipped manifests run it: its own ServiceAccount, under the shipped policies, which
+  // let it hold only the Lease the manifests name (no other run's holder left on it).
+  await api(k8s.CoordinationV1Api)
+    .deleteNamespacedLease({ namespace: operatorNamespace, name: 'secretlink-operator' })
+    .catch(() => undefined);
   operator = startTestOperator({
     namespaces: [namespace],
+    leaseName: 'secretlink-operator',
     kubeConfig: await operatorKubeConfig(environment()),
   });
   await eventually('the Secret materialized for the Job', () => readSecretIfPresent(namespace, 'warehouse'));
