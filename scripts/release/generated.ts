@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { chartDir, chartFiles, generatedHeader } from './chart.ts';
+import { chartDir, chartFiles } from './chart.ts';
 import { kustomize, parseObjects } from './objects.ts';
 import { prometheusRule, prometheusRuleFile, rulesFile } from './prometheus-rule.ts';
 
@@ -62,5 +62,3 @@ function listFiles(dir: string): string[] {
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
-
-export { generatedHeader };
