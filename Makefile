@@ -1,7 +1,8 @@
 # Every target runs on the Node.js 24 that `npm ci` installs into node_modules/.bin, whatever the machine has.
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all install build test test-unit test-integration test-e2e lint format run env-build node-build node-packages bench clean
+.PHONY: all install build test test-unit test-integration test-e2e lint format run env-build node-build \
+	node-packages bench clean chart release-manifest uninstall
 
 all: lint build test
 
@@ -57,6 +58,28 @@ bench: install env-build
 	node bench/environment.ts --write=docs/benchmarks.md
 	node bench/providers.ts --write=docs/benchmarks.md
 	node bench/controller.ts --write=docs/benchmarks.md
+
+## Regenerates charts/secretlink and config/prometheus/prometheusrule.yaml from config/ (the tests fail when
+## they are stale). kubectl is the test environment's.
+chart: install
+	node scripts/release/cli.ts chart
+
+## The single-file install manifest of this release: dist/install.yaml, everything config/default installs.
+release-manifest: install
+	node scripts/release/cli.ts manifest --out=dist/install.yaml
+
+## Removes a `kubectl apply -k config/default` install in the order that keeps the cluster working
+## (docs/operations.md, "Uninstall"): SecretReferences first, while the operator still revokes their Secrets
+## and the pod policy still guards them; then the policies; then the operator; the CRDs last, once nothing
+## refers to them. The secretlink-system namespace (audit volumes, signing key) is left for you to archive.
+KUBECTL ?= kubectl
+uninstall:
+	if $(KUBECTL) get crd secretreferences.secretlink.dev >/dev/null 2>&1; then \
+	  $(KUBECTL) delete secretreferences.secretlink.dev --all --all-namespaces --wait; fi
+	$(KUBECTL) delete -k config/admission --wait --ignore-not-found
+	$(KUBECTL) delete -n secretlink-system statefulset/secretlink-operator --wait --ignore-not-found
+	$(KUBECTL) delete -k config/rbac --ignore-not-found
+	$(KUBECTL) delete -k crds --wait --ignore-not-found
 
 clean:
 	rm -rf dist node_modules

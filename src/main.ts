@@ -41,9 +41,10 @@ const sinks: AuditSink[] = [
   new LogAuditSink(logger),
   new KubernetesEventSink(kubeConfig.makeApiClient(k8s.EventsV1Api), config.identity),
 ];
-const audit = new AuditTrail(sinks, (sink, error) =>
-  logger.error({ sink, err: safeMessage(error) }, 'an audit sink failed to record'),
-);
+const audit = new AuditTrail(sinks, (sink, error) => {
+  metrics.auditSinkFailures.inc({ sink });
+  logger.error({ sink, err: safeMessage(error) }, 'an audit sink failed to record');
+});
 
 /** Start-up cannot go on; the reason names a setting, file or Secret, never a value. */
 function refuseToStart(message: string, error: unknown): never {

@@ -83,6 +83,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
   // A record the file cannot take fails its reconcile (nothing moves on without evidence), and the file sink
   // does not write after a failed write: stop, so the restart reopens the file and records what is pending.
   const audit = new LeaderAuditTrail(parts.audit, (error) => {
+    metrics.auditSinkFailures.inc({ sink: 'file' });
     logger.error({ sink: 'file', err: safeMessage(error) }, 'the audit file failed to record; stopping');
     void stop();
   });

@@ -50,8 +50,11 @@ interface StoreLookup {
   scope: RemoteScope;
 }
 
-/** The longest wait between retries of a reference whose Job waits for its Secret. */
-const waitingRetryMaxMs = 30_000;
+/**
+ * Retries of a reference whose Job waits for a Secret it does not have: 1 s doubling to 30 s (never longer than
+ * its refreshInterval), half of each delay random.
+ */
+export const waitingRetryBackoff = { baseMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.5 } as const;
 
 /** Jobs read live per reconcile to confirm pods whose controller the Job cache has not seen yet. */
 const maxUnseenJobReads = 5;
@@ -665,8 +668,8 @@ export class Reconciler {
   private waitingRetryMs(key: string, facts: ReferenceFacts): number {
     const failures = (this.waitingFailures.get(key) ?? 0) + 1;
     this.waitingFailures.set(key, failures);
-    const maxMs = Math.min(waitingRetryMaxMs, facts.refreshIntervalMs);
-    return backoffDelay(failures, { baseMs: 1_000, maxMs, factor: 2, jitter: 0.5 });
+    const maxMs = Math.min(waitingRetryBackoff.maxMs, facts.refreshIntervalMs);
+    return backoffDelay(failures, { ...waitingRetryBackoff, maxMs });
   }
 }
 

@@ -171,3 +171,47 @@ describe('a remote outside the store’s remoteAccess', () => {
     });
   });
 });
+
+describe('the Stalled condition Flux and Argo CD read', () => {
+  const denied: Outcome = {
+    kind: 'failed',
+    reason: 'AccessDenied',
+    message: 'the store refused',
+    retryable: false,
+  };
+  const unavailable: Outcome = {
+    kind: 'failed',
+    reason: 'StoreUnavailable',
+    message: 'timeout',
+    retryable: true,
+  };
+
+  it('stands beside Ready=False, at the same generation, when the failure needs a person', () => {
+    const status = statusOf('create', denied);
+    expect(status.conditions).toEqual([
+      expect.objectContaining({
+        type: 'Ready',
+        status: 'False',
+        reason: 'AccessDenied',
+        observedGeneration: 1,
+      }),
+      expect.objectContaining({
+        type: 'Stalled',
+        status: 'True',
+        reason: 'AccessDenied',
+        observedGeneration: 1,
+      }),
+    ]);
+  });
+
+  it('is absent while the operator retries a failure that may clear on its own', () => {
+    const status = statusOf('create', unavailable);
+    expect(status.conditions?.map((condition) => condition.type)).toEqual(['Ready']);
+  });
+
+  it('is removed once the reference recovers', () => {
+    const stalled = statusOf('create', denied);
+    const recovered = statusOf('create', written(true), stalled);
+    expect(recovered.conditions?.map((condition) => condition.type)).toEqual(['Ready']);
+  });
+});

@@ -2,6 +2,7 @@
 // the same cluster state, and written only when it differs from what is there.
 import { findCondition, transitionTime } from '../api/conditions.ts';
 import { readyCondition as readyType } from '../api/constants.ts';
+import { withStalled } from '../api/stalled.ts';
 import type { Condition, SecretReferenceStatus } from '../api/types.ts';
 import { versionList } from './managed-secret.ts';
 import type { Outcome } from './outcome.ts';
@@ -47,7 +48,8 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
         : undefined;
   return {
     observedGeneration: context.generation,
-    conditions: [condition],
+    // Stalled beside Ready when the failure needs a person, so Flux (kstatus) and Argo CD report it as failed.
+    conditions: withStalled([condition], condition, context.previous.conditions, new Date(context.now)),
     secretName: context.targetName,
     consumingJobs: present ? plan.consuming : [],
     consumingJobCount: present ? plan.consuming.length : 0,

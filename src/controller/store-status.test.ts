@@ -65,7 +65,20 @@ describe('desiredStoreStatus', () => {
           'The store spec cannot work: spec.provider.vault.caBundle: must be a base64-encoded PEM ' +
           'certificate bundle. SecretReferences cannot read from this store until it is fixed.',
       }),
+      // Stalled, so Flux and Argo CD report the store as failed instead of waiting for it.
+      expect.objectContaining({
+        type: 'Stalled',
+        status: 'True',
+        reason: 'InvalidSpec',
+        observedGeneration: 1,
+      }),
     ]);
+  });
+
+  it('drops Stalled once the spec is fixed', () => {
+    const invalid = desiredStoreStatus(secretStore(vault(notPem), 1), now);
+    const fixed = desiredStoreStatus(secretStore(vault(), 2, invalid), later);
+    expect(fixed.conditions?.map((condition) => condition.type)).toEqual(['Ready']);
   });
 
   it('judges a ClusterSecretStore by its own rule: credentials must name their namespace', () => {

@@ -4,6 +4,7 @@
 // so nothing here can put a credential into status.
 import { StoreReason, setCondition } from '../api/conditions.ts';
 import { readyCondition } from '../api/constants.ts';
+import { withStalled } from '../api/stalled.ts';
 import type { AnySecretStore, Condition, StoreStatus } from '../api/types.ts';
 import { selectProvider, validateStore } from '../providers/registry.ts';
 
@@ -32,10 +33,12 @@ export function desiredStoreStatus(store: AnySecretStore, now: Date): StoreStatu
           message: `The store spec cannot work: ${describe(problems)}. SecretReferences cannot read from this store until it is fixed.`,
           observedGeneration: generation,
         };
+  const conditions = setCondition(store.status?.conditions, ready, now);
+  const readyNow = conditions.find((condition) => condition.type === readyCondition)!;
   return {
     provider,
     observedGeneration: generation,
-    conditions: setCondition(store.status?.conditions, ready, now),
+    conditions: withStalled(conditions, readyNow, store.status?.conditions, now),
   };
 }
 

@@ -7,6 +7,7 @@ export interface OperatorMetrics {
   reconcileSeconds: Histogram<'result'>;
   managedSecrets: Gauge;
   auditRecords: Counter<'action'>;
+  auditSinkFailures: Counter<'sink'>;
   queueDepth: Gauge;
   queueRetries: Counter;
   isLeader: Gauge;
@@ -40,6 +41,13 @@ export function createMetrics(): OperatorMetrics {
       name: 'secretlink_audit_records_total',
       help: 'Audit records emitted by action.',
       labelNames: ['action'],
+      registers,
+    }),
+    // Alerted on (config/prometheus): a record a sink failed to keep is evidence missing from that sink.
+    auditSinkFailures: new Counter({
+      name: 'secretlink_audit_sink_failures_total',
+      help: 'Audit records a sink (file, event, log) failed to record.',
+      labelNames: ['sink'],
       registers,
     }),
     queueDepth: new Gauge({

@@ -6,12 +6,14 @@
 
 import path from 'node:path';
 import { ensureComponent } from './build.ts';
-import { controlPlaneComponents, kubeconform, kubelet } from './components.ts';
-import { demoNamespace, startDemo } from './demo.ts';
+import { controlPlaneComponents, kubeconform, kubelet, shippingComponents } from './components.ts';
+import { demoNamespace, startDemo, startFirstRun } from './demo.ts';
 import { type Environment, startEnvironment } from './environment.ts';
 import { ensureOperatorImage } from './image/operator-image.ts';
+import { startNarrator } from './narrator.ts';
 import { findHostPrograms } from './node/host.ts';
 import { consoleProgress } from './progress.ts';
+import { kubectlShortcut } from './shortcut.ts';
 import { writeStoresEnvFile } from './stores/env-file.ts';
 import { buildStores } from './stores/start.ts';
 
@@ -23,6 +25,8 @@ if (command === 'build') {
   await buildStores(progress);
   // The unit project's offline CRD check uses it; building it here shows its progress before the tests.
   await ensureComponent(kubeconform, progress);
+  // The shipping tests' helm, Argo CD health interpreter and kstatus (test/integration/chart, health).
+  for (const component of shippingComponents) await ensureComponent(component, progress);
   progress.step('all components ready');
 } else if (command === 'build-node') {
   const programs = findHostPrograms();
@@ -41,25 +45,35 @@ if (command === 'build') {
     if (command === 'demo') {
       const demo = await startDemo(environment.info, progress);
       stopDemo = demo.stop;
-      const kubectl = `${environment.info.kubectl} -n ${demoNamespace}`;
+      const narrator = await startNarrator(
+        environment.info,
+        { namespace: demoNamespace, secretName: 'warehouse', auditFile: demo.auditFile },
+        (line) => console.log(line),
+      );
+      stopDemo = async () => {
+        await narrator.stop();
+        await demo.stop();
+      };
       console.log(`
 The operator runs as \`node src/main.ts\`; its log: ${demo.operatorLog}
 Its audit file: ${demo.auditFile} (check it: node src/audit/verify-cli.ts --public-key=${demo.auditPublicKeyFile} ${demo.auditFile})
 Metrics: http://${demo.probeAddress}/metrics
 
-Watch a dbt run get its credentials and lose them when it ends (the CronJob runs every two minutes):
-  ${kubectl} get secretreferences,jobs,secrets -w
-  ${kubectl} create job --from=cronjob/nightly-dbt now     # or start one yourself
-  ${kubectl} get events --field-selector reason=Materialized
-Try to take the Secret without being a dbt Job (the admission policy refuses it):
-  ${kubectl} run intruder --image=busybox --overrides='{"spec":{"volumes":[{"name":"s","secret":{"secretName":"warehouse"}}]}}'`);
+In another terminal, after the export line above:
+  kubectl -n ${demoNamespace} get secretreferences,jobs,secrets
+  kubectl -n ${demoNamespace} create job --from=cronjob/nightly-dbt again     # another dbt run
+  kubectl -n ${demoNamespace} run intruder --image=busybox --overrides='{"spec":{"volumes":[{"name":"s","secret":{"secretName":"warehouse"}}]}}'
+
+Everything stays up until you press Ctrl-C. What happens, as it happens (the CronJob starts a dbt run every
+two minutes; a first one starts now):`);
+      await startFirstRun(environment.info);
     }
   } catch (error) {
     await stopDemo();
     await environment.stop();
     throw error;
   }
-  console.log('\nEverything stays up until you press Ctrl-C.');
+  if (command === 'up') console.log('\nEverything stays up until you press Ctrl-C.');
   const stop = async () => {
     progress.step('stopping');
     await stopDemo();
@@ -78,8 +92,7 @@ Try to take the Secret without being a dbt Job (the admission policy refuses it)
 
 async function describeEnvironment(environment: Environment): Promise<void> {
   const { info } = environment;
-  console.log(`\nexport KUBECONFIG=${info.kubeconfig}`);
-  console.log(`kubectl: ${info.kubectl}`);
+  console.log(`\nPoint kubectl at it (copy and paste into any terminal):\n  ${await kubectlShortcut(info)}`);
   const { aws, gcp, vault } = info.stores;
   console.log(`AWS Secrets Manager (moto): ${aws.endpoint} region ${aws.region}`);
   console.log(`GCP Secret Manager emulator: ${gcp.endpoint} project ${gcp.projectID}`);

@@ -1,5 +1,6 @@
 // The catalogue of real servers the test environment runs. Each is built from Go modules pinned in
 // hack/components/<module>/, or taken from an existing binary when the user points at one.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Component {
@@ -102,3 +103,48 @@ export const kubeconform: Component = {
   binaries: { kubeconform: 'github.com/yannh/kubeconform/cmd/kubeconform' },
   binDirVariable: 'SECRETLINK_KUBECONFORM_DIR',
 };
+
+const helmVersion = 'v3.22.0';
+// The client-go minor helm's go.mod pins (v0.37 speaks Kubernetes 1.37), read as helm's Makefile reads it.
+const helmKubeMinor = /k8s\.io\/client-go v0\.(\d+)\./.exec(
+  readFileSync(path.join(import.meta.dirname, '..', '..', 'hack', 'components', 'helm', 'go.mod'), 'utf8'),
+)?.[1];
+
+// Lints, renders and installs charts/secretlink in the tests, as platform teams install operators.
+export const helm: Component = {
+  name: 'helm',
+  version: helmVersion,
+  module: 'helm',
+  binaries: { helm: 'helm.sh/helm/v3/cmd/helm' },
+  binDirVariable: 'SECRETLINK_HELM_DIR',
+  // As helm's own Makefile links it: its version, and the Kubernetes version its client-go modules speak
+  // (k8s.io/client-go v0.37 -> 1.37), which `helm template` and `helm lint` assume without a cluster.
+  ldflags: [
+    `-X helm.sh/helm/v3/internal/version.version=${helmVersion}`,
+    ...['pkg/chartutil', 'pkg/lint/rules'].flatMap((pkg) => [
+      `-X helm.sh/helm/v3/${pkg}.k8sVersionMajor=1`,
+      `-X helm.sh/helm/v3/${pkg}.k8sVersionMinor=${helmKubeMinor}`,
+    ]),
+  ].join(' '),
+};
+
+// Argo CD's health-check interpreter (gopher-lua + gopher-json) around one script: hack/components/argocd-health.
+export const argocdHealth: Component = {
+  name: 'argocd-health',
+  version: 'gopher-lua-v1.1.2',
+  module: 'argocd-health',
+  binaries: { 'argocd-health': 'secretlink.dev/components/argocd-health' },
+  binDirVariable: 'SECRETLINK_ARGOCD_HEALTH_DIR',
+};
+
+// Flux's readiness reading (kstatus) of one object: hack/components/kstatus.
+export const kstatus: Component = {
+  name: 'kstatus',
+  version: 'cli-utils-v0.37.2',
+  module: 'kstatus',
+  binaries: { kstatus: 'secretlink.dev/components/kstatus' },
+  binDirVariable: 'SECRETLINK_KSTATUS_DIR',
+};
+
+/** What the shipping tests (chart, release manifest, Argo CD and Flux health) need beyond the control plane. */
+export const shippingComponents: readonly Component[] = [helm, argocdHealth, kstatus];

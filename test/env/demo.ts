@@ -179,3 +179,36 @@ async function applyObjects(info: EnvironmentInfo, objects: k8s.KubernetesObject
     );
   }
 }
+
+/** `kubectl create job --from=cronjob/nightly-dbt first-run`: the story starts without waiting for the schedule. */
+export async function startFirstRun(
+  info: EnvironmentInfo,
+  name = 'first-run',
+  runTime?: string,
+): Promise<void> {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(info.kubeconfig);
+  const batch = config.makeApiClient(k8s.BatchV1Api);
+  const cronJob = await batch.readNamespacedCronJob({ name: 'nightly-dbt', namespace: demoNamespace });
+  const spec = cronJob.spec!.jobTemplate.spec!;
+  if (runTime) spec.template.metadata!.annotations!['secretlink.dev/simulated-run-time'] = runTime;
+  await batch.createNamespacedJob({
+    namespace: demoNamespace,
+    body: {
+      metadata: {
+        name,
+        annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'CronJob',
+            name: 'nightly-dbt',
+            uid: cronJob.metadata!.uid!,
+            controller: true,
+          },
+        ],
+      },
+      spec,
+    },
+  });
+}

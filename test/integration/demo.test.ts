@@ -6,17 +6,27 @@ import { readFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditFile } from '../../src/audit/verify.ts';
-import { type Demo, demoNamespace, startDemo } from '../env/demo.ts';
+import { type Demo, demoNamespace, startDemo, startFirstRun } from '../env/demo.ts';
+import { type Narrator, startNarrator } from '../env/narrator.ts';
 import { consoleProgress } from '../env/progress.ts';
 import { api, environment, eventually, kubectl, readSecretIfPresent } from '../support/cluster.ts';
 
 let demo: Demo;
+let narrator: Narrator;
+/** What the demo's terminal shows, line by line. */
+const narration: string[] = [];
 
 beforeAll(async () => {
   demo = await startDemo(environment(), consoleProgress('[demo]'));
+  narrator = await startNarrator(
+    environment(),
+    { namespace: demoNamespace, secretName: 'warehouse', auditFile: demo.auditFile },
+    (line) => narration.push(line),
+  );
 });
 
 afterAll(async () => {
+  await narrator?.stop();
   await demo?.stop();
   await api(k8s.CoreV1Api).deleteNamespace({ name: demoNamespace });
   // Other test files share the control plane and run their operators as the admin, whom the policies
@@ -54,6 +64,7 @@ describe('make run', () => {
       return actions.includes('Revoked') ? actions : undefined;
     });
     expect(await auditActions()).toEqual(['Materialized', 'Revoked']);
+
     const publicKey = createPublicKey(await readFile(demo.auditPublicKeyFile));
     expect(await verifyAuditFile(demo.auditFile, { publicKey })).toMatchObject({
       ok: true,
@@ -66,5 +77,32 @@ describe('make run', () => {
     const metrics = await (await fetch(`http://${demo.probeAddress}/metrics`)).text();
     expect(metrics).toMatch(/secretlink_audit_records_total\{action="Materialized"\} 1/);
     expect(metrics).not.toContain('demo-only-not-a-real-password');
+  });
+});
+
+describe('the narration in the demo terminal', () => {
+  const told = (pattern: RegExp) =>
+    eventually(`a line matching ${pattern}`, async () => narration.find((line) => pattern.test(line)));
+
+  it('tells the lifecycle as it happens: start, materialize with a fingerprint, pod, end, revoke, intruder', async () => {
+    // A shorter simulated run than the CronJob's 30 s.
+    await startFirstRun(environment(), 'narrated', '3s');
+    await told(/^\d\d:\d\d:\d\d {2}Job narrated started \(from CronJob nightly-dbt\)$/);
+    await told(
+      /Secret warehouse materialized for Job narrated from SecretStore aws \(analytics\/warehouse version [^)]*, fingerprint hmac-sha256:[0-9a-f]{16}…\)/,
+    );
+    await told(/pod narrated-\w+ of Job narrated is running with Secret warehouse \(envFrom\)/);
+    await told(/Job narrated completed/);
+    await told(/Secret warehouse revoked: Job narrated no longer needs it \(JobEnded\)/);
+    // Tried once, on the first materialization of the run.
+    expect(await told(/intruder pod/)).toMatch(
+      /an intruder pod that mounts Secret warehouse was refused by the API server: .*secretlink-job-pods-only/,
+    );
+  });
+
+  it('never shows a value', () => {
+    const lines = narration.join('\n');
+    expect(lines).not.toContain('demo-only-not-a-real-password');
+    expect(lines).not.toContain('dbt_loader');
   });
 });

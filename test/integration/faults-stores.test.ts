@@ -4,6 +4,7 @@
 // their data in memory only. Every bound below comes from the operator's own policy: the work queue's backoff
 // (src/runtime/backoff.ts) and the read deadlines (--reconcile-timeout-ms).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitingRetryBackoff } from '../../src/controller/reconciler.ts';
 import { backoffDelay, defaultBackoff } from '../../src/runtime/backoff.ts';
 import { awsThrottle, type FaultProxy, startHttpFaultProxy, vaultThrottle } from '../env/fault-proxy.ts';
 import { startGrpcFaultProxy } from '../env/fault-proxy-grpc.ts';
@@ -110,6 +111,8 @@ function backoffAttemptsWithin(windowMs: number): number {
 
 /** The longest the queue waits before retrying a key that failed `failures` times in a row. */
 const longestRetryMs = (failures: number) => backoffDelay(failures, defaultBackoff, () => 0);
+/** The same for a reference whose Job waits for a Secret it does not have: it is retried on its own schedule. */
+const longestWaitingRetryMs = (failures: number) => backoffDelay(failures, waitingRetryBackoff, () => 0);
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -177,7 +180,7 @@ describe('a store that is down for a while, then back', () => {
       await Promise.all([freshProxy.set({ kind: 'pass' }), servedProxy.set({ kind: 'pass' })]);
       // The retry after the last failure comes within its backoff delay; then one reconcile and the watch.
       const slackMs = 10_000;
-      await secretHolds(namespace, 'fresh', 'fresh-v1', longestRetryMs(calls.fresh.length) + slackMs);
+      await secretHolds(namespace, 'fresh', 'fresh-v1', longestWaitingRetryMs(calls.fresh.length) + slackMs);
       await secretHolds(namespace, 'served', 'served-v2', longestRetryMs(calls.served.length) + slackMs);
       await readyWith(namespace, 'fresh', (ready) => ready.reason === 'Materialized');
       await readyWith(namespace, 'served', (ready) => ready.reason === 'Materialized');
