@@ -351,6 +351,7 @@ export class Reconciler {
     }
     const results: StepOutcome[] = [];
     const checks = { ...(this.perJobChecks.get(key) ?? {}) };
+    let stepError: unknown;
     for (const step of perJob.steps) {
       const stepContext = {
         reference,
@@ -361,7 +362,15 @@ export class Reconciler {
         signal,
         now,
       };
-      const result = await carryOutStep(this.deps, step, stepContext);
+      let result: StepOutcome;
+      try {
+        result = await carryOutStep(this.deps, step, stepContext);
+      } catch (error) {
+        // One Job's Secret that cannot be written now (its name taken, the API server busy) does not hold back
+        // the other Jobs' steps; the error is thrown once their records and status are written.
+        stepError ??= error;
+        result = { step, outcome: { kind: 'idle' }, checked: false };
+      }
       results.push(result);
       const uid =
         result.outcome.kind === 'written' ? result.outcome.effect.secret.uid : step.secret?.metadata?.uid;
@@ -383,6 +392,7 @@ export class Reconciler {
       if (outcome.kind === 'written')
         this.rememberRecorded(key, `${outcome.effect.secret.uid}/${outcome.effect.time}`);
     }
+    if (stepError !== undefined && deleting) throw stepError;
     if (deleting) {
       // Every per-Job Secret the delete found is gone (deleted now, or already): the reference may go.
       await this.deps.writer.removeFinalizer(reference);
@@ -400,6 +410,7 @@ export class Reconciler {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
       if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
     }
+    if (stepError !== undefined) throw stepError;
     const failed = results.find((r) => r.outcome.kind === 'failed' || r.outcome.kind === 'gone')?.outcome;
     if (failed?.kind === 'gone' || (failed?.kind === 'failed' && failed.retryable)) {
       throw new RetryableError(
