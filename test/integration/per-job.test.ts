@@ -195,6 +195,35 @@ describe('per-Job Secrets', () => {
     expect(pods.items).toEqual([]);
   });
 
+  it('gives a Job that does not match consumers no Secret, and the API server refuses its pods', async () => {
+    const body = jobBody('load-x', reference, '600s');
+    body.spec!.template.metadata!.labels = { app: 'airbyte' };
+    const refused = await api(k8s.BatchV1Api).createNamespacedJob({ namespace, body });
+    await eventually('the Job to be reported refused', async () => {
+      const current = (await customApi().getNamespacedCustomObject({
+        ...referenceApi,
+        namespace,
+        name: reference,
+      })) as { status?: { refusedJobs?: { name: string }[] } };
+      return current.status?.refusedJobs?.some((job) => job.name === 'load-x') ? true : undefined;
+    });
+    expect(await readSecret(`${reference}-${refused.metadata!.uid}`)).toBeUndefined();
+    const events = await eventually('the Job controller to report the refusal', async () => {
+      const list = await api(k8s.CoreV1Api).listNamespacedEvent({
+        namespace,
+        fieldSelector: 'involvedObject.kind=Job,involvedObject.name=load-x',
+      });
+      const failed = list.items.filter((e) => e.reason === 'FailedCreate').map((e) => e.message ?? '');
+      return failed.length > 0 ? failed : undefined;
+    });
+    expect(events[0]).toContain("labels do not match the reference's consumers");
+    await api(k8s.BatchV1Api).deleteNamespacedJob({
+      namespace,
+      name: 'load-x',
+      propagationPolicy: 'Background',
+    });
+  });
+
   it('refuses a bare pod that names the target or a Job Secret', async () => {
     for (const secretName of [reference, `${reference}-${jobB.metadata!.uid}`]) {
       const outcome = await api(k8s.CoreV1Api)
