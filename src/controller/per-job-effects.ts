@@ -33,6 +33,42 @@ export interface StepOutcome {
   checked: boolean;
 }
 
+/**
+ * Carries out every step in order. One Job's Secret that cannot be written now (its name taken, the API server
+ * busy) does not hold back the other Jobs': its error is returned, to be thrown once records and status are
+ * written. Also returns when each per-Job Secret that still exists was last found current.
+ */
+export async function carryOutSteps(
+  deps: PerJobEffectsDeps,
+  steps: JobSecretStep[],
+  context: StepContext & { lastChecks: Record<string, number>; existing: V1Secret[] },
+): Promise<{ results: StepOutcome[]; checks: Record<string, number>; stepError: unknown }> {
+  const results: StepOutcome[] = [];
+  const checks = { ...context.lastChecks };
+  let stepError: unknown;
+  for (const step of steps) {
+    let result: StepOutcome;
+    try {
+      result = await carryOutStep(deps, step, context);
+    } catch (error) {
+      stepError ??= error;
+      result = { step, outcome: { kind: 'idle' }, checked: false };
+    }
+    results.push(result);
+    const uid =
+      result.outcome.kind === 'written' ? result.outcome.effect.secret.uid : step.secret?.metadata?.uid;
+    if (result.checked && uid) checks[uid] = context.now;
+  }
+  // Kept only for the per-Job Secrets that still exist, so the record does not outlive them.
+  const remaining = new Set(context.existing.map((secret) => secret.metadata?.uid));
+  for (const { outcome } of results) {
+    if (outcome.kind === 'written') remaining.add(outcome.effect.secret.uid);
+    if (outcome.kind === 'deleted') remaining.delete(outcome.effect.secret.uid);
+  }
+  const kept = Object.fromEntries(Object.entries(checks).filter(([uid]) => remaining.has(uid)));
+  return { results, checks: kept, stepError };
+}
+
 export async function carryOutStep(
   deps: PerJobEffectsDeps,
   step: JobSecretStep,

@@ -26,8 +26,7 @@ import {
   zeroValues,
 } from './managed-secret.ts';
 import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
-import type { StepOutcome } from './per-job-effects.ts';
-import { carryOutStep } from './per-job-effects.ts';
+import { carryOutSteps } from './per-job-effects.ts';
 import { perJobSecretJob, perJobSecretName, planPerJob } from './per-job-plan.ts';
 import { perJobAuditRecords, perJobStatus } from './per-job-records.ts';
 import {
@@ -339,6 +338,7 @@ export class Reconciler {
           : undefined,
     };
     // A write whose grants this process has not recorded (it stopped, or the audit failed) is recorded first.
+    const keep = 4 + 2 * (labelled.length + perJob.steps.length);
     for (const held of labelled.filter((s) => perJobSecretJob(s) && isManagedFor(s, namespace, name))) {
       const write = writeAuditOf(held);
       const uid = held.metadata?.uid;
@@ -347,50 +347,25 @@ export class Reconciler {
       for (const record of grantRecords({ name: held.metadata!.name!, uid }, write, content, audit)) {
         await this.deps.audit.write(record);
       }
-      this.rememberRecorded(key, `${uid}/${write.time}`);
+      this.rememberRecorded(key, `${uid}/${write.time}`, keep);
     }
-    const results: StepOutcome[] = [];
-    const checks = { ...(this.perJobChecks.get(key) ?? {}) };
-    let stepError: unknown;
-    for (const step of perJob.steps) {
-      const stepContext = {
-        reference,
-        namespace,
-        contentHash: facts.contentHash,
-        store: store.object!,
-        scope: store.scope,
-        signal,
-        now,
-      };
-      let result: StepOutcome;
-      try {
-        result = await carryOutStep(this.deps, step, stepContext);
-      } catch (error) {
-        // One Job's Secret that cannot be written now (its name taken, the API server busy) does not hold back
-        // the other Jobs' steps; the error is thrown once their records and status are written.
-        stepError ??= error;
-        result = { step, outcome: { kind: 'idle' }, checked: false };
-      }
-      results.push(result);
-      const uid =
-        result.outcome.kind === 'written' ? result.outcome.effect.secret.uid : step.secret?.metadata?.uid;
-      if (result.checked && uid) checks[uid] = now;
-    }
-    // Kept for the per-Job Secrets that still exist, so the map does not outlive them.
-    const remaining = new Set(labelled.map((s) => s.metadata?.uid));
-    for (const r of results) {
-      if (r.outcome.kind === 'written') remaining.add(r.outcome.effect.secret.uid);
-      if (r.outcome.kind === 'deleted') remaining.delete(r.outcome.effect.secret.uid);
-    }
-    this.perJobChecks.set(
-      key,
-      Object.fromEntries(Object.entries(checks).filter(([uid]) => remaining.has(uid))),
-    );
+    const { results, checks, stepError } = await carryOutSteps(this.deps, perJob.steps, {
+      reference,
+      namespace,
+      contentHash: facts.contentHash,
+      store: store.object!,
+      scope: store.scope,
+      signal,
+      now,
+      lastChecks: this.perJobChecks.get(key) ?? {},
+      existing: labelled,
+    });
+    this.perJobChecks.set(key, checks);
     for (const record of perJobAuditRecords(plan, perJob, results, audit))
       await this.deps.audit.write(record);
     for (const { outcome } of results) {
       if (outcome.kind === 'written')
-        this.rememberRecorded(key, `${outcome.effect.secret.uid}/${outcome.effect.time}`);
+        this.rememberRecorded(key, `${outcome.effect.secret.uid}/${outcome.effect.time}`, keep);
     }
     if (stepError !== undefined && deleting) throw stepError;
     if (deleting) {
@@ -640,8 +615,9 @@ export class Reconciler {
     this.rememberRecorded(key, `${held.uid}/${write.time}`);
   }
 
-  private rememberRecorded(key: string, write: string): void {
-    this.recordedWrites.set(key, [...(this.recordedWrites.get(key) ?? []), write].slice(-4));
+  /** `keep`: how many writes to remember; PerJob holds one Secret per Job, so one write each at least. */
+  private rememberRecorded(key: string, write: string, keep = 4): void {
+    this.recordedWrites.set(key, [...(this.recordedWrites.get(key) ?? []), write].slice(-keep));
   }
 
   /**
