@@ -36,6 +36,8 @@ export const labels = {
   managedBy: `${group}/managed-by`,
   /** The SecretReference that wrote the Secret. */
   reference: `${group}/reference`,
+  /** On a per-Job Secret (isolation PerJob): the uid of the one Job it was written for. */
+  job: `${group}/job-uid`,
 } as const;
 
 export const managedBy = 'secretlink';

@@ -293,7 +293,15 @@ export interface SecretReferenceSpec {
   ttl?: string;
   /** Go-style duration, 10s..24h. */
   refreshInterval?: string;
+  /** Shared (default): one Secret for every consuming Job. PerJob: each consuming Job gets its own. Immutable. */
+  isolation?: Isolation;
 }
+
+/**
+ * How consuming Jobs share what a reference materializes. PerJob gives each Job its own Secret, named
+ * `<target>-<job uid>`, and needs the per-Job mutating admission policy (config/components/per-job).
+ */
+export type Isolation = 'Shared' | 'PerJob';
 
 export interface ConsumingJob {
   name: string;

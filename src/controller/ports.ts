@@ -50,6 +50,9 @@ export interface ClusterWriter {
 /**
  * Reads values from the store a reference names, only within `scope` (the remotes its namespace may reach
  * through that store). All or nothing: a failure throws a typed provider error.
+ *
+ * With isolation PerJob each Secret is read for one Job, named in `forJob`: a source whose values are issued
+ * per consumer (a dynamic credential) issues one for that Job. Stored values are the same for every Job.
  */
 export interface ValueSource {
   read(
@@ -57,6 +60,7 @@ export interface ValueSource {
     reference: SecretReference,
     scope: RemoteScope,
     signal: AbortSignal,
+    forJob?: JobIdentity,
   ): Promise<ReadValues>;
   /** Current version id of each remote (found ones looked up again), reading no value where the store allows. */
   versions(
@@ -64,7 +68,14 @@ export interface ValueSource {
     reference: SecretReference,
     scope: RemoteScope,
     signal: AbortSignal,
+    forJob?: JobIdentity,
   ): Promise<Record<string, string>>;
+}
+
+/** The Job a per-Job Secret is read for. */
+export interface JobIdentity {
+  name: string;
+  uid: string;
 }
 
 export interface ReadValues {

@@ -26,8 +26,12 @@ import {
   zeroValues,
 } from './managed-secret.ts';
 import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import { carryOutSteps } from './per-job-effects.ts';
+import { perJobSecretJob, perJobSecretName, planPerJob } from './per-job-plan.ts';
+import { perJobAuditRecords, perJobStatus } from './per-job-records.ts';
 import {
   expiryGraceMs,
+  jitteredRefreshMs,
   type Plan,
   type PlanInput,
   planReference,
@@ -108,6 +112,8 @@ export class Reconciler {
    * still knows the Secret is its own instead of reporting it as a conflict.
    */
   private readonly createdSecrets = new Map<string, ManagedSecretRecord>();
+  /** Per-Job mode: when each per-Job Secret's remote versions were last found current, by Secret uid. */
+  private readonly perJobChecks = new Map<string, Record<string, number>>();
   /** Consecutive failures of a reference while a Job waits for its Secret, to space the retries. */
   private readonly waitingFailures = new Map<string, number>();
   /**
@@ -152,6 +158,7 @@ export class Reconciler {
       this.createdSecrets.delete(key);
       this.waitingFailures.delete(key);
       this.recordedWrites.delete(key);
+      this.perJobChecks.delete(key);
       await this.removeOrphans(namespace, name);
       return {};
     }
@@ -168,6 +175,9 @@ export class Reconciler {
     const store = this.lookUpStore(reference);
     let previous = this.previousStatus(key, reference);
     const facts = referenceFacts(reference, store.object, deleting, previous);
+    if (reference.spec.isolation === 'PerJob') {
+      return this.reconcilePerJob({ key, reference, facts, store, previous, now, draw, signal });
+    }
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
     let unseenJobs: V1Job[] = [];
     let secretReadLive = false;
@@ -284,6 +294,163 @@ export class Reconciler {
     }
     this.waitingFailures.delete(key);
     return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /**
+   * Isolation PerJob: the reference-level plan decides who consumes (no Secret is ever written under the target
+   * name, and no pod waits for one), then each consuming Job gets its own Secret and every other per-Job Secret
+   * of the reference goes.
+   */
+  private async reconcilePerJob(context: {
+    key: string;
+    reference: SecretReference;
+    facts: ReferenceFacts;
+    store: StoreLookup;
+    previous: ReferenceStatus;
+    now: number;
+    draw: number;
+    signal: AbortSignal;
+  }): Promise<ReconcileResult> {
+    const { key, reference, facts, store, now, signal } = context;
+    let { previous } = context;
+    const { namespace, name, deleting } = facts;
+    const labelled = this.deps.view.managedSecretsOf(namespace, name);
+    let secret = this.deps.view.managedSecret(namespace, facts.targetName);
+    let secretReadLive = false;
+    const input = (): PlanInput => ({
+      now,
+      reference: facts,
+      store: store.state,
+      jobs: this.deps.view.jobsReferencing(namespace, facts.targetName),
+      secret,
+      lastRefreshCheckAt: now,
+      refreshJitter: { fraction: this.deps.refreshJitter, draw: context.draw },
+      rivals: this.rivalsOf(reference, facts.targetName),
+      secretReadLive,
+      // Per-Job Secrets are this mode's own business, not Secrets left under an earlier target name.
+      labelledSecrets: labelled.filter((s) => !perJobSecretJob(s)),
+      neighbours: this.neighboursOf(reference),
+    });
+    let plan = planReference(input());
+    if (!deleting && !plan.standstill && plan.managedSecret?.name !== facts.targetName && !secret) {
+      // The target name is claimed only once a live read shows it free: only then are pods rewritten.
+      secret = await this.deps.writer.readSecret(namespace, facts.targetName);
+      secretReadLive = true;
+      plan = planReference(input());
+    }
+    const pods: Record<string, PodUse[]> = {};
+    for (const job of plan.consuming) {
+      const jobSecret = perJobSecretName(facts.targetName, job.uid);
+      pods[jobSecret] = this.deps.view.podsReferencing(namespace, jobSecret);
+    }
+    const perJob = planPerJob({
+      now,
+      reference: facts,
+      plan,
+      storeReady: store.state.state === 'ready',
+      secrets: labelled,
+      lastChecks: this.perJobChecks.get(key) ?? {},
+      pods,
+    });
+    let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
+    const writes = perJob.steps.some((s) => ['create', 'rewrite', 'refresh'].includes(s.action));
+    if (!deleting && writes && recordDiffers(previous, plan)) {
+      // As in Shared mode: the claim and first starts are recorded before any Secret is written.
+      previous = {
+        ...previous,
+        managedSecret: plan.managedSecret,
+        jobStarts: plan.jobStarts,
+        retiredSecrets: plan.retire.length > 0 ? plan.retire : undefined,
+      };
+      const resourceVersion = await this.deps.writer.writeStatus(reference, previous);
+      if (!resourceVersion) return {};
+      this.writtenStatus.set(key, { resourceVersion, status: previous });
+      basis = resourceVersion;
+    }
+    const stillRetired = await this.retireSecrets(namespace, plan.retire);
+    const audit: AuditContext = {
+      now,
+      reference: { namespace, name, uid: reference.metadata.uid },
+      store: {
+        kind: reference.spec.storeRef.kind ?? 'SecretStore',
+        name: reference.spec.storeRef.name,
+        provider: store.object && selectProvider(store.object.spec)?.name,
+      },
+      targetName: facts.targetName,
+      deleting,
+      previous,
+      basis,
+      storeRefusal:
+        store.state.state === 'not-allowed' && store.state.reason
+          ? { reason: store.state.reason, message: store.state.message }
+          : undefined,
+    };
+    // A write whose grants this process has not recorded (it stopped, or the audit failed) is recorded first.
+    const keep = 4 + 2 * (labelled.length + perJob.steps.length);
+    for (const held of labelled.filter((s) => perJobSecretJob(s) && isManagedFor(s, namespace, name))) {
+      const write = writeAuditOf(held);
+      const uid = held.metadata?.uid;
+      if (!write || !uid || this.recordedWrites.get(key)?.includes(`${uid}/${write.time}`)) continue;
+      const content = managedAnnotations(held);
+      for (const record of grantRecords({ name: held.metadata!.name!, uid }, write, content, audit)) {
+        await this.deps.audit.write(record);
+      }
+      this.rememberRecorded(key, `${uid}/${write.time}`, keep);
+    }
+    const { results, checks, stepError } = await carryOutSteps(this.deps, perJob.steps, {
+      reference,
+      namespace,
+      contentHash: facts.contentHash,
+      store: store.object!,
+      scope: store.scope,
+      signal,
+      now,
+      lastChecks: this.perJobChecks.get(key) ?? {},
+      existing: labelled,
+    });
+    this.perJobChecks.set(key, checks);
+    for (const record of perJobAuditRecords(plan, perJob, results, audit))
+      await this.deps.audit.write(record);
+    for (const { outcome } of results) {
+      if (outcome.kind === 'written')
+        this.rememberRecorded(key, `${outcome.effect.secret.uid}/${outcome.effect.time}`, keep);
+    }
+    if (stepError !== undefined && deleting) throw stepError;
+    if (deleting) {
+      // Every per-Job Secret the delete found is gone (deleted now, or already): the reference may go.
+      await this.deps.writer.removeFinalizer(reference);
+      return {};
+    }
+    const status = perJobStatus(plan, results, {
+      now,
+      generation: reference.metadata.generation ?? 0,
+      targetName: facts.targetName,
+      store: store.state,
+      previous,
+      stillRetired,
+    });
+    if (statusDiffers(previous, status)) {
+      const resourceVersion = await this.deps.writer.writeStatus(reference, status);
+      if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
+    }
+    if (stepError !== undefined) throw stepError;
+    const failed = results.find((r) => r.outcome.kind === 'failed' || r.outcome.kind === 'gone')?.outcome;
+    if (failed?.kind === 'gone' || (failed?.kind === 'failed' && failed.retryable)) {
+      throw new RetryableError(
+        failed.kind === 'gone'
+          ? 'a per-Job Secret was deleted before it could be written'
+          : `${failed.reason}: ${failed.message}`,
+      );
+    }
+    if (failed) return { requeueAfterMs: this.waitingRetryMs(key, facts) };
+    this.waitingFailures.delete(key);
+    const interval = facts.refreshIntervalMs;
+    return {
+      requeueAfterMs: Math.min(
+        plan.requeueAfterMs ?? interval,
+        jitteredRefreshMs(interval, interval, { fraction: this.deps.refreshJitter, draw: context.draw }),
+      ),
+    };
   }
 
   /**
@@ -502,8 +669,9 @@ export class Reconciler {
     this.rememberRecorded(key, `${held.uid}/${write.time}`);
   }
 
-  private rememberRecorded(key: string, write: string): void {
-    this.recordedWrites.set(key, [...(this.recordedWrites.get(key) ?? []), write].slice(-4));
+  /** `keep`: how many writes to remember; PerJob holds one Secret per Job, so one write each at least. */
+  private rememberRecorded(key: string, write: string, keep = 4): void {
+    this.recordedWrites.set(key, [...(this.recordedWrites.get(key) ?? []), write].slice(-keep));
   }
 
   /**

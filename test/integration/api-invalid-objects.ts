@@ -185,6 +185,24 @@ const ttlMessage = 'spec.ttl must be a duration from 1m to 24h';
 const secretKeyMessage = 'must be a valid Secret data key';
 
 export const invalidObjects: InvalidObject[] = [
+  // SecretReference: isolation
+  onReference(
+    'an isolation that is not Shared or PerJob',
+    (spec) => {
+      (spec as { isolation?: string }).isolation = 'PerPod';
+    },
+    'spec.isolation',
+    'Unsupported value',
+  ),
+  onReference(
+    'a PerJob target name too long to carry a Job uid',
+    (spec) => {
+      spec.isolation = 'PerJob';
+      spec.target = { name: 'w'.repeat(217) };
+    },
+    'spec.target.name',
+    'at most 216 characters with isolation PerJob',
+  ),
   // SecretReference: durations
   onReference(
     'a ttl over 24h',

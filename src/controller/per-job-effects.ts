@@ -1,0 +1,181 @@
+// The thin effects of per-Job isolation: each step of the per-Job plan carried out against the API server and
+// the store, reporting only what the API server confirmed. Values are read for the one Job a Secret is for.
+import type { V1Secret } from '@kubernetes/client-node';
+import { labels } from '../api/constants.ts';
+import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import { buildSecret, managedAnnotations, zeroValues } from './managed-secret.ts';
+import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import type { JobSecretStep } from './per-job-plan.ts';
+import type { ClusterWriter, ReadValues, ValueSource } from './ports.ts';
+import { storeIdentity } from './reference-facts.ts';
+import type { RemoteScope } from './remote-access.ts';
+
+export interface PerJobEffectsDeps {
+  writer: ClusterWriter;
+  values: ValueSource;
+  fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
+}
+
+export interface StepContext {
+  reference: SecretReference;
+  namespace: string;
+  contentHash: string;
+  store: AnySecretStore;
+  scope: RemoteScope;
+  signal: AbortSignal;
+  now: number;
+}
+
+/** One step and what came of it. `checked`: the remote versions were compared and the Secret left current. */
+export interface StepOutcome {
+  step: JobSecretStep;
+  outcome: Outcome;
+  checked: boolean;
+}
+
+/**
+ * Carries out every step in order. One Job's Secret that cannot be written now (its name taken, the API server
+ * busy) does not hold back the other Jobs': its error is returned, to be thrown once records and status are
+ * written. Also returns when each per-Job Secret that still exists was last found current.
+ */
+export async function carryOutSteps(
+  deps: PerJobEffectsDeps,
+  steps: JobSecretStep[],
+  context: StepContext & { lastChecks: Record<string, number>; existing: V1Secret[] },
+): Promise<{ results: StepOutcome[]; checks: Record<string, number>; stepError: unknown }> {
+  const results: StepOutcome[] = [];
+  const checks = { ...context.lastChecks };
+  let stepError: unknown;
+  for (const step of steps) {
+    let result: StepOutcome;
+    try {
+      result = await carryOutStep(deps, step, context);
+    } catch (error) {
+      stepError ??= error;
+      result = { step, outcome: { kind: 'idle' }, checked: false };
+    }
+    results.push(result);
+    const uid =
+      result.outcome.kind === 'written' ? result.outcome.effect.secret.uid : step.secret?.metadata?.uid;
+    if (result.checked && uid) checks[uid] = context.now;
+  }
+  // Kept only for the per-Job Secrets that still exist, so the record does not outlive them.
+  const remaining = new Set(context.existing.map((secret) => secret.metadata?.uid));
+  for (const { outcome } of results) {
+    if (outcome.kind === 'written') remaining.add(outcome.effect.secret.uid);
+    if (outcome.kind === 'deleted') remaining.delete(outcome.effect.secret.uid);
+  }
+  const kept = Object.fromEntries(Object.entries(checks).filter(([uid]) => remaining.has(uid)));
+  return { results, checks: kept, stepError };
+}
+
+export async function carryOutStep(
+  deps: PerJobEffectsDeps,
+  step: JobSecretStep,
+  context: StepContext,
+): Promise<StepOutcome> {
+  const done = (outcome: Outcome, checked = false): StepOutcome => ({ step, outcome, checked });
+  switch (step.action) {
+    case 'keep':
+    case 'withhold':
+      return done({ kind: 'idle' });
+    case 'delete': {
+      const deleted = await deps.writer.deleteSecret(step.secret!);
+      return done(
+        deleted.result === 'deleted'
+          ? outcomeOfWrite(deleted, { time: new Date(context.now).toISOString(), grants: [] })
+          : { kind: 'idle' },
+      );
+    }
+    case 'refresh': {
+      let versions: Record<string, string>;
+      try {
+        versions = await deps.values.versions(
+          context.store,
+          context.reference,
+          context.scope,
+          context.signal,
+          step.job,
+        );
+      } catch (error) {
+        return done(failureOutcome(error));
+      }
+      if (sameVersions(versions, managedAnnotations(step.secret!).remoteVersions)) {
+        return done({ kind: 'current' }, true);
+      }
+      return write(deps, step, context);
+    }
+    case 'create':
+    case 'rewrite':
+      return write(deps, step, context);
+  }
+}
+
+async function write(
+  deps: PerJobEffectsDeps,
+  step: JobSecretStep,
+  context: StepContext,
+): Promise<StepOutcome> {
+  const { reference, namespace, now } = context;
+  let values: ReadValues;
+  try {
+    values = await deps.values.read(context.store, reference, context.scope, context.signal, step.job);
+  } catch (error) {
+    return { step, outcome: failureOutcome(error), checked: false };
+  }
+  const writtenAt = new Date(now).toISOString();
+  const fingerprint = deps.fingerprint(values.data, namespace);
+  const grants: Grant[] = [grantOf(step)];
+  const desired: V1Secret = buildSecret({
+    namespace,
+    name: step.name,
+    referenceName: reference.metadata.name!,
+    type: reference.spec.target?.type ?? 'Opaque',
+    // The Job's uid is an operator-only mark (config/admission/reserved): it is how the Secret is found again.
+    labels: { ...(reference.spec.target?.labels ?? {}), [labels.job]: step.job.uid },
+    annotations: reference.spec.target?.annotations ?? {},
+    data: values.data,
+    contentHash: context.contentHash,
+    fingerprint,
+    store: storeIdentity(reference),
+    remoteVersions: values.remoteVersions,
+    writtenAt,
+    expiresAt: step.entitlement?.expiresAt,
+    ownerReferences: step.ownerReferences,
+    audit: { time: writtenAt, grants },
+  });
+  // Labels set last win over target.labels, so a user cannot point a Secret at another Job.
+  desired.metadata!.labels![labels.job] = step.job.uid;
+  const owned = values.data;
+  values.data = {};
+  let confirmed: SecretWrite;
+  try {
+    if (step.secret) desired.metadata!.resourceVersion = step.secret.metadata?.resourceVersion;
+    confirmed = step.secret
+      ? await deps.writer.replaceSecret(desired)
+      : await deps.writer.createSecret(desired);
+  } finally {
+    zeroValues(owned);
+  }
+  const outcome = outcomeOfWrite(
+    confirmed,
+    { time: writtenAt, grants },
+    { remoteVersions: values.remoteVersions, fingerprint, writtenAt },
+  );
+  return { step, outcome, checked: outcome.kind === 'written' };
+}
+
+/** A per-Job Secret is only ever granted to its one Job: created for it, or rewritten for it. */
+function grantOf(step: JobSecretStep): Grant {
+  const job = step.job;
+  if (step.action === 'create') {
+    return { action: 'Materialized', reason: 'SecretCreated', job, until: step.entitlement?.expiresAt };
+  }
+  const reason = step.action === 'rewrite' ? 'ContentChanged' : 'RemoteVersionChanged';
+  return { action: 'Refreshed', reason, job };
+}
+
+function sameVersions(current: Record<string, string>, written: Record<string, string>): boolean {
+  const keys = Object.keys(current);
+  return keys.length === Object.keys(written).length && keys.every((key) => current[key] === written[key]);
+}
