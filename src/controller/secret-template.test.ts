@@ -219,6 +219,27 @@ describe('the sandbox', () => {
     expect(failure('{{ user }}', warehouse(), limits).message).toContain('rendering took longer than -1 ms');
   });
 
+  // The budget is checked before every filter and operator, not only between tags: one output can chain
+  // filters that each walk a list, and a single tag must not hold the event loop for seconds.
+  it('stops a render inside one output, between the filters of a chain', () => {
+    const chain = ' | where_exp: "x", "true"'.repeat(400);
+    expect(failure(`{% assign list = (1..10000) %}{{ list${chain} | size }}`).message).toContain(
+      'rendering took longer than 250 ms',
+    );
+  });
+
+  it('refuses a list longer than 10000 items to any filter, so no one filter call runs long', () => {
+    for (const source of [
+      '{% assign list = (1..10001) %}{{ list | sort | size }}',
+      '{% assign list = (1..10001) %}{{ list | where_exp: "x", "x == 1" | size }}',
+      '{% assign s = "ab" %}{% for i in (1..14) %}{% assign s = s | append: s %}{% endfor %}{{ s | split: "" | group_by_exp: "x", "x" | size }}',
+      '{% assign list = (1..6000) %}{{ "" | split: "," | concat: list | concat: list | uniq | size }}',
+    ]) {
+      expect(failure(source).message, source).toContain('a filter was given a list of more than 10000 items');
+    }
+    expect(render('{% assign list = (1..10000) %}{{ list | sort | size }}')).toBe('10000');
+  });
+
   it('refuses an unknown filter when the template is read', () => {
     expect(failure('{{ password | shell_exec }}').message).toBe(
       'target.template key "out", line 1, column 1: undefined filter: shell_exec',

@@ -10,7 +10,17 @@
 // Errors name the key, the line and column, and what went wrong. A parse error is about the template text
 // alone (no value is in reach yet), so Liquid's message is used. A render error is reported by its kind only:
 // Liquid's message can embed what a filter saw, so it is never passed on.
-import { Context, Liquid, LiquidError, type Template, type Token, toValueSync } from 'liquidjs';
+import {
+  Context,
+  defaultOperators,
+  type FilterImplOptions,
+  Liquid,
+  LiquidError,
+  type Operators,
+  type Template,
+  type Token,
+  toValueSync,
+} from 'liquidjs';
 import type { SecretTemplate } from '../api/types.ts';
 import { secretSizeLimit } from '../providers/limits.ts';
 import { invalidSecretKey, quoteKey } from './secret-keys.ts';
@@ -28,6 +38,13 @@ export interface TemplateLimits {
   memory: number;
 }
 
+/**
+ * The most items a list given to a filter may hold. Liquid charges a list's length to the memory budget but
+ * not the work a filter does per item (where_exp evaluates an expression for each), and the time budget can
+ * only be checked between calls: a bounded list keeps any one call short.
+ */
+export const maxListItems = 10_000;
+
 export const defaultTemplateLimits: TemplateLimits = {
   maxOutput: secretSizeLimit,
   renderMs: 250,
@@ -44,7 +61,19 @@ export class TemplateError extends Error {
   }
 }
 
+/** Liquid's operators, each checking the time budget first: where_exp evaluates one per item of a list. */
+const operators: Operators = Object.fromEntries(
+  Object.entries(defaultOperators).map(([name, operator]) => [
+    name,
+    (left: unknown, right: unknown, context: Context) => {
+      context.renderLimit.check(performance.now());
+      return operator(left, right, context);
+    },
+  ]),
+);
+
 const liquid = new Liquid({
+  operators,
   ownPropertyOnly: true,
   strictFilters: true,
   strictVariables: true,
@@ -65,6 +94,22 @@ for (const [name, filter] of Object.entries(templateFilters)) {
     this.context.memoryLimit.use(output.length);
     return output;
   });
+}
+// Liquid checks the time budget only between tags, and a render is synchronous: every filter, Liquid's own
+// and ours, checks it before it runs and refuses a list too long to walk in one call.
+for (const [name, filter] of Object.entries(liquid.filters)) liquid.registerFilter(name, bounded(filter));
+
+type FilterHandler = Extract<FilterImplOptions, (...args: never[]) => unknown>;
+
+function bounded(filter: FilterImplOptions): FilterImplOptions {
+  const handler: FilterHandler = typeof filter === 'function' ? filter : filter.handler;
+  function checked(this: ThisParameterType<FilterHandler>, input: unknown, ...args: unknown[]): unknown {
+    this.context.renderLimit.check(performance.now());
+    if ([input, ...args].some((arg) => Array.isArray(arg) && arg.length > maxListItems))
+      throw new TemplateRefusal(`a filter was given a list of more than ${maxListItems} items`);
+    return handler.call(this, input, ...args);
+  }
+  return typeof filter === 'function' ? checked : { ...filter, handler: checked };
 }
 
 /** Stops a render the moment its output passes the cap, instead of building it first. */
