@@ -136,7 +136,7 @@ describe('a template composes the values a data tool wants', () => {
       expect(failure(source, values({ keystore: bytes })).message, source).toContain('undefined variable');
     }
     expect(failure('{{ keystore }}', values({ keystore: bytes })).message).toBe(
-      'target.template key "out", line 1, column 1: the value of key "keystore" is not UTF-8 text; only base64_encode can use it in {{ keystore }}',
+      'target.template key "out": the value of key "keystore" is not UTF-8 text; only base64_encode can use it',
     );
   });
 });
@@ -256,23 +256,44 @@ describe('the sandbox', () => {
   });
 });
 
-describe('errors name the key and the line, never a value', () => {
-  it('names an undefined variable by the template text, on its line', () => {
+describe('errors name the key and what went wrong, never a value', () => {
+  const undefinedVariable =
+    'undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"])';
+
+  it('names an undefined variable by the names the template text reads that are not keys', () => {
     const error = failure('host={{ host }}\npassword={{ pasword }}');
     expect(error.key).toBe('out');
     expect(error.message).toBe(
-      'target.template key "out", line 2, column 13: undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"]) in pasword',
+      `target.template key "out": ${undefinedVariable}; the template reads "pasword", which no key is named`,
+    );
+  });
+
+  // A position, or the text of the tag that failed, tells which branch ran: a case over a value's first
+  // character would spell the value into status and Events one edit at a time.
+  it('says nothing in a render error that depends on which branch the values took', () => {
+    const oracle =
+      '{% assign first = password | slice: 0 %}{% case first %}{% when "A" %}{{ a }}' +
+      '{% when "C" %}{{ c }}{% else %}{{ other }}{% endcase %}';
+    const messages = ['Apple', canary, 'zebra'].map(
+      (password) => failure(oracle, values({ password })).message,
+    );
+    expect(new Set(messages).size).toBe(1);
+    expect(messages[0]).toBe(
+      `target.template key "out": ${undefinedVariable}; the template reads "a", "c", "other", which no key is named`,
+    );
+    const limits: TemplateLimits = { maxOutput: 1000, renderMs: 10_000, memory: 1_000_000 };
+    const bounded = '{% if password contains "C" %}{% for i in (1..2000) %}x{% endfor %}{% endif %}';
+    expect(failure(bounded, warehouse(), limits).message).toBe(
+      'target.template key "out": the output is larger than 1000 bytes',
     );
   });
 
   it('keeps a value out of the message where Liquid’s own message would hold it', () => {
     // Liquid reports a missing variable by the name it looked up, here the password itself, and for a
     // filter's argument even points at a piece of text made of the value.
-    expect(failure('{{ host[password] }}').message).toBe(
-      'target.template key "out", line 1, column 4: undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"]) in host[password]',
-    );
+    expect(failure('{{ host[password] }}').message).toBe(`target.template key "out": ${undefinedVariable}`);
     expect(failure('{% assign x = password | split: "" %}\n{{ x | where: password }}').message).toBe(
-      'target.template key "out", line 2, column 1: undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"]) in {{ x | where: password }}',
+      `target.template key "out": ${undefinedVariable}`,
     );
     const base64 = failure('{{ password | base64_decode }}');
     expect(base64.message).toContain('base64_decode was given text that is not base64');

@@ -7,9 +7,10 @@
 // maxTemplateLength characters, each key's output at most a Secret's size, and a render may spend a bounded
 // amount of memory and time.
 //
-// Errors name the key, the line and column, and what went wrong. A parse error is about the template text
-// alone (no value is in reach yet), so Liquid's message is used. A render error is reported by its kind only:
-// Liquid's message can embed what a filter saw, so it is never passed on.
+// Errors name the key and what went wrong. A parse error is about the template text alone (no value is in
+// reach yet), so Liquid's message and the line and column are used. A render error is reported by its kind
+// only, with no position: Liquid's message can embed what a filter saw, and where a render stops depends on
+// which branches the values took.
 import {
   Context,
   defaultOperators,
@@ -217,37 +218,33 @@ function renderKey(
     memoryLimit: limits.memory,
     renderLimit: until - performance.now(),
   });
-  // One top-level tag or output at a time, so a failure can always be placed on a line of the template.
-  let current: Template | undefined;
   try {
-    for (current of templates) toValueSync(liquid.renderer.renderTemplates([current], context, output));
+    toValueSync(liquid.renderer.renderTemplates(templates, context, output));
     return output.buffer;
   } catch (error) {
-    const token = templateToken(error, current);
-    const at = token ? ` in ${clip(token.getText(), 80)}` : '';
-    throw new TemplateError(key, `${where}${position(token)}: ${renderFailure(error, output, limits)}${at}`);
+    // Where a render fails depends on the values (which branch of an if or a case ran), so a position or the
+    // failing tag's text would spell out a value one edit at a time: only the key and the kind are reported.
+    throw new TemplateError(key, `${where}: ${renderFailure(error, output, limits, templates, scope)}`);
   }
 }
 
-/**
- * The part of the template a render error points at. Liquid sometimes builds a token from a value (a
- * filter's argument looked up as a variable): only a token cut from the template's own text is used,
- * otherwise the top-level tag that was rendering.
- */
-function templateToken(error: unknown, current: Template | undefined): Token | undefined {
-  const source = current?.token.input;
-  if (LiquidError.is(error) && error.token && error.token.input === source) return error.token;
-  return current?.token;
-}
-
 /** What went wrong in a render, by kind: Liquid's own messages are not used, they can hold what a filter saw. */
-function renderFailure(error: unknown, output: CappedOutput, limits: TemplateLimits): string {
+function renderFailure(
+  error: unknown,
+  output: CappedOutput,
+  limits: TemplateLimits,
+  templates: Template[],
+  scope: object,
+): string {
   if (output.exceeded) return `the output is larger than ${limits.maxOutput} bytes`;
   const cause = originalError(error);
   if (cause instanceof TemplateRefusal) return cause.message;
   const kind = error instanceof Error ? error.name : '';
   if (kind === 'UndefinedVariableError' || cause?.name === 'InternalUndefinedVariableError')
-    return 'undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"])';
+    return (
+      'undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"])' +
+      namesNotKeys(templates, scope)
+    );
   // Liquid's limiters raise these two fixed texts; matching them is the only way to tell them apart.
   if (cause?.message === 'template render limit exceeded')
     return `rendering took longer than ${limits.renderMs} ms`;
@@ -255,6 +252,19 @@ function renderFailure(error: unknown, output: CappedOutput, limits: TemplateLim
     return `rendering built more than the memory limit allows (${limits.memory})`;
   if (cause instanceof RangeError) return 'rendering built a string too large';
   return `rendering failed (${cause?.name || kind || 'Error'})`;
+}
+
+/**
+ * The variables the template's text reads that no value is keyed by, to find a misspelt one: from the text and
+ * the keys alone (Liquid's static analysis), so the same whichever branch the values took.
+ */
+function namesNotKeys(templates: Template[], scope: object): string {
+  const names = Object.keys(liquid.analyzeSync(templates).globals).filter(
+    (name) => !Object.hasOwn(scope, name),
+  );
+  if (names.length === 0) return '';
+  const shown = names.slice(0, 5).map((name) => JSON.stringify(name));
+  return `; the template reads ${shown.join(', ')}${names.length > 5 ? ' and more' : ''}, which no key is named`;
 }
 
 function originalError(error: unknown): Error | undefined {
