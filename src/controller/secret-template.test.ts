@@ -214,6 +214,18 @@ describe('the sandbox', () => {
     );
   });
 
+  it('stops rendering once the keys together pass the cap, before rendering the rest', () => {
+    const limits: TemplateLimits = { maxOutput: 1000, renderMs: 10_000, memory: 1_000_000 };
+    const data = Object.fromEntries(
+      ['a', 'b', 'c', 'd'].map((key) => [key, `{% for i in (1..600) %}x{% endfor %}{{ ${key}_missing }}`]),
+    );
+    data.a = '{% for i in (1..600) %}x{% endfor %}';
+    data.b = '{% for i in (1..600) %}y{% endfor %}';
+    expect(() => renderTemplate({ data }, warehouse(), limits)).toThrow(
+      'target.template key "b": the keys rendered so far are larger than 1000 bytes',
+    );
+  });
+
   it('stops a render that runs past its time', () => {
     const limits: TemplateLimits = { maxOutput: 1000, renderMs: -1, memory: 1_000_000 };
     expect(failure('{{ user }}', warehouse(), limits).message).toContain('rendering took longer than -1 ms');

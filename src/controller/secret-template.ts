@@ -159,6 +159,9 @@ export function renderTemplate(
   const scope = variablesOf(values);
   const rendered: Record<string, Buffer> = Object.create(null);
   const until = performance.now() + limits.renderMs;
+  // All keys go into one Secret, so the rendered keys together are held to one key's cap too: 64 keys of
+  // 1 MiB each are refused at the second, not held in memory until the Secret is assembled.
+  let total = 0;
   try {
     for (const [key, source] of Object.entries(template.data)) {
       const where = `target.template key ${quoteKey(key)}`;
@@ -174,6 +177,12 @@ export function renderTemplate(
         throw new TemplateError(key, `${where}: the output is larger than ${limits.maxOutput} bytes`);
       }
       rendered[key] = bytes;
+      total += bytes.length;
+      if (total > limits.maxOutput)
+        throw new TemplateError(
+          key,
+          `${where}: the keys rendered so far are larger than ${limits.maxOutput} bytes`,
+        );
     }
   } catch (error) {
     zero(rendered);
@@ -259,9 +268,14 @@ function renderFailure(
  * the keys alone (Liquid's static analysis), so the same whichever branch the values took.
  */
 function namesNotKeys(templates: Template[], scope: object): string {
-  const names = Object.keys(liquid.analyzeSync(templates).globals).filter(
-    (name) => !Object.hasOwn(scope, name),
-  );
+  let globals: object;
+  try {
+    globals = liquid.analyzeSync(templates).globals;
+  } catch {
+    // Only a hint: a template the analysis cannot follow still gets the error, without it.
+    return '';
+  }
+  const names = Object.keys(globals).filter((name) => !Object.hasOwn(scope, name));
   if (names.length === 0) return '';
   const shown = names.slice(0, 5).map((name) => JSON.stringify(name));
   return `; the template reads ${shown.join(', ')}${names.length > 5 ? ' and more' : ''}, which no key is named`;
