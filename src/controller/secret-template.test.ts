@@ -204,6 +204,18 @@ describe('the sandbox', () => {
     ).toContain('memory limit');
   });
 
+  it('charges what capture builds, so a captured string doubled in a loop stops at the memory limit', () => {
+    const limits: TemplateLimits = { maxOutput: 1000, renderMs: 10_000, memory: 1_000_000 };
+    const doubled =
+      '{% capture s %}{{ password }}{% endcapture %}' +
+      '{% capture s %}{{ s }}{{ s }}{% endcapture %}'.repeat(17) +
+      '{{ s | size }}';
+    expect(failure(doubled, warehouse(), limits).message).toContain(
+      'rendering built more than the memory limit allows',
+    );
+    expect(render('{% capture s %}{{ user }}@{{ host }}{% endcapture %}{{ s }}')).toBe('loader@db.internal');
+  });
+
   it('stops output at the cap, per key', () => {
     const limits: TemplateLimits = { maxOutput: 1000, renderMs: 10_000, memory: 1_000_000 };
     expect(

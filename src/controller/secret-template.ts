@@ -14,10 +14,12 @@
 import {
   Context,
   defaultOperators,
+  type Emitter,
   type FilterImplOptions,
   Liquid,
   LiquidError,
   type Operators,
+  type Tag,
   type Template,
   type Token,
   toValueSync,
@@ -89,6 +91,22 @@ const liquid = new Liquid({
   timezoneOffset: 0,
 });
 for (const tag of ['include', 'render', 'layout']) delete liquid.tags[tag];
+
+// Liquid charges what filters build, not what capture renders into a variable: doubling a captured string
+// builds, in no time, a string of hundreds of MB that the first comparison then lays out in memory. The
+// captured length is charged too, before anything can read it.
+const Capture = liquid.tags.capture as unknown as typeof Tag;
+const captureRender = Capture.prototype.render;
+liquid.registerTag(
+  'capture',
+  class extends Capture {
+    override *render(context: Context, emitter: Emitter): Generator<unknown, void, unknown> {
+      yield captureRender.call(this, context, emitter);
+      const captured: unknown = context.bottom()[(this as unknown as { variable: string }).variable];
+      context.memoryLimit.use(typeof captured === 'string' ? captured.length : 0);
+    }
+  },
+);
 for (const [name, filter] of Object.entries(templateFilters)) {
   liquid.registerFilter(name, function (this: { context: Context }, input: unknown) {
     const output = filter(input);
