@@ -37,7 +37,7 @@ export const ReferenceReason = {
   RemoteValueInvalid: 'RemoteValueInvalid',
   /**
    * False: a target.template key does not parse or render (undefined variable, output too large, ...); the
-   * message names the key, the line and column, and never a value.
+   * message names the key and what failed (the line and column only for a parse error), never a value.
    */
   TemplateInvalid: 'TemplateInvalid',
   /**

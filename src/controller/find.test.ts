@@ -1,7 +1,7 @@
 // dataFrom find's pure decisions: which listed secrets are read (regexp, scope, cap) and which key each becomes.
 import { describe, expect, it } from 'vitest';
 import { InvalidReference, LimitExceeded, RemoteNotAllowed } from '../providers/errors.ts';
-import { foundKey, listQueryOf, selectFound } from './find.ts';
+import { foundKey, listQueriesOf, listQueryOf, selectFound } from './find.ts';
 import type { RemoteScope } from './remote-access.ts';
 
 const listed = (...names: string[]) => names.map((name) => ({ name }));
@@ -93,5 +93,27 @@ describe('which key a found secret becomes', () => {
       tags: { team: 'data' },
     });
     expect(listQueryOf({ name: { regexp: 'x' } })).toEqual({});
+  });
+
+  // The listing runs with a shared identity: it must not walk what the namespace was not granted, whatever
+  // path the tenant writes.
+  it('lists through a ClusterSecretStore only within the grant, starting at the longer of path and grant', () => {
+    const scope = {
+      kind: 'listed',
+      names: ['shared/warehouse', 'meltano/tap/password'],
+      prefixes: ['meltano/', 'meltano/tap/', 'team-a'],
+    } as const;
+    const prefixes = (find: object) => listQueriesOf(find, scope).map((query) => query.prefix);
+    expect(prefixes({})).toEqual(['meltano/', 'shared/warehouse', 'team-a']);
+    expect(prefixes({ path: '' })).toEqual(['meltano/', 'shared/warehouse', 'team-a']);
+    expect(prefixes({ path: 'meltano/tap/x' })).toEqual(['meltano/tap/x']);
+    expect(prefixes({ path: 'team-a-evil/' })).toEqual(['team-a-evil/']);
+    expect(prefixes({ path: 'shared/' })).toEqual(['shared/warehouse']);
+    expect(prefixes({ path: 'platform/' })).toEqual([]);
+    expect(prefixes({ path: 'team-' })).toEqual(['team-a']);
+    expect(listQueriesOf({ path: 'm', tags: { team: 'data' } }, scope)).toEqual([
+      { prefix: 'meltano/', tags: { team: 'data' } },
+    ]);
+    expect(listQueriesOf({ path: 'platform/' }, { kind: 'any' })).toEqual([{ prefix: 'platform/' }]);
   });
 });

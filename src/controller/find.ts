@@ -34,6 +34,28 @@ export function listQueryOf(find: RemoteFind): ListQuery {
 }
 
 /**
+ * The listings a find asks the store for. Through a ClusterSecretStore with remoteAccess the listing itself
+ * stays within the namespace's grant: one listing per granted prefix or name the find's path can meet,
+ * starting at the longer of the two. So the shared identity never walks another team's folders for this
+ * namespace: a listing error (a Vault folder it may not list) names only what the namespace may reach, and a
+ * find costs the store no more than the grant holds. Nothing to list when the path meets no grant.
+ */
+export function listQueriesOf(find: RemoteFind, scope: RemoteScope): ListQuery[] {
+  const query = listQueryOf(find);
+  if (scope.kind !== 'listed') return [query];
+  const path = find.path ?? '';
+  const starts = new Set<string>();
+  for (const granted of [...scope.prefixes, ...scope.names])
+    if (granted.startsWith(path)) starts.add(granted);
+  for (const granted of scope.prefixes) if (path.startsWith(granted)) starts.add(path);
+  // A start inside another one lists nothing the other does not.
+  const outer = [...starts].filter(
+    (start) => ![...starts].some((other) => other !== start && start.startsWith(other)),
+  );
+  return outer.sort().map((prefix) => ({ ...query, prefix }));
+}
+
+/**
  * The names a find reads, in name order: the listed secrets whose name matches the regexp and that the scope
  * lets the namespace reach. Secrets outside the scope are dropped here, before any value is read. More than
  * the cap (maxSecrets, lowered by the operator's --max-find-secrets) is refused with the count, so a lookup

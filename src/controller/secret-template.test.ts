@@ -136,7 +136,7 @@ describe('a template composes the values a data tool wants', () => {
       expect(failure(source, values({ keystore: bytes })).message, source).toContain('undefined variable');
     }
     expect(failure('{{ keystore }}', values({ keystore: bytes })).message).toBe(
-      'target.template key "out", line 1, column 1: the value of key "keystore" is not UTF-8 text; only base64_encode can use it in {{ keystore }}',
+      'target.template key "out": the value of key "keystore" is not UTF-8 text; only base64_encode can use it',
     );
   });
 });
@@ -204,6 +204,18 @@ describe('the sandbox', () => {
     ).toContain('memory limit');
   });
 
+  it('charges what capture builds, so a captured string doubled in a loop stops at the memory limit', () => {
+    const limits: TemplateLimits = { maxOutput: 1000, renderMs: 10_000, memory: 1_000_000 };
+    const doubled =
+      '{% capture s %}{{ password }}{% endcapture %}' +
+      '{% capture s %}{{ s }}{{ s }}{% endcapture %}'.repeat(17) +
+      '{{ s | size }}';
+    expect(failure(doubled, warehouse(), limits).message).toContain(
+      'rendering built more than the memory limit allows',
+    );
+    expect(render('{% capture s %}{{ user }}@{{ host }}{% endcapture %}{{ s }}')).toBe('loader@db.internal');
+  });
+
   it('stops output at the cap, per key', () => {
     const limits: TemplateLimits = { maxOutput: 1000, renderMs: 10_000, memory: 1_000_000 };
     expect(
@@ -214,9 +226,42 @@ describe('the sandbox', () => {
     );
   });
 
+  it('stops rendering once the keys together pass the cap, before rendering the rest', () => {
+    const limits: TemplateLimits = { maxOutput: 1000, renderMs: 10_000, memory: 1_000_000 };
+    const data = Object.fromEntries(
+      ['a', 'b', 'c', 'd'].map((key) => [key, `{% for i in (1..600) %}x{% endfor %}{{ ${key}_missing }}`]),
+    );
+    data.a = '{% for i in (1..600) %}x{% endfor %}';
+    data.b = '{% for i in (1..600) %}y{% endfor %}';
+    expect(() => renderTemplate({ data }, warehouse(), limits)).toThrow(
+      'target.template key "b": the keys rendered so far are larger than 1000 bytes',
+    );
+  });
+
   it('stops a render that runs past its time', () => {
     const limits: TemplateLimits = { maxOutput: 1000, renderMs: -1, memory: 1_000_000 };
     expect(failure('{{ user }}', warehouse(), limits).message).toContain('rendering took longer than -1 ms');
+  });
+
+  // The budget is checked before every filter and operator, not only between tags: one output can chain
+  // filters that each walk a list, and a single tag must not hold the event loop for seconds.
+  it('stops a render inside one output, between the filters of a chain', () => {
+    const chain = ' | where_exp: "x", "true"'.repeat(400);
+    expect(failure(`{% assign list = (1..10000) %}{{ list${chain} | size }}`).message).toContain(
+      'rendering took longer than 250 ms',
+    );
+  });
+
+  it('refuses a list longer than 10000 items to any filter, so no one filter call runs long', () => {
+    for (const source of [
+      '{% assign list = (1..10001) %}{{ list | sort | size }}',
+      '{% assign list = (1..10001) %}{{ list | where_exp: "x", "x == 1" | size }}',
+      '{% assign s = "ab" %}{% for i in (1..14) %}{% assign s = s | append: s %}{% endfor %}{{ s | split: "" | group_by_exp: "x", "x" | size }}',
+      '{% assign list = (1..6000) %}{{ "" | split: "," | concat: list | concat: list | uniq | size }}',
+    ]) {
+      expect(failure(source).message, source).toContain('a filter was given a list of more than 10000 items');
+    }
+    expect(render('{% assign list = (1..10000) %}{{ list | sort | size }}')).toBe('10000');
   });
 
   it('refuses an unknown filter when the template is read', () => {
@@ -235,23 +280,44 @@ describe('the sandbox', () => {
   });
 });
 
-describe('errors name the key and the line, never a value', () => {
-  it('names an undefined variable by the template text, on its line', () => {
+describe('errors name the key and what went wrong, never a value', () => {
+  const undefinedVariable =
+    'undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"])';
+
+  it('names an undefined variable by the names the template text reads that are not keys', () => {
     const error = failure('host={{ host }}\npassword={{ pasword }}');
     expect(error.key).toBe('out');
     expect(error.message).toBe(
-      'target.template key "out", line 2, column 13: undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"]) in pasword',
+      `target.template key "out": ${undefinedVariable}; the template reads "pasword", which no key is named`,
+    );
+  });
+
+  // A position, or the text of the tag that failed, tells which branch ran: a case over a value's first
+  // character would spell the value into status and Events one edit at a time.
+  it('says nothing in a render error that depends on which branch the values took', () => {
+    const oracle =
+      '{% assign first = password | slice: 0 %}{% case first %}{% when "A" %}{{ a }}' +
+      '{% when "C" %}{{ c }}{% else %}{{ other }}{% endcase %}';
+    const messages = ['Apple', canary, 'zebra'].map(
+      (password) => failure(oracle, values({ password })).message,
+    );
+    expect(new Set(messages).size).toBe(1);
+    expect(messages[0]).toBe(
+      `target.template key "out": ${undefinedVariable}; the template reads "a", "c", "other", which no key is named`,
+    );
+    const limits: TemplateLimits = { maxOutput: 1000, renderMs: 10_000, memory: 1_000_000 };
+    const bounded = '{% if password contains "C" %}{% for i in (1..2000) %}x{% endfor %}{% endif %}';
+    expect(failure(bounded, warehouse(), limits).message).toBe(
+      'target.template key "out": the output is larger than 1000 bytes',
     );
   });
 
   it('keeps a value out of the message where Liquid’s own message would hold it', () => {
     // Liquid reports a missing variable by the name it looked up, here the password itself, and for a
     // filter's argument even points at a piece of text made of the value.
-    expect(failure('{{ host[password] }}').message).toBe(
-      'target.template key "out", line 1, column 4: undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"]) in host[password]',
-    );
+    expect(failure('{{ host[password] }}').message).toBe(`target.template key "out": ${undefinedVariable}`);
     expect(failure('{% assign x = password | split: "" %}\n{{ x | where: password }}').message).toBe(
-      'target.template key "out", line 2, column 1: undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"]) in {{ x | where: password }}',
+      `target.template key "out": ${undefinedVariable}`,
     );
     const base64 = failure('{{ password | base64_decode }}');
     expect(base64.message).toContain('base64_decode was given text that is not base64');

@@ -7,10 +7,23 @@
 // maxTemplateLength characters, each key's output at most a Secret's size, and a render may spend a bounded
 // amount of memory and time.
 //
-// Errors name the key, the line and column, and what went wrong. A parse error is about the template text
-// alone (no value is in reach yet), so Liquid's message is used. A render error is reported by its kind only:
-// Liquid's message can embed what a filter saw, so it is never passed on.
-import { Context, Liquid, LiquidError, type Template, type Token, toValueSync } from 'liquidjs';
+// Errors name the key and what went wrong. A parse error is about the template text alone (no value is in
+// reach yet), so Liquid's message and the line and column are used. A render error is reported by its kind
+// only, with no position: Liquid's message can embed what a filter saw, and where a render stops depends on
+// which branches the values took.
+import {
+  Context,
+  defaultOperators,
+  type Emitter,
+  type FilterImplOptions,
+  Liquid,
+  LiquidError,
+  type Operators,
+  type Tag,
+  type Template,
+  type Token,
+  toValueSync,
+} from 'liquidjs';
 import type { SecretTemplate } from '../api/types.ts';
 import { secretSizeLimit } from '../providers/limits.ts';
 import { invalidSecretKey, quoteKey } from './secret-keys.ts';
@@ -28,6 +41,13 @@ export interface TemplateLimits {
   memory: number;
 }
 
+/**
+ * The most items a list given to a filter may hold. Liquid charges a list's length to the memory budget but
+ * not the work a filter does per item (where_exp evaluates an expression for each), and the time budget can
+ * only be checked between calls: a bounded list keeps any one call short.
+ */
+export const maxListItems = 10_000;
+
 export const defaultTemplateLimits: TemplateLimits = {
   maxOutput: secretSizeLimit,
   renderMs: 250,
@@ -44,7 +64,19 @@ export class TemplateError extends Error {
   }
 }
 
+/** Liquid's operators, each checking the time budget first: where_exp evaluates one per item of a list. */
+const operators: Operators = Object.fromEntries(
+  Object.entries(defaultOperators).map(([name, operator]) => [
+    name,
+    (left: unknown, right: unknown, context: Context) => {
+      context.renderLimit.check(performance.now());
+      return operator(left, right, context);
+    },
+  ]),
+);
+
 const liquid = new Liquid({
+  operators,
   ownPropertyOnly: true,
   strictFilters: true,
   strictVariables: true,
@@ -59,12 +91,44 @@ const liquid = new Liquid({
   timezoneOffset: 0,
 });
 for (const tag of ['include', 'render', 'layout']) delete liquid.tags[tag];
+
+// Liquid charges what filters build, not what capture renders into a variable: doubling a captured string
+// builds, in no time, a string of hundreds of MB that the first comparison then lays out in memory. The
+// captured length is charged too, before anything can read it.
+const Capture = liquid.tags.capture as unknown as typeof Tag;
+const captureRender = Capture.prototype.render;
+liquid.registerTag(
+  'capture',
+  class extends Capture {
+    override *render(context: Context, emitter: Emitter): Generator<unknown, void, unknown> {
+      yield captureRender.call(this, context, emitter);
+      const captured: unknown = context.bottom()[(this as unknown as { variable: string }).variable];
+      context.memoryLimit.use(typeof captured === 'string' ? captured.length : 0);
+    }
+  },
+);
 for (const [name, filter] of Object.entries(templateFilters)) {
   liquid.registerFilter(name, function (this: { context: Context }, input: unknown) {
     const output = filter(input);
     this.context.memoryLimit.use(output.length);
     return output;
   });
+}
+// Liquid checks the time budget only between tags, and a render is synchronous: every filter, Liquid's own
+// and ours, checks it before it runs and refuses a list too long to walk in one call.
+for (const [name, filter] of Object.entries(liquid.filters)) liquid.registerFilter(name, bounded(filter));
+
+type FilterHandler = Extract<FilterImplOptions, (...args: never[]) => unknown>;
+
+function bounded(filter: FilterImplOptions): FilterImplOptions {
+  const handler: FilterHandler = typeof filter === 'function' ? filter : filter.handler;
+  function checked(this: ThisParameterType<FilterHandler>, input: unknown, ...args: unknown[]): unknown {
+    this.context.renderLimit.check(performance.now());
+    if ([input, ...args].some((arg) => Array.isArray(arg) && arg.length > maxListItems))
+      throw new TemplateRefusal(`a filter was given a list of more than ${maxListItems} items`);
+    return handler.call(this, input, ...args);
+  }
+  return typeof filter === 'function' ? checked : { ...filter, handler: checked };
 }
 
 /** Stops a render the moment its output passes the cap, instead of building it first. */
@@ -113,6 +177,9 @@ export function renderTemplate(
   const scope = variablesOf(values);
   const rendered: Record<string, Buffer> = Object.create(null);
   const until = performance.now() + limits.renderMs;
+  // All keys go into one Secret, so the rendered keys together are held to one key's cap too: 64 keys of
+  // 1 MiB each are refused at the second, not held in memory until the Secret is assembled.
+  let total = 0;
   try {
     for (const [key, source] of Object.entries(template.data)) {
       const where = `target.template key ${quoteKey(key)}`;
@@ -128,6 +195,12 @@ export function renderTemplate(
         throw new TemplateError(key, `${where}: the output is larger than ${limits.maxOutput} bytes`);
       }
       rendered[key] = bytes;
+      total += bytes.length;
+      if (total > limits.maxOutput)
+        throw new TemplateError(
+          key,
+          `${where}: the keys rendered so far are larger than ${limits.maxOutput} bytes`,
+        );
     }
   } catch (error) {
     zero(rendered);
@@ -172,37 +245,33 @@ function renderKey(
     memoryLimit: limits.memory,
     renderLimit: until - performance.now(),
   });
-  // One top-level tag or output at a time, so a failure can always be placed on a line of the template.
-  let current: Template | undefined;
   try {
-    for (current of templates) toValueSync(liquid.renderer.renderTemplates([current], context, output));
+    toValueSync(liquid.renderer.renderTemplates(templates, context, output));
     return output.buffer;
   } catch (error) {
-    const token = templateToken(error, current);
-    const at = token ? ` in ${clip(token.getText(), 80)}` : '';
-    throw new TemplateError(key, `${where}${position(token)}: ${renderFailure(error, output, limits)}${at}`);
+    // Where a render fails depends on the values (which branch of an if or a case ran), so a position or the
+    // failing tag's text would spell out a value one edit at a time: only the key and the kind are reported.
+    throw new TemplateError(key, `${where}: ${renderFailure(error, output, limits, templates, scope)}`);
   }
 }
 
-/**
- * The part of the template a render error points at. Liquid sometimes builds a token from a value (a
- * filter's argument looked up as a variable): only a token cut from the template's own text is used,
- * otherwise the top-level tag that was rendering.
- */
-function templateToken(error: unknown, current: Template | undefined): Token | undefined {
-  const source = current?.token.input;
-  if (LiquidError.is(error) && error.token && error.token.input === source) return error.token;
-  return current?.token;
-}
-
 /** What went wrong in a render, by kind: Liquid's own messages are not used, they can hold what a filter saw. */
-function renderFailure(error: unknown, output: CappedOutput, limits: TemplateLimits): string {
+function renderFailure(
+  error: unknown,
+  output: CappedOutput,
+  limits: TemplateLimits,
+  templates: Template[],
+  scope: object,
+): string {
   if (output.exceeded) return `the output is larger than ${limits.maxOutput} bytes`;
   const cause = originalError(error);
   if (cause instanceof TemplateRefusal) return cause.message;
   const kind = error instanceof Error ? error.name : '';
   if (kind === 'UndefinedVariableError' || cause?.name === 'InternalUndefinedVariableError')
-    return 'undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"])';
+    return (
+      'undefined variable (a value is reached by its Secret key; a key that is not a Liquid name as ["my.key"])' +
+      namesNotKeys(templates, scope)
+    );
   // Liquid's limiters raise these two fixed texts; matching them is the only way to tell them apart.
   if (cause?.message === 'template render limit exceeded')
     return `rendering took longer than ${limits.renderMs} ms`;
@@ -210,6 +279,24 @@ function renderFailure(error: unknown, output: CappedOutput, limits: TemplateLim
     return `rendering built more than the memory limit allows (${limits.memory})`;
   if (cause instanceof RangeError) return 'rendering built a string too large';
   return `rendering failed (${cause?.name || kind || 'Error'})`;
+}
+
+/**
+ * The variables the template's text reads that no value is keyed by, to find a misspelt one: from the text and
+ * the keys alone (Liquid's static analysis), so the same whichever branch the values took.
+ */
+function namesNotKeys(templates: Template[], scope: object): string {
+  let globals: object;
+  try {
+    globals = liquid.analyzeSync(templates).globals;
+  } catch {
+    // Only a hint: a template the analysis cannot follow still gets the error, without it.
+    return '';
+  }
+  const names = Object.keys(globals).filter((name) => !Object.hasOwn(scope, name));
+  if (names.length === 0) return '';
+  const shown = names.slice(0, 5).map((name) => JSON.stringify(name));
+  return `; the template reads ${shown.join(', ')}${names.length > 5 ? ' and more' : ''}, which no key is named`;
 }
 
 function originalError(error: unknown): Error | undefined {

@@ -10,7 +10,7 @@ import {
   Unavailable,
 } from '../providers/errors.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
-import type { RemoteRef, ResolvedValue, StoreClient } from '../providers/types.ts';
+import type { ListQuery, RemoteRef, ResolvedValue, StoreClient } from '../providers/types.ts';
 import { TemplateError } from './secret-template.ts';
 import { createStoreValues, type ReadLimits } from './store-values.ts';
 
@@ -292,7 +292,7 @@ describe('store values the operator no longer needs are zeroed', () => {
     reference.spec.target = { template: { data: { url: '{{ key-0 }}{{ key-9 }}' }, mergePolicy: 'Merge' } };
     const read = createStoreValues(clients, limits).read(store, reference, { kind: 'any' }, signal());
     await expect(read).rejects.toThrow(TemplateError);
-    await expect(read).rejects.toThrow('target.template key "url", line 1, column 15: undefined variable');
+    await expect(read).rejects.toThrow('target.template key "url": undefined variable');
     expect(handedOut.every(zeroed)).toBe(true);
   });
 });
@@ -300,11 +300,12 @@ describe('store values the operator no longer needs are zeroed', () => {
 describe('dataFrom find', () => {
   /** A store listing `names` (in pages the client already joined); it records what was listed and read. */
   function findingStore(names: string[]) {
-    const seen = { lists: 0, reads: [] as string[], checked: [] as string[] };
+    const seen = { lists: 0, reads: [] as string[], checked: [] as string[], listedFrom: [] as string[] };
     const client = {
-      list: async () => {
+      list: async (query: ListQuery) => {
         seen.lists++;
-        return names.map((name) => ({ name }));
+        seen.listedFrom.push(query.prefix ?? '');
+        return names.filter((name) => name.startsWith(query.prefix ?? '')).map((name) => ({ name }));
       },
       resolveMany: (remotes: readonly RemoteRef[]) =>
         Promise.allSettled(
@@ -366,6 +367,18 @@ describe('dataFrom find', () => {
     expect(seen.reads).toEqual(['meltano/a']);
   });
 
+  it('never lists outside the namespace’s remoteAccess, whatever path the find gives', async () => {
+    const { clients, seen } = findingStore(['meltano/a', 'meltano/b/c', 'platform/root-token']);
+    const values = createStoreValues(clients, limits);
+    const scope = { kind: 'listed', names: [], prefixes: ['meltano/'] } as const;
+    const read = await values.read(store, finding({ name: { regexp: '.' } }), scope, signal());
+    expect(Object.keys(read.data)).toEqual(['meltano_a', 'meltano_b_c']);
+    expect(await values.read(store, finding({ path: 'platform/' }), scope, signal())).toMatchObject({
+      data: {},
+    });
+    expect(seen.listedFrom).toEqual(['meltano/']);
+  });
+
   it('refuses find where it may not run without even listing the store', async () => {
     const { clients, seen } = findingStore(['meltano/a']);
     const reading = createStoreValues(clients, limits).read(
@@ -375,7 +388,7 @@ describe('dataFrom find', () => {
       signal(),
     );
     await expect(reading).rejects.toThrow(RemoteNotAllowed);
-    expect(seen).toEqual({ lists: 0, reads: [], checked: [] });
+    expect(seen).toEqual({ lists: 0, reads: [], checked: [], listedFrom: [] });
   });
 
   it('looks the secrets up again when checking versions, so a new matching secret is noticed at refresh', async () => {

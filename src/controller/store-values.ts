@@ -6,9 +6,10 @@ import type { AnySecretStore, DataFromEntry, RemoteFind, SecretReference } from 
 import { abortable, deadline } from '../providers/deadline.ts';
 import { InvalidReference, NotFound, RemoteNotAllowed, Unavailable } from '../providers/errors.ts';
 import { defaultLimits, ReadBudget } from '../providers/limits.ts';
+import { distinctByName } from '../providers/listing.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
-import type { StoreClient } from '../providers/types.ts';
-import { foundKey, listQueryOf, selectFound } from './find.ts';
+import type { ListedSecret, StoreClient } from '../providers/types.ts';
+import { foundKey, listQueriesOf, selectFound } from './find.ts';
 import { rewriteKey } from './key-rewrite.ts';
 import { zeroValues } from './managed-secret.ts';
 import type { ReadValues, ValueSource } from './ports.ts';
@@ -150,8 +151,9 @@ export function createStoreValues(
     };
     // Refused before the store is even listed when find may not run through this store.
     if (!findAllowed(scope)) return selectFound([], find, scope, limits.maxFindSecrets, origin);
-    const listed = await client.list(listQueryOf(find), { signal });
-    return selectFound(listed, find, scope, limits.maxFindSecrets, origin);
+    const listed: ListedSecret[] = [];
+    for (const query of listQueriesOf(find, scope)) listed.push(...(await client.list(query, { signal })));
+    return selectFound(distinctByName(listed), find, scope, limits.maxFindSecrets, origin);
   }
 
   /** Each found secret's whole value under its name as a key, a few secrets at a time, within the budget. */

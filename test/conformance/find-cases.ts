@@ -159,5 +159,19 @@ export function findCases(
       const plain = await found({ path: `${base}/tap-mysql/` });
       expect(Object.keys(plain.data)).toEqual([`${base}_tap-mysql_password`]);
     });
+
+    // The listing runs with the store's shared identity. On Vault it walks folders, and the fixture's identity
+    // may list conf-* folders only: a walk into another team's folder would fail, naming that folder.
+    it('lists only within the namespace’s remoteAccess, whatever path the find gives', async () => {
+      const base = unique('walk');
+      await fixture().put(`${base}/granted/password`, 'granted');
+      await fixture().put(`withheld-${randomBytes(4).toString('hex')}/root-token`, 'withheld');
+      const scope: RemoteScope = { kind: 'listed', names: [], prefixes: [`${base}/granted/`] };
+      for (const find of [{ name: { regexp: 'password$' } }, { path: '', name: { regexp: 'password$' } }]) {
+        const { data } = await found(find, { scope });
+        expect(data).toEqual({ [`${base}_granted_password`]: whole('granted') });
+      }
+      expect((await found({ path: 'withheld-' }, { scope })).data).toEqual({});
+    });
   }
 }

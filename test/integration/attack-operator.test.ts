@@ -575,6 +575,26 @@ describe('a tenant, administering its namespace', () => {
         core.patchNamespacedSecret({ namespace, name: 'written-by-operator', body: relabel }, mergePatch),
       ),
     ).toContain(marks);
+    // The grants a write carried, read back after a restart to record it: a forged one would make the
+    // operator emit audit records for a Job that never got the Secret.
+    const forgedGrants = {
+      metadata: {
+        annotations: {
+          'secretlink.dev/audit': JSON.stringify({
+            time: '2026-01-01T00:00:00Z',
+            grants: [{ action: 'Materialized', reason: 'forged', job: { name: 'ghost', uid: 'ghost-uid' } }],
+          }),
+        },
+      },
+    };
+    expect(
+      await refusal(
+        core.patchNamespacedSecret(
+          { namespace, name: 'written-by-operator', body: forgedGrants },
+          mergePatch,
+        ),
+      ),
+    ).toContain('annotation secretlink.dev/audit');
   });
 
   it("may set secretlink.dev/allowed-stores on its Secret, the one mark that is the owner's to give", async () => {
