@@ -283,10 +283,30 @@ export interface Consumers extends LabelSelector {
   serviceAccountNames?: string[];
 }
 
+/** A role of Vault's database secrets engine: the credential comes from `<mount>/creds/<role>`. */
+export interface DynamicDatabase {
+  /** Defaults to `database`. */
+  mount?: string;
+  role: string;
+}
+
+/**
+ * A credential the store creates on demand (Vault stores only): one lease per Secret write, bounded by ttl,
+ * revoked at Vault when the Secret is revoked or expires (docs/design.md, dynamic credentials).
+ */
+export interface DynamicCredential {
+  database: DynamicDatabase;
+  /** Defaults to `username`. */
+  usernameKey?: string;
+  /** Defaults to `password`. */
+  passwordKey?: string;
+}
+
 export interface SecretReferenceSpec {
   storeRef: StoreRef;
   data?: DataEntry[];
   dataFrom?: DataFromEntry[];
+  dynamic?: DynamicCredential;
   target?: Target;
   consumers: Consumers;
   /** Go-style duration, 1m..24h. */

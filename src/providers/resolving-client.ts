@@ -27,6 +27,7 @@ import type {
   ResolvedProperties,
   ResolvedValue,
   StoreClient,
+  DynamicCredentials,
 } from './types.ts';
 import { ValueCache } from './value-cache.ts';
 
@@ -40,7 +41,15 @@ export class ResolvingClient implements StoreClient {
   readonly #currentVersions = new Map<string, string>();
   #closed = false;
 
-  constructor(backend: StoreBackend, tuning: ClientTuning, logger: ProviderLogger) {
+  readonly leases?: DynamicCredentials;
+
+  constructor(
+    backend: StoreBackend,
+    tuning: ClientTuning,
+    logger: ProviderLogger,
+    leases?: DynamicCredentials,
+  ) {
+    this.leases = leases;
     this.#backend = backend;
     this.#tuning = tuning;
     this.#logger = logger;

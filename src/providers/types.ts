@@ -64,7 +64,50 @@ export interface Existence {
   versionId?: string;
 }
 
+/** Who a dynamic credential is for: the reference's Secret (shared mode) or one Job (per-Job mode). */
+export interface LeaseHolder {
+  namespace: string;
+  reference: string;
+  /** Set when the credential is one Job's alone. */
+  job?: { name: string; uid: string };
+}
+
+export interface LeaseRequest {
+  /** Vault database engine mount and role. */
+  mount: string;
+  role: string;
+  /** The credential's life at most, in seconds: it dies then, whether or not anyone revokes it. */
+  maxSeconds: number;
+  holder: LeaseHolder;
+}
+
+/** What revokes a lease without being the credential: kept on the Secret that holds the credential. */
+export interface LeaseHandle {
+  leaseId: string;
+  /** Accessor of the child token that holds the lease. */
+  tokenAccessor: string;
+}
+
+export interface IssuedLease {
+  username: Buffer;
+  password: Buffer;
+  handle: LeaseHandle;
+  /** Epoch ms: when the lease (and its token) end at the latest. */
+  expiresAt: number;
+  /** Whether the lease was renewed to reach expiresAt (the role's default TTL was shorter). */
+  renewed: boolean;
+}
+
+/** Credentials a store creates on demand and can take back (Vault's database engine). */
+export interface DynamicCredentials {
+  issue(request: LeaseRequest, options?: CallOptions): Promise<IssuedLease>;
+  /** Revokes the lease (the role's revocation statements run now) and its token; an unknown lease is no error. */
+  revoke(handle: LeaseHandle, options?: CallOptions): Promise<void>;
+}
+
 export interface StoreClient {
+  /** Present on stores that can issue dynamic credentials (Vault). */
+  readonly leases?: DynamicCredentials;
   resolve(remote: RemoteRef, options?: CallOptions): Promise<ResolvedValue>;
   resolveAll(remote: RemoteSecretRef, options?: CallOptions): Promise<ResolvedProperties>;
   /** Several values at once; stores with a batch read (AWS) use it. One settled result per input, in order. */
