@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AnySecretStore, ManagedSecretRecord, SecretReference } from '../api/types.ts';
 import { type AuditRecord, type AuditSink, auditRecordId } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
+import type { LeaseHandle } from '../providers/types.ts';
 import { backoffDelay } from '../runtime/backoff.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
@@ -16,7 +17,19 @@ import {
   grantsOf,
   type HeldSecret,
 } from './audit-records.ts';
+import {
+  dynamicKeys,
+  type HeldLease,
+  heldLeaseOf,
+  keepsLease,
+  leaseAnnotationOf,
+  leaseRenewMarginMs,
+  leaseSeconds,
+  leaseSource,
+  leaseVersion,
+} from './dynamic-lease.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
+import { type LeaseEffect, leaseRecords } from './lease-records.ts';
 import {
   auditAnnotation,
   buildSecret,
@@ -163,6 +176,8 @@ export class Reconciler {
       if (unseenJobs.length > 0) plan = planReference(input());
     }
 
+    // A dynamic credential about to reach its bound while Jobs still use the Secret is replaced by a new one.
+    if (leaseDue(reference, secret, plan, now)) plan = { ...plan, action: 'rewrite' };
     const log = this.deps.logger.child({ reference: key, action: plan.action });
     let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
     if (!deleting && writesSecret(plan) && recordDiffers(previous, plan)) {
@@ -205,10 +220,24 @@ export class Reconciler {
     // A write this process has not seen recorded (it stopped, or the audit failed, after the write) is
     // recorded now, before anything replaces the Secret and the grants it carries.
     if (held && secret) await this.recordHeldWrite(key, secret, held, audit);
-    const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
+    const leases: LeaseEffect[] = [];
+    const trustedLeases = new Set((previous.remoteVersions ?? []).map(({ version }) => version));
+    const outcome = await this.carryOut(plan, {
+      reference,
+      facts,
+      store,
+      secret,
+      key,
+      signal,
+      leases,
+      trustedLeases,
+    });
     log.debug({ outcome: outcome.kind }, 'reconciled');
     if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
 
+    for (const record of leaseRecords(leases, { time: new Date(now).toISOString(), ...audit })) {
+      await this.deps.audit.write(record);
+    }
     await this.recordEvidence(reference, facts, store, plan, outcome, audit, stillRetired);
     if (deleting && (outcome.kind === 'deleted' || outcome.kind === 'idle')) {
       await this.deps.writer.removeFinalizer(reference);
@@ -229,7 +258,7 @@ export class Reconciler {
       return { requeueAfterMs: plan.recheckAfterMs };
     }
     this.waitingFailures.delete(key);
-    return { requeueAfterMs: plan.requeueAfterMs };
+    return { requeueAfterMs: nextLeaseVisit(plan, leases, secret, now) };
   }
 
   /**
@@ -303,6 +332,19 @@ export class Reconciler {
     const spec = judgeStoreSpec(reference.spec.storeRef, object);
     // Which remotes the reference names is judged before any store call, as which store it names is.
     const state = spec.state === 'ready' ? judgeRemoteAccess(reference, scope) : spec;
+    const provider = selectProvider(object.spec)?.name;
+    if (state.state === 'ready' && reference.spec.dynamic && provider !== 'vault') {
+      return {
+        object,
+        scope,
+        state: {
+          state: 'invalid',
+          message:
+            `spec.dynamic asks for a credential Vault's database engine creates, but ${kind} ` +
+            `${reference.spec.storeRef.name} is a ${provider} store: name a Vault store, or remove spec.dynamic`,
+        },
+      };
+    }
     return { object, state, scope };
   }
 
@@ -315,9 +357,14 @@ export class Reconciler {
       secret?: V1Secret;
       key: string;
       signal: AbortSignal;
+      /** Collects what Vault confirmed for dynamic credential leases, for their audit records. */
+      leases: LeaseEffect[];
+      /** Lease versions status recorded (only the operator writes status): the only leases it revokes. */
+      trustedLeases: Set<string>;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, key, signal } = context;
+    const { reference, facts, store, secret, key, signal, leases, trustedLeases } = context;
+    const held = this.trustedLease(reference, facts, secret, trustedLeases);
     const now = this.deps.clock.now();
     switch (plan.action) {
       case 'none':
@@ -326,6 +373,15 @@ export class Reconciler {
       case 'keep':
         return { kind: 'idle' };
       case 'delete': {
+        // The credential dies at the store first: deleting the Secret alone leaves it valid in running pods.
+        await this.revokeLease(held, {
+          store: store.object,
+          secret: secret!,
+          jobs: plan.ended.length > 0 ? plan.ended.map(({ job }) => job) : ownersOf(secret!),
+          reason: facts.deleting ? 'ReferenceDeleted' : revocationReason(plan),
+          signal,
+          leases,
+        });
         // Already gone (garbage collection, or a cache that lags our own delete): nothing deleted now.
         const deleted = await this.deps.writer.deleteSecret(secret!);
         return deleted.result === 'deleted'
@@ -341,14 +397,20 @@ export class Reconciler {
         } catch (error) {
           return failureOutcome(error);
         }
+        const dynamic = reference.spec.dynamic;
+        if (dynamic) {
+          // A dynamic credential has no version at the store: the one held stands while its lease does.
+          versions[leaseSource(dynamic)] =
+            held && keepsLease(held, reference, now) ? leaseVersion(held.fingerprint) : 'lease:none';
+        }
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
           return plan.ownersChanged ? this.setOwners(plan, secret!, now) : { kind: 'current' };
         }
-        return this.write(plan, { reference, facts, store, secret, signal, now, key });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key, leases, held });
       }
       case 'create':
       case 'rewrite':
-        return this.write(plan, { reference, facts, store, secret, signal, now, key });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key, leases, held });
     }
   }
 
@@ -377,14 +439,36 @@ export class Reconciler {
       signal: AbortSignal;
       now: number;
       key: string;
+      leases: LeaseEffect[];
+      /** The lease the Secret holds, when status vouches for it. */
+      held?: HeldLease;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, signal, now, key } = context;
+    const { reference, facts, store, secret, signal, now, key, leases, held } = context;
     let values: ReadValues;
     try {
       values = await this.deps.values.read(store.object!, reference, store.scope, signal);
     } catch (error) {
       return failureOutcome(error);
+    }
+    let lease: { held: HeldLease; issued: boolean } | undefined;
+    if (reference.spec.dynamic) {
+      try {
+        lease = await this.dynamicCredential(
+          reference,
+          facts,
+          store,
+          secret,
+          held,
+          plan,
+          values,
+          now,
+          signal,
+        );
+      } catch (error) {
+        zeroValues(values.data);
+        return failureOutcome(error);
+      }
     }
     const writtenAt = new Date(now).toISOString();
     const fingerprint = this.deps.fingerprint(values.data, facts.namespace);
@@ -405,6 +489,7 @@ export class Reconciler {
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
       audit: { time: writtenAt, grants },
+      ownAnnotations: lease ? leaseAnnotationOf(lease.held) : undefined,
     });
     // The values were needed only to build this object: once the write returns (or fails) their bytes are
     // zeroed, so no copy the operator owns outlives the write.
@@ -422,11 +507,211 @@ export class Reconciler {
     if (confirmed.result === 'created') {
       this.createdSecrets.set(key, { name: facts.targetName, uid: confirmed.secret.uid });
     }
+    if (lease?.issued) {
+      await this.settleIssuedLease(lease.held, confirmed, {
+        facts,
+        store,
+        secret,
+        held,
+        plan,
+        signal,
+        leases,
+      });
+    } else if (!lease && held && (confirmed.result === 'created' || confirmed.result === 'replaced')) {
+      // spec.dynamic was removed: the credential the Secret held is no longer in it.
+      await this.revokeLease(held, {
+        store: store.object,
+        secret,
+        jobs: ownersOf(secret!),
+        reason: 'CredentialRemoved',
+        signal,
+        leases,
+      });
+    }
     return outcomeOfWrite(
       confirmed,
       { time: writtenAt, grants },
       { remoteVersions: values.remoteVersions, fingerprint, writtenAt },
     );
+  }
+
+  /**
+   * The dynamic credential a write puts in the Secret: the one the Secret holds while its lease stands (read
+   * live: the cache holds no values), or a new lease bounded by the Secret's expiry and the ttl.
+   */
+  private async dynamicCredential(
+    reference: SecretReference,
+    facts: ReferenceFacts,
+    store: StoreLookup,
+    secret: V1Secret | undefined,
+    held: HeldLease | undefined,
+    plan: Plan,
+    values: ReadValues,
+    now: number,
+    signal: AbortSignal,
+  ): Promise<{ held: HeldLease; issued: boolean }> {
+    const dynamic = reference.spec.dynamic!;
+    const keys = dynamicKeys(dynamic);
+    const source = leaseSource(dynamic);
+    if (secret && held && keepsLease(held, reference, now)) {
+      const live = await this.deps.writer.readSecret(facts.namespace, facts.targetName);
+      const username = live?.data?.[keys.username];
+      const password = live?.data?.[keys.password];
+      if (live?.metadata?.uid === secret.metadata?.uid && username && password) {
+        putOwned(values.data, keys.username, Buffer.from(username, 'base64'));
+        putOwned(values.data, keys.password, Buffer.from(password, 'base64'));
+        values.remoteVersions[source] = leaseVersion(held.fingerprint);
+        return { held, issued: false };
+      }
+    }
+    const issued = await this.deps.values.issueLease(
+      store.object!,
+      {
+        mount: dynamic.database.mount ?? 'database',
+        role: dynamic.database.role,
+        maxSeconds: leaseSeconds(now, plan.expiresAt, facts.ttlMs),
+        // Shared mode: the lease is the Secret's; per-Job mode names the Job here.
+        holder: { namespace: facts.namespace, reference: facts.name },
+      },
+      signal,
+    );
+    const fingerprint = this.leaseFingerprint(issued.handle, facts.namespace);
+    putOwned(values.data, keys.username, issued.username);
+    putOwned(values.data, keys.password, issued.password);
+    values.remoteVersions[source] = leaseVersion(fingerprint);
+    return {
+      held: { handle: issued.handle, expiresAt: issued.expiresAt, fingerprint, source },
+      issued: true,
+    };
+  }
+
+  /**
+   * After the write that carried a new lease: if the Secret was written, the lease it replaced is revoked and
+   * the new one recorded; if not, the new one is revoked at once, so no credential lives that no Secret holds.
+   */
+  private async settleIssuedLease(
+    lease: HeldLease,
+    confirmed: SecretWrite,
+    context: {
+      facts: ReferenceFacts;
+      store: StoreLookup;
+      secret?: V1Secret;
+      /** The lease the Secret held before this write, when status vouches for it. */
+      held?: HeldLease;
+      plan: Plan;
+      signal: AbortSignal;
+      leases: LeaseEffect[];
+    },
+  ): Promise<void> {
+    const { store, secret, plan, signal, leases, facts } = context;
+    const written = confirmed.result === 'created' || confirmed.result === 'replaced';
+    if (!written) {
+      await this.revokeLease(lease, {
+        store: store.object,
+        jobs: [],
+        reason: 'WriteFailed',
+        signal,
+        leases: [],
+      });
+      return;
+    }
+    const jobs = plan.consuming.map(({ name, uid }) => ({ name, uid }));
+    const target = { name: facts.targetName, uid: confirmed.secret.uid };
+    const expiresAt = new Date(lease.expiresAt).toISOString();
+    leases.push({
+      kind: 'issued',
+      fingerprint: lease.fingerprint,
+      expiresAt,
+      source: lease.source,
+      secret: target,
+      jobs,
+      reason: 'DynamicCredentialIssued',
+    });
+    const replaced = context.held;
+    if (replaced && replaced.handle.leaseId !== lease.handle.leaseId) {
+      await this.revokeLease(replaced, {
+        store: store.object,
+        secret,
+        jobs: ownersOf(secret!),
+        reason: 'CredentialReplaced',
+        signal,
+        leases,
+      });
+    }
+  }
+
+  /**
+   * The lease the Secret's annotation names, believed only when status (which only the operator writes)
+   * recorded its fingerprint: an annotation edited to name another lease, or another token, is not revoked.
+   */
+  private trustedLease(
+    reference: SecretReference,
+    facts: ReferenceFacts,
+    secret: V1Secret | undefined,
+    trusted: Set<string>,
+  ): HeldLease | undefined {
+    const lease = heldLeaseOf(secret);
+    if (!lease || !heldSecret(secret, facts)) return undefined;
+    const fingerprint = this.leaseFingerprint(lease.handle, facts.namespace);
+    if (fingerprint !== lease.fingerprint || !trusted.has(leaseVersion(fingerprint))) {
+      this.deps.logger.warn(
+        { reference: `${facts.namespace}/${reference.metadata.name}`, secret: secret?.metadata?.name },
+        'the Secret names a lease status does not vouch for; it is not revoked by the operator',
+      );
+      return undefined;
+    }
+    return lease;
+  }
+
+  /** Keyed HMAC over the whole handle, so neither the lease id nor the token accessor can be swapped. */
+  private leaseFingerprint(handle: LeaseHandle, namespace: string): string {
+    return this.deps.fingerprint(
+      { lease: Buffer.from(handle.leaseId), token: Buffer.from(handle.tokenAccessor) },
+      namespace,
+    );
+  }
+
+  /**
+   * Revokes a lease at the store. A failure does not keep the Secret (access through Kubernetes still ends);
+   * the credential then ends at its lease's bound, which Vault enforces without the operator.
+   */
+  private async revokeLease(
+    lease: HeldLease | undefined,
+    context: {
+      store?: AnySecretStore;
+      secret?: V1Secret;
+      jobs: { name: string; uid: string }[];
+      reason: string;
+      signal: AbortSignal;
+      leases: LeaseEffect[];
+    },
+  ): Promise<void> {
+    if (!lease) return;
+    const secretName = context.secret?.metadata?.name ?? '';
+    if (!context.store) {
+      this.deps.logger.warn(
+        { secret: secretName, lease: lease.fingerprint },
+        'the store is gone, so the dynamic credential cannot be revoked; it ends at its lease bound',
+      );
+      return;
+    }
+    try {
+      await this.deps.values.revokeLease(context.store, lease.handle, context.signal);
+    } catch (error) {
+      this.deps.logger.warn(
+        { secret: secretName, lease: lease.fingerprint, reason: (error as { reason?: string }).reason },
+        'revoking the dynamic credential failed; it ends at its lease bound',
+      );
+      return;
+    }
+    context.leases.push({
+      kind: 'revoked',
+      fingerprint: lease.fingerprint,
+      source: lease.source,
+      secret: { name: secretName, uid: context.secret?.metadata?.uid },
+      jobs: context.jobs,
+      reason: context.reason,
+    });
   }
 
   /** Records the grants the held Secret's last write carried, unless this process recorded them already. */
@@ -613,4 +898,48 @@ function sameVersions(current: Record<string, string>, written: Record<string, s
 export function splitKey(key: string): [string, string] {
   const slash = key.indexOf('/');
   return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** Whether the dynamic credential the Secret holds must be replaced before Jobs go on using the Secret. */
+function leaseDue(
+  reference: SecretReference,
+  secret: V1Secret | undefined,
+  plan: Plan,
+  now: number,
+): boolean {
+  if (!reference.spec.dynamic || !secret || plan.consuming.length === 0) return false;
+  // A Secret written before spec.dynamic holds no lease: the changed content hash rewrites it anyway.
+  if (!heldLeaseOf(secret)) return false;
+  if (!['keep', 'refresh', 'update-owners'].includes(plan.action)) return false;
+  return !keepsLease(heldLeaseOf(secret), reference, now);
+}
+
+/** The plan's next visit, or sooner: in time to replace a lease before its bound while Jobs use it. */
+function nextLeaseVisit(
+  plan: Plan,
+  leases: LeaseEffect[],
+  secret: V1Secret | undefined,
+  now: number,
+): number | undefined {
+  if (plan.consuming.length === 0 || plan.action === 'delete') return plan.requeueAfterMs;
+  const issued = leases.find((lease) => lease.kind === 'issued')?.expiresAt;
+  const ends = issued ? Date.parse(issued) : heldLeaseOf(secret)?.expiresAt;
+  if (ends === undefined) return plan.requeueAfterMs;
+  const due = Math.max(0, ends - leaseRenewMarginMs - now);
+  return plan.requeueAfterMs === undefined ? due : Math.min(plan.requeueAfterMs, due);
+}
+
+/** Why the Secret is deleted, for the revocation of the lease it holds. */
+function revocationReason(plan: Plan): string {
+  return plan.ended.some((ended) => ended.cause === 'Expired') ? 'TtlPassed' : 'AccessEnded';
+}
+
+function ownersOf(secret: V1Secret): { name: string; uid: string }[] {
+  return (secret.metadata?.ownerReferences ?? []).map(({ name, uid }) => ({ name, uid }));
+}
+
+/** Puts a value the operator owns under `key`, zeroing the one it replaces. */
+function putOwned(data: Record<string, Buffer>, key: string, value: Buffer): void {
+  if (Object.hasOwn(data, key)) data[key]!.fill(0);
+  data[key] = value;
 }

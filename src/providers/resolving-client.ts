@@ -19,6 +19,7 @@ import { SingleFlight } from './single-flight.ts';
 import type {
   CallOptions,
   ClientTuning,
+  DynamicCredentials,
   Existence,
   ListedSecret,
   ListQuery,
@@ -27,7 +28,6 @@ import type {
   ResolvedProperties,
   ResolvedValue,
   StoreClient,
-  DynamicCredentials,
 } from './types.ts';
 import { ValueCache } from './value-cache.ts';
 

@@ -34,14 +34,20 @@ export class VaultLeases implements DynamicCredentials {
     const signal = options.signal ?? new AbortController().signal;
     const where = `${request.mount}/creds/${request.role}`;
     if (request.maxSeconds < 1) {
-      throw new InvalidReference(`no time is left to issue a credential from ${where}`, { provider: 'vault' });
+      throw new InvalidReference(`no time is left to issue a credential from ${where}`, {
+        provider: 'vault',
+      });
     }
     const child = await this.#childToken(request, signal);
     const issuedAt = this.#now();
-    const answer = await this.#transport.request('GET', `${encodePath(request.mount)}/creds/${encodeURIComponent(request.role)}`, {
-      token: child.token,
-      signal,
-    });
+    const answer = await this.#transport.request(
+      'GET',
+      `${encodePath(request.mount)}/creds/${encodeURIComponent(request.role)}`,
+      {
+        token: child.token,
+        signal,
+      },
+    );
     if (answer.status !== 200) {
       await this.#revokeToken(child.accessor, signal).catch(() => undefined);
       throw statusError(answer, `dynamic credentials from ${where}`);
@@ -91,7 +97,12 @@ export class VaultLeases implements DynamicCredentials {
     const signal = options.signal ?? new AbortController().signal;
     if (handle.leaseId) {
       // sync: Vault answers after the revocation statements ran (sessions ended, role dropped).
-      const answer = await this.#call('PUT', 'sys/leases/revoke', { lease_id: handle.leaseId, sync: true }, signal);
+      const answer = await this.#call(
+        'PUT',
+        'sys/leases/revoke',
+        { lease_id: handle.leaseId, sync: true },
+        signal,
+      );
       // An unknown lease (expired, or revoked before) is revoked already; Vault answers 204 or 400 for it.
       if (answer.status !== 204 && answer.status !== 200 && answer.status !== 400) {
         throw statusError(answer, 'the revocation of a dynamic credential lease');
@@ -100,7 +111,10 @@ export class VaultLeases implements DynamicCredentials {
     await this.#revokeToken(handle.tokenAccessor, signal);
   }
 
-  async #childToken(request: LeaseRequest, signal: AbortSignal): Promise<{ token: string; accessor: string }> {
+  async #childToken(
+    request: LeaseRequest,
+    signal: AbortSignal,
+  ): Promise<{ token: string; accessor: string }> {
     const holder = request.holder;
     const answer = await this.#call(
       'POST',
@@ -127,7 +141,12 @@ export class VaultLeases implements DynamicCredentials {
   }
 
   async #renew(leaseId: string, seconds: number, signal: AbortSignal): Promise<number> {
-    const answer = await this.#call('PUT', 'sys/leases/renew', { lease_id: leaseId, increment: seconds }, signal);
+    const answer = await this.#call(
+      'PUT',
+      'sys/leases/renew',
+      { lease_id: leaseId, increment: seconds },
+      signal,
+    );
     const duration = (answer.body as { lease_duration?: number } | undefined)?.lease_duration;
     if (answer.status !== 200 || typeof duration !== 'number') {
       throw statusError(answer, 'the renewal of a dynamic credential lease');

@@ -41,7 +41,12 @@ export const vaultProvider: Provider<'vault'> = {
       spec.kv?.mount ?? defaults.vaultKvMount,
       kvVersion(spec),
     );
-    return new ResolvingClient(backend, context.tuning, context.logger, new VaultLeases(transport, tokens, now));
+    return new ResolvingClient(
+      backend,
+      context.tuning,
+      context.logger,
+      new VaultLeases(transport, tokens, now),
+    );
   },
 };
 

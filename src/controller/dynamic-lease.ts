@@ -1,0 +1,99 @@
+// The dynamic credential a managed Secret holds: how its revocation handle is carried on the Secret, and the
+// pure decisions about it (keep the one held, or issue a new one, and for how long). The handle (lease id and
+// the accessor of the token that holds the lease) lives only in an annotation of the Secret that holds the
+// credential itself: the API server and the pod admission policy confine both alike, and a restarted operator
+// finds it there to revoke the lease. Status, logs, Events and audit records name the lease by fingerprint.
+import type { V1Secret } from '@kubernetes/client-node';
+import { group } from '../api/constants.ts';
+import type { DynamicCredential, SecretReference } from '../api/types.ts';
+import type { LeaseHandle } from '../providers/types.ts';
+
+export const leaseAnnotation = `${group}/lease`;
+
+export const dynamicDefaults = {
+  mount: 'database',
+  usernameKey: 'username',
+  passwordKey: 'password',
+} as const;
+
+/** The lease a Secret holds, as its annotation records it. */
+export interface HeldLease {
+  handle: LeaseHandle;
+  /** Epoch ms: when the lease ends at the latest. */
+  expiresAt: number;
+  /** Keyed HMAC of the lease id. */
+  fingerprint: string;
+  /** `<mount>/creds/<role>` it came from. */
+  source: string;
+}
+
+/** Where a reference's dynamic credential comes from, as remoteVersions and audit records name it. */
+export function leaseSource(dynamic: DynamicCredential): string {
+  return `${dynamic.database.mount ?? dynamicDefaults.mount}/creds/${dynamic.database.role}`;
+}
+
+export function dynamicKeys(dynamic: DynamicCredential): { username: string; password: string } {
+  return {
+    username: dynamic.usernameKey ?? dynamicDefaults.usernameKey,
+    password: dynamic.passwordKey ?? dynamicDefaults.passwordKey,
+  };
+}
+
+/** The version a dynamic credential shows in remoteVersions: its lease's fingerprint, never its id. */
+export function leaseVersion(fingerprint: string): string {
+  return `lease:${fingerprint}`;
+}
+
+export function leaseAnnotationOf(lease: HeldLease): Record<string, string> {
+  return {
+    [leaseAnnotation]: JSON.stringify({
+      leaseId: lease.handle.leaseId,
+      tokenAccessor: lease.handle.tokenAccessor,
+      expiresAt: new Date(lease.expiresAt).toISOString(),
+      fingerprint: lease.fingerprint,
+      source: lease.source,
+    }),
+  };
+}
+
+/** The lease the Secret's annotation names, if it names one that can be read. */
+export function heldLeaseOf(secret: V1Secret | undefined): HeldLease | undefined {
+  const text = secret?.metadata?.annotations?.[leaseAnnotation];
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const { leaseId, tokenAccessor, expiresAt, fingerprint, source } = parsed;
+    if (typeof leaseId !== 'string' || typeof tokenAccessor !== 'string') return undefined;
+    const expires = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
+    return {
+      handle: { leaseId, tokenAccessor },
+      expiresAt: Number.isNaN(expires) ? 0 : expires,
+      fingerprint: typeof fingerprint === 'string' ? fingerprint : '',
+      source: typeof source === 'string' ? source : '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a rewrite keeps the lease the Secret holds: same source, and still valid for a while. A new lease
+ * would change the password under Jobs that read it at start; a lease about to end is replaced.
+ */
+export function keepsLease(held: HeldLease | undefined, reference: SecretReference, now: number): boolean {
+  const dynamic = reference.spec.dynamic;
+  if (!held || !dynamic) return false;
+  return held.source === leaseSource(dynamic) && held.expiresAt > now + leaseRenewMarginMs;
+}
+
+/** A lease with less than this left is replaced at the next write rather than handed to another Job. */
+export const leaseRenewMarginMs = 5_000;
+
+/**
+ * How long a new lease may live: until the Secret's expiry (the last consuming Job's ttl), never longer than
+ * the reference's ttl from now. Whole seconds, rounded down, as Vault counts them.
+ */
+export function leaseSeconds(now: number, secretExpiresAt: string | undefined, ttlMs: number): number {
+  const bound = Math.min(secretExpiresAt ? Date.parse(secretExpiresAt) : now + ttlMs, now + ttlMs);
+  return Math.floor((bound - now) / 1000);
+}
