@@ -451,7 +451,7 @@ export class Reconciler {
     } catch (error) {
       return failureOutcome(error);
     }
-    let lease: { held: HeldLease; issued: boolean } | undefined;
+    let lease: { held: HeldLease; issued: boolean; renewed?: boolean } | undefined;
     if (reference.spec.dynamic) {
       try {
         lease = await this.dynamicCredential(
@@ -509,6 +509,7 @@ export class Reconciler {
     }
     if (lease?.issued) {
       await this.settleIssuedLease(lease.held, confirmed, {
+        renewed: lease.renewed,
         facts,
         store,
         secret,
@@ -549,7 +550,7 @@ export class Reconciler {
     values: ReadValues,
     now: number,
     signal: AbortSignal,
-  ): Promise<{ held: HeldLease; issued: boolean }> {
+  ): Promise<{ held: HeldLease; issued: boolean; renewed?: boolean }> {
     const dynamic = reference.spec.dynamic!;
     const keys = dynamicKeys(dynamic);
     const source = leaseSource(dynamic);
@@ -582,6 +583,7 @@ export class Reconciler {
     return {
       held: { handle: issued.handle, expiresAt: issued.expiresAt, fingerprint, source },
       issued: true,
+      renewed: issued.renewed,
     };
   }
 
@@ -598,6 +600,8 @@ export class Reconciler {
       secret?: V1Secret;
       /** The lease the Secret held before this write, when status vouches for it. */
       held?: HeldLease;
+      /** Whether the new lease was renewed to reach its bound. */
+      renewed?: boolean;
       plan: Plan;
       signal: AbortSignal;
       leases: LeaseEffect[];
@@ -627,6 +631,18 @@ export class Reconciler {
       jobs,
       reason: 'DynamicCredentialIssued',
     });
+    // The role's default TTL was shorter than the bound: Vault renewed the lease to the bound at issue.
+    if (context.renewed) {
+      leases.push({
+        kind: 'renewed',
+        fingerprint: lease.fingerprint,
+        expiresAt,
+        source: lease.source,
+        secret: target,
+        jobs,
+        reason: 'RenewedToBound',
+      });
+    }
     const replaced = context.held;
     if (replaced && replaced.handle.leaseId !== lease.handle.leaseId) {
       await this.revokeLease(replaced, {

@@ -103,8 +103,9 @@ export class VaultLeases implements DynamicCredentials {
         { lease_id: handle.leaseId, sync: true },
         signal,
       );
-      // An unknown lease (expired, or revoked before) is revoked already; Vault answers 204 or 400 for it.
-      if (answer.status !== 204 && answer.status !== 200 && answer.status !== 400) {
+      // An unknown lease (expired, or revoked before) is no error: Vault answers 204. A 400 is a revocation
+      // that failed (the role's statements did), so the credential may still log in: an error, retried.
+      if (answer.status !== 204 && answer.status !== 200) {
         throw statusError(answer, 'the revocation of a dynamic credential lease');
       }
     }
@@ -157,8 +158,8 @@ export class VaultLeases implements DynamicCredentials {
   async #revokeToken(accessor: string, signal: AbortSignal): Promise<void> {
     if (!accessor) return;
     const answer = await this.#call('POST', 'auth/token/revoke-accessor', { accessor }, signal);
-    // A token that expired or was revoked before is gone already: Vault answers 400 for an unknown accessor.
-    if (answer.status !== 204 && answer.status !== 200 && answer.status !== 400) {
+    // A token that expired or was revoked before is gone already: Vault answers 200 with a warning.
+    if (answer.status !== 204 && answer.status !== 200) {
       throw statusError(answer, 'the revocation of a dynamic credential token');
     }
   }

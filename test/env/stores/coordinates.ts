@@ -42,6 +42,8 @@ export interface PostgresServer {
   user: string;
   password: string;
   database: string;
+  /** The client of the same installation, for tests that log in as a credential would. */
+  psql: string;
 }
 
 export interface StoreCoordinates {

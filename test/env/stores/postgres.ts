@@ -139,7 +139,7 @@ export async function startPostgres(supervisor: ProcessSupervisor, binDir: strin
     async () => (await run(pgIsReady, ['-h', '127.0.0.1', '-p', String(port), '-q'])).code === 0,
     { timeoutMs: 30_000, server: process_ },
   );
-  return { host: '127.0.0.1', port, user, password, database: 'postgres' };
+  return { host: '127.0.0.1', port, user, password, database: 'postgres', psql: path.join(binDir, 'psql') };
 }
 
 function run(

@@ -50,8 +50,9 @@ export const databaseRoleSettings = {
   default_ttl: '20s',
   max_ttl: '1h',
   creation_statements: [
+    // No GRANT: PUBLIC may connect to the database already, and a granted privilege would make DROP ROLE
+    // fail at revocation ("some objects depend on it"), leaving the login in place.
     `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-    `GRANT CONNECT ON DATABASE postgres TO "{{name}}";`,
   ],
   revocation_statements: [
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';`,
