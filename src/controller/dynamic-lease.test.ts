@@ -35,6 +35,10 @@ describe('dynamic credential leases', () => {
     expect(keepsLease(held, reference, held.expiresAt - leaseRenewMarginMs)).toBe(false);
     expect(keepsLease({ ...held, source: 'database/creds/other' }, reference, now)).toBe(false);
     expect(keepsLease(undefined, reference, now)).toBe(false);
+    // Near its end, a lease that lasts as long as the Secret is kept: a new one would last no longer.
+    const nearEnd = held.expiresAt - 1_000;
+    expect(keepsLease(held, reference, nearEnd, new Date(held.expiresAt + 500).toISOString())).toBe(true);
+    expect(keepsLease(held, reference, nearEnd, new Date(held.expiresAt + 30_000).toISOString())).toBe(false);
   });
 
   it('bounds a new lease by the Secret expiry and never beyond the ttl', () => {

@@ -77,14 +77,28 @@ export function heldLeaseOf(secret: V1Secret | undefined): HeldLease | undefined
 }
 
 /**
- * Whether a rewrite keeps the lease the Secret holds: same source, and still valid for a while. A new lease
- * would change the password under Jobs that read it at start; a lease about to end is replaced.
+ * Whether a write keeps the lease the Secret holds: same source, and either valid for a while yet or lasting
+ * as long as the Secret will (its last Job's expiry). A new lease would change the password under Jobs that
+ * read it at start; only a lease about to end before the Secret does is replaced.
  */
-export function keepsLease(held: HeldLease | undefined, reference: SecretReference, now: number): boolean {
+export function keepsLease(
+  held: HeldLease | undefined,
+  reference: SecretReference,
+  now: number,
+  secretExpiresAt?: string,
+): boolean {
   const dynamic = reference.spec.dynamic;
-  if (!held || !dynamic) return false;
-  return held.source === leaseSource(dynamic) && held.expiresAt > now + leaseRenewMarginMs;
+  if (!held || !dynamic || held.source !== leaseSource(dynamic)) return false;
+  return held.expiresAt > now + leaseRenewMarginMs || coversSecret(held, secretExpiresAt);
 }
+
+/** Whether the lease lasts until the Secret goes (a lease is counted in whole seconds, so a little less). */
+export function coversSecret(held: HeldLease, secretExpiresAt: string | undefined): boolean {
+  return secretExpiresAt !== undefined && held.expiresAt >= Date.parse(secretExpiresAt) - leaseRoundingMs;
+}
+
+/** Seconds are rounded down when a lease is requested; that much short of the Secret's expiry still covers it. */
+const leaseRoundingMs = 2_000;
 
 /** A lease with less than this left is replaced at the next write rather than handed to another Job. */
 export const leaseRenewMarginMs = 5_000;

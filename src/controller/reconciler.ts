@@ -401,7 +401,9 @@ export class Reconciler {
         if (dynamic) {
           // A dynamic credential has no version at the store: the one held stands while its lease does.
           versions[leaseSource(dynamic)] =
-            held && keepsLease(held, reference, now) ? leaseVersion(held.fingerprint) : 'lease:none';
+            held && keepsLease(held, reference, now, plan.expiresAt)
+              ? leaseVersion(held.fingerprint)
+              : 'lease:none';
         }
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
           return plan.ownersChanged ? this.setOwners(plan, secret!, now) : { kind: 'current' };
@@ -554,7 +556,7 @@ export class Reconciler {
     const dynamic = reference.spec.dynamic!;
     const keys = dynamicKeys(dynamic);
     const source = leaseSource(dynamic);
-    if (secret && held && keepsLease(held, reference, now)) {
+    if (secret && held && keepsLease(held, reference, now, plan.expiresAt)) {
       const live = await this.deps.writer.readSecret(facts.namespace, facts.targetName);
       const username = live?.data?.[keys.username];
       const password = live?.data?.[keys.password];
@@ -927,7 +929,7 @@ function leaseDue(
   // A Secret written before spec.dynamic holds no lease: the changed content hash rewrites it anyway.
   if (!heldLeaseOf(secret)) return false;
   if (!['keep', 'refresh', 'update-owners'].includes(plan.action)) return false;
-  return !keepsLease(heldLeaseOf(secret), reference, now);
+  return !keepsLease(heldLeaseOf(secret), reference, now, plan.expiresAt);
 }
 
 /** The plan's next visit, or sooner: in time to replace a lease before its bound while Jobs use it. */
@@ -940,7 +942,10 @@ function nextLeaseVisit(
   if (plan.consuming.length === 0 || plan.action === 'delete') return plan.requeueAfterMs;
   const issued = leases.find((lease) => lease.kind === 'issued')?.expiresAt;
   const ends = issued ? Date.parse(issued) : heldLeaseOf(secret)?.expiresAt;
-  if (ends === undefined) return plan.requeueAfterMs;
+  // A lease that lasts as long as the Secret needs no visit of its own: the Secret's expiry brings one.
+  if (ends === undefined || (plan.expiresAt && ends >= Date.parse(plan.expiresAt) - 2_000)) {
+    return plan.requeueAfterMs;
+  }
   const due = Math.max(0, ends - leaseRenewMarginMs - now);
   return plan.requeueAfterMs === undefined ? due : Math.min(plan.requeueAfterMs, due);
 }

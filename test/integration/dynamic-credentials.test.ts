@@ -3,13 +3,13 @@
 // (PostgreSQL itself refuses it, and a session already open is terminated), when the ttl passes while the Job
 // still runs, and at its lease bound even when the operator is not running at all.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { leaseAnnotation } from '../../src/controller/dynamic-lease.ts';
-import { runLayout } from '../env/evidence/end-of-run.ts';
+import { handleCanariesFile, runLayout } from '../env/evidence/end-of-run.ts';
 import { scanForCanary } from '../env/evidence/scan.ts';
 import { allowedStores, vaultStoreSpec } from '../env/stores/store-specs.ts';
 import {
@@ -131,7 +131,12 @@ async function credentialOf(namespace: string): Promise<Login> {
     string,
     string
   >;
-  for (const value of [handle.leaseId, handle.tokenAccessor]) if (value) handles.push(value);
+  for (const value of [handle.leaseId, handle.tokenAccessor]) {
+    if (!value) continue;
+    handles.push(value);
+    // The end-of-run check scans the whole run's operator output for it too.
+    await appendFile(path.join(inject('environment').runDir, handleCanariesFile), `${value}\n`);
+  }
   const decode = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString('utf8');
   return { username: decode('username'), password: decode('password') };
 }
