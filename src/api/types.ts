@@ -30,6 +30,8 @@ export interface AwsProvider {
   endpoint?: string;
   /** Allows an `http:` endpoint on a host other than loopback; off unless set to true. */
   allowInsecureHttp?: boolean;
+  /** IAM roles a SecretReference's `dynamic.awsRole` may name; none when unset. */
+  assumableRoles?: string[];
   auth: AwsAuth;
 }
 
@@ -294,8 +296,15 @@ export interface DynamicDatabase {
  * A credential the store creates on demand (Vault stores only): one lease per Secret write, bounded by ttl,
  * revoked at Vault when the Secret is revoked or expires (docs/design.md, dynamic credentials).
  */
+/** Temporary AWS credentials for a role the store lists in `assumableRoles` (STS AssumeRole). */
+export interface DynamicAwsRole {
+  roleArn: string;
+}
+
+/** Exactly one of database (Vault stores) and awsRole (AWS stores) is set. */
 export interface DynamicCredential {
-  database: DynamicDatabase;
+  database?: DynamicDatabase;
+  awsRole?: DynamicAwsRole;
   /** Defaults to `username`. */
   usernameKey?: string;
   /** Defaults to `password`. */

@@ -6,7 +6,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { group } from '../api/constants.ts';
 import type { DynamicCredential, SecretReference } from '../api/types.ts';
-import type { LeaseHandle } from '../providers/types.ts';
+import type { LeaseHandle, LeaseSource } from '../providers/types.ts';
 
 export const leaseAnnotation = `${group}/lease`;
 
@@ -29,10 +29,32 @@ export interface HeldLease {
 
 /** Where a reference's dynamic credential comes from, as remoteVersions and audit records name it. */
 export function leaseSource(dynamic: DynamicCredential): string {
-  return `${dynamic.database.mount ?? dynamicDefaults.mount}/creds/${dynamic.database.role}`;
+  const source = leaseRequestSource(dynamic);
+  return source.kind === 'database'
+    ? `${source.mount}/creds/${source.role}`
+    : `sts:AssumeRole/${source.roleArn}`;
 }
 
-export function dynamicKeys(dynamic: DynamicCredential): { username: string; password: string } {
+export function leaseRequestSource(dynamic: DynamicCredential): LeaseSource {
+  if (dynamic.awsRole) return { kind: 'awsRole', roleArn: dynamic.awsRole.roleArn };
+  const database = dynamic.database ?? { role: '' };
+  return { kind: 'database', mount: database.mount ?? dynamicDefaults.mount, role: database.role };
+}
+
+/** The provider a dynamic credential needs its store to be. */
+export function dynamicProvider(dynamic: DynamicCredential): 'aws' | 'vault' {
+  return dynamic.awsRole ? 'aws' : 'vault';
+}
+
+/** Which Secret key each part of the credential goes to. */
+export function dynamicKeys(dynamic: DynamicCredential): Record<string, string> {
+  if (dynamic.awsRole) {
+    return {
+      accessKeyId: 'AWS_ACCESS_KEY_ID',
+      secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+      sessionToken: 'AWS_SESSION_TOKEN',
+    };
+  }
   return {
     username: dynamic.usernameKey ?? dynamicDefaults.usernameKey,
     password: dynamic.passwordKey ?? dynamicDefaults.passwordKey,

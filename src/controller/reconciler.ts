@@ -3,7 +3,12 @@
 // idempotent: a missed or repeated event does no harm.
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { AnySecretStore, ManagedSecretRecord, SecretReference } from '../api/types.ts';
+import type {
+  AnySecretStore,
+  DynamicCredential,
+  ManagedSecretRecord,
+  SecretReference,
+} from '../api/types.ts';
 import { type AuditRecord, type AuditSink, auditRecordId } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
 import type { LeaseHandle } from '../providers/types.ts';
@@ -19,11 +24,13 @@ import {
 } from './audit-records.ts';
 import {
   dynamicKeys,
+  dynamicProvider,
   type HeldLease,
   heldLeaseOf,
   keepsLease,
   leaseAnnotationOf,
   leaseRenewMarginMs,
+  leaseRequestSource,
   leaseSeconds,
   leaseSource,
   leaseVersion,
@@ -332,20 +339,9 @@ export class Reconciler {
     const spec = judgeStoreSpec(reference.spec.storeRef, object);
     // Which remotes the reference names is judged before any store call, as which store it names is.
     const state = spec.state === 'ready' ? judgeRemoteAccess(reference, scope) : spec;
-    const provider = selectProvider(object.spec)?.name;
-    if (state.state === 'ready' && reference.spec.dynamic && provider !== 'vault') {
-      return {
-        object,
-        scope,
-        state: {
-          state: 'invalid',
-          message:
-            `spec.dynamic asks for a credential Vault's database engine creates, but ${kind} ` +
-            `${reference.spec.storeRef.name} is a ${provider} store: name a Vault store, or remove spec.dynamic`,
-        },
-      };
-    }
-    return { object, state, scope };
+    const dynamic = reference.spec.dynamic;
+    if (state.state !== 'ready' || !dynamic) return { object, state, scope };
+    return { object, scope, state: judgeDynamic(dynamic, object, `${kind} ${reference.spec.storeRef.name}`) };
   }
 
   private async carryOut(
@@ -558,29 +554,34 @@ export class Reconciler {
     const source = leaseSource(dynamic);
     if (secret && held && keepsLease(held, reference, now, plan.expiresAt)) {
       const live = await this.deps.writer.readSecret(facts.namespace, facts.targetName);
-      const username = live?.data?.[keys.username];
-      const password = live?.data?.[keys.password];
-      if (live?.metadata?.uid === secret.metadata?.uid && username && password) {
-        putOwned(values.data, keys.username, Buffer.from(username, 'base64'));
-        putOwned(values.data, keys.password, Buffer.from(password, 'base64'));
+      const kept = Object.values(keys).map((key) => [key, live?.data?.[key]] as const);
+      if (live?.metadata?.uid === secret.metadata?.uid && kept.every(([, value]) => value)) {
+        for (const [key, value] of kept) putOwned(values.data, key, Buffer.from(value!, 'base64'));
         values.remoteVersions[source] = leaseVersion(held.fingerprint);
         return { held, issued: false };
       }
     }
+    // Shared mode: the credential is the Secret's, and names the Job whose start brought the Secret (the STS
+    // session name); per-Job mode passes each Job its own.
+    const firstJob = [...plan.consuming].sort((a, b) => a.startTime.localeCompare(b.startTime))[0];
     const issued = await this.deps.values.issueLease(
       store.object!,
       {
-        mount: dynamic.database.mount ?? 'database',
-        role: dynamic.database.role,
+        source: leaseRequestSource(dynamic),
         maxSeconds: leaseSeconds(now, plan.expiresAt, facts.ttlMs),
-        // Shared mode: the lease is the Secret's; per-Job mode names the Job here.
-        holder: { namespace: facts.namespace, reference: facts.name },
+        holder: {
+          namespace: facts.namespace,
+          reference: facts.name,
+          ...(firstJob ? { job: { name: firstJob.name, uid: firstJob.uid } } : {}),
+        },
       },
       signal,
     );
     const fingerprint = this.leaseFingerprint(issued.handle, facts.namespace);
-    putOwned(values.data, keys.username, issued.username);
-    putOwned(values.data, keys.password, issued.password);
+    for (const [field, key] of Object.entries(keys)) {
+      const value = issued.fields[field];
+      if (value) putOwned(values.data, key, value);
+    }
     values.remoteVersions[source] = leaseVersion(fingerprint);
     return {
       held: { handle: issued.handle, expiresAt: issued.expiresAt, fingerprint, source },
@@ -963,4 +964,27 @@ function ownersOf(secret: V1Secret): { name: string; uid: string }[] {
 function putOwned(data: Record<string, Buffer>, key: string, value: Buffer): void {
   if (Object.hasOwn(data, key)) data[key]!.fill(0);
   data[key] = value;
+}
+
+/** Whether the store can issue the dynamic credential the reference asks for, before any call to it. */
+function judgeDynamic(dynamic: DynamicCredential, store: AnySecretStore, storeName: string): StoreState {
+  const provider = selectProvider(store.spec)?.name;
+  const needed = dynamicProvider(dynamic);
+  if (provider !== needed) {
+    const what =
+      needed === 'vault' ? "a credential Vault's database engine creates" : 'temporary AWS credentials';
+    return {
+      state: 'invalid',
+      message: `spec.dynamic asks for ${what}, but ${storeName} is a ${provider} store: name a ${needed === 'vault' ? 'Vault' : 'AWS'} store, or change spec.dynamic`,
+    };
+  }
+  const roleArn = dynamic.awsRole?.roleArn;
+  if (roleArn && !(store.spec.provider.aws?.assumableRoles ?? []).includes(roleArn)) {
+    return {
+      state: 'not-allowed',
+      reason: 'RemoteNotAllowed',
+      message: `${storeName} does not list ${roleArn} in spec.provider.aws.assumableRoles: ask its owner to add it`,
+    };
+  }
+  return { state: 'ready' };
 }

@@ -72,10 +72,13 @@ export interface LeaseHolder {
   job?: { name: string; uid: string };
 }
 
+/** Where a dynamic credential comes from. */
+export type LeaseSource =
+  | { kind: 'database'; mount: string; role: string }
+  | { kind: 'awsRole'; roleArn: string };
+
 export interface LeaseRequest {
-  /** Vault database engine mount and role. */
-  mount: string;
-  role: string;
+  source: LeaseSource;
   /** The credential's life at most, in seconds: it dies then, whether or not anyone revokes it. */
   maxSeconds: number;
   holder: LeaseHolder;
@@ -83,14 +86,15 @@ export interface LeaseRequest {
 
 /** What revokes a lease without being the credential: kept on the Secret that holds the credential. */
 export interface LeaseHandle {
+  /** Vault's lease id; for AWS, the temporary access key id (an identifier, not a secret). */
   leaseId: string;
   /** Accessor of the child token that holds the lease. */
   tokenAccessor: string;
 }
 
 export interface IssuedLease {
-  username: Buffer;
-  password: Buffer;
+  /** The credential's parts: username and password (database), accessKeyId, secretAccessKey, sessionToken (AWS). */
+  fields: Record<string, Buffer>;
   handle: LeaseHandle;
   /** Epoch ms: when the lease (and its token) end at the latest. */
   expiresAt: number;
@@ -101,7 +105,10 @@ export interface IssuedLease {
 /** Credentials a store creates on demand and can take back (Vault's database engine). */
 export interface DynamicCredentials {
   issue(request: LeaseRequest, options?: CallOptions): Promise<IssuedLease>;
-  /** Revokes the lease (the role's revocation statements run now) and its token; an unknown lease is no error. */
+  /**
+   * Revokes the lease (the role's revocation statements run now) and its token; an unknown lease is no error.
+   * STS sessions cannot be revoked one by one: for AWS this does nothing, and the session ends at its expiry.
+   */
   revoke(handle: LeaseHandle, options?: CallOptions): Promise<void>;
 }
 

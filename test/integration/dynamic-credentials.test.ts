@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { leaseAnnotation } from '../../src/controller/dynamic-lease.ts';
 import { handleCanariesFile, runLayout } from '../env/evidence/end-of-run.ts';
 import { scanForCanary } from '../env/evidence/scan.ts';
-import { allowedStores, vaultStoreSpec } from '../env/stores/store-specs.ts';
+import { allowedStores, awsStoreSpec, vaultStoreSpec } from '../env/stores/store-specs.ts';
 import {
   api,
   createNamespace,
@@ -291,6 +291,103 @@ describe('dynamic credentials from Vault', () => {
     });
     expect(ready).toMatchObject({ status: 'False', reason: 'StoreInvalid' });
     expect(ready.message).toContain('name a Vault store');
+  });
+
+  it('give temporary AWS credentials for a listed role, for the ttl, in an STS session named after the Job', async () => {
+    // moto serves STS but does not enforce a session's expiry: what is tested is what the operator asked STS
+    // for (the role, the session name, the duration STS granted), not that AWS refuses the keys afterwards.
+    const namespace = await createNamespace('dynamic-sts');
+    namespaces.push(namespace);
+    const allowed = 'arn:aws:iam::123456789012:role/elt-s3-reader';
+    await api(k8s.CoreV1Api).createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
+        stringData: { id: 'testing', secret: 'testing' },
+      },
+    });
+    const spec = awsStoreSpec(stores().aws);
+    spec.provider.aws!.assumableRoles = [allowed];
+    await customApi().createNamespacedCustomObject({
+      ...storeApi,
+      namespace,
+      body: { apiVersion: 'secretlink.dev/v1alpha1', kind: 'SecretStore', metadata: { name: 'aws' }, spec },
+    });
+    for (const [name, roleArn] of [
+      ['s3-reader', allowed],
+      ['s3-admin', 'arn:aws:iam::123456789012:role/admin'],
+    ] as const) {
+      await customApi().createNamespacedCustomObject({
+        ...referenceApi,
+        namespace,
+        body: {
+          apiVersion: 'secretlink.dev/v1alpha1',
+          kind: 'SecretReference',
+          metadata: { name },
+          spec: {
+            storeRef: { name: 'aws' },
+            dynamic: { awsRole: { roleArn } },
+            consumers: { matchLabels: { app: 'elt' } },
+            ttl: '30m',
+          },
+        },
+      });
+    }
+    const operator = startTestOperator({ namespaces: [namespace] });
+    operators.push(operator);
+    await api(k8s.BatchV1Api).createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: 'extract-s3' },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels: { app: 'elt' }, annotations: { 'secretlink.dev/simulated-run-time': '10m' } },
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'extract',
+                  image: 'meltano/meltano:v3.5',
+                  envFrom: [{ secretRef: { name: 's3-reader' } }],
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const secret = await eventually('the Secret with temporary AWS credentials', async () => {
+      const found = await readSecretIfPresent(namespace, 's3-reader');
+      return found?.data?.AWS_SESSION_TOKEN ? found : undefined;
+    });
+    const accessKeyId = Buffer.from(secret.data!.AWS_ACCESS_KEY_ID!, 'base64').toString('utf8');
+    expect(secret.data?.AWS_SECRET_ACCESS_KEY).toBeTruthy();
+
+    const models = (await (await fetch(`${stores().aws.endpoint}/moto-api/data.json`)).json()) as {
+      sts?: { AssumedRole?: { access_key_id: string; session_name: string; role_arn: string }[] };
+    };
+    const session = models.sts?.AssumedRole?.find((role) => role.access_key_id === accessKeyId);
+    expect(session).toMatchObject({ role_arn: allowed, session_name: `secretlink-${namespace}.extract-s3` });
+    // The session STS granted lasts the ttl (30m), no longer: the lease's expiry is STS's own.
+    const lease = JSON.parse(secret.metadata!.annotations![leaseAnnotation]!) as { expiresAt: string };
+    const writtenAt = secret.metadata!.annotations!['secretlink.dev/written-at']!;
+    const seconds = (Date.parse(lease.expiresAt) - Date.parse(writtenAt)) / 1000;
+    expect(Math.abs(seconds - 1800)).toBeLessThan(10);
+
+    const refused = await eventually('the reference naming an unlisted role to say why', async () => {
+      const reference = (await customApi().getNamespacedCustomObject({
+        ...referenceApi,
+        namespace,
+        name: 's3-admin',
+      })) as {
+        status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+      };
+      return reference.status?.conditions?.find((condition) => condition.type === 'Ready');
+    });
+    expect(refused).toMatchObject({ status: 'False', reason: 'RemoteNotAllowed' });
+    expect(refused.message).toContain('assumableRoles');
+    expect(operator.audit.find((record) => record.action === 'LeaseIssued')?.job?.name).toBe('extract-s3');
   });
 
   it('never name a lease id or token accessor in a log, Event, status or audit record', async () => {

@@ -6,7 +6,7 @@
 // token, because a child of the operator's own token would be revoked with it at the operator's next login.
 // Revocation revokes the lease itself (synchronously: the role's revocation statements, which end open
 // sessions, run before Vault answers), then the token.
-import { AccessDenied, InvalidReference, Unavailable } from '../errors.ts';
+import { AccessDenied, InvalidReference, InvalidSpec, Unavailable } from '../errors.ts';
 import type { CallOptions, DynamicCredentials, IssuedLease, LeaseHandle, LeaseRequest } from '../types.ts';
 import type { VaultTokens } from './auth.ts';
 import { mapVaultError, vaultStatusError } from './errors.ts';
@@ -32,7 +32,13 @@ export class VaultLeases implements DynamicCredentials {
 
   async issue(request: LeaseRequest, options: CallOptions = {}): Promise<IssuedLease> {
     const signal = options.signal ?? new AbortController().signal;
-    const where = `${request.mount}/creds/${request.role}`;
+    const source = request.source;
+    if (source.kind !== 'database') {
+      throw new InvalidSpec('a Vault store issues database credentials only (dynamic.database)', {
+        provider: 'vault',
+      });
+    }
+    const where = `${source.mount}/creds/${source.role}`;
     if (request.maxSeconds < 1) {
       throw new InvalidReference(`no time is left to issue a credential from ${where}`, {
         provider: 'vault',
@@ -42,7 +48,7 @@ export class VaultLeases implements DynamicCredentials {
     const issuedAt = this.#now();
     const answer = await this.#transport.request(
       'GET',
-      `${encodePath(request.mount)}/creds/${encodeURIComponent(request.role)}`,
+      `${encodePath(source.mount)}/creds/${encodeURIComponent(source.role)}`,
       {
         token: child.token,
         signal,
@@ -85,8 +91,7 @@ export class VaultLeases implements DynamicCredentials {
       renewed = granted > leaseSeconds;
     }
     return {
-      username: Buffer.from(username, 'utf8'),
-      password: Buffer.from(password, 'utf8'),
+      fields: { username: Buffer.from(username, 'utf8'), password: Buffer.from(password, 'utf8') },
       handle,
       expiresAt,
       renewed,
