@@ -30,6 +30,8 @@ export interface AwsProvider {
   endpoint?: string;
   /** Allows an `http:` endpoint on a host other than loopback; off unless set to true. */
   allowInsecureHttp?: boolean;
+  /** IAM roles a SecretReference's `dynamic.awsRole` may name; none when unset. */
+  assumableRoles?: string[];
   auth: AwsAuth;
 }
 
@@ -283,10 +285,37 @@ export interface Consumers extends LabelSelector {
   serviceAccountNames?: string[];
 }
 
+/** A role of Vault's database secrets engine: the credential comes from `<mount>/creds/<role>`. */
+export interface DynamicDatabase {
+  /** Defaults to `database`. */
+  mount?: string;
+  role: string;
+}
+
+/**
+ * A credential the store creates on demand (Vault stores only): one lease per Secret write, bounded by ttl,
+ * revoked at Vault when the Secret is revoked or expires (docs/design.md, dynamic credentials).
+ */
+/** Temporary AWS credentials for a role the store lists in `assumableRoles` (STS AssumeRole). */
+export interface DynamicAwsRole {
+  roleArn: string;
+}
+
+/** Exactly one of database (Vault stores) and awsRole (AWS stores) is set. */
+export interface DynamicCredential {
+  database?: DynamicDatabase;
+  awsRole?: DynamicAwsRole;
+  /** Defaults to `username`. */
+  usernameKey?: string;
+  /** Defaults to `password`. */
+  passwordKey?: string;
+}
+
 export interface SecretReferenceSpec {
   storeRef: StoreRef;
   data?: DataEntry[];
   dataFrom?: DataFromEntry[];
+  dynamic?: DynamicCredential;
   target?: Target;
   consumers: Consumers;
   /** Go-style duration, 1m..24h. */

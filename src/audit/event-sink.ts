@@ -15,6 +15,9 @@ const eventActions: Record<AuditAction, string> = {
   Expired: 'DeleteSecret',
   Refused: 'RefuseJob',
   Failed: 'ResolveSecret',
+  LeaseIssued: 'IssueCredential',
+  LeaseRenewed: 'RenewCredential',
+  LeaseRevoked: 'RevokeCredential',
 };
 
 const warnings = new Set<AuditAction>(['Refused', 'Failed']);

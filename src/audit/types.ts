@@ -2,7 +2,18 @@
 // why, and carries a keyed fingerprint of the value so versions can be told apart; never the value itself.
 import { createHash } from 'node:crypto';
 
-export const auditActions = ['Materialized', 'Refreshed', 'Revoked', 'Expired', 'Refused', 'Failed'] as const;
+export const auditActions = [
+  'Materialized',
+  'Refreshed',
+  'Revoked',
+  'Expired',
+  'Refused',
+  'Failed',
+  // A dynamic credential's lease at the store: issued for, renewed for, and revoked from a Job's access.
+  'LeaseIssued',
+  'LeaseRenewed',
+  'LeaseRevoked',
+] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export interface AuditRecord {
@@ -27,6 +38,8 @@ export interface AuditRecord {
   message: string;
   /** hmac-sha256:<hex> of the Secret's content, keyed by a key only the operator holds. */
   fingerprint?: string;
+  /** For Lease* actions: the lease, by a keyed fingerprint of its id (never the id), and when it ends at the latest. */
+  lease?: { fingerprint: string; expiresAt?: string };
 }
 
 /** 32 hex digits of SHA-256 over the parts that identify one decision or effect. */

@@ -73,6 +73,8 @@ export interface DesiredSecret {
   ownerReferences: V1OwnerReference[];
   /** The accesses this write grants or renews, for its audit records. */
   audit?: WriteAudit;
+  /** The operator's own annotations besides these (a dynamic credential's revocation handle); they win. */
+  ownAnnotations?: Record<string, string>;
 }
 
 /** What a write carries for its audit: when it was decided and the accesses it grants or renews. */
@@ -99,6 +101,7 @@ export function buildSecret(desired: DesiredSecret): V1Secret {
         [annotation.writtenAt]: desired.writtenAt,
         ...(desired.expiresAt ? { [annotation.expiresAt]: desired.expiresAt } : {}),
         ...(desired.audit ? auditAnnotation(desired.audit) : {}),
+        ...desired.ownAnnotations,
       },
       ownerReferences: desired.ownerReferences,
     },

@@ -1,5 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { noLeases } from '../../test/support/no-leases.ts';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
 import { carryOutSteps } from './per-job-effects.ts';
@@ -39,6 +40,7 @@ describe('carryOutSteps', () => {
     const readFor: (JobIdentity | undefined)[] = [];
     const created: V1Secret[] = [];
     const values: ValueSource = {
+      ...noLeases,
       read: async (_store, _reference, _scope, _signal, forJob) => {
         readFor.push(forJob);
         return { data: { password: Buffer.from('s3cret') }, remoteVersions: { 'etl/warehouse': 'v1' } };

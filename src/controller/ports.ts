@@ -3,6 +3,7 @@
 // the seams alone, not on the reconciler that uses them.
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import type { IssuedLease, LeaseHandle, LeaseRequest } from '../providers/types.ts';
 import type { SecretWrite } from './outcome.ts';
 import type { PodUse } from './pod-index.ts';
 import type { RemoteScope } from './remote-access.ts';
@@ -70,6 +71,10 @@ export interface ValueSource {
     signal: AbortSignal,
     forJob?: JobIdentity,
   ): Promise<Record<string, string>>;
+  /** A dynamic credential from the store (Vault's database engine); InvalidSpec from a store that has none. */
+  issueLease(store: AnySecretStore, request: LeaseRequest, signal: AbortSignal): Promise<IssuedLease>;
+  /** Revokes a dynamic credential at the store: its sessions end and it logs in no more. */
+  revokeLease(store: AnySecretStore, handle: LeaseHandle, signal: AbortSignal): Promise<void>;
 }
 
 /** The Job a per-Job Secret is read for. */

@@ -1,9 +1,11 @@
 // One reconcile of a reference whose target was renamed, against fake cluster and store seams: the old Secret
 // is recorded as retired before anything is written, deleted by uid before the new one is created, and
 // forgotten only once the API server confirms it gone.
+
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { noLeases } from '../../test/support/no-leases.ts';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { AuditRecord } from '../audit/types.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
@@ -125,6 +127,7 @@ async function reconcileRenamed(options: { deleted: () => Promise<SecretWrite>; 
     view,
     writer,
     values: {
+      ...noLeases,
       read: async () => ({
         data: { password: Buffer.from('pw') },
         remoteVersions: { 'prod/warehouse': 'v1' },

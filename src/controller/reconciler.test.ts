@@ -1,8 +1,10 @@
 // One reconcile against fake cluster and store seams: what it audits and reports follows what the writer
 // confirmed, not what the plan asked for.
+
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { noLeases } from '../../test/support/no-leases.ts';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { AuditRecord } from '../audit/types.ts';
 import { NotFound, Throttled, Unavailable } from '../providers/errors.ts';
@@ -139,6 +141,7 @@ async function reconcileRefresh(options: { replace?: SecretWrite; read?: () => n
     },
   };
   const values: ValueSource = {
+    ...noLeases,
     read: async () => {
       options.read?.();
       return { data: { password: Buffer.from('second') }, remoteVersions: { 'prod/warehouse': 'v2' } };
@@ -256,6 +259,7 @@ function rotatedStore(reads: Array<() => void>) {
     writeStatus: async () => '20',
   };
   const values: ValueSource = {
+    ...noLeases,
     read: async () => {
       reads.shift()?.();
       return { data: { password: Buffer.from('second') }, remoteVersions: { 'prod/warehouse': 'v2' } };
@@ -366,6 +370,7 @@ describe('audit records are made once, even when making them fails or the operat
       },
     };
     const values: ValueSource = {
+      ...noLeases,
       read: async () => ({
         data: { password: Buffer.from('second') },
         remoteVersions: { 'prod/warehouse': 'v2' },
@@ -472,6 +477,7 @@ function stalledStore() {
   const never = (signal: AbortSignal) =>
     new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
   const values: ValueSource = {
+    ...noLeases,
     read: (_s, _r, _scope, signal) => never(signal),
     versions: (_s, _r, _scope, signal) => never(signal),
   };

@@ -3,9 +3,15 @@
 // idempotent: a missed or repeated event does no harm.
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { AnySecretStore, ManagedSecretRecord, SecretReference } from '../api/types.ts';
+import type {
+  AnySecretStore,
+  DynamicCredential,
+  ManagedSecretRecord,
+  SecretReference,
+} from '../api/types.ts';
 import { type AuditRecord, type AuditSink, auditRecordId } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
+import type { LeaseHandle } from '../providers/types.ts';
 import { backoffDelay } from '../runtime/backoff.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
@@ -16,7 +22,21 @@ import {
   grantsOf,
   type HeldSecret,
 } from './audit-records.ts';
+import {
+  dynamicKeys,
+  dynamicProvider,
+  type HeldLease,
+  heldLeaseOf,
+  keepsLease,
+  leaseAnnotationOf,
+  leaseRenewMarginMs,
+  leaseRequestSource,
+  leaseSeconds,
+  leaseSource,
+  leaseVersion,
+} from './dynamic-lease.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
+import { type LeaseEffect, leaseRecords } from './lease-records.ts';
 import {
   auditAnnotation,
   buildSecret,
@@ -218,6 +238,8 @@ export class Reconciler {
       if (unseenJobs.length > 0) plan = planReference(input());
     }
 
+    // A dynamic credential about to reach its bound while Jobs still use the Secret is replaced by a new one.
+    if (leaseDue(reference, secret, plan, now)) plan = { ...plan, action: 'rewrite' };
     const log = this.deps.logger.child({ reference: key, action: plan.action });
     let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
     if (!deleting && writesSecret(plan) && recordDiffers(previous, plan)) {
@@ -260,9 +282,20 @@ export class Reconciler {
     // A write this process has not seen recorded (it stopped, or the audit failed, after the write) is
     // recorded now, before anything replaces the Secret and the grants it carries.
     if (held && secret) await this.recordHeldWrite(key, secret, held, audit);
+    const leases: LeaseEffect[] = [];
+    const trustedLeases = new Set((previous.remoteVersions ?? []).map(({ version }) => version));
     let outcome: Outcome;
     try {
-      outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
+      outcome = await this.carryOut(plan, {
+        reference,
+        facts,
+        store,
+        secret,
+        key,
+        signal,
+        leases,
+        trustedLeases,
+      });
     } catch (error) {
       if (!(error instanceof ReadSuperseded)) throw error;
       // Nothing was written and nothing is recorded: the next run, at once, revokes from the new state.
@@ -272,6 +305,9 @@ export class Reconciler {
     log.debug({ outcome: outcome.kind }, 'reconciled');
     if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
 
+    for (const record of leaseRecords(leases, { time: new Date(now).toISOString(), ...audit })) {
+      await this.deps.audit.write(record);
+    }
     await this.recordEvidence(reference, facts, store, plan, outcome, audit, stillRetired);
     if (deleting && (outcome.kind === 'deleted' || outcome.kind === 'idle')) {
       await this.deps.writer.removeFinalizer(reference);
@@ -293,7 +329,7 @@ export class Reconciler {
       return { requeueAfterMs: plan.recheckAfterMs };
     }
     this.waitingFailures.delete(key);
-    return { requeueAfterMs: plan.requeueAfterMs };
+    return { requeueAfterMs: nextLeaseVisit(plan, leases, secret, now) };
   }
 
   /**
@@ -524,7 +560,9 @@ export class Reconciler {
     const spec = judgeStoreSpec(reference.spec.storeRef, object);
     // Which remotes the reference names is judged before any store call, as which store it names is.
     const state = spec.state === 'ready' ? judgeRemoteAccess(reference, scope) : spec;
-    return { object, state, scope };
+    const dynamic = reference.spec.dynamic;
+    if (state.state !== 'ready' || !dynamic) return { object, state, scope };
+    return { object, scope, state: judgeDynamic(dynamic, object, `${kind} ${reference.spec.storeRef.name}`) };
   }
 
   private async carryOut(
@@ -536,9 +574,14 @@ export class Reconciler {
       secret?: V1Secret;
       key: string;
       signal: AbortSignal;
+      /** Collects what Vault confirmed for dynamic credential leases, for their audit records. */
+      leases: LeaseEffect[];
+      /** Lease versions status recorded (only the operator writes status): the only leases it revokes. */
+      trustedLeases: Set<string>;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, key, signal } = context;
+    const { reference, facts, store, secret, key, signal, leases, trustedLeases } = context;
+    const held = this.trustedLease(reference, facts, secret, trustedLeases);
     const now = this.deps.clock.now();
     switch (plan.action) {
       case 'none':
@@ -547,6 +590,15 @@ export class Reconciler {
       case 'keep':
         return { kind: 'idle' };
       case 'delete': {
+        // The credential dies at the store first: deleting the Secret alone leaves it valid in running pods.
+        await this.revokeLease(held, {
+          store: store.object,
+          secret: secret!,
+          jobs: plan.ended.length > 0 ? plan.ended.map(({ job }) => job) : ownersOf(secret!),
+          reason: facts.deleting ? 'ReferenceDeleted' : revocationReason(plan),
+          signal,
+          leases,
+        });
         // Already gone (garbage collection, or a cache that lags our own delete): nothing deleted now.
         const deleted = await this.deps.writer.deleteSecret(secret!);
         return deleted.result === 'deleted'
@@ -565,14 +617,22 @@ export class Reconciler {
           if (error instanceof ReadSuperseded) throw error;
           return failureOutcome(error);
         }
+        const dynamic = reference.spec.dynamic;
+        if (dynamic) {
+          // A dynamic credential has no version at the store: the one held stands while its lease does.
+          versions[leaseSource(dynamic)] =
+            held && keepsLease(held, reference, now, plan.expiresAt)
+              ? leaseVersion(held.fingerprint)
+              : 'lease:none';
+        }
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
           return plan.ownersChanged ? this.setOwners(plan, secret!, now) : { kind: 'current' };
         }
-        return this.write(plan, { reference, facts, store, secret, signal, now, key });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key, leases, held });
       }
       case 'create':
       case 'rewrite':
-        return this.write(plan, { reference, facts, store, secret, signal, now, key });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key, leases, held });
     }
   }
 
@@ -601,9 +661,12 @@ export class Reconciler {
       signal: AbortSignal;
       now: number;
       key: string;
+      leases: LeaseEffect[];
+      /** The lease the Secret holds, when status vouches for it. */
+      held?: HeldLease;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, signal, now, key } = context;
+    const { reference, facts, store, secret, signal, now, key, leases, held } = context;
     let values: ReadValues;
     try {
       values = await this.readStore(key, plan, signal, (limited) =>
@@ -612,6 +675,25 @@ export class Reconciler {
     } catch (error) {
       if (error instanceof ReadSuperseded) throw error;
       return failureOutcome(error);
+    }
+    let lease: { held: HeldLease; issued: boolean; renewed?: boolean } | undefined;
+    if (reference.spec.dynamic) {
+      try {
+        lease = await this.dynamicCredential(
+          reference,
+          facts,
+          store,
+          secret,
+          held,
+          plan,
+          values,
+          now,
+          signal,
+        );
+      } catch (error) {
+        zeroValues(values.data);
+        return failureOutcome(error);
+      }
     }
     const writtenAt = new Date(now).toISOString();
     const fingerprint = this.deps.fingerprint(values.data, facts.namespace);
@@ -632,6 +714,7 @@ export class Reconciler {
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
       audit: { time: writtenAt, grants },
+      ownAnnotations: lease ? leaseAnnotationOf(lease.held) : undefined,
     });
     // The values were needed only to build this object: once the write returns (or fails) their bytes are
     // zeroed, so no copy the operator owns outlives the write.
@@ -649,11 +732,232 @@ export class Reconciler {
     if (confirmed.result === 'created') {
       this.createdSecrets.set(key, { name: facts.targetName, uid: confirmed.secret.uid });
     }
+    if (lease?.issued) {
+      await this.settleIssuedLease(lease.held, confirmed, {
+        renewed: lease.renewed,
+        facts,
+        store,
+        secret,
+        held,
+        plan,
+        signal,
+        leases,
+      });
+    } else if (!lease && held && (confirmed.result === 'created' || confirmed.result === 'replaced')) {
+      // spec.dynamic was removed: the credential the Secret held is no longer in it.
+      await this.revokeLease(held, {
+        store: store.object,
+        secret,
+        jobs: ownersOf(secret!),
+        reason: 'CredentialRemoved',
+        signal,
+        leases,
+      });
+    }
     return outcomeOfWrite(
       confirmed,
       { time: writtenAt, grants },
       { remoteVersions: values.remoteVersions, fingerprint, writtenAt },
     );
+  }
+
+  /**
+   * The dynamic credential a write puts in the Secret: the one the Secret holds while its lease stands (read
+   * live: the cache holds no values), or a new lease bounded by the Secret's expiry and the ttl.
+   */
+  private async dynamicCredential(
+    reference: SecretReference,
+    facts: ReferenceFacts,
+    store: StoreLookup,
+    secret: V1Secret | undefined,
+    held: HeldLease | undefined,
+    plan: Plan,
+    values: ReadValues,
+    now: number,
+    signal: AbortSignal,
+  ): Promise<{ held: HeldLease; issued: boolean; renewed?: boolean }> {
+    const dynamic = reference.spec.dynamic!;
+    const keys = dynamicKeys(dynamic);
+    const source = leaseSource(dynamic);
+    if (secret && held && keepsLease(held, reference, now, plan.expiresAt)) {
+      const live = await this.deps.writer.readSecret(facts.namespace, facts.targetName);
+      const kept = Object.values(keys).map((key) => [key, live?.data?.[key]] as const);
+      if (live?.metadata?.uid === secret.metadata?.uid && kept.every(([, value]) => value)) {
+        for (const [key, value] of kept) putOwned(values.data, key, Buffer.from(value!, 'base64'));
+        values.remoteVersions[source] = leaseVersion(held.fingerprint);
+        return { held, issued: false };
+      }
+    }
+    // Shared mode: the credential is the Secret's, and names the Job whose start brought the Secret (the STS
+    // session name); per-Job mode passes each Job its own.
+    const firstJob = [...plan.consuming].sort((a, b) => a.startTime.localeCompare(b.startTime))[0];
+    const issued = await this.deps.values.issueLease(
+      store.object!,
+      {
+        source: leaseRequestSource(dynamic),
+        maxSeconds: leaseSeconds(now, plan.expiresAt, facts.ttlMs),
+        holder: {
+          namespace: facts.namespace,
+          reference: facts.name,
+          ...(firstJob ? { job: { name: firstJob.name, uid: firstJob.uid } } : {}),
+        },
+      },
+      signal,
+    );
+    const fingerprint = this.leaseFingerprint(issued.handle, facts.namespace);
+    for (const [field, key] of Object.entries(keys)) {
+      const value = issued.fields[field];
+      if (value) putOwned(values.data, key, value);
+    }
+    values.remoteVersions[source] = leaseVersion(fingerprint);
+    return {
+      held: { handle: issued.handle, expiresAt: issued.expiresAt, fingerprint, source },
+      issued: true,
+      renewed: issued.renewed,
+    };
+  }
+
+  /**
+   * After the write that carried a new lease: if the Secret was written, the lease it replaced is revoked and
+   * the new one recorded; if not, the new one is revoked at once, so no credential lives that no Secret holds.
+   */
+  private async settleIssuedLease(
+    lease: HeldLease,
+    confirmed: SecretWrite,
+    context: {
+      facts: ReferenceFacts;
+      store: StoreLookup;
+      secret?: V1Secret;
+      /** The lease the Secret held before this write, when status vouches for it. */
+      held?: HeldLease;
+      /** Whether the new lease was renewed to reach its bound. */
+      renewed?: boolean;
+      plan: Plan;
+      signal: AbortSignal;
+      leases: LeaseEffect[];
+    },
+  ): Promise<void> {
+    const { store, secret, plan, signal, leases, facts } = context;
+    const written = confirmed.result === 'created' || confirmed.result === 'replaced';
+    if (!written) {
+      await this.revokeLease(lease, {
+        store: store.object,
+        jobs: [],
+        reason: 'WriteFailed',
+        signal,
+        leases: [],
+      });
+      return;
+    }
+    const jobs = plan.consuming.map(({ name, uid }) => ({ name, uid }));
+    const target = { name: facts.targetName, uid: confirmed.secret.uid };
+    const expiresAt = new Date(lease.expiresAt).toISOString();
+    leases.push({
+      kind: 'issued',
+      fingerprint: lease.fingerprint,
+      expiresAt,
+      source: lease.source,
+      secret: target,
+      jobs,
+      reason: 'DynamicCredentialIssued',
+    });
+    // The role's default TTL was shorter than the bound: Vault renewed the lease to the bound at issue.
+    if (context.renewed) {
+      leases.push({
+        kind: 'renewed',
+        fingerprint: lease.fingerprint,
+        expiresAt,
+        source: lease.source,
+        secret: target,
+        jobs,
+        reason: 'RenewedToBound',
+      });
+    }
+    const replaced = context.held;
+    if (replaced && replaced.handle.leaseId !== lease.handle.leaseId) {
+      await this.revokeLease(replaced, {
+        store: store.object,
+        secret,
+        jobs: ownersOf(secret!),
+        reason: 'CredentialReplaced',
+        signal,
+        leases,
+      });
+    }
+  }
+
+  /**
+   * The lease the Secret's annotation names, believed only when status (which only the operator writes)
+   * recorded its fingerprint: an annotation edited to name another lease, or another token, is not revoked.
+   */
+  private trustedLease(
+    reference: SecretReference,
+    facts: ReferenceFacts,
+    secret: V1Secret | undefined,
+    trusted: Set<string>,
+  ): HeldLease | undefined {
+    const lease = heldLeaseOf(secret);
+    if (!lease || !heldSecret(secret, facts)) return undefined;
+    const fingerprint = this.leaseFingerprint(lease.handle, facts.namespace);
+    if (fingerprint !== lease.fingerprint || !trusted.has(leaseVersion(fingerprint))) {
+      this.deps.logger.warn(
+        { reference: `${facts.namespace}/${reference.metadata.name}`, secret: secret?.metadata?.name },
+        'the Secret names a lease status does not vouch for; it is not revoked by the operator',
+      );
+      return undefined;
+    }
+    return lease;
+  }
+
+  /** Keyed HMAC over the whole handle, so neither the lease id nor the token accessor can be swapped. */
+  private leaseFingerprint(handle: LeaseHandle, namespace: string): string {
+    return this.deps.fingerprint(
+      { lease: Buffer.from(handle.leaseId), token: Buffer.from(handle.tokenAccessor) },
+      namespace,
+    );
+  }
+
+  /**
+   * Revokes a lease at the store. A failure does not keep the Secret (access through Kubernetes still ends);
+   * the credential then ends at its lease's bound, which Vault enforces without the operator.
+   */
+  private async revokeLease(
+    lease: HeldLease | undefined,
+    context: {
+      store?: AnySecretStore;
+      secret?: V1Secret;
+      jobs: { name: string; uid: string }[];
+      reason: string;
+      signal: AbortSignal;
+      leases: LeaseEffect[];
+    },
+  ): Promise<void> {
+    if (!lease) return;
+    const secretName = context.secret?.metadata?.name ?? '';
+    if (!context.store) {
+      this.deps.logger.warn(
+        { secret: secretName, lease: lease.fingerprint },
+        'the store is gone, so the dynamic credential cannot be revoked; it ends at its lease bound',
+      );
+      return;
+    }
+    try {
+      await this.deps.values.revokeLease(context.store, lease.handle, context.signal);
+    } catch (error) {
+      this.deps.logger.warn(
+        { secret: secretName, lease: lease.fingerprint, reason: (error as { reason?: string }).reason },
+        'revoking the dynamic credential failed; it ends at its lease bound',
+      );
+      return;
+    }
+    context.leases.push({
+      kind: 'revoked',
+      fingerprint: lease.fingerprint,
+      source: lease.source,
+      secret: { name: secretName, uid: context.secret?.metadata?.uid },
+      jobs: context.jobs,
+      reason: context.reason,
+    });
   }
 
   /** Records the grants the held Secret's last write carried, unless this process recorded them already. */
@@ -894,4 +1198,74 @@ function sameVersions(current: Record<string, string>, written: Record<string, s
 export function splitKey(key: string): [string, string] {
   const slash = key.indexOf('/');
   return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** Whether the dynamic credential the Secret holds must be replaced before Jobs go on using the Secret. */
+function leaseDue(
+  reference: SecretReference,
+  secret: V1Secret | undefined,
+  plan: Plan,
+  now: number,
+): boolean {
+  if (!reference.spec.dynamic || !secret || plan.consuming.length === 0) return false;
+  // A Secret written before spec.dynamic holds no lease: the changed content hash rewrites it anyway.
+  if (!heldLeaseOf(secret)) return false;
+  if (!['keep', 'refresh', 'update-owners'].includes(plan.action)) return false;
+  return !keepsLease(heldLeaseOf(secret), reference, now, plan.expiresAt);
+}
+
+/** The plan's next visit, or sooner: in time to replace a lease before its bound while Jobs use it. */
+function nextLeaseVisit(
+  plan: Plan,
+  leases: LeaseEffect[],
+  secret: V1Secret | undefined,
+  now: number,
+): number | undefined {
+  if (plan.consuming.length === 0 || plan.action === 'delete') return plan.requeueAfterMs;
+  const issued = leases.find((lease) => lease.kind === 'issued')?.expiresAt;
+  const ends = issued ? Date.parse(issued) : heldLeaseOf(secret)?.expiresAt;
+  // A lease that lasts as long as the Secret needs no visit of its own: the Secret's expiry brings one.
+  if (ends === undefined || (plan.expiresAt && ends >= Date.parse(plan.expiresAt) - 2_000)) {
+    return plan.requeueAfterMs;
+  }
+  const due = Math.max(0, ends - leaseRenewMarginMs - now);
+  return plan.requeueAfterMs === undefined ? due : Math.min(plan.requeueAfterMs, due);
+}
+
+/** Why the Secret is deleted, for the revocation of the lease it holds. */
+function revocationReason(plan: Plan): string {
+  return plan.ended.some((ended) => ended.cause === 'Expired') ? 'TtlPassed' : 'AccessEnded';
+}
+
+function ownersOf(secret: V1Secret): { name: string; uid: string }[] {
+  return (secret.metadata?.ownerReferences ?? []).map(({ name, uid }) => ({ name, uid }));
+}
+
+/** Puts a value the operator owns under `key`, zeroing the one it replaces. */
+function putOwned(data: Record<string, Buffer>, key: string, value: Buffer): void {
+  if (Object.hasOwn(data, key)) data[key]!.fill(0);
+  data[key] = value;
+}
+
+/** Whether the store can issue the dynamic credential the reference asks for, before any call to it. */
+function judgeDynamic(dynamic: DynamicCredential, store: AnySecretStore, storeName: string): StoreState {
+  const provider = selectProvider(store.spec)?.name;
+  const needed = dynamicProvider(dynamic);
+  if (provider !== needed) {
+    const what =
+      needed === 'vault' ? "a credential Vault's database engine creates" : 'temporary AWS credentials';
+    return {
+      state: 'invalid',
+      message: `spec.dynamic asks for ${what}, but ${storeName} is a ${provider} store: name a ${needed === 'vault' ? 'Vault' : 'AWS'} store, or change spec.dynamic`,
+    };
+  }
+  const roleArn = dynamic.awsRole?.roleArn;
+  if (roleArn && !(store.spec.provider.aws?.assumableRoles ?? []).includes(roleArn)) {
+    return {
+      state: 'not-allowed',
+      reason: 'RemoteNotAllowed',
+      message: `${storeName} does not list ${roleArn} in spec.provider.aws.assumableRoles: ask its owner to add it`,
+    };
+  }
+  return { state: 'ready' };
 }

@@ -69,6 +69,7 @@ function contentHash(reference: SecretReference, store: AnySecretStore | undefin
     annotations: target?.annotations ?? {},
     // Only when set, so adding the field left every digest of a reference without a template as it was.
     ...(target?.template ? { template: target.template } : {}),
+    ...(reference.spec.dynamic ? { dynamic: reference.spec.dynamic } : {}),
     store: { kind: storeRef.kind ?? defaults.storeKind, name: storeRef.name },
     storeVersion: store ? `${store.metadata.uid}/${store.metadata.generation}` : '',
   };

@@ -4,11 +4,17 @@
 // one reference cannot exhaust the memory or the workers every other reference depends on.
 import type { AnySecretStore, DataFromEntry, RemoteFind, SecretReference } from '../api/types.ts';
 import { abortable, deadline } from '../providers/deadline.ts';
-import { InvalidReference, NotFound, RemoteNotAllowed, Unavailable } from '../providers/errors.ts';
+import {
+  InvalidReference,
+  InvalidSpec,
+  NotFound,
+  RemoteNotAllowed,
+  Unavailable,
+} from '../providers/errors.ts';
 import { defaultLimits, ReadBudget } from '../providers/limits.ts';
 import { distinctByName } from '../providers/listing.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
-import type { ListedSecret, StoreClient } from '../providers/types.ts';
+import type { DynamicCredentials, ListedSecret, StoreClient } from '../providers/types.ts';
 import { foundKey, listQueriesOf, selectFound } from './find.ts';
 import { rewriteKey } from './key-rewrite.ts';
 import { zeroValues } from './managed-secret.ts';
@@ -49,7 +55,25 @@ export function createStoreValues(
       underDeadline(limits.timeoutMs, signal, (limited) => readValues(store, reference, scope, limited)),
     versions: (store, reference, scope, signal) =>
       underDeadline(limits.timeoutMs, signal, (limited) => readVersions(store, reference, scope, limited)),
+    issueLease: (store, request, signal) =>
+      underDeadline(limits.timeoutMs, signal, async (limited) =>
+        (await leasesOf(store, limited)).issue(request, { signal: limited }),
+      ),
+    revokeLease: (store, handle, signal) =>
+      underDeadline(limits.timeoutMs, signal, async (limited) =>
+        (await leasesOf(store, limited)).revoke(handle, { signal: limited }),
+      ),
   };
+
+  async function leasesOf(store: AnySecretStore, signal: AbortSignal): Promise<DynamicCredentials> {
+    const client = await clients.clientFor(store, signal);
+    if (!client.leases) {
+      throw new InvalidSpec(
+        `${store.kind} ${store.metadata.name} cannot issue dynamic credentials: only Vault stores can (spec.dynamic)`,
+      );
+    }
+    return client.leases;
+  }
 
   async function readValues(
     store: AnySecretStore,

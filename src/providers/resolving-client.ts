@@ -19,6 +19,7 @@ import { SingleFlight } from './single-flight.ts';
 import type {
   CallOptions,
   ClientTuning,
+  DynamicCredentials,
   Existence,
   ListedSecret,
   ListQuery,
@@ -40,7 +41,15 @@ export class ResolvingClient implements StoreClient {
   readonly #currentVersions = new Map<string, string>();
   #closed = false;
 
-  constructor(backend: StoreBackend, tuning: ClientTuning, logger: ProviderLogger) {
+  readonly leases?: DynamicCredentials;
+
+  constructor(
+    backend: StoreBackend,
+    tuning: ClientTuning,
+    logger: ProviderLogger,
+    leases?: DynamicCredentials,
+  ) {
+    this.leases = leases;
     this.#backend = backend;
     this.#tuning = tuning;
     this.#logger = logger;

@@ -64,7 +64,57 @@ export interface Existence {
   versionId?: string;
 }
 
+/** Who a dynamic credential is for: the reference's Secret (shared mode) or one Job (per-Job mode). */
+export interface LeaseHolder {
+  namespace: string;
+  reference: string;
+  /** Set when the credential is one Job's alone. */
+  job?: { name: string; uid: string };
+}
+
+/** Where a dynamic credential comes from. */
+export type LeaseSource =
+  | { kind: 'database'; mount: string; role: string }
+  | { kind: 'awsRole'; roleArn: string };
+
+export interface LeaseRequest {
+  source: LeaseSource;
+  /** The credential's life at most, in seconds: it dies then, whether or not anyone revokes it. */
+  maxSeconds: number;
+  holder: LeaseHolder;
+}
+
+/** What revokes a lease without being the credential: kept on the Secret that holds the credential. */
+export interface LeaseHandle {
+  /** Vault's lease id; for AWS, the temporary access key id (an identifier, not a secret). */
+  leaseId: string;
+  /** Accessor of the child token that holds the lease. */
+  tokenAccessor: string;
+}
+
+export interface IssuedLease {
+  /** The credential's parts: username and password (database), accessKeyId, secretAccessKey, sessionToken (AWS). */
+  fields: Record<string, Buffer>;
+  handle: LeaseHandle;
+  /** Epoch ms: when the lease (and its token) end at the latest. */
+  expiresAt: number;
+  /** Whether the lease was renewed to reach expiresAt (the role's default TTL was shorter). */
+  renewed: boolean;
+}
+
+/** Credentials a store creates on demand and can take back (Vault's database engine). */
+export interface DynamicCredentials {
+  issue(request: LeaseRequest, options?: CallOptions): Promise<IssuedLease>;
+  /**
+   * Revokes the lease (the role's revocation statements run now) and its token; an unknown lease is no error.
+   * STS sessions cannot be revoked one by one: for AWS this does nothing, and the session ends at its expiry.
+   */
+  revoke(handle: LeaseHandle, options?: CallOptions): Promise<void>;
+}
+
 export interface StoreClient {
+  /** Present on stores that can issue dynamic credentials (Vault). */
+  readonly leases?: DynamicCredentials;
   resolve(remote: RemoteRef, options?: CallOptions): Promise<ResolvedValue>;
   resolveAll(remote: RemoteSecretRef, options?: CallOptions): Promise<ResolvedProperties>;
   /** Several values at once; stores with a batch read (AWS) use it. One settled result per input, in order. */

@@ -20,13 +20,16 @@ interface StartOptions {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** The signal that asks this server to stop (SIGTERM unless it needs another to stop promptly). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /** How long a server may take to exit after SIGTERM before it is killed. */
 const stopGraceMs = 5000;
 
 export class ProcessSupervisor {
-  private readonly children: { process: ChildProcess; server: ServerProcess }[] = [];
+  private readonly children: { process: ChildProcess; server: ServerProcess; stopSignal: NodeJS.Signals }[] =
+    [];
   private reaper: ChildProcess | undefined;
   private readonly cleanups: (() => Promise<string[]>)[] = [];
 
@@ -66,14 +69,16 @@ export class ProcessSupervisor {
       exit = -1;
     });
     child.unref();
-    if (child.pid) appendFileSync(path.join(this.runDir, 'process-groups'), `${child.pid}\n`);
+    const stopSignal = options.stopSignal ?? 'SIGTERM';
+    // The reaper reads this file: each group with the signal that stops it.
+    if (child.pid) appendFileSync(path.join(this.runDir, 'process-groups'), `${child.pid} ${stopSignal}\n`);
     const server: ServerProcess = {
       name: options.name,
       logFile,
       exitCode: () => exit,
       logTail: (lines = 30) => readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'),
     };
-    this.children.push({ process: child, server });
+    this.children.push({ process: child, server, stopSignal });
     return server;
   }
 
@@ -92,8 +97,8 @@ export class ProcessSupervisor {
    */
   async stopAll(): Promise<void> {
     const running = this.children.reverse().filter(({ server }) => server.exitCode() === undefined);
-    for (const { process: child, server } of running) {
-      signalGroup(child, 'SIGTERM');
+    for (const { process: child, server, stopSignal } of running) {
+      signalGroup(child, stopSignal);
       const deadline = Date.now() + stopGraceMs;
       while (Date.now() < deadline && server.exitCode() === undefined) await sleep(20);
       if (server.exitCode() === undefined) signalGroup(child, 'SIGKILL');

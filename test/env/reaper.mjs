@@ -17,18 +17,26 @@ function alive(pid) {
   }
 }
 
+/** Each line: a process group and the signal that stops it (SIGTERM when the line names none). */
 function processGroups() {
   try {
-    return readFileSync(path.join(runDir, 'process-groups'), 'utf8').split('\n').filter(Boolean).map(Number);
+    return readFileSync(path.join(runDir, 'process-groups'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [group, stopSignal] = line.split(' ');
+        return { group: Number(group), stopSignal: stopSignal || 'SIGTERM' };
+      });
   } catch {
     return [];
   }
 }
 
+/** `signal` undefined: each group's own stop signal. */
 function signalAll(signal) {
-  for (const group of processGroups()) {
+  for (const { group, stopSignal } of processGroups()) {
     try {
-      process.kill(-group, signal);
+      process.kill(-group, signal ?? stopSignal);
     } catch {}
   }
 }
@@ -36,7 +44,7 @@ function signalAll(signal) {
 const timer = setInterval(() => {
   if (alive(parentPid)) return;
   clearInterval(timer);
-  signalAll('SIGTERM');
+  signalAll();
   setTimeout(() => {
     signalAll('SIGKILL');
     removeNodeLeftovers(runDir);

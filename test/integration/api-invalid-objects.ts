@@ -252,7 +252,43 @@ export const invalidObjects: InvalidObject[] = [
       delete spec.dataFrom;
     },
     'spec',
-    'spec must set data, dataFrom or both',
+    'spec must set data, dataFrom, dynamic or several of them',
+  ),
+  onReference(
+    'a dynamic credential from both a database and an AWS role',
+    (spec) => {
+      spec.dynamic = {
+        database: { role: 'elt-reader' },
+        awsRole: { roleArn: 'arn:aws:iam::123456789012:role/elt-s3-reader' },
+      };
+    },
+    'spec.dynamic',
+    'dynamic must set exactly one of database',
+  ),
+  onReference(
+    'a dynamic credential with per-Job Secrets, which do not request one yet',
+    (spec) => {
+      spec.isolation = 'PerJob';
+      spec.dynamic = { database: { role: 'elt-reader' } };
+    },
+    'spec.dynamic',
+    'spec.dynamic is not supported with isolation PerJob yet',
+  ),
+  onReference(
+    'a dynamic credential whose username and password share a key',
+    (spec) => {
+      spec.dynamic = { database: { role: 'elt-reader' }, usernameKey: 'login', passwordKey: 'login' };
+    },
+    'spec.dynamic',
+    'dynamic.usernameKey and dynamic.passwordKey must differ',
+  ),
+  onReference(
+    'a dynamic AWS role that is not an IAM role ARN',
+    (spec) => {
+      spec.dynamic = { awsRole: { roleArn: 'elt-s3-reader' } };
+    },
+    'spec.dynamic.awsRole.roleArn',
+    'dynamic.awsRole.roleArn must be an IAM role ARN',
   ),
   onReference(
     'a Secret key with a space',
@@ -619,6 +655,15 @@ export const invalidObjects: InvalidObject[] = [
     'matchLabels values must be label values',
   ),
   // Stores: one provider, one auth method
+  onStore(
+    'an assumable role that is not an IAM role ARN',
+    awsStore,
+    (provider) => {
+      provider.aws!.assumableRoles = ['s3-reader'];
+    },
+    'spec.provider.aws.assumableRoles[0]',
+    'assumableRoles entries must be IAM role ARNs',
+  ),
   onStore(
     'a store with two providers',
     awsStore,

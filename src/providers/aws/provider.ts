@@ -1,5 +1,6 @@
 // The AWS Secrets Manager provider.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/nested-clients/sts';
 import { credentialSecret } from '../credentials.ts';
 import { ResolvingClient } from '../resolving-client.ts';
 import type { AwsProviderSpec, StoreObject } from '../store-spec.ts';
@@ -8,6 +9,7 @@ import { storeScope } from '../validation.ts';
 import { awsCredentials } from './auth.ts';
 import { AwsBackend } from './backend.ts';
 import { limitResponseSize } from './response-limit.ts';
+import { AwsRoleSessions } from './role-sessions.ts';
 import { validateAws } from './validate.ts';
 
 export const awsProvider: Provider<'aws'> = {
@@ -39,7 +41,21 @@ export const awsProvider: Provider<'aws'> = {
       requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
     });
     limitResponseSize(client, context.tuning.maxResponseBytes);
-    return new ResolvingClient(new AwsBackend(client), context.tuning, context.logger);
+    // Only a store that lists roles gets an STS client: the others cannot issue role sessions at all.
+    const sessions = spec.assumableRoles?.length
+      ? new AwsRoleSessions(
+          new STSClient({
+            region: spec.region,
+            ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
+            ...(credentials ? { credentials } : {}),
+            maxAttempts: 1,
+            requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+          }),
+          spec.assumableRoles,
+          context.tuning.now,
+        )
+      : undefined;
+    return new ResolvingClient(new AwsBackend(client), context.tuning, context.logger, sessions);
   },
 };
 

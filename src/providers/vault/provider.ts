@@ -8,6 +8,7 @@ import { storeScope } from '../validation.ts';
 import { VaultTokens, vaultLogin, vaultRenewal } from './auth.ts';
 import { VaultBackend } from './backend.ts';
 import { VaultTransport } from './http.ts';
+import { VaultLeases } from './leases.ts';
 import { validateVault } from './validate.ts';
 
 export const vaultProvider: Provider<'vault'> = {
@@ -40,7 +41,12 @@ export const vaultProvider: Provider<'vault'> = {
       spec.kv?.mount ?? defaults.vaultKvMount,
       kvVersion(spec),
     );
-    return new ResolvingClient(backend, context.tuning, context.logger);
+    return new ResolvingClient(
+      backend,
+      context.tuning,
+      context.logger,
+      new VaultLeases(transport, tokens, now),
+    );
   },
 };
 

@@ -21,6 +21,12 @@ export interface EndOfRunResult {
   failures: string[];
 }
 
+/**
+ * Values tests met during the run that the operator must never emit (dynamic credentials' lease ids and token
+ * accessors, read off the Secrets that hold them), one per line. Outside the scanned folders.
+ */
+export const handleCanariesFile = 'handle-canaries';
+
 export async function checkEndOfRun(runDir: string, canary: string): Promise<EndOfRunResult> {
   const summary: string[] = [];
   const failures: string[] = [];
@@ -33,6 +39,30 @@ export async function checkEndOfRun(runDir: string, canary: string): Promise<End
   for (const hit of report.hits) {
     // Never the canary itself: where it was and in which form is enough to find the leak.
     failures.push(`the canary value leaked into ${path.relative(runDir, hit.file)} (${hit.form})`);
+  }
+
+  const handles = (await readFile(path.join(runDir, handleCanariesFile), 'utf8').catch(() => ''))
+    .split('\n')
+    .filter(Boolean);
+  if (handles.length > 0) {
+    // What the operator wrote: not the servers' logs, since Vault's own log may name its leases.
+    const logs = path.join(runDir, runLayout.logs);
+    const operatorLogs = (await readdir(logs).catch(() => []))
+      .filter((name) => name.startsWith('operator-'))
+      .map((name) => path.join(logs, name));
+    const written = [
+      ...operatorLogs,
+      path.join(runDir, runLayout.audit),
+      path.join(runDir, runLayout.evidence),
+    ];
+    for (const handle of handles) {
+      for (const hit of (await scanForCanary(written, handle)).hits) {
+        failures.push(
+          `a lease id or token accessor leaked into ${path.relative(runDir, hit.file)} (${hit.form})`,
+        );
+      }
+    }
+    summary.push(`lease handle scan: ${handles.length} lease ids and token accessors, none may appear`);
   }
 
   const auditDir = path.join(runDir, runLayout.audit);

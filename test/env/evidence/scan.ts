@@ -2,7 +2,7 @@
 // base64 (Secret data, gRPC payloads), base64url and hex. A value embedded in a longer string is base64'd at
 // one of three byte offsets, so each offset gets its own pattern, trimmed of the characters its neighbours
 // would change.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface CanaryForm {
@@ -63,6 +63,8 @@ export async function scanForCanary(roots: readonly string[], canary: string): P
 }
 
 async function filesUnder(root: string): Promise<string[]> {
+  // A root may be a single file.
+  if ((await stat(root).catch(() => undefined))?.isFile()) return [root];
   const entries = await readdir(root, { withFileTypes: true, recursive: true }).catch(() => []);
   return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
 }

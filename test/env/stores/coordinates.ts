@@ -29,12 +29,28 @@ export interface VaultStore {
   /** Kubernetes auth, validating ServiceAccount tokens through the cluster's TokenReview API. */
   kubernetesAuthPath: string;
   appRoleAuthPath: string;
+  /** Vault's database secrets engine, configured against `postgres`. */
+  databaseMount: string;
+  /** A role of that engine whose credentials log in to `postgres` until their lease ends. */
+  databaseRole: string;
+}
+
+/** PostgreSQL on loopback, behind Vault's database engine. The superuser is the run's, like the Vault root token. */
+export interface PostgresServer {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** The client of the same installation, for tests that log in as a credential would. */
+  psql: string;
 }
 
 export interface StoreCoordinates {
   aws: AwsStore;
   gcp: GcpStore;
   vault: VaultStore;
+  postgres: PostgresServer;
 }
 
 /** Point the tests at servers already running instead of starting them. */

@@ -9,14 +9,21 @@ import {
   defaultAwsRegion,
   defaultGcpProject,
   type GcpStore,
+  type PostgresServer,
   type StoreCoordinates,
   type VaultStore,
   externalStoreVariables as variables,
 } from './coordinates.ts';
 import { startGcpEmulator } from './gcp-emulator.ts';
 import { ensureMoto, startMoto } from './moto.ts';
+import { ensurePostgres, startPostgres } from './postgres.ts';
 import { startVault } from './vault-server.ts';
-import { configureVaultKubernetesAuth, prepareVaultMounts, vaultLayout } from './vault-setup.ts';
+import {
+  configureVaultDatabase,
+  configureVaultKubernetesAuth,
+  prepareVaultMounts,
+  vaultLayout,
+} from './vault-setup.ts';
 
 export interface ClusterAccess {
   /** Admin kubeconfig of the cluster whose ServiceAccount tokens Vault should accept. */
@@ -30,6 +37,7 @@ export async function buildStores(progress: Progress): Promise<void> {
     await ensureStoreComponent(gcpSecretManager, variables.gcpEndpoint, progress);
   if (!process.env[variables.vaultAddress])
     await ensureStoreComponent(vault, variables.vaultAddress, progress);
+  await ensurePostgres(progress);
 }
 
 export async function startStores(
@@ -39,12 +47,14 @@ export async function startStores(
 ): Promise<StoreCoordinates> {
   // Vault awaits the cluster only later; until then a failed control plane must not count as unhandled.
   cluster.catch(() => undefined);
+  const postgres = startPostgresServer(supervisor, progress);
+  postgres.catch(() => undefined);
   const [aws, gcp, vaultStore] = await Promise.all([
     startAws(supervisor, progress),
     startGcp(supervisor, progress),
-    startVaultStore(supervisor, progress, cluster),
+    startVaultStore(supervisor, progress, cluster, postgres),
   ]);
-  return { aws, gcp, vault: vaultStore };
+  return { aws, gcp, vault: vaultStore, postgres: await postgres };
 }
 
 async function startAws(supervisor: ProcessSupervisor, progress: Progress): Promise<AwsStore> {
@@ -78,10 +88,21 @@ async function startGcp(supervisor: ProcessSupervisor, progress: Progress): Prom
   return { endpoint, projectID };
 }
 
+async function startPostgresServer(supervisor: ProcessSupervisor, progress: Progress) {
+  const binDir = await ensurePostgres(progress);
+  const started = Date.now();
+  const server = await startPostgres(supervisor, binDir);
+  progress.note(
+    `PostgreSQL ready on ${server.host}:${server.port} in ${formatDuration(Date.now() - started)}`,
+  );
+  return server;
+}
+
 async function startVaultStore(
   supervisor: ProcessSupervisor,
   progress: Progress,
   cluster: Promise<ClusterAccess>,
+  postgres: Promise<PostgresServer>,
 ): Promise<VaultStore> {
   const external = externalVault();
   let server: { address: string; rootToken: string };
@@ -95,6 +116,8 @@ async function startVaultStore(
     progress.note(`Vault dev server ready on ${server.address} in ${formatDuration(Date.now() - started)}`);
   }
   await prepareVaultMounts(server.address, server.rootToken);
+  await configureVaultDatabase(server.address, server.rootToken, await postgres);
+  progress.note('Vault database engine issues PostgreSQL login roles (database/creds/elt-reader)');
   const { kubeconfig } = await cluster;
   await configureVaultKubernetesAuth(server.address, server.rootToken, kubeconfig);
   progress.note('Vault Kubernetes auth validates ServiceAccount tokens through the cluster TokenReview API');

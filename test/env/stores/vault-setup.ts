@@ -1,16 +1,19 @@
-// Prepares Vault the way the providers' tests expect it: KV v2 at secret/, KV v1 at kv1/, AppRole auth, and
-// Kubernetes auth that validates ServiceAccount tokens through the cluster's own TokenReview API.
+// Prepares Vault the way the providers' tests expect it: KV v2 at secret/, KV v1 at kv1/, AppRole auth,
+// Kubernetes auth that validates ServiceAccount tokens through the cluster's own TokenReview API, and the
+// database engine at database/ with a role whose credentials are login roles of the run's PostgreSQL.
 // Every step checks first, so an existing Vault (SECRETLINK_VAULT_ADDR) can be prepared more than once.
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import nodeVault from 'node-vault';
-import type { VaultStore } from './coordinates.ts';
+import type { PostgresServer, VaultStore } from './coordinates.ts';
 
 export const vaultLayout = {
   kvV2Mount: 'secret',
   kvV1Mount: 'kv1',
   kubernetesAuthPath: 'kubernetes',
   appRoleAuthPath: 'approle',
+  databaseMount: 'database',
+  databaseRole: 'elt-reader',
 } as const satisfies Partial<VaultStore>;
 
 /** The identity Vault presents to the TokenReview API; bound to system:auth-delegator. */
@@ -36,6 +39,48 @@ export async function prepareVaultMounts(address: string, token: string): Promis
   if (!auths[`${vaultLayout.kubernetesAuthPath}/`]) {
     await vault.enableAuth({ mount_point: vaultLayout.kubernetesAuthPath, type: 'kubernetes' });
   }
+}
+
+/**
+ * A login role per lease, valid until the lease's expiry and renewed with it (the plugin's default renewal
+ * statement moves VALID UNTIL); at revocation its sessions are terminated before the role is dropped, so
+ * revoking a lease also ends what is already connected. The short default TTL makes the operator renew.
+ */
+export const databaseRoleSettings = {
+  default_ttl: '20s',
+  max_ttl: '1h',
+  creation_statements: [
+    // No GRANT: PUBLIC may connect to the database already, and a granted privilege would make DROP ROLE
+    // fail at revocation ("some objects depend on it"), leaving the login in place.
+    `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+  ],
+  revocation_statements: [
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';`,
+    `DROP ROLE IF EXISTS "{{name}}";`,
+  ],
+} as const;
+
+export async function configureVaultDatabase(
+  address: string,
+  token: string,
+  postgres: PostgresServer,
+): Promise<void> {
+  const vault = nodeVault({ endpoint: address, token });
+  const mounts = await listed(vault.mounts());
+  const mount = vaultLayout.databaseMount;
+  if (!mounts[`${mount}/`]) await vault.mount({ mount_point: mount, type: 'database' });
+  await vault.write(`${mount}/config/postgres`, {
+    plugin_name: 'postgresql-database-plugin',
+    connection_url: `postgresql://{{username}}:{{password}}@${postgres.host}:${postgres.port}/${postgres.database}?sslmode=disable`,
+    username: postgres.user,
+    password: postgres.password,
+    allowed_roles: [vaultLayout.databaseRole],
+    verify_connection: true,
+  });
+  await vault.write(`${mount}/roles/${vaultLayout.databaseRole}`, {
+    db_name: 'postgres',
+    ...databaseRoleSettings,
+  });
 }
 
 /** Points Vault's Kubernetes auth at the cluster in `kubeconfig`, with a reviewer token minted by TokenRequest. */
