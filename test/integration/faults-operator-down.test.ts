@@ -145,7 +145,11 @@ describe('while no operator runs', () => {
     const startedAt = Date.now();
     for (const name of ['capped', 'orphaned', 'defaulted']) await secretGone(namespace, name, restartBoundMs);
     expect(Date.now() - startedAt).toBeLessThanOrEqual(restartBoundMs);
-    const actions = (job: string) => operator.audit.filter((r) => r.job?.name === job).map((r) => r.action);
+    // Counted by record id: the restarted replica emits each held Secret's last grant again under the same id,
+    // which the file and Event sinks take as already recorded and this in-memory list keeps.
+    const actions = (job: string) => [
+      ...new Map(operator.audit.filter((r) => r.job?.name === job).map((r) => [r.id, r.action])).values(),
+    ];
     await eventually('the expiry and revocations to be audited', async () =>
       actions('capped-job').length === 2 && actions('defaulted-job').length === 2 ? true : undefined,
     );
