@@ -44,7 +44,10 @@ export interface OperatorParts {
 }
 
 export interface RunningOperator {
-  /** Caches synced: the replica can serve, whether or not it leads. */
+  /**
+   * Caches synced, and the audit file (once this replica leads) takes records: the replica can serve, whether
+   * or not it leads.
+   */
   ready(): boolean;
   leading(): boolean;
   /** Resolves when the operator stopped by itself (lost leadership) or after stop(). */
@@ -80,12 +83,25 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     kubeConfig,
     new RateLimiter(config.kubeQps, config.kubeBurst, systemClock),
   );
-  // A record the file cannot take fails its reconcile (nothing moves on without evidence), and the file sink
-  // does not write after a failed write: stop, so the restart reopens the file and records what is pending.
-  const audit = new LeaderAuditTrail(parts.audit, (error) => {
-    logger.error({ sink: 'file', err: safeMessage(error) }, 'the audit file failed to record; stopping');
-    void stop();
+  // A record the file cannot take fails its reconcile (nothing moves on without evidence). A full or read-only
+  // volume only makes the trail unavailable: grants are refused, revocations go on, and the records owed are
+  // retried. A file left with a partly written line cannot be continued: stop, so the restart reopens it.
+  const audit = new LeaderAuditTrail(parts.audit, {
+    onChainError: (error) => {
+      logger.error({ sink: 'file', err: safeMessage(error) }, 'the audit file failed to record; stopping');
+      void stop();
+    },
+    onAvailability: (error) => {
+      metrics.auditAvailable.set(error ? 0 : 1);
+      if (error) {
+        logger.error(
+          { sink: 'file', err: safeMessage(error) },
+          'the audit file cannot take records; no access is granted until it can',
+        );
+      } else logger.info({ sink: 'file' }, 'the audit file takes records again');
+    },
   });
+  metrics.auditAvailable.set(1);
   const reconciler = new Reconciler({
     view: caches.view(),
     writer,
@@ -103,6 +119,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       },
     },
     fingerprint: parts.fingerprint,
+    grantsAudited: () => audit.admitsGrants(),
     clock: systemClock,
     logger: logger.child({ part: 'reconciler' }),
     refreshJitter: config.refreshJitter,
@@ -221,7 +238,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     })
     .then(() => stop());
 
-  return { ready: () => caches.synced(), leading: () => isLeader, done, stop };
+  return { ready: () => caches.synced() && audit.available(), leading: () => isLeader, done, stop };
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AnySecretStore, ManagedSecretRecord, SecretReference } from '../api/types.ts';
+import { AuditUnavailableError } from '../audit/leader-trail.ts';
 import { type AuditRecord, type AuditSink, auditRecordId } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
 import { backoffDelay } from '../runtime/backoff.ts';
@@ -25,7 +26,14 @@ import {
   writeAuditOf,
   zeroValues,
 } from './managed-secret.ts';
-import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import {
+  auditUnavailableOutcome,
+  failureOutcome,
+  type Grant,
+  type Outcome,
+  outcomeOfWrite,
+  type SecretWrite,
+} from './outcome.ts';
 import { type Plan, type PlanInput, planReference, type ReferenceFacts, type StoreState } from './plan.ts';
 import type { PodUse } from './pod-index.ts';
 import type { ClusterView, ClusterWriter, ReadValues, ValueSource } from './ports.ts';
@@ -55,6 +63,11 @@ export interface ReconcilerDeps {
   values: ValueSource;
   audit: AuditSink;
   fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
+  /**
+   * Whether access may be granted now: false while the audit file cannot take records. Asked before every
+   * write that grants (a create, a rewrite, a Job added); never before a delete. Always true when absent.
+   */
+  grantsAudited?: () => Promise<boolean>;
   clock: Clock;
   logger: Logger;
   /** Fraction of refreshInterval by which refreshes are spread. */
@@ -93,13 +106,32 @@ export class Reconciler {
    * ids make that a no-op where they were recorded already.
    */
   private readonly recordedWrites = new Map<string, string[]>();
+  /**
+   * Records owed for Secrets this process deleted while the audit file could not take them, whose source in the
+   * cluster went with the Secret (the grants its annotation carried, an orphan's owners), per reference; made
+   * first thing on the next reconcile of that reference. Ends of access need none: status keeps them owed.
+   */
+  private readonly owedRecords = new Map<string, AuditRecord[]>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    try {
+      return await this.reconcileOnce(key, signal);
+    } catch (error) {
+      // Access was taken away as planned, only its record waits for the audit file: look again in seconds
+      // rather than after the queue's growing backoff, and status waits with the records.
+      if (!(error instanceof AuditUnavailableError)) throw error;
+      this.deps.logger.warn({ reference: key }, 'audit records wait for the audit file; retrying');
+      return { requeueAfterMs: this.waitingRetryMs(key, waitingRetryMaxMs) };
+    }
+  }
+
+  private async reconcileOnce(key: string, signal: AbortSignal): Promise<ReconcileResult> {
     const [namespace, name] = splitKey(key);
+    await this.payOwedRecords(key);
     const reference = this.deps.view.reference(namespace, name);
     if (!reference) {
       this.lastRefreshCheck.delete(key);
@@ -107,7 +139,7 @@ export class Reconciler {
       this.createdSecrets.delete(key);
       this.waitingFailures.delete(key);
       this.recordedWrites.delete(key);
-      await this.removeOrphans(namespace, name);
+      await this.removeOrphans(key, namespace, name);
       return {};
     }
     const deleting = reference.metadata.deletionTimestamp !== undefined;
@@ -204,7 +236,7 @@ export class Reconciler {
     };
     // A write this process has not seen recorded (it stopped, or the audit failed, after the write) is
     // recorded now, before anything replaces the Secret and the grants it carries.
-    if (held && secret) await this.recordHeldWrite(key, secret, held, audit);
+    if (held && secret) await this.recordHeldWrite(key, secret, held, audit, plan.action === 'delete');
     const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
     log.debug({ outcome: outcome.kind }, 'reconciled');
     if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
@@ -223,7 +255,10 @@ export class Reconciler {
       if (outcome.retryable) throw new RetryableError(`${outcome.reason}: ${outcome.message}`);
       // A Job waits for a Secret it does not have: the remote may appear any moment, so look again in seconds.
       if (plan.consuming.length > 0 && !secretPresent(plan, outcome)) {
-        return { requeueAfterMs: this.waitingRetryMs(key, facts) };
+        return { requeueAfterMs: this.waitingRetryMs(key, facts.refreshIntervalMs) };
+      }
+      if (outcome.reason === 'AuditUnavailable') {
+        return { requeueAfterMs: this.waitingRetryMs(key, facts.refreshIntervalMs) };
       }
       // No one waits (a missing remote, a denied policy): look again at the next refresh.
       return { requeueAfterMs: plan.recheckAfterMs };
@@ -237,15 +272,16 @@ export class Reconciler {
    * crashed before revoking) is removed. Jobs still running lose nothing they were entitled to: without a
    * reference, nothing entitles them.
    */
-  private async removeOrphans(namespace: string, referenceName: string): Promise<void> {
+  private async removeOrphans(key: string, namespace: string, referenceName: string): Promise<void> {
     for (const orphan of this.deps.view.managedSecretsOf(namespace, referenceName)) {
       // Already gone (the cache lags a delete made moments ago): nothing was revoked now, nothing to record.
       if ((await this.deps.writer.deleteSecret(orphan)).result !== 'deleted') continue;
       const owners = orphan.metadata?.ownerReferences ?? [];
       const { remoteVersions, fingerprint } = managedAnnotations(orphan);
       const secretUid = orphan.metadata?.uid;
+      const records: AuditRecord[] = [];
       for (const owner of owners.length > 0 ? owners : [undefined]) {
-        await this.deps.audit.write({
+        records.push({
           // No reference, no recorded state: the deleted Secret and the Job identify the revocation.
           id: auditRecordId(['orphan', namespace, referenceName, secretUid, owner?.uid]),
           time: new Date(this.deps.clock.now()).toISOString(),
@@ -262,7 +298,36 @@ export class Reconciler {
           fingerprint,
         });
       }
+      // The deleted Secret was the only source of these records: owed until the audit file takes them.
+      await this.recordOrOwe(key, records);
     }
+  }
+
+  /** Makes `records` in order; those not made when the audit file is unavailable are owed to `key`. */
+  private async recordOrOwe(key: string, records: AuditRecord[]): Promise<void> {
+    for (const [index, record] of records.entries()) {
+      try {
+        await this.deps.audit.write(record);
+      } catch (error) {
+        if (error instanceof AuditUnavailableError) {
+          this.owedRecords.set(key, [...(this.owedRecords.get(key) ?? []), ...records.slice(index)]);
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** The records owed to `key`, made before anything else; a repeat of one already made is a no-op by id. */
+  private async payOwedRecords(key: string): Promise<void> {
+    const owed = this.owedRecords.get(key);
+    if (!owed) return;
+    this.owedRecords.delete(key);
+    await this.recordOrOwe(key, owed);
+  }
+
+  /** Whether a write that grants access may be made now (false while the audit file cannot record it). */
+  private async grantsAudited(): Promise<boolean> {
+    return this.deps.grantsAudited ? this.deps.grantsAudited() : true;
   }
 
   /**
@@ -355,6 +420,8 @@ export class Reconciler {
   /** Brings the Secret's owners in line; the Jobs it adds are granted access, carried with the patch. */
   private async setOwners(plan: Plan, secret: V1Secret, now: number): Promise<Outcome> {
     const audit = { time: new Date(now).toISOString(), grants: grantsOf(plan, 'owners', ownerUids(secret)) };
+    // Removing owners grants nothing and never waits for the audit file; adding a Job does.
+    if (audit.grants.length > 0 && !(await this.grantsAudited())) return auditUnavailableOutcome;
     const written = await this.deps.writer.setSecretOwners(
       secret,
       {
@@ -380,6 +447,8 @@ export class Reconciler {
     },
   ): Promise<Outcome> {
     const { reference, facts, store, secret, signal, now, key } = context;
+    // Checked before the store is read: nothing is read for a write that could not be audited.
+    if (!(await this.grantsAudited())) return auditUnavailableOutcome;
     let values: ReadValues;
     try {
       values = await this.deps.values.read(store.object!, reference, store.scope, signal);
@@ -435,11 +504,29 @@ export class Reconciler {
     secret: V1Secret,
     held: HeldSecret,
     context: AuditContext,
+    deleting: boolean,
   ): Promise<void> {
     const write = writeAuditOf(secret);
     if (!write || this.recordedWrites.get(key)?.includes(`${held.uid}/${write.time}`)) return;
-    for (const record of grantRecords(held, write, held, context)) await this.deps.audit.write(record);
+    const records = grantRecords(held, write, held, context);
     this.rememberRecorded(key, `${held.uid}/${write.time}`);
+    try {
+      await this.recordOrOwe(key, records);
+    } catch (error) {
+      // The delete does not wait for the record of the grant it ends: it is owed (in memory; the Secret that
+      // carried it is about to go). Anything else waits, so the grant is recorded before it is replaced.
+      if (deleting && error instanceof AuditUnavailableError) return;
+      this.forgetRecorded(key, `${held.uid}/${write.time}`);
+      this.owedRecords.delete(key);
+      throw error;
+    }
+  }
+
+  private forgetRecorded(key: string, write: string): void {
+    this.recordedWrites.set(
+      key,
+      (this.recordedWrites.get(key) ?? []).filter((known) => known !== write),
+    );
   }
 
   private rememberRecorded(key: string, write: string): void {
@@ -552,10 +639,10 @@ export class Reconciler {
   }
 
   /** Backoff in seconds while a Job waits (not the refresh pace), never slower than the refresh itself. */
-  private waitingRetryMs(key: string, facts: ReferenceFacts): number {
+  private waitingRetryMs(key: string, refreshIntervalMs: number): number {
     const failures = (this.waitingFailures.get(key) ?? 0) + 1;
     this.waitingFailures.set(key, failures);
-    const maxMs = Math.min(waitingRetryMaxMs, facts.refreshIntervalMs);
+    const maxMs = Math.min(waitingRetryMaxMs, refreshIntervalMs);
     return backoffDelay(failures, { baseMs: 1_000, maxMs, factor: 2, jitter: 0.5 });
   }
 }
