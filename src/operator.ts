@@ -16,6 +16,7 @@ import {
   sweep,
   sweepStores,
 } from './controller/controller.ts';
+import { fenceWriter, NotLeadingError } from './controller/fenced-writer.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { StoreStatusReconciler } from './controller/store-status-reconciler.ts';
 import { createStoreValues } from './controller/store-values.ts';
@@ -78,10 +79,21 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     tuning: { timeoutMs: config.storeTimeoutMs, maxResponseBytes: config.maxResponseBytes },
   });
   routeStoreForgetting(caches, clients);
+  const elector = config.leaderElection
+    ? new LeaderElector(kubeLeaseStore(kubeConfig, config.operatorNamespace, config.leaseName), {
+        namespace: config.operatorNamespace,
+        name: config.leaseName,
+        identity: config.identity,
+        leaseDurationSeconds: config.leaseDurationSeconds,
+        logger,
+      })
+    : undefined;
+  /** Writes and records are made only while this replica surely holds the Lease. */
+  const leading = () => (elector ? elector.holds() : true);
   // One writer, so reference and store writes share the API server rate limit.
-  const writer = createClusterWriter(
-    kubeConfig,
-    new RateLimiter(config.kubeQps, config.kubeBurst, systemClock),
+  const writer = fenceWriter(
+    createClusterWriter(kubeConfig, new RateLimiter(config.kubeQps, config.kubeBurst, systemClock)),
+    leading,
   );
   // A record the file cannot take fails its reconcile (nothing moves on without evidence). A full or read-only
   // volume only makes the trail unavailable: grants are refused, revocations go on, and the records owed are
@@ -114,6 +126,9 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     audit: {
       name: 'counted',
       write: async (record) => {
+        // A replica that may no longer lead records nothing: the leader derives the record again.
+        if (!leading())
+          throw new NotLeadingError('this replica no longer holds the Lease; nothing is recorded');
         metrics.auditRecords.inc({ action: record.action });
         await audit.write(record);
       },
@@ -142,16 +157,6 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     partitionOf: storeNamespaceOf,
     onError: (key, error, retry) => logRetry(logger, { store: key }, error, retry, 'store status'),
   });
-  const elector = config.leaderElection
-    ? new LeaderElector(kubeLeaseStore(kubeConfig, config.operatorNamespace, config.leaseName), {
-        namespace: config.operatorNamespace,
-        name: config.leaseName,
-        identity: config.identity,
-        leaseDurationSeconds: config.leaseDurationSeconds,
-        logger,
-      })
-    : undefined;
-
   let isLeader = false;
   let working: Promise<void> = Promise.resolve();
   caches.start();
