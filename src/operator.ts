@@ -135,6 +135,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     },
     fingerprint: parts.fingerprint,
     grantsAudited: () => audit.admitsGrants(),
+    identity: config.identity,
     clock: systemClock,
     logger: logger.child({ part: 'reconciler' }),
     refreshJitter: config.refreshJitter,

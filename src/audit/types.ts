@@ -27,6 +27,12 @@ export interface AuditRecord {
   message: string;
   /** hmac-sha256:<hex> of the Secret's content, keyed by a key only the operator holds. */
   fingerprint?: string;
+  /**
+   * The replica (`--identity`) that took the decision or made the effect: for a grant or refresh, the one that
+   * wrote the Secret (carried on it, so a record derived again by another replica still names the writer); for
+   * anything else, the one that decided. Not part of the id: the same decision re-emitted is the same record.
+   */
+  operator?: string;
 }
 
 /** 32 hex digits of SHA-256 over the parts that identify one decision or effect. */

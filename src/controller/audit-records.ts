@@ -107,6 +107,7 @@ export function grantRecords(
     reason: grant.reason,
     message: grantMessage(secret.name, grant),
     ...(content.fingerprint ? { fingerprint: content.fingerprint } : {}),
+    ...(write.by ? { operator: write.by } : {}),
   }));
 }
 

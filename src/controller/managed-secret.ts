@@ -79,6 +79,8 @@ export interface DesiredSecret {
 export interface WriteAudit {
   time: string;
   grants: Grant[];
+  /** The replica that made the write, so its records name it whoever derives them. */
+  by?: string;
 }
 
 export function buildSecret(desired: DesiredSecret): V1Secret {
@@ -134,7 +136,7 @@ export function writeAuditOf(secret: V1Secret): WriteAudit | undefined {
         typeof grant.job?.name === 'string' &&
         typeof grant.job?.uid === 'string',
     );
-    return { time: parsed.time, grants };
+    return { time: parsed.time, grants, ...(typeof parsed.by === 'string' ? { by: parsed.by } : {}) };
   } catch {
     // Only the operator writes it on a Secret it trusts; an edited one cannot be read back, and is not.
     return undefined;

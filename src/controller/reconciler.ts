@@ -23,6 +23,7 @@ import {
   buildSecret,
   isManagedFor,
   managedAnnotations,
+  type WriteAudit,
   writeAuditOf,
   zeroValues,
 } from './managed-secret.ts';
@@ -68,6 +69,8 @@ export interface ReconcilerDeps {
    * write that grants (a create, a rewrite, a Job added); never before a delete. Always true when absent.
    */
   grantsAudited?: () => Promise<boolean>;
+  /** This replica's identity: carried by its writes and named by its records (`AuditRecord.operator`). */
+  identity?: string;
   clock: Clock;
   logger: Logger;
   /** Fraction of refreshInterval by which refreshes are spread. */
@@ -303,11 +306,22 @@ export class Reconciler {
     }
   }
 
+  /** Who makes a write: carried on the Secret with its grants. */
+  private writer(): Pick<WriteAudit, 'by'> {
+    return this.deps.identity ? { by: this.deps.identity } : {};
+  }
+
+  /** Sends one record on, naming this replica unless it names the replica that made the write. */
+  private async record(record: AuditRecord): Promise<void> {
+    const identity = this.deps.identity;
+    await this.deps.audit.write(record.operator || !identity ? record : { ...record, operator: identity });
+  }
+
   /** Makes `records` in order; those not made when the audit file is unavailable are owed to `key`. */
   private async recordOrOwe(key: string, records: AuditRecord[]): Promise<void> {
     for (const [index, record] of records.entries()) {
       try {
-        await this.deps.audit.write(record);
+        await this.record(record);
       } catch (error) {
         if (error instanceof AuditUnavailableError) {
           this.owedRecords.set(key, [...(this.owedRecords.get(key) ?? []), ...records.slice(index)]);
@@ -419,7 +433,11 @@ export class Reconciler {
 
   /** Brings the Secret's owners in line; the Jobs it adds are granted access, carried with the patch. */
   private async setOwners(plan: Plan, secret: V1Secret, now: number): Promise<Outcome> {
-    const audit = { time: new Date(now).toISOString(), grants: grantsOf(plan, 'owners', ownerUids(secret)) };
+    const audit: WriteAudit = {
+      time: new Date(now).toISOString(),
+      grants: grantsOf(plan, 'owners', ownerUids(secret)),
+      ...this.writer(),
+    };
     // Removing owners grants nothing and never waits for the audit file; adding a Job does.
     if (audit.grants.length > 0 && !(await this.grantsAudited())) return auditUnavailableOutcome;
     const written = await this.deps.writer.setSecretOwners(
@@ -473,7 +491,7 @@ export class Reconciler {
       writtenAt,
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
-      audit: { time: writtenAt, grants },
+      audit: { time: writtenAt, grants, ...this.writer() },
     });
     // The values were needed only to build this object: once the write returns (or fails) their bytes are
     // zeroed, so no copy the operator owns outlives the write.
@@ -493,7 +511,7 @@ export class Reconciler {
     }
     return outcomeOfWrite(
       confirmed,
-      { time: writtenAt, grants },
+      { time: writtenAt, grants, ...this.writer() },
       { remoteVersions: values.remoteVersions, fingerprint, writtenAt },
     );
   }
@@ -549,7 +567,7 @@ export class Reconciler {
     const key = `${facts.namespace}/${facts.name}`;
     const { now, previous } = audit;
     const records: AuditRecord[] = auditRecordsFor(plan, outcome, audit);
-    for (const record of records) await this.deps.audit.write(record);
+    for (const record of records) await this.record(record);
     const effect = outcome.kind === 'written' || outcome.kind === 'current' ? outcome.effect : undefined;
     if (effect && effect.grants.length > 0) this.rememberRecorded(key, `${effect.secret.uid}/${effect.time}`);
 

@@ -2,7 +2,8 @@
 // two replicas (node src/main.ts), each behind its own proxy that records every request it makes. The standby
 // takes the Lease once it expires and serves; the old leader, when continued, writes nothing (no Secret, status
 // or audit record) and stops; every Secret write is made once across both replicas; and each replica's signed
-// audit file (its own chain, named after it) holds exactly what that replica did.
+// audit file (its own chain, named after it) holds what that replica recorded, each record naming the replica
+// that acted (`operator`).
 //
 // Bounds checked: the standby holds the Lease within 30 s of the freeze (lease duration 4 s); a Job that ends
 // after the takeover loses its Secret, and one that starts gets it, within 30 s.
@@ -186,6 +187,15 @@ describe('a leader frozen with SIGSTOP', () => {
       ['Revoked', 'before', 'before-job'],
       ['Materialized', 'after', 'after-job'],
     ]);
+    // Each record names the replica that acted, even the grant replica b emitted again from the Secret.
+    expect(aGrant!.operator).toBe(a.identity);
+    expect(bRecords.map((record) => [record.action, record.reference.name, record.operator])).toEqual(
+      expect.arrayContaining([
+        ['Materialized', 'before', a.identity],
+        ['Revoked', 'before', b.identity],
+        ['Materialized', 'after', b.identity],
+      ]),
+    );
     const ids = [...(await fileRecords(a)), ...bRecords].map((record) => record.id);
     expect(new Set(ids).size).toBe(3);
     for (const records of [await fileRecords(a), bRecords]) {
