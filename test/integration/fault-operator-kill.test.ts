@@ -225,6 +225,7 @@ describe("the operator's connection to the API server cut", () => {
     await servedOnce('cut-ended');
     await createReference('cut-started');
 
+    const seenBeforeCut = replica.proxy.seen.length;
     replica.proxy.cut();
     await endJob('cut-ended-job');
     await eventually('the Job to end while the operator is cut off', async () => {
@@ -253,6 +254,17 @@ describe("the operator's connection to the API server cut", () => {
       ['Revoked', 'cut-ended-job'],
     ]);
     expect(await recordsAbout('cut-started')).toEqual([['Materialized', 'cut-started-job']]);
+    // No write was repeated when the watches came back: one create (the started Job's Secret), one delete.
+    const secretWrites = replica.proxy.seen
+      .slice(seenBeforeCut)
+      .filter((request) => secretWrite('POST')(request.method, request.path) || request.method === 'DELETE');
+    expect(secretWrites.map((request) => [request.method, request.status])).toEqual(
+      expect.arrayContaining([
+        ['POST', 201],
+        ['DELETE', 200],
+      ]),
+    );
+    expect(secretWrites).toHaveLength(2);
     await expectChainIntact();
   });
 });
