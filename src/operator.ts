@@ -42,6 +42,8 @@ export interface OperatorParts {
   /** Opens the signed audit file; called only once this replica leads. */
   openAuditChain?: () => Promise<HashChainedFileSink>;
   fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
+  /** Keyed mark of each Secret write (`secretlink.dev/claim`), from the same key as the fingerprints. */
+  claimMark?: (parts: readonly string[]) => string;
 }
 
 export interface RunningOperator {
@@ -136,6 +138,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     fingerprint: parts.fingerprint,
     grantsAudited: () => audit.admitsGrants(),
     identity: config.identity,
+    claimMark: parts.claimMark,
     clock: systemClock,
     logger: logger.child({ part: 'reconciler' }),
     refreshJitter: config.refreshJitter,

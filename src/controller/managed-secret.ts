@@ -15,6 +15,12 @@ const annotation = {
   fingerprint: `${group}/fingerprint`,
   /** The accesses the last write granted or renewed, written with it, so its audit records can be derived again. */
   audit: `${group}/audit`,
+  /**
+   * A mark of the write that only the operator can compute (a keyed HMAC over the reference uid, the target
+   * name and the resourceVersion of the status the write was decided against), so a Secret whose create was
+   * made but never confirmed (the operator stopped first) is known as this reference's own after a restart.
+   */
+  claim: `${group}/claim`,
 } as const;
 
 export interface ManagedAnnotations {
@@ -73,6 +79,8 @@ export interface DesiredSecret {
   ownerReferences: V1OwnerReference[];
   /** The accesses this write grants or renews, for its audit records. */
   audit?: WriteAudit;
+  /** See `annotation.claim`. */
+  claim?: string;
 }
 
 /** What a write carries for its audit: when it was decided and the accesses it grants or renews. */
@@ -101,6 +109,7 @@ export function buildSecret(desired: DesiredSecret): V1Secret {
         [annotation.writtenAt]: desired.writtenAt,
         ...(desired.expiresAt ? { [annotation.expiresAt]: desired.expiresAt } : {}),
         ...(desired.audit ? auditAnnotation(desired.audit) : {}),
+        ...(desired.claim ? { [annotation.claim]: desired.claim } : {}),
       },
       ownerReferences: desired.ownerReferences,
     },
@@ -120,6 +129,11 @@ export function expiresAtAnnotation(expiresAt: string | undefined): Record<strin
 /** The annotation that carries a write's grants; names, uids and reasons only. */
 export function auditAnnotation(audit: WriteAudit): Record<string, string> {
   return { [annotation.audit]: JSON.stringify(audit) };
+}
+
+/** The claim mark the Secret's last create or replace carried, if any. */
+export function claimMarkOf(secret: V1Secret): string | undefined {
+  return secret.metadata?.annotations?.[annotation.claim];
 }
 
 /** The grants the Secret's last write carried, if it carried any that can be read. */

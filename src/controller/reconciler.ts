@@ -21,6 +21,7 @@ import { secretNamesReferencedBy } from './job-index.ts';
 import {
   auditAnnotation,
   buildSecret,
+  claimMarkOf,
   isManagedFor,
   managedAnnotations,
   type WriteAudit,
@@ -71,6 +72,8 @@ export interface ReconcilerDeps {
   grantsAudited?: () => Promise<boolean>;
   /** This replica's identity: carried by its writes and named by its records (`AuditRecord.operator`). */
   identity?: string;
+  /** Keyed mark of a write (`secretlink.dev/claim`), to know an unconfirmed create as ours after a restart. */
+  claimMark?: (parts: readonly string[]) => string;
   clock: Clock;
   logger: Logger;
   /** Fraction of refreshInterval by which refreshes are spread. */
@@ -200,6 +203,18 @@ export class Reconciler {
 
     const log = this.deps.logger.child({ reference: key, action: plan.action });
     let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
+    if (!deleting && secret && this.unconfirmedCreate(reference, facts, previous, secret, basis)) {
+      // A create this reference made (its mark matches the status it was decided against) whose uid status
+      // never recorded: the operator stopped between the two. Status records it now, as the create would have.
+      const status = { ...previous, managedSecret: { name: facts.targetName, uid: secret.metadata!.uid! } };
+      const resourceVersion = await this.deps.writer.writeStatus(reference, status);
+      if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
+      log.info(
+        { secretUid: secret.metadata?.uid },
+        'recognised a Secret this reference created before a stop',
+      );
+      return { requeueAfterMs: 0 };
+    }
     if (!deleting && writesSecret(plan) && recordDiffers(previous, plan)) {
       // The claim (before a create) and each Job's first start are recorded before the Secret is written, so
       // no crash can leave a Secret whose ownership or entitlement the cluster does not remember.
@@ -240,7 +255,7 @@ export class Reconciler {
     // A write this process has not seen recorded (it stopped, or the audit failed, after the write) is
     // recorded now, before anything replaces the Secret and the grants it carries.
     if (held && secret) await this.recordHeldWrite(key, secret, held, audit, plan.action === 'delete');
-    const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal });
+    const outcome = await this.carryOut(plan, { reference, facts, store, secret, key, signal, basis });
     log.debug({ outcome: outcome.kind }, 'reconciled');
     if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
 
@@ -304,6 +319,32 @@ export class Reconciler {
       // The deleted Secret was the only source of these records: owed until the audit file takes them.
       await this.recordOrOwe(key, records);
     }
+  }
+
+  /** The mark a write decided against the status at `basis` carries. */
+  private claimMarkFor(reference: SecretReference, facts: ReferenceFacts, basis: string): string | undefined {
+    return this.deps.claimMark?.([reference.metadata.uid ?? '', facts.targetName, basis]);
+  }
+
+  /**
+   * Whether `secret` is a create of this reference that status has not recorded: it has the reference's labels
+   * and the target's name, status claims that name but names another uid (or none), and its mark is the one a
+   * create decided against the current status carries. A copied mark does not match once status has moved on.
+   */
+  private unconfirmedCreate(
+    reference: SecretReference,
+    facts: ReferenceFacts,
+    previous: ReferenceStatus,
+    secret: V1Secret,
+    basis: string,
+  ): boolean {
+    const uid = secret.metadata?.uid;
+    const claimed = previous.managedSecret;
+    if (!uid || secret.metadata?.name !== facts.targetName || claimed?.name !== facts.targetName)
+      return false;
+    if (claimed.uid === uid || !isManagedFor(secret, facts.namespace, facts.name)) return false;
+    const mark = this.claimMarkFor(reference, facts, basis);
+    return mark !== undefined && claimMarkOf(secret) === mark;
   }
 
   /** Who makes a write: carried on the Secret with its grants. */
@@ -394,9 +435,10 @@ export class Reconciler {
       secret?: V1Secret;
       key: string;
       signal: AbortSignal;
+      basis: string;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, key, signal } = context;
+    const { reference, facts, store, secret, key, signal, basis } = context;
     const now = this.deps.clock.now();
     switch (plan.action) {
       case 'none':
@@ -423,11 +465,11 @@ export class Reconciler {
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
           return plan.ownersChanged ? this.setOwners(plan, secret!, now) : { kind: 'current' };
         }
-        return this.write(plan, { reference, facts, store, secret, signal, now, key });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key, basis });
       }
       case 'create':
       case 'rewrite':
-        return this.write(plan, { reference, facts, store, secret, signal, now, key });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key, basis });
     }
   }
 
@@ -462,9 +504,10 @@ export class Reconciler {
       signal: AbortSignal;
       now: number;
       key: string;
+      basis: string;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, signal, now, key } = context;
+    const { reference, facts, store, secret, signal, now, key, basis } = context;
     // Checked before the store is read: nothing is read for a write that could not be audited.
     if (!(await this.grantsAudited())) return auditUnavailableOutcome;
     let values: ReadValues;
@@ -492,6 +535,7 @@ export class Reconciler {
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
       audit: { time: writtenAt, grants, ...this.writer() },
+      claim: this.claimMarkFor(reference, facts, basis),
     });
     // The values were needed only to build this object: once the write returns (or fails) their bytes are
     // zeroed, so no copy the operator owns outlives the write.

@@ -171,22 +171,18 @@ describe('the operator killed at each step of a write', () => {
     await expectChainIntact();
   });
 
-  // Known gap, kept failing on purpose until it is closed: status records only the claim (the target's name)
-  // before the create, and the created Secret's uid after it; a replica killed after the API server created
-  // the Secret and before it learned the uid finds, on restart, a Secret with its labels whose uid status does
-  // not hold. It trusts only that uid (labels can be forged), so it reports Conflict and the Job waits. Closing
-  // it needs a mark the create carries that status also records and only the operator can set.
-  it.fails('between the Secret write and the status write: the restart adopts it (no orphan), audited once', async () => {
+  it('between the Secret write and the status write: the restart knows it as its own (no orphan), audited once', async () => {
     const held = replica.proxy.hold(secretWrite('POST'), 'response');
     await createReference('after-create');
     await createJob('after-create-job', 'after-create');
     const answered = await held;
     expect(answered.status).toBe(201);
+    const createdUid = (await managedSecretsOf('after-create'))[0]?.metadata?.uid;
     await killAndRestart();
-    const secret = await servedOnce('after-create', 15_000);
+    const secret = await servedOnce('after-create');
     // The Secret the killed operator created is the one served: nothing was created twice.
     expect(await managedSecretsOf('after-create')).toHaveLength(1);
-    expect(secret.metadata?.uid).toBeDefined();
+    expect(secret.metadata?.uid).toBe(createdUid);
     await eventually('the grant in the audit file', async () =>
       (await recordsAbout('after-create')).length > 0 ? true : undefined,
     );

@@ -14,7 +14,7 @@ import { type Anchor, KubernetesAnchors } from '../../src/audit/anchors.ts';
 import { publicKeyText } from '../../src/audit/chain.ts';
 import { KubernetesEventSink } from '../../src/audit/event-sink.ts';
 import { HashChainedFileSink } from '../../src/audit/file-sink.ts';
-import { secretFingerprinter } from '../../src/audit/fingerprint.ts';
+import { claimMarker, secretFingerprinter } from '../../src/audit/fingerprint.ts';
 import { LogAuditSink } from '../../src/audit/log-sink.ts';
 import { type AuditRecord, AuditTrail } from '../../src/audit/types.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -144,6 +144,7 @@ export function startTestOperator(options: {
       return chain;
     },
     fingerprint: secretFingerprinter(fingerprintKey),
+    claimMark: claimMarker(fingerprintKey),
   });
   return {
     ...running,
