@@ -139,8 +139,8 @@ describe('a leader frozen with SIGSTOP', () => {
       (await fileRecords(a)).length === 1 ? true : undefined,
     );
 
-    // Frozen once its write is complete (status names the Secret's uid): a failover between the create and
-    // that status write is the known gap of test/integration/fault-operator-kill.test.ts.
+    // Frozen once its write is complete (status names the Secret's uid), so what each replica did is fixed; a
+    // stop between the create and that status write is test/integration/fault-operator-kill.test.ts's.
     await eventually("the Secret's uid in status", async () => {
       const reference = (await customApi().getNamespacedCustomObject({
         ...referenceApi,
