@@ -4,7 +4,7 @@ import { KubernetesAnchors } from './audit/anchors.ts';
 import { publicKeyText } from './audit/chain.ts';
 import { KubernetesEventSink } from './audit/event-sink.ts';
 import { HashChainedFileSink } from './audit/file-sink.ts';
-import { loadOrCreateFingerprintKey, secretFingerprinter } from './audit/fingerprint.ts';
+import { claimMarker, loadOrCreateFingerprintKey, secretFingerprinter } from './audit/fingerprint.ts';
 import { LogAuditSink } from './audit/log-sink.ts';
 import { loadSigningKey } from './audit/signing-key.ts';
 import { type AuditSink, AuditTrail } from './audit/types.ts';
@@ -92,6 +92,7 @@ const operator = startOperator({
   audit,
   openAuditChain,
   fingerprint: secretFingerprinter(key),
+  claimMark: claimMarker(key),
 });
 const probes = await startProbeServer(config.probeAddress, { live: () => true, ready: operator.ready }, [
   metrics.registry,

@@ -16,6 +16,7 @@ import {
   sweep,
   sweepStores,
 } from './controller/controller.ts';
+import { fenceWriter, NotLeadingError } from './controller/fenced-writer.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { StoreStatusReconciler } from './controller/store-status-reconciler.ts';
 import { createStoreValues } from './controller/store-values.ts';
@@ -41,10 +42,15 @@ export interface OperatorParts {
   /** Opens the signed audit file; called only once this replica leads. */
   openAuditChain?: () => Promise<HashChainedFileSink>;
   fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
+  /** Keyed mark of each Secret write (`secretlink.dev/claim`), from the same key as the fingerprints. */
+  claimMark?: (parts: readonly string[]) => string;
 }
 
 export interface RunningOperator {
-  /** Caches synced: the replica can serve, whether or not it leads. */
+  /**
+   * Caches synced, and the audit file (once this replica leads) takes records: the replica can serve, whether
+   * or not it leads.
+   */
   ready(): boolean;
   leading(): boolean;
   /** Resolves when the operator stopped by itself (lost leadership) or after stop(). */
@@ -75,18 +81,43 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     tuning: { timeoutMs: config.storeTimeoutMs, maxResponseBytes: config.maxResponseBytes },
   });
   routeStoreForgetting(caches, clients);
+  const elector = config.leaderElection
+    ? new LeaderElector(kubeLeaseStore(kubeConfig, config.operatorNamespace, config.leaseName), {
+        namespace: config.operatorNamespace,
+        name: config.leaseName,
+        identity: config.identity,
+        leaseDurationSeconds: config.leaseDurationSeconds,
+        logger,
+      })
+    : undefined;
+  /** Writes and records are made only while this replica surely holds the Lease. */
+  const leading = () => (elector ? elector.holds() : true);
   // One writer, so reference and store writes share the API server rate limit.
-  const writer = createClusterWriter(
-    kubeConfig,
-    new RateLimiter(config.kubeQps, config.kubeBurst, systemClock),
+  const writer = fenceWriter(
+    createClusterWriter(kubeConfig, new RateLimiter(config.kubeQps, config.kubeBurst, systemClock)),
+    leading,
   );
-  // A record the file cannot take fails its reconcile (nothing moves on without evidence), and the file sink
-  // does not write after a failed write: stop, so the restart reopens the file and records what is pending.
-  const audit = new LeaderAuditTrail(parts.audit, (error) => {
-    metrics.auditSinkFailures.inc({ sink: 'file' });
-    logger.error({ sink: 'file', err: safeMessage(error) }, 'the audit file failed to record; stopping');
-    void stop();
+  // A record the file cannot take fails its reconcile (nothing moves on without evidence). A full or read-only
+  // volume only makes the trail unavailable: grants are refused, revocations go on, and the records owed are
+  // retried. A file left with a partly written line cannot be continued: stop, so the restart reopens it.
+  const audit = new LeaderAuditTrail(parts.audit, {
+    onChainError: (error) => {
+      metrics.auditSinkFailures.inc({ sink: 'file' });
+      logger.error({ sink: 'file', err: safeMessage(error) }, 'the audit file failed to record; stopping');
+      void stop();
+    },
+    onAvailability: (error) => {
+      metrics.auditAvailable.set(error ? 0 : 1);
+      if (error) {
+        metrics.auditSinkFailures.inc({ sink: 'file' });
+        logger.error(
+          { sink: 'file', err: safeMessage(error) },
+          'the audit file cannot take records; no access is granted until it can',
+        );
+      } else logger.info({ sink: 'file' }, 'the audit file takes records again');
+    },
   });
+  metrics.auditAvailable.set(1);
   const reconciler = new Reconciler({
     view: caches.view(),
     writer,
@@ -99,11 +130,17 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     audit: {
       name: 'counted',
       write: async (record) => {
+        // A replica that may no longer lead records nothing: the leader derives the record again.
+        if (!leading())
+          throw new NotLeadingError('this replica no longer holds the Lease; nothing is recorded');
         metrics.auditRecords.inc({ action: record.action });
         await audit.write(record);
       },
     },
     fingerprint: parts.fingerprint,
+    grantsAudited: () => audit.admitsGrants(),
+    identity: config.identity,
+    claimMark: parts.claimMark,
     clock: systemClock,
     logger: logger.child({ part: 'reconciler' }),
     refreshJitter: config.refreshJitter,
@@ -128,16 +165,6 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     partitionOf: storeNamespaceOf,
     onError: (key, error, retry) => logRetry(logger, { store: key }, error, retry, 'store status'),
   });
-  const elector = config.leaderElection
-    ? new LeaderElector(kubeLeaseStore(kubeConfig, config.operatorNamespace, config.leaseName), {
-        namespace: config.operatorNamespace,
-        name: config.leaseName,
-        identity: config.identity,
-        leaseDurationSeconds: config.leaseDurationSeconds,
-        logger,
-      })
-    : undefined;
-
   let isLeader = false;
   let working: Promise<void> = Promise.resolve();
   caches.start();
@@ -224,7 +251,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     })
     .then(() => stop());
 
-  return { ready: () => caches.synced(), leading: () => isLeader, done, stop };
+  return { ready: () => caches.synced() && audit.available(), leading: () => isLeader, done, stop };
 }
 
 /**

@@ -63,6 +63,12 @@ export const ReferenceReason = {
    * deleted it just before the operator replaced it (nothing was written); it is written again.
    */
   SecretGone: 'SecretGone',
+  /**
+   * False, retried: the operator's signed audit file cannot take records (a full or read-only volume), so no
+   * access is granted: no Secret is created, and no Job is added to or refreshed in one. Secrets already
+   * written stay for the Jobs that hold them, and revocations and expiries go on.
+   */
+  AuditUnavailable: 'AuditUnavailable',
 } as const;
 export type ReferenceReason = (typeof ReferenceReason)[keyof typeof ReferenceReason];
 

@@ -18,6 +18,7 @@ const referenceStalls: Record<ReferenceReason, boolean> = {
   [ReferenceReason.Expired]: false,
   [ReferenceReason.StoreUnavailable]: false,
   [ReferenceReason.SecretGone]: false,
+  [ReferenceReason.AuditUnavailable]: false,
   [ReferenceReason.StoreNotFound]: true,
   [ReferenceReason.StoreNotAllowed]: true,
   [ReferenceReason.StoreInvalid]: true,

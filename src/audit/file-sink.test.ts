@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HashChainedFileSink } from './file-sink.ts';
+import { AuditFileUnavailableError, HashChainedFileSink } from './file-sink.ts';
 import type { AuditRecord } from './types.ts';
 import { verifyAuditFile } from './verify.ts';
 
@@ -169,6 +169,46 @@ describe('the signed, hash-chained audit file', () => {
     await expect(sink.write(record(3))).rejects.toThrow(/not written to after an earlier failed write/);
     const lines = (await fileLines()).map((line) => JSON.parse(line));
     expect(lines.map((line) => line.seq)).toEqual([1, 2]);
+  });
+});
+
+describe('a volume that stops taking data (full or read-only)', () => {
+  /** Makes the file's next write put `partial` bytes on disk and then fail as a full disk does. */
+  function fillUp(sink: HashChainedFileSink, partial: number): () => void {
+    const handle = (sink as unknown as { file: FileHandle }).file;
+    const write = handle.write.bind(handle) as (...args: unknown[]) => Promise<{ bytesWritten: number }>;
+    const fake = (async (buffer: Buffer, offset: number) => {
+      if (partial > 0) await write(buffer, offset, partial);
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }) as unknown as FileHandle['write'];
+    handle.write = fake;
+    return () => {
+      handle.write = write as unknown as FileHandle['write'];
+    };
+  }
+
+  it('cuts a partly written line off, keeps the chain intact and takes the record once there is room', async () => {
+    const sink = await openSink();
+    await sink.write(record(1));
+    const room = fillUp(sink, 40);
+    await expect(sink.write(record(2))).rejects.toThrow(AuditFileUnavailableError);
+    expect(sink.state()).toBe('degraded');
+    expect(await verify()).toMatchObject({ ok: true, records: 2 });
+
+    room();
+    await sink.write(record(2));
+    expect(sink.state()).toBe('ok');
+    await sink.close();
+    expect(await verify()).toMatchObject({ ok: true, records: 3 });
+    const lines = (await fileLines()).map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.id)).toEqual([undefined, 'record-1', 'record-2']);
+  });
+
+  it('probes the volume with a scratch file it removes, leaving the chain alone', async () => {
+    const sink = await openSink();
+    expect(await sink.probe()).toBe(true);
+    await sink.close();
+    expect(await readdir(dir)).toEqual(['audit.jsonl']);
   });
 });
 

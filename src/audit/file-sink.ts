@@ -1,6 +1,9 @@
 // Append-only, signed, hash-chained audit file: one JSON line per record (format in chain.ts), opened with
 // O_APPEND and fsync'd before a write resolves. Writes are serialised so the chain has one order, and each
-// record is appended once: a write whose outcome on disk is unknown stops the sink rather than be retried.
+// record is appended once. A write that fails (a full or read-only volume) is undone: the file is cut back to
+// its last whole line, so the chain is intact and the sink only `degraded`: later writes are tried again and
+// `probe` tells when the volume takes data again. A write whose bytes cannot be cut back leaves the sink
+// `broken`: it writes nothing more, and the next open moves the file aside and starts a new chain.
 // A record is identified by its id: one whose id the file already holds (among the last `recentIds` records,
 // learned from the file itself when it is opened) is not appended again, so a retried or recovered emission
 // is idempotent across restarts.
@@ -59,6 +62,10 @@ export class HashChainedFileSink implements AuditSink {
   private anchorTimer: NodeJS.Timeout | undefined;
   /** Set after a write whose outcome on disk is unknown; the chain cannot safely continue past it. */
   private broken: Error | undefined;
+  /** Set after a write that failed and was undone; cleared by the next write that succeeds. */
+  private failed: Error | undefined;
+  /** Bytes of whole lines in the file: where a failed write is cut back to. */
+  private size: number;
   private closed = false;
   /** Record id -> its seq, for the latest records only (insertion order). */
   private readonly recorded: Map<string, number>;
@@ -69,8 +76,10 @@ export class HashChainedFileSink implements AuditSink {
     head: ChainHead,
     options: ChainOptions,
     started: Genesis | undefined,
+    size: number,
     recorded: Map<string, number> = new Map(),
   ) {
+    this.size = size;
     this.path = filePath;
     this.file = file;
     this.head = head;
@@ -87,8 +96,9 @@ export class HashChainedFileSink implements AuditSink {
     const found = await inspect(filePath, publicKey, last, options.recentIds ?? defaultRecentIds);
     const file = await fs.open(filePath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
     await syncDirectory(path.dirname(filePath));
+    const { size } = await file.stat();
     if (found.kind === 'intact')
-      return new HashChainedFileSink(filePath, file, found.head, options, undefined, found.recorded);
+      return new HashChainedFileSink(filePath, file, found.head, options, undefined, size, found.recorded);
 
     const genesis: Genesis = {
       reason: found.reason,
@@ -97,7 +107,7 @@ export class HashChainedFileSink implements AuditSink {
       publicKey: publicKeyText(publicKey),
       ...(last ? { previous: { seq: last.seq, head: last.head } } : {}),
     };
-    const sink = new HashChainedFileSink(filePath, file, emptyChain, options, genesis);
+    const sink = new HashChainedFileSink(filePath, file, emptyChain, options, genesis, size);
     try {
       await sink.append({ time: new Date().toISOString(), genesis });
     } catch (error) {
@@ -115,6 +125,47 @@ export class HashChainedFileSink implements AuditSink {
 
   async write(record: AuditRecord): Promise<void> {
     await this.append(record);
+  }
+
+  /**
+   * `ok`; `degraded` after a write that failed and was undone (the next write is tried); `broken` after a
+   * write that could not be undone (nothing more is written; reopen to start a new chain).
+   */
+  state(): 'ok' | 'degraded' | 'broken' {
+    return this.broken ? 'broken' : this.failed ? 'degraded' : 'ok';
+  }
+
+  /**
+   * Whether the audit volume has at least `bytes` free (for this process): a cheap look, asked before each
+   * grant, so a full volume refuses the grant before its Secret is written rather than after.
+   */
+  async hasRoom(bytes: number): Promise<boolean> {
+    try {
+      const stats = await fs.statfs(path.dirname(this.path));
+      return stats.bavail * stats.bsize >= bytes;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Whether the volume takes a record's worth of data now: a scratch file next to the audit file is written,
+   * synced and removed. It tells a full or read-only volume from one with room, without touching the chain.
+   */
+  async probe(bytes = 16 * 1024): Promise<boolean> {
+    const scratch = path.join(path.dirname(this.path), `.${path.basename(this.path)}.probe`);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await fs.open(scratch, 'w', 0o600);
+      await handle.write(Buffer.alloc(bytes, 0x20));
+      await handle.sync();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await handle?.close().catch(() => undefined);
+      await fs.rm(scratch, { force: true }).catch(() => undefined);
+    }
   }
 
   /**
@@ -156,15 +207,35 @@ export class HashChainedFileSink implements AuditSink {
       }
       await this.file.sync();
     } catch (error) {
-      // Not retried: a partly written line must not be followed by a second copy of the record.
-      this.broken = error instanceof Error ? error : new Error(String(error));
-      throw new Error(`could not append audit record ${head.seq} to ${this.path}: ${this.broken.message}`);
+      const cause = error instanceof Error ? error : new Error(String(error));
+      // A partly written line must not be followed by a second copy of the record: it is cut off first, and
+      // only a file back at its last whole line is written to again.
+      if (await this.undo()) {
+        this.failed = cause;
+        throw new AuditFileUnavailableError(
+          `could not append audit record ${head.seq} to ${this.path} (${cause.message}); nothing was written`,
+        );
+      }
+      this.broken = cause;
+      throw new Error(`could not append audit record ${head.seq} to ${this.path}: ${cause.message}`);
     }
+    this.failed = undefined;
+    this.size += bytes.length;
     this.head = head;
     this.scheduleAnchor();
     const position = { chain: this.options.chain, seq: head.seq, head: head.lineHash };
     if (id !== undefined) remember(this.recorded, id, head.seq, this.options.recentIds ?? defaultRecentIds);
     return position;
+  }
+
+  /** Cuts the file back to its last whole line; false when that cannot be confirmed. */
+  private async undo(): Promise<boolean> {
+    try {
+      if ((await this.file.stat()).size !== this.size) await this.file.truncate(this.size);
+      return (await this.file.stat()).size === this.size;
+    } catch {
+      return false;
+    }
   }
 
   private scheduleAnchor(): void {
@@ -194,6 +265,11 @@ export class HashChainedFileSink implements AuditSink {
       this.options.onAnchorError?.(error);
     }
   }
+}
+
+/** A record the audit file could not take, with the file left as it was: the write may be tried again. */
+export class AuditFileUnavailableError extends Error {
+  override readonly name = 'AuditFileUnavailableError';
 }
 
 type Found =

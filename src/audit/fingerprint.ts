@@ -47,6 +47,15 @@ export function namespaceFingerprintKey(masterKey: Uint8Array, namespace: string
 export type SecretFingerprinter = (data: Readonly<Record<string, Uint8Array>>, namespace: string) => string;
 
 /** The fingerprint function the reconciler is given, bound to the operator's key; one derived key per namespace. */
+/**
+ * Marks a write so the operator can recognise it later (`secretlink.dev/claim`): hex HMAC-SHA256 under a key
+ * derived from the master key for this purpose only, over the given parts.
+ */
+export function claimMarker(masterKey: Uint8Array): (parts: readonly string[]) => string {
+  const key = createHmac('sha256', Buffer.from(masterKey)).update('secretlink.dev/claim').digest();
+  return (parts) => createHmac('sha256', key).update(JSON.stringify(parts), 'utf8').digest('hex');
+}
+
 export function secretFingerprinter(masterKey: Uint8Array): SecretFingerprinter {
   const master = Buffer.from(masterKey);
   const keys = new Map<string, Buffer>();

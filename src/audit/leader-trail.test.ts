@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HashChainedFileSink } from './file-sink.ts';
-import { LeaderAuditTrail } from './leader-trail.ts';
+import { AuditUnavailableError, LeaderAuditTrail } from './leader-trail.ts';
 import type { AuditRecord, ChainPosition } from './types.ts';
 
 const keys = generateKeyPairSync('ed25519');
@@ -31,12 +31,17 @@ const record: AuditRecord = {
   message: 'Secret warehouse made available to Job dbt.',
 };
 
-async function trail() {
+async function trail(now: () => number = Date.now) {
   const delivered: { id: string; position?: ChainPosition }[] = [];
   const chainErrors: unknown[] = [];
+  const availability: boolean[] = [];
   const leader = new LeaderAuditTrail(
     { name: 'others', write: async (r, position) => void delivered.push({ id: r.id, position }) },
-    (error) => chainErrors.push(error),
+    {
+      onChainError: (error) => void chainErrors.push(error),
+      onAvailability: (error) => void availability.push(error === undefined),
+    },
+    now,
   );
   const chain = await HashChainedFileSink.open(path.join(dir, 'audit.jsonl'), {
     signingKey: keys.privateKey,
@@ -44,7 +49,7 @@ async function trail() {
     anchors: { latest: async () => undefined, record: async () => undefined },
   });
   leader.attach(chain);
-  return { leader, chain, delivered, chainErrors };
+  return { leader, chain, delivered, chainErrors, availability };
 }
 
 describe('the leader audit trail', () => {
@@ -58,11 +63,69 @@ describe('the leader audit trail', () => {
     ]);
   });
 
-  it('fails the write, and sends it nowhere, when the file cannot take the record', async () => {
-    const { leader, chain, delivered, chainErrors } = await trail();
+  it('fails the write, sends it nowhere and refuses grants while the file cannot take records', async () => {
+    const { leader, chain, delivered, chainErrors, availability } = await trail();
+    const append = chain.append.bind(chain);
     chain.append = () => Promise.reject(new Error('no space left on device'));
-    await expect(leader.write(record)).rejects.toThrow(/no space left/);
+    await expect(leader.write(record)).rejects.toThrow(AuditUnavailableError);
     expect(delivered).toEqual([]);
+    expect(leader.available()).toBe(false);
+    expect(availability).toEqual([false]);
+    // Not broken: the process goes on (revoking), and nothing asks for a stop.
+    expect(chainErrors).toEqual([]);
+
+    chain.append = append;
+    await leader.write(record);
+    expect(leader.available()).toBe(true);
+    expect(availability).toEqual([false, true]);
+    expect(delivered.map((d) => d.id)).toEqual([record.id]);
+    await leader.detach();
+  });
+
+  it('probes the volume at most once a second while unavailable, and grants again once it takes data', async () => {
+    let clock = 1_000_000;
+    const { leader, chain } = await trail(() => clock);
+    chain.append = () => Promise.reject(new Error('read-only file system'));
+    await expect(leader.write(record)).rejects.toThrow(AuditUnavailableError);
+    let probes = 0;
+    let room = false;
+    chain.probe = async () => {
+      probes++;
+      return room;
+    };
+    expect(await leader.admitsGrants()).toBe(false);
+    expect(await leader.admitsGrants()).toBe(false);
+    expect(probes).toBe(1);
+    room = true;
+    expect(await leader.admitsGrants()).toBe(false);
+    clock += 1_000;
+    expect(await leader.admitsGrants()).toBe(true);
+    expect(leader.available()).toBe(true);
+    expect(probes).toBe(2);
+    await leader.detach();
+  });
+
+  it('refuses a grant before any write when the volume is nearly full, and grants once it has room', async () => {
+    let clock = 1_000_000;
+    const { leader, chain, availability } = await trail(() => clock);
+    let room = false;
+    chain.hasRoom = async () => room;
+    expect(await leader.admitsGrants()).toBe(false);
+    expect(leader.available()).toBe(false);
+    expect(availability).toEqual([false]);
+    room = true;
+    clock += 1_000;
+    expect(await leader.admitsGrants()).toBe(true);
+    expect(availability).toEqual([false, true]);
+    await leader.detach();
+  });
+
+  it('reports a file it cannot continue (a line it could not cut back) as a chain error', async () => {
+    const { leader, chain, chainErrors } = await trail();
+    chain.append = () => Promise.reject(new Error('input/output error'));
+    chain.state = () => 'broken';
+    await expect(leader.write(record)).rejects.toThrow(/input\/output/);
     expect(chainErrors).toHaveLength(1);
+    expect(await leader.admitsGrants()).toBe(false);
   });
 });

@@ -4,18 +4,46 @@
 // file could not take is not sent on and the write fails, so the reconcile that made it retries and no sink
 // holds a record the durable one lacks. A standby replica has no file attached: it never opens the file, so
 // two replicas never write one chain.
+//
+// A failed append leaves the trail unavailable (a full or read-only volume): the operator then refuses to
+// grant access (nothing is handed out unaudited) but keeps taking it away, and retries the records it owes.
+// `admitsGrants` also refuses a grant when the volume is nearly full, before the Secret is written, and while
+// unavailable looks at the volume again, at most once per second, so grants resume by themselves once space
+// returns. Only a file the sink could not cut back to a whole line (`broken`) is reported through
+// `onChainError`: the chain cannot continue in this process.
 import type { Appended, HashChainedFileSink } from './file-sink.ts';
 import type { AuditRecord, AuditSink, ChainPosition } from './types.ts';
+
+/** The audit file cannot take records now; access may not be granted, and the record is owed. */
+export class AuditUnavailableError extends Error {
+  override readonly name = 'AuditUnavailableError';
+}
+
+export interface TrailObserver {
+  /** The file cannot go on in this process (a partly written line could not be cut off). */
+  onChainError: (error: unknown) => void;
+  /** The file stopped taking records (`error`) or took them again (`undefined`). */
+  onAvailability?: (error: unknown | undefined) => void;
+}
+
+const probeIntervalMs = 1_000;
+/** Free space below which no grant is made: room for a few dozen records (each about 1 KiB). */
+const minFreeBytes = 64 * 1024;
 
 export class LeaderAuditTrail implements AuditSink {
   readonly name = 'leader-trail';
   private readonly sinks: AuditSink;
-  private readonly onChainError: (error: unknown) => void;
+  private readonly observer: TrailObserver;
+  private readonly now: () => number;
   private chain: HashChainedFileSink | undefined;
+  /** Why the last append failed, until one succeeds (or a probe finds room). */
+  private unavailable: Error | undefined;
+  private lastProbe = 0;
 
-  constructor(sinks: AuditSink, onChainError: (error: unknown) => void) {
+  constructor(sinks: AuditSink, observer: TrailObserver, now: () => number = Date.now) {
     this.sinks = sinks;
-    this.onChainError = onChainError;
+    this.observer = observer;
+    this.now = now;
   }
 
   /** On becoming leader. */
@@ -27,23 +55,69 @@ export class LeaderAuditTrail implements AuditSink {
   async detach(): Promise<void> {
     const chain = this.chain;
     this.chain = undefined;
+    this.unavailable = undefined;
     await chain?.close();
+  }
+
+  /** False while the audit file cannot take records: the readiness probe says so. */
+  available(): boolean {
+    return this.unavailable === undefined;
+  }
+
+  /**
+   * Whether access may be granted now: the volume must have room for the grant's records and those of the
+   * revocations that follow (`minFreeBytes`), looked at before each grant. While the file is unavailable the
+   * volume is probed (a scratch write next to the file, at most once per second): a grant waits for room to
+   * record it, never the other way.
+   */
+  async admitsGrants(): Promise<boolean> {
+    const chain = this.chain;
+    if (!chain) return true;
+    if (chain.state() === 'broken') return false;
+    if (!this.unavailable) {
+      if (await chain.hasRoom(minFreeBytes)) return true;
+      this.markUnavailable(new Error(`the audit volume has less than ${minFreeBytes / 1024} KiB free`));
+      this.lastProbe = this.now();
+      return false;
+    }
+    if (this.now() - this.lastProbe < probeIntervalMs) return false;
+    this.lastProbe = this.now();
+    if (!(await chain.hasRoom(minFreeBytes)) || !(await chain.probe())) return false;
+    this.recovered();
+    return true;
   }
 
   async write(record: AuditRecord): Promise<void> {
     let position: ChainPosition | undefined;
-    if (this.chain) {
+    const chain = this.chain;
+    if (chain) {
       let appended: Appended;
       try {
-        appended = await this.chain.append(record);
+        appended = await chain.append(record);
       } catch (error) {
-        this.onChainError(error);
-        throw error;
+        this.markUnavailable(error instanceof Error ? error : new Error(String(error)));
+        if (chain.state() === 'broken') {
+          this.observer.onChainError(error);
+          throw error;
+        }
+        throw new AuditUnavailableError(`the audit file cannot take records: ${this.unavailable?.message}`);
       }
+      this.recovered();
       // Already in the file: the other sinks had it when it was appended.
       if (appended.repeated) return;
       position = appended;
     }
     await this.sinks.write(record, position);
+  }
+
+  private markUnavailable(cause: Error): void {
+    if (!this.unavailable) this.observer.onAvailability?.(cause);
+    this.unavailable = cause;
+  }
+
+  private recovered(): void {
+    if (!this.unavailable) return;
+    this.unavailable = undefined;
+    this.observer.onAvailability?.(undefined);
   }
 }

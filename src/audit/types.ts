@@ -40,6 +40,12 @@ export interface AuditRecord {
   fingerprint?: string;
   /** For Lease* actions: the lease, by a keyed fingerprint of its id (never the id), and when it ends at the latest. */
   lease?: { fingerprint: string; expiresAt?: string };
+  /**
+   * The replica (`--identity`) that took the decision or made the effect: for a grant or refresh, the one that
+   * wrote the Secret (carried on it, so a record derived again by another replica still names the writer); for
+   * anything else, the one that decided. Not part of the id: the same decision re-emitted is the same record.
+   */
+  operator?: string;
 }
 
 /** 32 hex digits of SHA-256 over the parts that identify one decision or effect. */

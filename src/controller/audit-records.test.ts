@@ -9,6 +9,7 @@ import {
   grantsOf,
   type HeldSecret,
 } from './audit-records.ts';
+import { buildSecret, writeAuditOf } from './managed-secret.ts';
 import type { Grant, Outcome } from './outcome.ts';
 import type { Plan, SecretAction } from './plan.ts';
 import { conflictMessage, type ReferenceStatus } from './status.ts';
@@ -350,6 +351,30 @@ describe('grants follow the write the API server confirmed', () => {
       context({}),
     );
     expect(fromSecret).toEqual(fromOutcome);
+  });
+
+  it('names the replica that made the write, read back from the Secret by another, under the same id', () => {
+    const grants = [grant('Materialized', 'SecretCreated')];
+    const secret = buildSecret({
+      namespace: 'etl',
+      name: target,
+      referenceName: 'warehouse',
+      type: 'Opaque',
+      labels: {},
+      annotations: {},
+      data: {},
+      contentHash: 'sha256:00',
+      fingerprint: 'hmac-sha256:02',
+      store: 'SecretStore/vault',
+      remoteVersions: { warehouse: 'v2' },
+      writtenAt: time,
+      ownerReferences: [],
+      audit: { time, grants, by: 'replica-a' },
+    });
+    const [readBack] = grantRecords(held, writeAuditOf(secret)!, held, context(holding));
+    const [unnamed] = grantRecords(held, { time, grants }, held, context(holding));
+    expect(readBack!.operator).toBe('replica-a');
+    expect(readBack!.id).toBe(unnamed!.id);
   });
 
   it('gives two writes of the same Secret for the same Job different ids', () => {

@@ -107,6 +107,7 @@ export function grantRecords(
     reason: grant.reason,
     message: grantMessage(secret.name, grant),
     ...(content.fingerprint ? { fingerprint: content.fingerprint } : {}),
+    ...(write.by ? { operator: write.by } : {}),
   }));
 }
 
@@ -234,7 +235,12 @@ function standstillRecords(plan: Plan, outcome: Outcome, context: AuditContext):
   if (refusal && (previousReason !== refusal.reason || previousReady?.message !== refusal.message)) {
     records.push({ ...decision('Refused', refusal.reason, refusal.message), message: refusal.message });
   }
-  if (outcome.kind === 'failed' && previousReason !== outcome.reason) {
+  // A grant refused because the audit file cannot take records has no record there: status and logs say it.
+  if (
+    outcome.kind === 'failed' &&
+    previousReason !== outcome.reason &&
+    outcome.reason !== 'AuditUnavailable'
+  ) {
     records.push({ ...decision('Failed', outcome.reason), message: outcome.message });
   }
   return records;

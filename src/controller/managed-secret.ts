@@ -15,6 +15,12 @@ const annotation = {
   fingerprint: `${group}/fingerprint`,
   /** The accesses the last write granted or renewed, written with it, so its audit records can be derived again. */
   audit: `${group}/audit`,
+  /**
+   * A mark of the write that only the operator can compute (a keyed HMAC over the reference uid, the target
+   * name and the resourceVersion of the status the write was decided against), so a Secret whose create was
+   * made but never confirmed (the operator stopped first) is known as this reference's own after a restart.
+   */
+  claim: `${group}/claim`,
 } as const;
 
 export interface ManagedAnnotations {
@@ -75,12 +81,16 @@ export interface DesiredSecret {
   audit?: WriteAudit;
   /** The operator's own annotations besides these (a dynamic credential's revocation handle); they win. */
   ownAnnotations?: Record<string, string>;
+  /** See `annotation.claim`. */
+  claim?: string;
 }
 
 /** What a write carries for its audit: when it was decided and the accesses it grants or renews. */
 export interface WriteAudit {
   time: string;
   grants: Grant[];
+  /** The replica that made the write, so its records name it whoever derives them. */
+  by?: string;
 }
 
 export function buildSecret(desired: DesiredSecret): V1Secret {
@@ -102,6 +112,7 @@ export function buildSecret(desired: DesiredSecret): V1Secret {
         ...(desired.expiresAt ? { [annotation.expiresAt]: desired.expiresAt } : {}),
         ...(desired.audit ? auditAnnotation(desired.audit) : {}),
         ...desired.ownAnnotations,
+        ...(desired.claim ? { [annotation.claim]: desired.claim } : {}),
       },
       ownerReferences: desired.ownerReferences,
     },
@@ -123,6 +134,11 @@ export function auditAnnotation(audit: WriteAudit): Record<string, string> {
   return { [annotation.audit]: JSON.stringify(audit) };
 }
 
+/** The claim mark the Secret's last create or replace carried, if any. */
+export function claimMarkOf(secret: V1Secret): string | undefined {
+  return secret.metadata?.annotations?.[annotation.claim];
+}
+
 /** The grants the Secret's last write carried, if it carried any that can be read. */
 export function writeAuditOf(secret: V1Secret): WriteAudit | undefined {
   const text = secret.metadata?.annotations?.[annotation.audit];
@@ -137,7 +153,7 @@ export function writeAuditOf(secret: V1Secret): WriteAudit | undefined {
         typeof grant.job?.name === 'string' &&
         typeof grant.job?.uid === 'string',
     );
-    return { time: parsed.time, grants };
+    return { time: parsed.time, grants, ...(typeof parsed.by === 'string' ? { by: parsed.by } : {}) };
   } catch {
     // Only the operator writes it on a Secret it trusts; an edited one cannot be read back, and is not.
     return undefined;

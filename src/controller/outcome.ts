@@ -42,6 +42,7 @@ export type FailureReason = Extract<
   | 'CredentialNotAllowed'
   | 'TemplateInvalid'
   | 'RemoteNotAllowed'
+  | 'AuditUnavailable'
 >;
 
 /** A Secret as the API server confirmed it: the answer to a write, or for a delete the one its precondition named. */
@@ -118,6 +119,15 @@ export function outcomeOfWrite(
       return { kind: 'deleted', effect: { ...effect, grants: [] } };
   }
 }
+
+/** No access is granted while the audit file cannot record the grant; retried like a waiting Job's read. */
+export const auditUnavailableOutcome: Extract<Outcome, { kind: 'failed' }> = {
+  kind: 'failed',
+  reason: 'AuditUnavailable',
+  message:
+    'the audit file cannot take records (the audit volume is full or read-only); no access is granted until it can',
+  retryable: false,
+};
 
 /** Turns an error met while reading a store into a status reason, by error type only. */
 export function failureOutcome(error: unknown): Extract<Outcome, { kind: 'failed' }> {

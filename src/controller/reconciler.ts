@@ -9,6 +9,7 @@ import type {
   ManagedSecretRecord,
   SecretReference,
 } from '../api/types.ts';
+import { AuditUnavailableError } from '../audit/leader-trail.ts';
 import { type AuditRecord, type AuditSink, auditRecordId } from '../audit/types.ts';
 import { selectProvider } from '../providers/registry.ts';
 import type { LeaseHandle } from '../providers/types.ts';
@@ -40,12 +41,21 @@ import { type LeaseEffect, leaseRecords } from './lease-records.ts';
 import {
   auditAnnotation,
   buildSecret,
+  claimMarkOf,
   isManagedFor,
   managedAnnotations,
+  type WriteAudit,
   writeAuditOf,
   zeroValues,
 } from './managed-secret.ts';
-import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import {
+  auditUnavailableOutcome,
+  failureOutcome,
+  type Grant,
+  type Outcome,
+  outcomeOfWrite,
+  type SecretWrite,
+} from './outcome.ts';
 import { carryOutSteps } from './per-job-effects.ts';
 import { perJobSecretJob, perJobSecretName, planPerJob } from './per-job-plan.ts';
 import { perJobAuditRecords, perJobStatus } from './per-job-records.ts';
@@ -89,6 +99,15 @@ export interface ReconcilerDeps {
   values: ValueSource;
   audit: AuditSink;
   fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
+  /**
+   * Whether access may be granted now: false while the audit file cannot take records. Asked before every
+   * write that grants (a create, a rewrite, a Job added); never before a delete. Always true when absent.
+   */
+  grantsAudited?: () => Promise<boolean>;
+  /** This replica's identity: carried by its writes and named by its records (`AuditRecord.operator`). */
+  identity?: string;
+  /** Keyed mark of a write (`secretlink.dev/claim`), to know an unconfirmed create as ours after a restart. */
+  claimMark?: (parts: readonly string[]) => string;
   clock: Clock;
   logger: Logger;
   /** Fraction of refreshInterval by which refreshes are spread. */
@@ -145,6 +164,12 @@ export class Reconciler {
   private readonly recordedWrites = new Map<string, string[]>();
   /** Store reads in flight, by reference key. */
   private readonly reads = new Map<string, InFlightRead>();
+  /**
+   * Records owed for Secrets this process deleted while the audit file could not take them, whose source in the
+   * cluster went with the Secret (the grants its annotation carried, an orphan's owners), per reference; made
+   * first thing on the next reconcile of that reference. Ends of access need none: status keeps them owed.
+   */
+  private readonly owedRecords = new Map<string, AuditRecord[]>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -170,7 +195,20 @@ export class Reconciler {
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    try {
+      return await this.reconcileOnce(key, signal);
+    } catch (error) {
+      // Access was taken away as planned, only its record waits for the audit file: look again in seconds
+      // rather than after the queue's growing backoff, and status waits with the records.
+      if (!(error instanceof AuditUnavailableError)) throw error;
+      this.deps.logger.warn({ reference: key }, 'audit records wait for the audit file; retrying');
+      return { requeueAfterMs: this.waitingRetryMs(key, waitingRetryBackoff.maxMs) };
+    }
+  }
+
+  private async reconcileOnce(key: string, signal: AbortSignal): Promise<ReconcileResult> {
     const [namespace, name] = splitKey(key);
+    await this.payOwedRecords(key);
     const reference = this.deps.view.reference(namespace, name);
     if (!reference) {
       this.lastRefreshCheck.delete(key);
@@ -179,7 +217,7 @@ export class Reconciler {
       this.waitingFailures.delete(key);
       this.recordedWrites.delete(key);
       this.perJobChecks.delete(key);
-      await this.removeOrphans(namespace, name);
+      await this.removeOrphans(key, namespace, name);
       return {};
     }
     const deleting = reference.metadata.deletionTimestamp !== undefined;
@@ -242,6 +280,18 @@ export class Reconciler {
     if (leaseDue(reference, secret, plan, now)) plan = { ...plan, action: 'rewrite' };
     const log = this.deps.logger.child({ reference: key, action: plan.action });
     let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
+    if (!deleting && secret && this.unconfirmedCreate(reference, facts, previous, secret, basis)) {
+      // A create this reference made (its mark matches the status it was decided against) whose uid status
+      // never recorded: the operator stopped between the two. Status records it now, as the create would have.
+      const status = { ...previous, managedSecret: { name: facts.targetName, uid: secret.metadata!.uid! } };
+      const resourceVersion = await this.deps.writer.writeStatus(reference, status);
+      if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
+      log.info(
+        { secretUid: secret.metadata?.uid },
+        'recognised a Secret this reference created before a stop',
+      );
+      return { requeueAfterMs: 0 };
+    }
     if (!deleting && writesSecret(plan) && recordDiffers(previous, plan)) {
       // The claim (before a create) and each Job's first start are recorded before the Secret is written, so
       // no crash can leave a Secret whose ownership or entitlement the cluster does not remember.
@@ -281,7 +331,7 @@ export class Reconciler {
     };
     // A write this process has not seen recorded (it stopped, or the audit failed, after the write) is
     // recorded now, before anything replaces the Secret and the grants it carries.
-    if (held && secret) await this.recordHeldWrite(key, secret, held, audit);
+    if (held && secret) await this.recordHeldWrite(key, secret, held, audit, plan.action === 'delete');
     const leases: LeaseEffect[] = [];
     const trustedLeases = new Set((previous.remoteVersions ?? []).map(({ version }) => version));
     let outcome: Outcome;
@@ -295,6 +345,7 @@ export class Reconciler {
         signal,
         leases,
         trustedLeases,
+        basis,
       });
     } catch (error) {
       if (!(error instanceof ReadSuperseded)) throw error;
@@ -322,7 +373,10 @@ export class Reconciler {
       // A Job waits for a Secret it does not have: the remote may appear, or the store come back, any moment,
       // so look again in seconds (1 s doubling to 30 s), never after the queue's backoff of up to 5 minutes.
       if (plan.consuming.length > 0 && !secretPresent(plan, outcome)) {
-        return { requeueAfterMs: this.waitingRetryMs(key, facts) };
+        return { requeueAfterMs: this.waitingRetryMs(key, facts.refreshIntervalMs) };
+      }
+      if (outcome.reason === 'AuditUnavailable') {
+        return { requeueAfterMs: this.waitingRetryMs(key, facts.refreshIntervalMs) };
       }
       if (outcome.retryable) throw new RetryableError(`${outcome.reason}: ${outcome.message}`);
       // No one waits (a missing remote, a denied policy): look again at the next refresh.
@@ -433,7 +487,12 @@ export class Reconciler {
       }
       this.rememberRecorded(key, `${uid}/${write.time}`, keep);
     }
-    const { results, checks, stepError } = await carryOutSteps(this.deps, perJob.steps, {
+    // No Job is given a Secret that could not be audited; deletes go on whatever the audit file can take.
+    const grants = new Set(['create', 'rewrite', 'refresh']);
+    const steps = (await this.grantsAudited())
+      ? perJob.steps
+      : perJob.steps.filter((step) => !grants.has(step.action));
+    const { results, checks, stepError } = await carryOutSteps(this.deps, steps, {
       reference,
       namespace,
       contentHash: facts.contentHash,
@@ -478,7 +537,7 @@ export class Reconciler {
           : `${failed.reason}: ${failed.message}`,
       );
     }
-    if (failed) return { requeueAfterMs: this.waitingRetryMs(key, facts) };
+    if (failed) return { requeueAfterMs: this.waitingRetryMs(key, facts.refreshIntervalMs) };
     this.waitingFailures.delete(key);
     const interval = facts.refreshIntervalMs;
     return {
@@ -494,15 +553,16 @@ export class Reconciler {
    * crashed before revoking) is removed. Jobs still running lose nothing they were entitled to: without a
    * reference, nothing entitles them.
    */
-  private async removeOrphans(namespace: string, referenceName: string): Promise<void> {
+  private async removeOrphans(key: string, namespace: string, referenceName: string): Promise<void> {
     for (const orphan of this.deps.view.managedSecretsOf(namespace, referenceName)) {
       // Already gone (the cache lags a delete made moments ago): nothing was revoked now, nothing to record.
       if ((await this.deps.writer.deleteSecret(orphan)).result !== 'deleted') continue;
       const owners = orphan.metadata?.ownerReferences ?? [];
       const { remoteVersions, fingerprint } = managedAnnotations(orphan);
       const secretUid = orphan.metadata?.uid;
+      const records: AuditRecord[] = [];
       for (const owner of owners.length > 0 ? owners : [undefined]) {
-        await this.deps.audit.write({
+        records.push({
           // No reference, no recorded state: the deleted Secret and the Job identify the revocation.
           id: auditRecordId(['orphan', namespace, referenceName, secretUid, owner?.uid]),
           time: new Date(this.deps.clock.now()).toISOString(),
@@ -519,7 +579,73 @@ export class Reconciler {
           fingerprint,
         });
       }
+      // The deleted Secret was the only source of these records: owed until the audit file takes them.
+      await this.recordOrOwe(key, records);
     }
+  }
+
+  /** The mark a write decided against the status at `basis` carries. */
+  private claimMarkFor(reference: SecretReference, facts: ReferenceFacts, basis: string): string | undefined {
+    return this.deps.claimMark?.([reference.metadata.uid ?? '', facts.targetName, basis]);
+  }
+
+  /**
+   * Whether `secret` is a create of this reference that status has not recorded: it has the reference's labels
+   * and the target's name, status claims that name but names another uid (or none), and its mark is the one a
+   * create decided against the current status carries. A copied mark does not match once status has moved on.
+   */
+  private unconfirmedCreate(
+    reference: SecretReference,
+    facts: ReferenceFacts,
+    previous: ReferenceStatus,
+    secret: V1Secret,
+    basis: string,
+  ): boolean {
+    const uid = secret.metadata?.uid;
+    const claimed = previous.managedSecret;
+    if (!uid || secret.metadata?.name !== facts.targetName || claimed?.name !== facts.targetName)
+      return false;
+    if (claimed.uid === uid || !isManagedFor(secret, facts.namespace, facts.name)) return false;
+    const mark = this.claimMarkFor(reference, facts, basis);
+    return mark !== undefined && claimMarkOf(secret) === mark;
+  }
+
+  /** Who makes a write: carried on the Secret with its grants. */
+  private writer(): Pick<WriteAudit, 'by'> {
+    return this.deps.identity ? { by: this.deps.identity } : {};
+  }
+
+  /** Sends one record on, naming this replica unless it names the replica that made the write. */
+  private async record(record: AuditRecord): Promise<void> {
+    const identity = this.deps.identity;
+    await this.deps.audit.write(record.operator || !identity ? record : { ...record, operator: identity });
+  }
+
+  /** Makes `records` in order; those not made when the audit file is unavailable are owed to `key`. */
+  private async recordOrOwe(key: string, records: AuditRecord[]): Promise<void> {
+    for (const [index, record] of records.entries()) {
+      try {
+        await this.record(record);
+      } catch (error) {
+        if (error instanceof AuditUnavailableError) {
+          this.owedRecords.set(key, [...(this.owedRecords.get(key) ?? []), ...records.slice(index)]);
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** The records owed to `key`, made before anything else; a repeat of one already made is a no-op by id. */
+  private async payOwedRecords(key: string): Promise<void> {
+    const owed = this.owedRecords.get(key);
+    if (!owed) return;
+    this.owedRecords.delete(key);
+    await this.recordOrOwe(key, owed);
+  }
+
+  /** Whether a write that grants access may be made now (false while the audit file cannot record it). */
+  private async grantsAudited(): Promise<boolean> {
+    return this.deps.grantsAudited ? this.deps.grantsAudited() : true;
   }
 
   /**
@@ -578,9 +704,10 @@ export class Reconciler {
       leases: LeaseEffect[];
       /** Lease versions status recorded (only the operator writes status): the only leases it revokes. */
       trustedLeases: Set<string>;
+      basis: string;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, key, signal, leases, trustedLeases } = context;
+    const { reference, facts, store, secret, key, signal, leases, trustedLeases, basis } = context;
     const held = this.trustedLease(reference, facts, secret, trustedLeases);
     const now = this.deps.clock.now();
     switch (plan.action) {
@@ -628,17 +755,23 @@ export class Reconciler {
         if (sameVersions(versions, managedAnnotations(secret!).remoteVersions)) {
           return plan.ownersChanged ? this.setOwners(plan, secret!, now) : { kind: 'current' };
         }
-        return this.write(plan, { reference, facts, store, secret, signal, now, key, leases, held });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key, leases, held, basis });
       }
       case 'create':
       case 'rewrite':
-        return this.write(plan, { reference, facts, store, secret, signal, now, key, leases, held });
+        return this.write(plan, { reference, facts, store, secret, signal, now, key, leases, held, basis });
     }
   }
 
   /** Brings the Secret's owners in line; the Jobs it adds are granted access, carried with the patch. */
   private async setOwners(plan: Plan, secret: V1Secret, now: number): Promise<Outcome> {
-    const audit = { time: new Date(now).toISOString(), grants: grantsOf(plan, 'owners', ownerUids(secret)) };
+    const audit: WriteAudit = {
+      time: new Date(now).toISOString(),
+      grants: grantsOf(plan, 'owners', ownerUids(secret)),
+      ...this.writer(),
+    };
+    // Removing owners grants nothing and never waits for the audit file; adding a Job does.
+    if (audit.grants.length > 0 && !(await this.grantsAudited())) return auditUnavailableOutcome;
     const written = await this.deps.writer.setSecretOwners(
       secret,
       {
@@ -664,9 +797,12 @@ export class Reconciler {
       leases: LeaseEffect[];
       /** The lease the Secret holds, when status vouches for it. */
       held?: HeldLease;
+      basis: string;
     },
   ): Promise<Outcome> {
-    const { reference, facts, store, secret, signal, now, key, leases, held } = context;
+    const { reference, facts, store, secret, signal, now, key, leases, held, basis } = context;
+    // Checked before the store is read: nothing is read for a write that could not be audited.
+    if (!(await this.grantsAudited())) return auditUnavailableOutcome;
     let values: ReadValues;
     try {
       values = await this.readStore(key, plan, signal, (limited) =>
@@ -713,8 +849,9 @@ export class Reconciler {
       writtenAt,
       expiresAt: plan.expiresAt,
       ownerReferences: plan.ownerReferences,
-      audit: { time: writtenAt, grants },
+      audit: { time: writtenAt, grants, ...this.writer() },
       ownAnnotations: lease ? leaseAnnotationOf(lease.held) : undefined,
+      claim: this.claimMarkFor(reference, facts, basis),
     });
     // The values were needed only to build this object: once the write returns (or fails) their bytes are
     // zeroed, so no copy the operator owns outlives the write.
@@ -756,7 +893,7 @@ export class Reconciler {
     }
     return outcomeOfWrite(
       confirmed,
-      { time: writtenAt, grants },
+      { time: writtenAt, grants, ...this.writer() },
       { remoteVersions: values.remoteVersions, fingerprint, writtenAt },
     );
   }
@@ -966,11 +1103,29 @@ export class Reconciler {
     secret: V1Secret,
     held: HeldSecret,
     context: AuditContext,
+    deleting: boolean,
   ): Promise<void> {
     const write = writeAuditOf(secret);
     if (!write || this.recordedWrites.get(key)?.includes(`${held.uid}/${write.time}`)) return;
-    for (const record of grantRecords(held, write, held, context)) await this.deps.audit.write(record);
+    const records = grantRecords(held, write, held, context);
     this.rememberRecorded(key, `${held.uid}/${write.time}`);
+    try {
+      await this.recordOrOwe(key, records);
+    } catch (error) {
+      // The delete does not wait for the record of the grant it ends: it is owed (in memory; the Secret that
+      // carried it is about to go). Anything else waits, so the grant is recorded before it is replaced.
+      if (deleting && error instanceof AuditUnavailableError) return;
+      this.forgetRecorded(key, `${held.uid}/${write.time}`);
+      this.owedRecords.delete(key);
+      throw error;
+    }
+  }
+
+  private forgetRecorded(key: string, write: string): void {
+    this.recordedWrites.set(
+      key,
+      (this.recordedWrites.get(key) ?? []).filter((known) => known !== write),
+    );
   }
 
   /** `keep`: how many writes to remember; PerJob holds one Secret per Job, so one write each at least. */
@@ -1047,7 +1202,7 @@ export class Reconciler {
     const key = `${facts.namespace}/${facts.name}`;
     const { now, previous } = audit;
     const records: AuditRecord[] = auditRecordsFor(plan, outcome, audit);
-    for (const record of records) await this.deps.audit.write(record);
+    for (const record of records) await this.record(record);
     const effect = outcome.kind === 'written' || outcome.kind === 'current' ? outcome.effect : undefined;
     if (effect && effect.grants.length > 0) this.rememberRecorded(key, `${effect.secret.uid}/${effect.time}`);
 
@@ -1137,10 +1292,10 @@ export class Reconciler {
   }
 
   /** Backoff in seconds while a Job waits (not the refresh pace), never slower than the refresh itself. */
-  private waitingRetryMs(key: string, facts: ReferenceFacts): number {
+  private waitingRetryMs(key: string, refreshIntervalMs: number): number {
     const failures = (this.waitingFailures.get(key) ?? 0) + 1;
     this.waitingFailures.set(key, failures);
-    const maxMs = Math.min(waitingRetryBackoff.maxMs, facts.refreshIntervalMs);
+    const maxMs = Math.min(waitingRetryBackoff.maxMs, refreshIntervalMs);
     return backoffDelay(failures, { ...waitingRetryBackoff, maxMs });
   }
 }

@@ -5,7 +5,10 @@ import type { Registry } from 'prom-client';
 export interface HealthChecks {
   /** Alive: the event loop answers. */
   live(): boolean;
-  /** Ready: caches are synced (a standby replica is ready too; it just does not act). */
+  /**
+   * Ready: caches are synced and the audit file takes records (a standby replica is ready too; it just does not
+   * act).
+   */
   ready(): boolean;
 }
 
@@ -23,7 +26,9 @@ export function startProbeServer(address: string, checks: HealthChecks, registri
       case '/livez':
         return checks.live() ? reply(200, 'ok') : reply(500, 'not alive');
       case '/readyz':
-        return checks.ready() ? reply(200, 'ok') : reply(503, 'caches not synced');
+        return checks.ready()
+          ? reply(200, 'ok')
+          : reply(503, 'not ready: caches not synced, or the audit file cannot take records');
       case '/metrics': {
         const bodies = await Promise.all(registries.map((registry) => registry.metrics()));
         return reply(200, bodies.join('\n'), registries[0]?.contentType);

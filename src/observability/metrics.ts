@@ -11,6 +11,7 @@ export interface OperatorMetrics {
   queueDepth: Gauge;
   queueRetries: Counter;
   isLeader: Gauge;
+  auditAvailable: Gauge;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -63,6 +64,11 @@ export function createMetrics(): OperatorMetrics {
     isLeader: new Gauge({
       name: 'secretlink_leader',
       help: '1 while this replica holds the Lease.',
+      registers,
+    }),
+    auditAvailable: new Gauge({
+      name: 'secretlink_audit_file_available',
+      help: '0 while the signed audit file cannot take records (no access is granted meanwhile), else 1.',
       registers,
     }),
   };

@@ -84,6 +84,30 @@ describe('leader election', () => {
     await replica.release();
   });
 
+  it('holds only while its last renewal is recent: a replica frozen past the deadline may not act on waking', async () => {
+    const fake = new FakeClock(1_000_000);
+    let frozenFor = 0;
+    // A frozen process: time passes, but none of its timers (the renew loop) ran.
+    const clock = { now: () => fake.now() + frozenFor, setTimer: fake.setTimer.bind(fake) };
+    const leases = new MemoryLease();
+    const replica = new LeaderElector(leases, {
+      namespace: 'secretlink-system',
+      name: 'secretlink',
+      identity: 'replica-a',
+      leaseDurationSeconds: leaseSeconds,
+      logger: pino({ level: 'silent' }),
+      clock,
+      random: () => 0.5,
+    });
+    expect(replica.holds()).toBe(false);
+    expect(await replica.acquire(new AbortController().signal)).toBe(true);
+    expect(replica.holds()).toBe(true);
+    frozenFor = (leaseSeconds * 1000 * 2) / 3;
+    expect(replica.lost.aborted).toBe(false);
+    expect(replica.holds()).toBe(false);
+    await replica.release();
+  });
+
   it('stands by while another replica holds a fresh Lease, and takes over once it expires', async () => {
     const clock = new FakeClock(1_000_000);
     const leases = new MemoryLease();

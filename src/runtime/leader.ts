@@ -59,12 +59,23 @@ export class LeaderElector {
   /** Aborted by release(): the renew loop stops waiting at once. */
   private readonly stopController = new AbortController();
   private renewing: Promise<void> | undefined;
+  /** Until when no other replica can hold the Lease: the start of the last successful acquire or renew + 2/3. */
+  private validUntil = 0;
 
   constructor(leases: LeaseStore, options: LeaderElectionOptions) {
     this.leases = leases;
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
+  }
+
+  /**
+   * Whether this replica may act now: it holds the Lease and renewed it recently enough that no other replica
+   * can have taken it. Checked before each write, so a replica that was frozen (SIGSTOP, a paused VM) and
+   * wakes before its renew loop notices writes nothing.
+   */
+  holds(): boolean {
+    return !this.lostController.signal.aborted && this.clock.now() < this.validUntil;
   }
 
   /** Aborts when leadership is lost; everything that acts must stop then. */
@@ -113,8 +124,7 @@ export class LeaderElector {
   }
 
   private async renewLoop(): Promise<void> {
-    // Give up well before the Lease expires, so this replica stops acting before another may take over.
-    const deadlineMs = (this.options.leaseDurationSeconds * 1000 * 2) / 3;
+    const deadlineMs = this.renewDeadlineMs();
     const stopped = this.stopController.signal;
     let lastRenewal = this.clock.now();
     while (!stopped.aborted) {
@@ -144,7 +154,8 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationSeconds } = this.options;
     // Lease times are MicroTime: the API server refuses the millisecond form a plain Date serialises to.
-    const now = new k8s.V1MicroTime(this.clock.now());
+    const started = this.clock.now();
+    const now = new k8s.V1MicroTime(started);
     const existing = await this.leases.read();
     if (!existing) {
       await this.leases.create({
@@ -157,6 +168,7 @@ export class LeaderElector {
           leaseTransitions: 0,
         },
       });
+      this.renewed(started);
       return true;
     }
     const spec = existing.spec ?? {};
@@ -175,7 +187,18 @@ export class LeaderElector {
       leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
     };
     await this.leases.replace(existing);
+    this.renewed(started);
     return true;
+  }
+
+  /** A Lease written at `startedAt` (taken before the read, so the bound errs on the safe side). */
+  private renewed(startedAt: number): void {
+    this.validUntil = startedAt + this.renewDeadlineMs();
+  }
+
+  /** Give up well before the Lease expires, so this replica stops acting before another may take over. */
+  private renewDeadlineMs(): number {
+    return (this.options.leaseDurationSeconds * 1000 * 2) / 3;
   }
 
   private retryPeriodMs(): number {

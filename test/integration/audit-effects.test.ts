@@ -268,11 +268,12 @@ describe('audit records follow the effects the API server confirmed', () => {
       (await fileRecords(file, 'restarted', 'Materialized')).length === 1 ? true : undefined,
     );
 
-    // The rotation is written, but its record cannot be: the operator stops without recording it.
+    // The rotation is written, but its record cannot be: the record waits, and the operator is stopped
+    // before the file takes it.
     diskFull = true;
     const rotated = await rotateAwsSecret(remote, { password: 'second-password' });
     const refreshed = await secretWith('restarted', (secret) => password(secret) === 'second-password');
-    await stopping.done;
+    await stopping.stop();
     expect(await fileRecords(file, 'restarted', 'Refreshed')).toEqual([]);
     expect(recordsOf(stopping.audit, 'restarted', 'Refreshed')).toEqual([]);
 

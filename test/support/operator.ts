@@ -14,7 +14,7 @@ import { type Anchor, KubernetesAnchors } from '../../src/audit/anchors.ts';
 import { publicKeyText } from '../../src/audit/chain.ts';
 import { KubernetesEventSink } from '../../src/audit/event-sink.ts';
 import { HashChainedFileSink } from '../../src/audit/file-sink.ts';
-import { secretFingerprinter } from '../../src/audit/fingerprint.ts';
+import { claimMarker, secretFingerprinter } from '../../src/audit/fingerprint.ts';
 import { LogAuditSink } from '../../src/audit/log-sink.ts';
 import { type AuditRecord, AuditTrail } from '../../src/audit/types.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -62,6 +62,8 @@ export function startTestOperator(options: {
   continueAuditOf?: TestOperator;
   /** While it answers true, appends to the audit file fail (nothing is written), as on a full disk. */
   failAuditFile?: () => boolean;
+  /** Where the audit file goes (a volume the test controls); the run folder's audit folder by default. */
+  auditDir?: string;
 }): TestOperator {
   const actingAs = options.kubeConfig ?? kubeConfig();
   const identity = options.identity ?? 'test-operator';
@@ -88,7 +90,11 @@ export function startTestOperator(options: {
       sync: true,
     }),
   );
-  const auditFile = earlier?.auditFile ?? runFile(runLayout.audit, `${instance}.jsonl`);
+  const auditFile =
+    earlier?.auditFile ??
+    (options.auditDir
+      ? path.join(options.auditDir, `${instance}.jsonl`)
+      : runFile(runLayout.audit, `${instance}.jsonl`));
   const { privateKey, publicKey } = earlier
     ? { privateKey: earlier.auditChain.signingKey, publicKey: earlier.auditPublicKey }
     : generateKeyPairSync('ed25519');
@@ -138,6 +144,7 @@ export function startTestOperator(options: {
       return chain;
     },
     fingerprint: secretFingerprinter(fingerprintKey),
+    claimMark: claimMarker(fingerprintKey),
   });
   return {
     ...running,

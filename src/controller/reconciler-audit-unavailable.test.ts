@@ -1,0 +1,233 @@
+// While the audit file cannot take records, no access is granted (nothing is read or written, status says
+// AuditUnavailable), access is still taken away, and every record owed is made once the file takes them again.
+
+import type { V1Job, V1Secret } from '@kubernetes/client-node';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { noLeases } from '../../test/support/no-leases.ts';
+import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import { AuditUnavailableError } from '../audit/leader-trail.ts';
+import type { AuditRecord } from '../audit/types.ts';
+import { buildSecret } from './managed-secret.ts';
+import { type ClusterView, type ClusterWriter, finalizer } from './ports.ts';
+import { Reconciler } from './reconciler.ts';
+import { referenceFacts } from './reference-facts.ts';
+import type { ReferenceStatus } from './status.ts';
+
+const now = Date.parse('2026-11-30T12:00:00Z');
+const started = new Date(now - 60_000);
+const target = 'warehouse';
+
+const store = {
+  kind: 'SecretStore',
+  metadata: { name: 'vault', namespace: 'etl', uid: 'uid-store', generation: 1 },
+  spec: {
+    provider: {
+      vault: { server: 'https://vault.internal:8200', auth: { tokenSecretRef: { name: 't', key: 'token' } } },
+    },
+  },
+} as unknown as AnySecretStore;
+
+function job(finished: boolean): V1Job {
+  return {
+    metadata: { name: 'dbt', namespace: 'etl', uid: 'uid-dbt', creationTimestamp: started },
+    spec: {
+      template: {
+        metadata: { labels: { app: 'dbt' } },
+        spec: { containers: [{ name: 'dbt', envFrom: [{ secretRef: { name: target } }] }] },
+      },
+    },
+    status: finished
+      ? {
+          startTime: started,
+          succeeded: 1,
+          conditions: [{ type: 'Complete', status: 'True' }],
+        }
+      : { startTime: started, active: 1 },
+  } as V1Job;
+}
+
+function reference(status: ReferenceStatus): SecretReference {
+  return {
+    metadata: {
+      name: 'warehouse',
+      namespace: 'etl',
+      uid: 'uid-warehouse',
+      generation: 1,
+      resourceVersion: '10',
+      finalizers: [finalizer],
+      creationTimestamp: new Date(now - 3_600_000),
+    },
+    spec: {
+      storeRef: { name: 'vault' },
+      data: [{ key: 'password', remote: { name: 'prod/warehouse', property: 'password' } }],
+      consumers: { matchLabels: { app: 'dbt' } },
+    },
+    status,
+  } as unknown as SecretReference;
+}
+
+/** The status of a reference whose Job holds its Secret (uid-secret). */
+const holding: ReferenceStatus = {
+  observedGeneration: 1,
+  secretName: target,
+  consumingJobs: [
+    { name: 'dbt', uid: 'uid-dbt', startTime: started.toISOString(), expiresAt: '2026-11-30T12:59:00.000Z' },
+  ],
+  consumingJobCount: 1,
+  managedSecret: { name: target, uid: 'uid-secret' },
+  jobStarts: [{ name: 'dbt', uid: 'uid-dbt', firstStartTime: started.toISOString() }],
+  remoteVersions: [{ name: 'prod/warehouse', version: 'v1' }],
+};
+
+/** The Secret the Job holds; its write's grant is carried on it, as every write's is. */
+function heldSecret(ref: SecretReference): V1Secret {
+  const secret = buildSecret({
+    namespace: 'etl',
+    name: target,
+    referenceName: 'warehouse',
+    type: 'Opaque',
+    labels: {},
+    annotations: {},
+    data: {},
+    contentHash: referenceFacts(ref, store, false, holding).contentHash,
+    fingerprint: 'hmac-sha256:00',
+    store: 'SecretStore/vault',
+    remoteVersions: { 'prod/warehouse': 'v1' },
+    writtenAt: started.toISOString(),
+    ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'dbt', uid: 'uid-dbt' }],
+    audit: {
+      time: started.toISOString(),
+      grants: [{ action: 'Materialized', reason: 'SecretCreated', job: { name: 'dbt', uid: 'uid-dbt' } }],
+    },
+  });
+  secret.metadata!.uid = 'uid-secret';
+  secret.metadata!.resourceVersion = '5';
+  return secret;
+}
+
+/** One reconciler over a small cluster; the audit file takes records only while `auditWorks()`. */
+function harness(
+  cluster: { status: ReferenceStatus; secret?: V1Secret; job: V1Job },
+  auditWorks: () => boolean,
+) {
+  const effects: string[] = [];
+  const audit: AuditRecord[] = [];
+  const statuses: ReferenceStatus[] = [];
+  const view: ClusterView = {
+    reference: () => reference(cluster.status),
+    referencesIn: () => [reference(cluster.status)],
+    store: () => store,
+    namespaceLabels: () => ({}),
+    managedSecret: () => cluster.secret,
+    managedSecretsOf: () => (cluster.secret ? [cluster.secret] : []),
+    jobsReferencing: () => [cluster.job],
+    podsReferencing: () => [],
+  };
+  const writer: ClusterWriter = {
+    readSecret: async () => cluster.secret,
+    readJob: async () => undefined,
+    createSecret: async (secret) => {
+      effects.push('create');
+      cluster.secret = { ...secret, metadata: { ...secret.metadata, uid: 'uid-new', resourceVersion: '7' } };
+      return { result: 'created', secret: { name: target, uid: 'uid-new', resourceVersion: '7' } };
+    },
+    replaceSecret: async () => {
+      throw new Error('not expected');
+    },
+    setSecretOwners: async () => {
+      throw new Error('not expected');
+    },
+    deleteSecret: async (secret) => {
+      effects.push('delete');
+      cluster.secret = undefined;
+      return { result: 'deleted', secret: { name: target, uid: secret.metadata!.uid! } };
+    },
+    addFinalizer: async () => {},
+    removeFinalizer: async () => {},
+    writeStatus: async (_, status) => {
+      statuses.push(status);
+      cluster.status = status;
+      return `${20 + statuses.length}`;
+    },
+  };
+  const reconciler = new Reconciler({
+    view,
+    writer,
+    values: {
+      ...noLeases,
+      read: async () => {
+        effects.push('read');
+        return { data: { password: Buffer.from('first') }, remoteVersions: { 'prod/warehouse': 'v1' } };
+      },
+      versions: async () => ({ 'prod/warehouse': 'v1' }),
+    },
+    audit: {
+      name: 'file',
+      write: async (record) => {
+        if (!auditWorks()) throw new AuditUnavailableError('no space left on the audit volume');
+        if (!audit.some((made) => made.id === record.id)) audit.push(record);
+      },
+    },
+    grantsAudited: async () => auditWorks(),
+    fingerprint: () => 'hmac-sha256:11',
+    clock: { now: () => now, setTimer: () => ({ cancel() {} }) },
+    logger: pino({ level: 'silent' }),
+    refreshJitter: 0,
+  });
+  const reconcile = () => reconciler.reconcile('etl/warehouse', new AbortController().signal);
+  return { reconcile, effects, audit, statuses };
+}
+
+describe('a reconcile while the audit file cannot take records', () => {
+  it('hands out nothing (no read, no Secret), says AuditUnavailable in status, and grants once it can', async () => {
+    let works = false;
+    const cluster = { status: {} as ReferenceStatus, job: job(false) } as {
+      status: ReferenceStatus;
+      secret?: V1Secret;
+      job: V1Job;
+    };
+    const { reconcile, effects, audit, statuses } = harness(cluster, () => works);
+    const result = await reconcile();
+    expect(effects).toEqual([]);
+    expect(audit).toEqual([]);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'AuditUnavailable',
+    });
+    // Looked at again within seconds, not after a refresh interval.
+    expect(result.requeueAfterMs).toBeLessThanOrEqual(30_000);
+
+    works = true;
+    await reconcile();
+    expect(effects).toEqual(['read', 'create']);
+    expect(audit.map((r) => [r.action, r.reason])).toEqual([['Materialized', 'SecretCreated']]);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  it('still revokes a finished Job, owes its records, and makes each once when the file takes them', async () => {
+    let works = false;
+    const cluster = { status: holding, job: job(true), secret: heldSecret(reference(holding)) };
+    const { reconcile, effects, audit, statuses } = harness(cluster, () => works);
+    const result = await reconcile();
+    // Access was taken away at once; its evidence waits, and status waits with it (it still names the Job).
+    expect(effects).toEqual(['delete']);
+    expect(cluster.secret).toBeUndefined();
+    expect(audit).toEqual([]);
+    expect(statuses).toEqual([]);
+    expect(result.requeueAfterMs).toBeLessThanOrEqual(30_000);
+    await reconcile();
+    expect(audit).toEqual([]);
+
+    works = true;
+    await reconcile();
+    await reconcile();
+    // The grant the deleted Secret carried (never recorded) and the end of the Job's access, once each.
+    expect(audit.map((r) => [r.action, r.reason, r.targetSecret.uid])).toEqual([
+      ['Materialized', 'SecretCreated', 'uid-secret'],
+      ['Revoked', 'JobEnded', 'uid-secret'],
+    ]);
+    expect(statuses.at(-1)?.consumingJobCount ?? 0).toBe(0);
+    expect(effects).toEqual(['delete']);
+  });
+});
