@@ -19,7 +19,7 @@ import {
   readSecretIfPresent,
   statusCodeOf,
 } from '../support/cluster.ts';
-import { installCrds, startTestOperator, type TestOperator } from '../support/operator.ts';
+import { installCrds, referenceApi, startTestOperator, type TestOperator } from '../support/operator.ts';
 import { writeVaultSecret } from '../support/stores.ts';
 import { createEtlJob, createEtlReference, createVaultStore } from '../support/vault-tenant.ts';
 
@@ -52,6 +52,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator?.stop();
+  // Whatever the test reached, the shipped policies go (other files install the ones they test).
+  await kubectl('delete', '--ignore-not-found', '-k', 'config/admission');
   await Promise.all([namespace, scratch].filter(Boolean).map((name) => deleteNamespace(name!)));
   // Other test files expect the CRDs; put them back as they were found.
   await installCrds();
@@ -63,8 +65,35 @@ const notFound = (read: () => Promise<unknown>) =>
     (error) => statusCodeOf(error) === 404,
   );
 
+/**
+ * SecretReferences other test files left behind in the shared environment keep the finalizer of an operator
+ * that no longer runs, which would hold `delete --wait` forever; in a cluster the running operator releases
+ * them. They are released here, so the uninstall meets only what a real install would have.
+ */
+async function releaseOtherReferences(): Promise<void> {
+  const custom = api(k8s.CustomObjectsApi);
+  const all = (await custom.listClusterCustomObject({ ...referenceApi })) as {
+    items: { metadata: { namespace: string; name: string; finalizers?: string[] } }[];
+  };
+  for (const { metadata } of all.items) {
+    if (metadata.namespace === namespace || !metadata.finalizers?.length) continue;
+    await custom
+      .patchNamespacedCustomObject(
+        {
+          ...referenceApi,
+          namespace: metadata.namespace,
+          name: metadata.name,
+          body: { metadata: { finalizers: null } },
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      )
+      .catch(() => undefined);
+  }
+}
+
 describe('make uninstall', () => {
   it('revokes every Secret first, removes the CRDs last, and leaves no pod refused', async () => {
+    await releaseOtherReferences();
     const { kubectl: kubectlBinary, kubeconfig } = environment();
     await exec('make', ['-s', 'uninstall', `KUBECTL=${kubectlBinary} --kubeconfig ${kubeconfig}`], {
       cwd: repoRoot,
