@@ -258,6 +258,30 @@ describe('planReference with pods that refer to the target', () => {
     expect(result.foreignPods).toEqual([]);
   });
 
+  it("keeps the Secret while a new Job's pod is seen before its start is: the pod is that Job's own", () => {
+    const starting = job('nightly-2');
+    starting.status = {};
+    const result = plan({
+      reference: reference({
+        previouslyConsuming: [
+          {
+            name: 'nightly-1',
+            uid: 'uid-nightly-1',
+            startTime: new Date(now - 60_000).toISOString(),
+            expiresAt: new Date(now - 60_000 + hour).toISOString(),
+          },
+        ],
+      }),
+      jobs: [job('nightly-1'), starting],
+      secret: managedSecret(['nightly-1']),
+      lastRefreshCheckAt: now,
+      pods: [podOf('nightly-1-abcde', 'uid-nightly-1'), podOf('nightly-2-fghij', 'uid-nightly-2')],
+    });
+    expect(result.foreignPods).toEqual([]);
+    expect(result.action).toBe('keep');
+    expect(result.consuming.map((j) => j.name)).toEqual(['nightly-1']);
+  });
+
   it('counts a pod controlled by a Job that does not match consumers as foreign', () => {
     const result = plan({
       jobs: [job('nightly-1'), job('intruder', { labels: { app: 'crypto-miner' } })],

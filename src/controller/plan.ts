@@ -203,16 +203,16 @@ export function planReference(input: PlanInput): Plan {
   const foreign = input.secret !== undefined && !managed;
   const standstill = standstillOf(input);
 
-  const { consuming, refused, expired } =
+  const { consuming, refused, expired, starting } =
     reference.deleting || input.store.state === 'not-allowed' || standstill
-      ? { consuming: [], refused: [], expired: [] }
+      ? { consuming: [], refused: [], expired: [], starting: [] }
       : classifyJobs(input.jobs, reference, now, input.neighbours ?? []);
   const ownerReferences = consuming.map(ownerReferenceTo);
   const expiresAt = consuming
     .map((job) => job.expiresAt)
     .sort()
     .at(-1);
-  const foreignPods = foreignPodsOf(input.pods ?? [], [...consuming, ...expired]);
+  const foreignPods = foreignPodsOf(input.pods ?? [], [...consuming, ...expired, ...starting]);
 
   const ownersChanged =
     managed && !sameOwners(input.secret?.metadata?.ownerReferences ?? [], ownerReferences);
@@ -262,7 +262,7 @@ export function planReference(input: PlanInput): Plan {
  * are still active). Who created a pod cannot be seen after admission; a controller ownerReference with the
  * Job's uid is the check that can be made.
  */
-function foreignPodsOf(pods: PodUse[], jobs: ConsumingJob[]): ForeignPod[] {
+function foreignPodsOf(pods: PodUse[], jobs: Pick<ConsumingJob, 'uid'>[]): ForeignPod[] {
   const entitled = new Set(jobs.map((job) => job.uid));
   return pods
     .filter((pod) => pod.controllerJobUid === undefined || !entitled.has(pod.controllerJobUid))
@@ -372,6 +372,11 @@ function classifyJobs(
   const consuming: ConsumingJob[] = [];
   const refused: RefusedJob[] = [];
   const expired: ConsumingJob[] = [];
+  /**
+   * Entitled Jobs whose start the Job cache has not shown yet. Their pods can reach the pod cache first (the
+   * Job controller creates a pod, then records the start): those pods are the Job's own, not foreign ones.
+   */
+  const starting: Pick<ConsumingJob, 'uid'>[] = [];
   for (const job of [...jobs].sort(byName)) {
     if (!isJobActive(job)) continue;
     const identity = { name: job.metadata?.name ?? '', uid: job.metadata?.uid ?? '' };
@@ -387,7 +392,11 @@ function classifyJobs(
     }
     const started = firstStart(job, reference, now);
     // Never started, or suspended (no pods): nothing to give it. A suspended Job stops consuming at once.
-    if (started === undefined || isJobSuspended(job)) continue;
+    if (isJobSuspended(job)) continue;
+    if (started === undefined) {
+      starting.push({ uid: identity.uid });
+      continue;
+    }
     const entitlement: ConsumingJob = {
       ...identity,
       startTime: new Date(started).toISOString(),
@@ -396,7 +405,7 @@ function classifyJobs(
     if (started + reference.ttlMs <= now) expired.push(entitlement);
     else consuming.push(entitlement);
   }
-  return { consuming, refused, expired };
+  return { consuming, refused, expired, starting };
 }
 
 /**
