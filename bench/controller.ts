@@ -31,6 +31,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
+import { watchFrom } from './watch-from.ts';
 
 const exec = promisify(execFile);
 const jobCount = numberArgument('jobs', 200);
@@ -460,47 +461,6 @@ async function verifySecrets(kubeConfig: k8s.KubeConfig): Promise<void> {
     else if (value !== `p${index}`) problems.push(`ref-${index}: wrong value`);
   }
   if (problems.length > 0) throw new Error(`managed Secrets are wrong: ${problems.slice(0, 5).join('; ')}`);
-}
-
-/**
- * Watches from a resourceVersion until stopped. client-node's Watch gives up after 30 s without data, so each
- * watch asks the server to end it after 20 s and is resumed from the last resourceVersion seen (bookmarks
- * included): no event is missed or repeated.
- */
-async function watchFrom(
-  kubeConfig: k8s.KubeConfig,
-  path: string,
-  query: Record<string, string>,
-  resourceVersion: string,
-  onEvent: (type: string, object: k8s.KubernetesObject) => void,
-  onError: (error: unknown) => void,
-): Promise<{ stop(): void }> {
-  let stopped = false;
-  let current: AbortController | undefined;
-  let last = resourceVersion;
-  const start = async (): Promise<void> => {
-    current = await new k8s.Watch(kubeConfig).watch(
-      path,
-      { ...query, resourceVersion: last, allowWatchBookmarks: true, timeoutSeconds: 20 },
-      (type, object: k8s.KubernetesObject) => {
-        if (type === 'ERROR') return onError(new Error(`watch of ${path}: ${JSON.stringify(object)}`));
-        last = object.metadata?.resourceVersion ?? last;
-        if (type !== 'BOOKMARK') onEvent(type, object);
-      },
-      (error) => {
-        if (stopped) return;
-        if (error) onError(error);
-        else start().catch(onError);
-      },
-    );
-  };
-  await start();
-  return {
-    stop() {
-      stopped = true;
-      current?.abort();
-    },
-  };
 }
 
 function samples(text: string, name: string): { labels: string; value: number }[] {
