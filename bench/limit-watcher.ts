@@ -40,25 +40,39 @@ function onJob(job: k8s.V1Job): void {
   }
 }
 
+/** Retries a request that got no answer (a connection the API server closed under load), as any client would. */
+async function retried<T>(call: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof k8s.ApiException || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
 async function grant(secret: string, job: string, uid: string): Promise<void> {
   try {
-    await core.patchNamespacedSecret(
-      {
-        name: secret,
-        namespace,
-        fieldManager: `limit-${uid}`,
-        force: true,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: {
-            name: secret,
-            ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job, uid }],
+    await retried(() =>
+      core.patchNamespacedSecret(
+        {
+          name: secret,
+          namespace,
+          fieldManager: `limit-${uid}`,
+          force: true,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: {
+              name: secret,
+              ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job, uid }],
+            },
+            data: { password: Buffer.from('limit').toString('base64') },
           },
-          data: { password: Buffer.from('limit').toString('base64') },
         },
-      },
-      apply,
+        apply,
+      ),
     );
   } catch (error) {
     failures++;
@@ -68,7 +82,7 @@ async function grant(secret: string, job: string, uid: string): Promise<void> {
 
 async function revoke(secret: string): Promise<void> {
   try {
-    await core.deleteNamespacedSecret({ name: secret, namespace });
+    await retried(() => core.deleteNamespacedSecret({ name: secret, namespace }));
   } catch (error) {
     failures++;
     process.stderr.write(`revoke ${secret}: ${String(error).slice(0, 300)}\n`);

@@ -336,7 +336,15 @@ async function measure(
     await Promise.all(
       Array.from({ length: jobCount }, async (_, index) => {
         const name = `job-${index}`;
-        await batch.createNamespacedJob({ namespace, body: jobBody(name, `ref-${index % referenceCount}`) });
+        await retried(() =>
+          batch
+            .createNamespacedJob({ namespace, body: jobBody(name, `ref-${index % referenceCount}`) })
+            .catch((error) => {
+              // A create whose answer was lost on a closed connection and then retried finds its Job there.
+              if (error instanceof k8s.ApiException && error.code === 409) return undefined;
+              throw error;
+            }),
+        );
         acknowledged.set(name, performance.now());
       }),
     );
@@ -543,6 +551,21 @@ function sectionText(): string {
         ]
       : []),
   ]);
+}
+
+/**
+ * Retries a request that failed without an answer from the API server (a connection it closed under load);
+ * its answers, errors included, are passed on.
+ */
+export async function retried<T>(call: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof k8s.ApiException || attempt >= attempts) throw error;
+      await sleep(100 * attempt);
+    }
+  }
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000, intervalMs = 100) {
