@@ -124,6 +124,42 @@ describe('the signed, hash-chained audit file', () => {
     expect(await verify()).toMatchObject({ ok: true, records: 41 });
   });
 
+  it('commits records that arrive together with one fsync, in the order they arrived, each on disk when it resolves', async () => {
+    const sink = await openSink();
+    const handle = (sink as unknown as { file: { sync(): Promise<void> } }).file;
+    const sync = handle.sync.bind(handle);
+    let syncs = 0;
+    handle.sync = async () => {
+      syncs++;
+      await sync();
+    };
+    const seqs = await Promise.all(
+      Array.from({ length: 30 }, async (_, n) => {
+        const appended = await sink.append(record(n + 1));
+        // Resolved only once on disk: the line is in the file already.
+        expect(await readFile(file, 'utf8')).toContain(`"record-${n + 1}"`);
+        return appended.seq;
+      }),
+    );
+    expect(seqs).toEqual(Array.from({ length: 30 }, (_, n) => n + 2));
+    // Appended while no commit was under way yet, all 30 share one write and one fsync.
+    expect(syncs).toBe(1);
+    await sink.close();
+    const lines = (await fileLines()).map((line) => JSON.parse(line));
+    expect(lines.slice(1).map((line) => line.id)).toEqual(seqs.map((_, n) => `record-${n + 1}`));
+    expect(await verify()).toMatchObject({ ok: true, records: 31 });
+  });
+
+  it('fails every record of a commit whose write failed, and writes none of them again', async () => {
+    const sink = await openSink();
+    await sink.write(record(1));
+    await (sink as unknown as { file: { close(): Promise<void> } }).file.close();
+    const results = await Promise.allSettled([sink.write(record(2)), sink.write(record(3))]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    await expect(sink.write(record(4))).rejects.toThrow(/not written to after an earlier failed write/);
+    expect((await fileLines()).map((line) => JSON.parse(line).seq)).toEqual([1, 2]);
+  });
+
   it('writes every record queued before close, and refuses records after it', async () => {
     const sink = await openSink();
     const queued = Array.from({ length: 5 }, (_, n) => sink.write(record(n + 1)));
@@ -183,6 +219,15 @@ describe('a record emitted again', () => {
     expect(repeat).toEqual({ repeated: true, seq: first.seq });
     const lines = (await fileLines()).map((line) => JSON.parse(line));
     expect(lines.map((line) => line.id ?? 'genesis')).toEqual(['genesis', 'record-1', 'record-2']);
+  });
+
+  it('is appended once when both copies arrive in the same commit', async () => {
+    const sink = await openSink();
+    const [first, repeat] = await Promise.all([sink.append(record(1)), sink.append(record(1))]);
+    await sink.close();
+    expect(first).toMatchObject({ seq: 2 });
+    expect(repeat).toEqual({ repeated: true, seq: 2 });
+    expect(await verify()).toMatchObject({ ok: true, records: 2 });
   });
 
   it('is appended once across a restart: the ids already in the file are read when it is opened', async () => {

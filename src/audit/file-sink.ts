@@ -1,6 +1,9 @@
 // Append-only, signed, hash-chained audit file: one JSON line per record (format in chain.ts), opened with
 // O_APPEND and fsync'd before a write resolves. Writes are serialised so the chain has one order, and each
 // record is appended once: a write whose outcome on disk is unknown stops the sink rather than be retried.
+// Records that arrive while a write is on its way to disk are committed together by the next one (one write,
+// one fsync), in the order they arrived: a burst of grants costs a few fsyncs, not one each, and no record
+// resolves before it is on disk.
 // A record is identified by its id: one whose id the file already holds (among the last `recentIds` records,
 // learned from the file itself when it is opened) is not appended again, so a retried or recovered emission
 // is idempotent across restarts.
@@ -44,6 +47,13 @@ export interface ChainOptions {
 /** Where a record now stands in the chain, or `repeated` (and its seq) when the file already held it. */
 export type Appended = (ChainPosition & { repeated?: undefined }) | { repeated: true; seq: number };
 
+/** An append waiting for the next commit. */
+interface Pending {
+  entry: ChainEntry;
+  resolve: (appended: Appended) => void;
+  reject: (error: Error) => void;
+}
+
 const defaultRecentIds = 100_000;
 
 export class HashChainedFileSink implements AuditSink {
@@ -56,6 +66,8 @@ export class HashChainedFileSink implements AuditSink {
   private head: ChainHead;
   private anchored: ChainHead;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Appends that arrived since the last commit started; the next commit takes them all. */
+  private pending: Pending[] = [];
   private anchorTimer: NodeJS.Timeout | undefined;
   /** Set after a write whose outcome on disk is unknown; the chain cannot safely continue past it. */
   private broken: Error | undefined;
@@ -123,9 +135,14 @@ export class HashChainedFileSink implements AuditSink {
    */
   append(entry: ChainEntry): Promise<Appended> {
     if (this.closed) return Promise.reject(new Error(`audit file ${this.path} is closed`));
-    const written = this.queue.then(() => this.appendNow(entry));
-    this.queue = written.catch(() => undefined);
-    return written;
+    return new Promise<Appended>((resolve, reject) => {
+      this.pending.push({ entry, resolve, reject });
+      // The first append of a batch schedules its commit after the one in progress; later ones ride along.
+      if (this.pending.length === 1) {
+        const committed = this.queue.then(() => this.commit());
+        this.queue = committed.catch(() => undefined);
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -137,34 +154,79 @@ export class HashChainedFileSink implements AuditSink {
     await this.file.close();
   }
 
-  private async appendNow(entry: ChainEntry): Promise<Appended> {
-    const id = 'id' in entry ? entry.id : undefined;
-    const earlier = id === undefined ? undefined : this.recorded.get(id);
-    if (earlier !== undefined) return { repeated: true, seq: earlier };
-    if (this.broken) {
-      throw new Error(
-        `audit file ${this.path} is not written to after an earlier failed write: ${this.broken.message}`,
-      );
-    }
-    const { line, head } = signedLine(entry, this.head, this.options.signingKey);
-    const bytes = Buffer.from(`${line}\n`, 'utf8');
-    try {
-      let offset = 0;
-      while (offset < bytes.length) {
-        const { bytesWritten } = await this.file.write(bytes, offset, bytes.length - offset);
-        offset += bytesWritten;
+  /** Appends every pending record with one write and one fsync, and settles each once that is known. */
+  private async commit(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    // A record repeated within the batch shares the outcome of its first copy.
+    const outcomes: ({ appended: Appended } | { error: Error } | { sameAs: number })[] = [];
+    const lines: string[] = [];
+    const fresh: { id: string | undefined; index: number }[] = [];
+    /** Record id -> index in the batch of the copy to be written. */
+    const batchIds = new Map<string, number>();
+    let head = this.head;
+    for (const [index, { entry }] of batch.entries()) {
+      const id = 'id' in entry ? entry.id : undefined;
+      const earlier = id === undefined ? undefined : this.recorded.get(id);
+      if (earlier !== undefined) {
+        outcomes.push({ appended: { repeated: true, seq: earlier } });
+        continue;
       }
-      await this.file.sync();
-    } catch (error) {
-      // Not retried: a partly written line must not be followed by a second copy of the record.
-      this.broken = error instanceof Error ? error : new Error(String(error));
-      throw new Error(`could not append audit record ${head.seq} to ${this.path}: ${this.broken.message}`);
+      const first = id === undefined ? undefined : batchIds.get(id);
+      if (first !== undefined) {
+        outcomes.push({ sameAs: first });
+        continue;
+      }
+      if (this.broken) {
+        outcomes.push({
+          error: new Error(
+            `audit file ${this.path} is not written to after an earlier failed write: ${this.broken.message}`,
+          ),
+        });
+        continue;
+      }
+      const signed = signedLine(entry, head, this.options.signingKey);
+      head = signed.head;
+      lines.push(`${signed.line}\n`);
+      if (id !== undefined) batchIds.set(id, index);
+      outcomes.push({ appended: { chain: this.options.chain, seq: head.seq, head: head.lineHash } });
+      fresh.push({ id, index });
     }
-    this.head = head;
-    this.scheduleAnchor();
-    const position = { chain: this.options.chain, seq: head.seq, head: head.lineHash };
-    if (id !== undefined) remember(this.recorded, id, head.seq, this.options.recentIds ?? defaultRecentIds);
-    return position;
+    if (lines.length > 0) {
+      const bytes = Buffer.from(lines.join(''), 'utf8');
+      try {
+        let offset = 0;
+        while (offset < bytes.length) {
+          const { bytesWritten } = await this.file.write(bytes, offset, bytes.length - offset);
+          offset += bytesWritten;
+        }
+        await this.file.sync();
+        this.head = head;
+        this.scheduleAnchor();
+        for (const { id, index } of fresh) {
+          const outcome = outcomes[index]!;
+          if (id !== undefined && 'appended' in outcome)
+            remember(this.recorded, id, outcome.appended.seq, this.options.recentIds ?? defaultRecentIds);
+        }
+      } catch (error) {
+        // Not retried: a partly written line must not be followed by a second copy of the record.
+        this.broken = error instanceof Error ? error : new Error(String(error));
+        for (const { index } of fresh) {
+          const outcome = outcomes[index]!;
+          const seq = 'appended' in outcome ? outcome.appended.seq : 0;
+          outcomes[index] = {
+            error: new Error(`could not append audit record ${seq} to ${this.path}: ${this.broken.message}`),
+          };
+        }
+      }
+    }
+    for (const [index, { resolve, reject }] of batch.entries()) {
+      const own = outcomes[index]!;
+      const outcome = 'sameAs' in own ? outcomes[own.sameAs]! : own;
+      if ('error' in outcome) reject(outcome.error);
+      else if ('appended' in outcome)
+        resolve('sameAs' in own ? { repeated: true, seq: outcome.appended.seq } : outcome.appended);
+    }
   }
 
   private scheduleAnchor(): void {

@@ -438,7 +438,7 @@ export class Reconciler {
   ): Promise<void> {
     const write = writeAuditOf(secret);
     if (!write || this.recordedWrites.get(key)?.includes(`${held.uid}/${write.time}`)) return;
-    for (const record of grantRecords(held, write, held, context)) await this.deps.audit.write(record);
+    await writeAll(this.deps.audit, grantRecords(held, write, held, context));
     this.rememberRecorded(key, `${held.uid}/${write.time}`);
   }
 
@@ -462,7 +462,7 @@ export class Reconciler {
     const key = `${facts.namespace}/${facts.name}`;
     const { now, previous } = audit;
     const records: AuditRecord[] = auditRecordsFor(plan, outcome, audit);
-    for (const record of records) await this.deps.audit.write(record);
+    await writeAll(this.deps.audit, records);
     const effect = outcome.kind === 'written' || outcome.kind === 'current' ? outcome.effect : undefined;
     if (effect && effect.grants.length > 0) this.rememberRecorded(key, `${effect.secret.uid}/${effect.time}`);
 
@@ -582,6 +582,17 @@ function heldSecret(secret: V1Secret | undefined, facts: ReferenceFacts): HeldSe
   const { remoteVersions, fingerprint, writtenAt } = managedAnnotations(secret);
   const owners = (secret.metadata?.ownerReferences ?? []).map(({ name, uid }) => ({ name, uid }));
   return { name: recorded.name, uid, remoteVersions, fingerprint, writtenAt, owners };
+}
+
+/**
+ * Hands every record to the sink at once, in order (the file keeps that order and commits them together),
+ * and resolves when all are recorded; any failure fails the reconcile, whose retry derives the same records
+ * under the same ids, so those recorded already are not recorded twice.
+ */
+async function writeAll(sink: AuditSink, records: AuditRecord[]): Promise<void> {
+  const results = await Promise.allSettled(records.map((record) => sink.write(record)));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function ownerUids(secret: V1Secret): string[] {
