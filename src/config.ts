@@ -9,7 +9,7 @@ export interface OperatorConfig {
   namespaces: string[];
   /** Reconciles running at once, across different SecretReferences. */
   concurrency: number;
-  /** Sustained and burst rate of writes to the API server. */
+  /** Sustained and burst rate of writes to the API server; a rate of 0 leaves pacing to the API server. */
   kubeQps: number;
   kubeBurst: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -62,7 +62,15 @@ const settings: Record<keyof OperatorConfig, Setting> = {
     fallback: '',
   },
   concurrency: { flag: 'concurrency', help: 'reconciles at once', parse: positiveInteger, fallback: '4' },
-  kubeQps: { flag: 'kube-qps', help: 'API server writes per second', parse: positiveNumber, fallback: '20' },
+  // Off by default: the API server's own flow control (API Priority and Fairness) paces the operator, and
+  // answers 429 when it must, which the work queue retries with backoff. Client-side pacing only added
+  // seconds to every burst on top of it.
+  kubeQps: {
+    flag: 'kube-qps',
+    help: 'API server writes per second (0: no client-side pacing)',
+    parse: nonNegativeNumber,
+    fallback: '0',
+  },
   kubeBurst: { flag: 'kube-burst', help: 'API server write burst', parse: positiveInteger, fallback: '40' },
   logLevel: {
     flag: 'log-level',
@@ -258,6 +266,12 @@ function hostList(raw: string): string[] {
 function positiveInteger(raw: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new Error('is not a positive whole number');
+  return value;
+}
+
+function nonNegativeNumber(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error('is not a number of 0 or more');
   return value;
 }
 
