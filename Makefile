@@ -44,6 +44,7 @@ bench: install env-build
 	node bench/environment.ts --write=docs/benchmarks.md
 	node bench/providers.ts --write=docs/benchmarks.md
 	node bench/controller.ts --write=docs/benchmarks.md
+	node bench/limit.ts --profile --write=docs/benchmarks.md
 
 clean:
 	rm -rf dist node_modules

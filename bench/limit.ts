@@ -15,6 +15,7 @@ import path from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as k8s from '@kubernetes/client-node';
 import { group, plurals, version } from '../src/api/constants.ts';
+import { loadConfig } from '../src/config.ts';
 import { isJobActive } from '../src/controller/consumers.ts';
 import { type EnvironmentInfo, startEnvironment } from '../test/env/environment.ts';
 import { installCrds, operatorNamespace } from '../test/env/install.ts';
@@ -45,6 +46,8 @@ const profile = process.argv.includes('--profile');
 const reportFile = argument('write', '');
 const progress = consoleProgress('[bench]');
 const root = path.resolve(import.meta.dirname, '..');
+/** The operator's defaults, as this checkout ships them. */
+const defaults = loadConfig([], {});
 
 type Contender = 'secretlink' | 'limit';
 
@@ -515,8 +518,9 @@ function sectionText(): string {
       `(${rounds} rounds), each served by a fresh process.`,
     [
       "secretlink runs as shipped: `node src/main.ts` with config/manager/statefulset.yaml's flags (leader " +
-        'election on, the signed audit file on, every other flag at its default: `--concurrency=4`, ' +
-        "`--kube-qps=20`, `--kube-burst=40`), plus the run's namespace, a probe port and a Lease of its own. It uses " +
+        'election on, the signed audit file on, every other flag at its default: ' +
+        `\`--concurrency=${defaults.concurrency}\`, \`--kube-qps=${defaults.kubeQps}\`${defaults.kubeQps === 0 ? ' (no client-side pacing)' : `, \`--kube-burst=${defaults.kubeBurst}\``}), ` +
+        "plus the run's namespace, a probe port and a Lease of its own. It uses " +
         'the admin kubeconfig rather than its RBAC-limited ServiceAccount.',
       'The minimal watcher (bench/limit-watcher.ts) is the limit: the same client library, no store call, no ' +
         'status, no client-side rate limit, every request at once. It lists and watches the Jobs and, for each ' +
