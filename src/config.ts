@@ -275,12 +275,6 @@ function nonNegativeNumber(raw: string): number {
   return value;
 }
 
-function positiveNumber(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error('is not a positive number');
-  return value;
-}
-
 function fraction(raw: string): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0 || value > 0.5)
