@@ -557,9 +557,10 @@ function sectionText(table: string): string {
         `benchmark checks that each of the ${referenceCount} Secrets is owned by exactly its ${jobCount / referenceCount} Jobs ` +
         'and holds the remote value.',
     ],
-    'The operator paces its own writes to the API server (Secrets, status; not Events) with `--kube-qps` and ' +
-      '`--kube-burst`; the third variant raises them and `--concurrency` to show how much of the latency is that ' +
-      "pacing. A Job's entitlement is first counted from its creation and then, once the Job controller " +
+    'The operator can pace its own writes to the API server (Secrets, status; not Events) with `--kube-qps` and ' +
+      '`--kube-burst`; since 2026-12-01 it does not by default (`--kube-qps=0`: API Priority and Fairness paces). ' +
+      "The third variant sets them and raises `--concurrency`. A Job's entitlement is first counted from its " +
+      'creation and then, once the Job controller ' +
       'sets `status.startTime`, from its start (src/controller/consumers.ts), so each Job start after the ' +
       "burst rewrites its reference's status: those are most of the SecretReference writes after the burst.",
     'Each variant starts its own environment (control plane, kwok, stores) and stops it afterwards. The ' +
