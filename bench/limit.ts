@@ -43,6 +43,8 @@ const rounds = numberArgument('rounds', 2);
 /** Seconds each Job's pod runs (kwok): longer than the slowest burst, so every Job is granted while active. */
 const runTimeSeconds = numberArgument('run-time', 75);
 const profile = process.argv.includes('--profile');
+/** Flags added to secretlink's, to see what a setting changes (the section then says it was not as shipped). */
+const extraFlags = argument('flags', '').split(' ').filter(Boolean);
 const reportFile = argument('write', '');
 const progress = consoleProgress('[bench]');
 const root = path.resolve(import.meta.dirname, '..');
@@ -227,6 +229,7 @@ async function measure(
       `--namespaces=${namespace}`,
       `--probe-address=127.0.0.1:${probePort}`,
       `--lease-name=secretlink-${namespace}`,
+      ...extraFlags,
     ];
   } else {
     args = [...preload, path.join(root, 'bench', 'limit-watcher.ts'), `--namespace=${namespace}`];
@@ -520,7 +523,10 @@ function sectionText(): string {
       "secretlink runs as shipped: `node src/main.ts` with config/manager/statefulset.yaml's flags (leader " +
         'election on, the signed audit file on, every other flag at its default: ' +
         `\`--concurrency=${defaults.concurrency}\`, \`--kube-qps=${defaults.kubeQps}\`${defaults.kubeQps === 0 ? ' (no client-side pacing)' : `, \`--kube-burst=${defaults.kubeBurst}\``}), ` +
-        "plus the run's namespace, a probe port and a Lease of its own. It uses " +
+        "plus the run's namespace, a probe port and a Lease of its own" +
+        (extraFlags.length > 0
+          ? `, and, NOT as shipped, \`${extraFlags.join(' ')}\`. It uses `
+          : '. It uses ') +
         'the admin kubeconfig rather than its RBAC-limited ServiceAccount.',
       'The minimal watcher (bench/limit-watcher.ts) is the limit: the same client library, no store call, no ' +
         'status, no client-side rate limit, every request at once. It lists and watches the Jobs and, for each ' +
@@ -536,7 +542,7 @@ function sectionText(): string {
         'the last grant), revocations (to the last deletion).',
     ],
     `How: \`node bench/limit.ts --write=docs/benchmarks.md\` (options \`--jobs\`, \`--references\`, \`--rounds\`, ` +
-      '`--run-time` seconds, `--profile` for one more, profiled, secretlink run, `--quiet-load`).',
+      "`--run-time` seconds, `--profile` for one more, profiled, secretlink run, `--flags='...'` to add secretlink flags, `--quiet-load`).",
     `${describeMachine(started)} The machine was ${started.load[0] >= 1.5 ? 'not quiet: other work was running on it during the whole run, so absolute times are inflated and noisy; the ratios come from runs alternated in the same environment' : 'quiet'} (load average when the benchmark was started: ${machine.load.map((v) => v.toFixed(2)).join(' / ')}).`,
     summary,
     detail,
