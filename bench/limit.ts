@@ -383,6 +383,16 @@ async function measure(
       50,
     );
     child.kill('SIGUSR2');
+    // The Job watch is a stream of its own: its last completions may arrive after the deletions they caused.
+    await waitFor(
+      `all ${jobCount} Jobs to be seen finished`,
+      async () => {
+        if (watchError) throw new Error(`a watch failed: ${String(watchError)}`);
+        return finished.size >= jobCount;
+      },
+      60_000,
+      50,
+    );
     secretWatch.stop();
     jobWatch.stop();
     referenceWatch.stop();
