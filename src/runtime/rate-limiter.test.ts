@@ -11,7 +11,7 @@ async function resolvedTakes(limiter: RateLimiter, count: number): Promise<numbe
 }
 
 describe('RateLimiter', () => {
-  it('lets every write go at once with a rate of 0, the default: the API server paces instead', async () => {
+  it('lets every write go at once with a rate of 0: the API server paces instead', async () => {
     const clock = new FakeClock();
     expect(await resolvedTakes(new RateLimiter(0, 40, clock), 1000)).toBe(1000);
   });

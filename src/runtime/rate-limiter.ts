@@ -1,5 +1,5 @@
 // Paces writes to the API server (--kube-qps, --kube-burst): bursts pass, a flood waits its turn. The
-// bucket is the one the work queue uses for retries; this adds the waiting. A rate of 0 (the default) paces
+// bucket is the one the work queue uses for retries; this adds the waiting. A rate of 0 paces
 // nothing: the API server's own flow control does, and its 429s are retried by the work queue.
 import { TokenBucket } from './backoff.ts';
 import type { Clock } from './clock.ts';
