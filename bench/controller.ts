@@ -31,6 +31,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
+import { watchFrom } from './watch-from.ts';
 
 const exec = promisify(execFile);
 const jobCount = numberArgument('jobs', 200);
@@ -462,47 +463,6 @@ async function verifySecrets(kubeConfig: k8s.KubeConfig): Promise<void> {
   if (problems.length > 0) throw new Error(`managed Secrets are wrong: ${problems.slice(0, 5).join('; ')}`);
 }
 
-/**
- * Watches from a resourceVersion until stopped. client-node's Watch gives up after 30 s without data, so each
- * watch asks the server to end it after 20 s and is resumed from the last resourceVersion seen (bookmarks
- * included): no event is missed or repeated.
- */
-async function watchFrom(
-  kubeConfig: k8s.KubeConfig,
-  path: string,
-  query: Record<string, string>,
-  resourceVersion: string,
-  onEvent: (type: string, object: k8s.KubernetesObject) => void,
-  onError: (error: unknown) => void,
-): Promise<{ stop(): void }> {
-  let stopped = false;
-  let current: AbortController | undefined;
-  let last = resourceVersion;
-  const start = async (): Promise<void> => {
-    current = await new k8s.Watch(kubeConfig).watch(
-      path,
-      { ...query, resourceVersion: last, allowWatchBookmarks: true, timeoutSeconds: 20 },
-      (type, object: k8s.KubernetesObject) => {
-        if (type === 'ERROR') return onError(new Error(`watch of ${path}: ${JSON.stringify(object)}`));
-        last = object.metadata?.resourceVersion ?? last;
-        if (type !== 'BOOKMARK') onEvent(type, object);
-      },
-      (error) => {
-        if (stopped) return;
-        if (error) onError(error);
-        else start().catch(onError);
-      },
-    );
-  };
-  await start();
-  return {
-    stop() {
-      stopped = true;
-      current?.abort();
-    },
-  };
-}
-
 function samples(text: string, name: string): { labels: string; value: number }[] {
   return [...text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))].map((match) => ({
     labels: match[1] ?? '',
@@ -597,9 +557,10 @@ function sectionText(table: string): string {
         `benchmark checks that each of the ${referenceCount} Secrets is owned by exactly its ${jobCount / referenceCount} Jobs ` +
         'and holds the remote value.',
     ],
-    'The operator paces its own writes to the API server (Secrets, status; not Events) with `--kube-qps` and ' +
-      '`--kube-burst`; the third variant raises them and `--concurrency` to show how much of the latency is that ' +
-      "pacing. A Job's entitlement is first counted from its creation and then, once the Job controller " +
+    'The operator can pace its own writes to the API server (Secrets, status; not Events) with `--kube-qps` and ' +
+      '`--kube-burst`; since 2026-12-01 it does not by default (`--kube-qps=0`: API Priority and Fairness paces). ' +
+      "The third variant sets them and raises `--concurrency`. A Job's entitlement is first counted from its " +
+      'creation and then, once the Job controller ' +
       'sets `status.startTime`, from its start (src/controller/consumers.ts), so each Job start after the ' +
       "burst rewrites its reference's status: those are most of the SecretReference writes after the burst.",
     'Each variant starts its own environment (control plane, kwok, stores) and stops it afterwards. The ' +

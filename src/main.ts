@@ -15,6 +15,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { safeErrorMessage } from './observability/redact.ts';
 import { safeMessage, startOperator } from './operator.ts';
 import { providerMetricsRegistry } from './providers/metrics.ts';
+import { reuseConnections } from './runtime/kube-connections.ts';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
@@ -36,6 +37,7 @@ const logger = createLogger(config.logLevel);
 const metrics = createMetrics();
 const kubeConfig = new k8s.KubeConfig();
 kubeConfig.loadFromDefault();
+reuseConnections(kubeConfig);
 
 const sinks: AuditSink[] = [
   new LogAuditSink(logger),

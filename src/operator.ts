@@ -28,6 +28,7 @@ import { StoreClients } from './providers/store-clients.ts';
 import { configureDeniedStoreHosts } from './providers/store-hosts.ts';
 import { systemClock } from './runtime/clock.ts';
 import { storeNamespaceOf } from './runtime/fair-keys.ts';
+import { reuseConnections } from './runtime/kube-connections.ts';
 import { kubeLeaseStore, LeaderElector } from './runtime/leader.ts';
 import { RateLimiter } from './runtime/rate-limiter.ts';
 import { type RetryReport, WorkQueue } from './runtime/workqueue.ts';
@@ -61,6 +62,7 @@ export interface RunningOperator {
 
 export function startOperator(parts: OperatorParts): RunningOperator {
   const { config, kubeConfig, logger, metrics } = parts;
+  reuseConnections(kubeConfig);
   const shutdown = new AbortController();
   const caches = new ControllerCaches(
     createControllerInformers(kubeConfig, {

@@ -175,7 +175,10 @@ describe('resource exhaustion', () => {
       readSecretIfPresent(victim, 'warehouse'),
     );
     expect(Buffer.from(secret.data?.password ?? '', 'base64').toString()).toBe('victim-password');
-    expect((await readyCondition(victim, 'warehouse'))?.reason).toBe('Materialized');
+    // Status is written after the Secret (and its audit records): it says so moments later.
+    await eventually('the other reference to report Materialized', async () =>
+      (await readyCondition(victim, 'warehouse'))?.reason === 'Materialized' ? true : undefined,
+    );
 
     // The refusal stands, and the operator that refused it is still the one serving.
     expect((await readyCondition(attacker, 'many-entries'))?.reason).toBe('LimitExceeded');
