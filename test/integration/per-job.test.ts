@@ -95,6 +95,45 @@ beforeAll(async () => {
     })) as { status?: { managedSecret?: { name: string } } };
     return current.status?.managedSecret?.name === reference ? true : undefined;
   });
+  // The API server loads admission policies, and the SecretReferences they take as parameters, on its own
+  // schedule: before the Jobs start, a dry-run pod created as the Job controller must come back rewritten.
+  const probe = path.join(overlay, 'probe-pod.yaml');
+  const probeJobUid = '00000000-0000-4000-8000-000000000001';
+  await writeFile(
+    probe,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'per-job-probe',
+        namespace,
+        labels: { app: 'dbt' },
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'Job', name: 'probe', uid: probeJobUid, controller: true },
+        ],
+      },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'c', image: 'busybox', envFrom: [{ secretRef: { name: reference } }] }],
+      },
+    }),
+  );
+  await eventually(
+    'the per-Job mutating policy to rewrite a pod the Job controller creates',
+    async () => {
+      const { stdout } = await kubectl(
+        'create',
+        '--dry-run=server',
+        '-o',
+        'json',
+        '-f',
+        probe,
+        '--as=system:serviceaccount:kube-system:job-controller',
+      ).catch(() => ({ stdout: '' }));
+      return stdout.includes(`${reference}-${probeJobUid}`) ? true : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 1000 },
+  );
 });
 
 afterAll(async () => {
