@@ -3,6 +3,7 @@
 // (how the operator is run, which flags) gets a fresh environment, so no run inherits another's objects.
 // Usage: node bench/controller.ts [--jobs=200] [--references=50] [--variants=src,dist,fast] [--settle=45]
 //                                 [--write=docs/benchmarks.md]
+
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { installCrds, operatorNamespace } from '../test/env/install.ts';
 import { freePort } from '../test/env/ports.ts';
 import { consoleProgress } from '../test/env/progress.ts';
 import { motoClient } from '../test/env/stores/clients.ts';
-import { allowedStores, awsStoreSpec } from '../test/env/stores/store-specs.ts';
+import { createAwsStore } from './aws-store.ts';
 import {
   argument,
   describeMachine,
@@ -373,25 +374,7 @@ async function setUp(info: EnvironmentInfo, kubeConfig: k8s.KubeConfig): Promise
       .catch(() => false),
   );
   const aws = info.stores.aws;
-  await core.createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
-      stringData: { id: aws.accessKeyId, secret: aws.secretAccessKey },
-    },
-  });
-  await custom.createNamespacedCustomObject({
-    group,
-    version,
-    plural: plurals.secretStore,
-    namespace,
-    body: {
-      apiVersion: `${group}/${version}`,
-      kind: 'SecretStore',
-      metadata: { name: 'aws' },
-      spec: awsStoreSpec(aws),
-    },
-  });
+  await createAwsStore(info, core, custom, namespace);
   const sm = motoClient(aws);
   progress.step(`creating ${referenceCount} remote secrets and SecretReferences`);
   for (let index = 0; index < referenceCount; index++) {

@@ -6,6 +6,7 @@
 // (bench/loop-delay.ts); with --profile, one more secretlink run is made under `--cpu-prof` and summarized.
 // Usage: node bench/limit.ts [--jobs=500] [--references=100] [--rounds=2] [--run-time=75] [--profile]
 //                            [--write=docs/benchmarks.md]
+
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { installCrds, operatorNamespace } from '../test/env/install.ts';
 import { freePort } from '../test/env/ports.ts';
 import { consoleProgress } from '../test/env/progress.ts';
 import { motoClient } from '../test/env/stores/clients.ts';
-import { allowedStores, awsStoreSpec } from '../test/env/stores/store-specs.ts';
+import { createAwsStore } from './aws-store.ts';
 import { summarizeProfile } from './cpu-profile.ts';
 import {
   argument,
@@ -149,26 +150,7 @@ async function setUpNamespace(info: EnvironmentInfo, kubeConfig: k8s.KubeConfig,
       .then(() => true)
       .catch(() => false),
   );
-  const aws = info.stores.aws;
-  await core.createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: { name: 'aws-credentials', annotations: allowedStores('aws') },
-      stringData: { id: aws.accessKeyId, secret: aws.secretAccessKey },
-    },
-  });
-  await custom.createNamespacedCustomObject({
-    group,
-    version,
-    plural: plurals.secretStore,
-    namespace,
-    body: {
-      apiVersion: `${group}/${version}`,
-      kind: 'SecretStore',
-      metadata: { name: 'aws' },
-      spec: awsStoreSpec(aws),
-    },
-  });
+  await createAwsStore(info, core, custom, namespace);
   for (let index = 0; index < referenceCount; index++)
     await custom.createNamespacedCustomObject({
       group,
