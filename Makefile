@@ -17,7 +17,7 @@ build: install
 
 ## Every test: builds (or reuses) the local control plane and stores, the real node's kubelet and the operator's
 ## image, then runs unit, integration and end-to-end tests.
-test: install env-build node-build
+test: install node-build
 	npm test
 
 test-unit: install
@@ -27,7 +27,7 @@ test-integration: install env-build
 	npx vitest run --project integration
 
 ## End to end on the real node (containerd and a kubelet on this machine, as root; see docs/testing.md).
-test-e2e: install env-build node-build
+test-e2e: install node-build
 	npx vitest run --project e2e
 
 lint: install
@@ -46,7 +46,7 @@ node-packages:
 	@scripts/node-packages.sh
 
 node-build: install node-packages
-	node test/env/cli.ts build-node
+	node test/env/cli.ts build --real-node
 
 ## The demo: the operator on a local control plane and stores on loopback, with a dbt CronJob using a
 ## SecretReference; kept up until Ctrl-C. `node test/env/cli.ts up` starts the environment alone.

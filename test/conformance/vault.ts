@@ -114,10 +114,17 @@ export async function vaultFixture(): Promise<VaultFixture> {
 export class VaultAdmin {
   readonly address: string;
   readonly #token: string;
+  readonly #namespace: string | undefined;
 
-  constructor(address: string, token: string) {
+  constructor(address: string, token: string, namespace?: string) {
     this.address = address;
     this.#token = token;
+    this.#namespace = namespace;
+  }
+
+  /** The same administrator, acting inside a namespace (OpenBao and Vault Enterprise have them). */
+  inNamespace(namespace: string): VaultAdmin {
+    return new VaultAdmin(this.address, this.#token, namespace);
   }
 
   request(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -128,7 +135,11 @@ export class VaultAdmin {
   async #send(method: string, path: string, body: string | undefined): Promise<unknown> {
     const answer = await fetch(new URL(`/v1/${path}`, this.address), {
       method,
-      headers: { 'x-vault-token': this.#token, 'content-type': 'application/json' },
+      headers: {
+        'x-vault-token': this.#token,
+        'content-type': 'application/json',
+        ...(this.#namespace ? { 'x-vault-namespace': this.#namespace } : {}),
+      },
       body,
     });
     const text = await answer.text();

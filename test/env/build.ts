@@ -1,10 +1,10 @@
 // Finds or builds the binaries of one component. A user-supplied folder wins; otherwise a cache entry keyed
 // by version and by the pinned module files is verified against its manifest, and rebuilt when stale or broken.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { lastLines, runCommand, sha256File } from './command.ts';
 import { type Component, componentsDir } from './components.ts';
 import { cacheRoot } from './paths.ts';
 import { formatDuration, type Progress } from './progress.ts';
@@ -117,7 +117,7 @@ async function build(component: Component, entry: string, progress: Progress): P
     if (component.overlay) args.push(`-overlay=${await writeOverlay(component, staging, env)}`);
     const packages = Object.values(component.binaries);
     const command = `cd ${moduleDir} && go ${args.join(' ')} ${packages.join(' ')}`;
-    const { code, output } = await run('go', [...args, ...packages], moduleDir, env);
+    const { code, output } = await runCommand('go', [...args, ...packages], { cwd: moduleDir, env });
     if (code !== 0) {
       throw new ComponentUnavailableError(
         component,
@@ -173,11 +173,8 @@ async function publish(staging: string, entry: string): Promise<void> {
 }
 
 async function requireGo(component: Component): Promise<void> {
-  const { code } = await run('go', ['version'], process.cwd(), process.env).catch(() => ({
-    code: -1,
-    output: '',
-  }));
-  // A missing `go` surfaces as a spawn error (ENOENT), caught above as code -1.
+  // A missing `go` surfaces as a spawn error (ENOENT): code -1.
+  const { code } = await runCommand('go', ['version']);
   if (code !== 0) {
     throw new ComponentUnavailableError(
       component,
@@ -196,7 +193,10 @@ function goEnvironment(component: Component): NodeJS.ProcessEnv {
 async function writeOverlay(component: Component, staging: string, env: NodeJS.ProcessEnv): Promise<string> {
   const moduleDir = path.join(componentsDir, component.module);
   const modulePath = Object.values(component.binaries)[0]!.split('/cmd/')[0]!;
-  const { code, output } = await run('go', ['list', '-m', '-f', '{{.Dir}}', modulePath], moduleDir, env);
+  const { code, output } = await runCommand('go', ['list', '-m', '-f', '{{.Dir}}', modulePath], {
+    cwd: moduleDir,
+    env,
+  });
   if (code !== 0) throw new ComponentUnavailableError(component, `cannot locate its module:\n${output}`, '');
   const sourceDir = output.trim().split('\n').at(-1)!;
   const replace = Object.fromEntries(
@@ -208,32 +208,4 @@ async function writeOverlay(component: Component, staging: string, env: NodeJS.P
   const overlayFile = path.join(staging, 'overlay.json');
   await fs.writeFile(overlayFile, JSON.stringify({ Replace: replace }));
   return overlayFile;
-}
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number; output: string }>((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-64_000);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, output }));
-  });
-}
-
-function lastLines(text: string, count: number): string {
-  return text.trimEnd().split('\n').slice(-count).join('\n');
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }

@@ -1,12 +1,11 @@
 // `build`: build or verify every binary the environment needs (CI runs it before the tests so the
-// cold build's progress is visible). `build-node`: the same for the real node (its kubelet and the operator's
-// image), after checking that the machine can run it. `up`: start the environment and keep it up until Ctrl-C. `demo`: the
+// cold build's progress is visible); `build --real-node` also the real node's kubelet and the operator's
+// image, after checking that the machine can run it. `up`: start the environment and keep it up until Ctrl-C. `demo`: the
 // same, with the operator running on it and a data team's CronJob using a SecretReference (see demo.ts).
 // `up --real-node` also starts the real node (test/env/node) with the operator's image imported.
 
 import path from 'node:path';
-import { ensureComponent } from './build.ts';
-import { controlPlaneComponents, kubeconform, kubelet, shippingComponents } from './components.ts';
+import { buildEverything } from './build-all.ts';
 import { demoNamespace, startDemo, startFirstRun } from './demo.ts';
 import { type Environment, startEnvironment } from './environment.ts';
 import { ensureOperatorImage } from './image/operator-image.ts';
@@ -15,24 +14,12 @@ import { findHostPrograms } from './node/host.ts';
 import { consoleProgress } from './progress.ts';
 import { kubectlShortcut } from './shortcut.ts';
 import { writeStoresEnvFile } from './stores/env-file.ts';
-import { buildStores } from './stores/start.ts';
 
 const progress = consoleProgress();
 const command = process.argv[2];
 
 if (command === 'build') {
-  for (const component of controlPlaneComponents) await ensureComponent(component, progress);
-  await buildStores(progress);
-  // The unit project's offline CRD check uses it; building it here shows its progress before the tests.
-  await ensureComponent(kubeconform, progress);
-  // The shipping tests' helm, Argo CD health interpreter and kstatus (test/integration/chart, health).
-  for (const component of shippingComponents) await ensureComponent(component, progress);
-  progress.step('all components ready');
-} else if (command === 'build-node') {
-  const programs = findHostPrograms();
-  await ensureComponent(kubelet, progress);
-  await ensureOperatorImage(programs, progress);
-  progress.step('the real node and the operator image are ready');
+  await buildEverything(progress, { realNode: process.argv.includes('--real-node') });
 } else if (command === 'up' || command === 'demo') {
   const realNode = process.argv.includes('--real-node');
   const environment = await startEnvironment(progress, {
@@ -86,7 +73,7 @@ two minutes; a first one starts now):`);
   // handler) alive.
   setInterval(() => {}, 60_000);
 } else {
-  console.error('usage: node test/env/cli.ts build|build-node|up [--real-node]|demo');
+  console.error('usage: node test/env/cli.ts build [--real-node]|up [--real-node]|demo');
   process.exit(2);
 }
 

@@ -5,9 +5,10 @@
 // storage folder and removes it, so nothing of buildah's stays on the machine but the archive.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { sha256File } from '../command.ts';
 import { repoRoot } from '../components.ts';
 import { unmountUnder } from '../node/leftovers.mjs';
 import { writeOciArchive } from '../node/oci.ts';
@@ -167,14 +168,4 @@ function buildahIn(buildah: string, staging: string) {
       });
     });
   };
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }

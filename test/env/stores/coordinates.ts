@@ -61,6 +61,8 @@ export const externalStoreVariables = {
   gcpProject: 'SECRETLINK_GCP_PROJECT',
   vaultAddress: 'SECRETLINK_VAULT_ADDR',
   vaultToken: 'SECRETLINK_VAULT_TOKEN',
+  /** `openbao` (default) or `vault`: which Vault-API server the environment starts itself. */
+  vaultServer: 'SECRETLINK_VAULT_SERVER',
 } as const;
 
 export const defaultAwsRegion = 'us-east-1';

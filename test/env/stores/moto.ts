@@ -1,10 +1,10 @@
 // AWS Secrets Manager for the tests: moto in server mode, installed with pip into a virtualenv in the build
 // cache. The virtualenv is reused while its manifest matches the pinned requirements and moto still imports.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { lastLines, runCommand as run } from '../command.ts';
 import { componentsDir } from '../components.ts';
 import { cacheRoot } from '../paths.ts';
 import { freePort } from '../ports.ts';
@@ -123,24 +123,6 @@ async function venvIsIntact(venv: string, fingerprint: string, progress: Progres
 
 function venvPython(venv: string): string {
   return path.join(venv, 'bin', 'python');
-}
-
-function run(command: string, args: string[]) {
-  return new Promise<{ code: number; output: string }>((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-64_000);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', (error) => resolve({ code: -1, output: error.message }));
-    child.on('close', (code) => resolve({ code: code ?? -1, output }));
-  });
-}
-
-function lastLines(text: string, count: number): string {
-  return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
 function lastLine(text: string): string {

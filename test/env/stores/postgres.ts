@@ -2,11 +2,11 @@
 // 127.0.0.1 only (its unix socket in the run folder too), so Vault's database engine has a real database to
 // create and drop login roles in. initdb and postgres refuse to run as root; when the run is root (CI), both
 // run as `nobody`, which owns the data folder and nothing else.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { runCommand } from '../command.ts';
 import { freePort } from '../ports.ts';
 import { type ProcessSupervisor, waitUntil } from '../processes.ts';
 import type { Progress } from '../progress.ts';
@@ -42,7 +42,7 @@ export async function ensurePostgres(progress: Progress): Promise<string> {
   progress.step('PostgreSQL is not installed: installing Debian package postgresql with apt-get');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'postgresql']]) {
-    const result = await run('apt-get', args, env);
+    const result = await runCommand('apt-get', args, { env });
     if (result.code !== 0) {
       throw new PostgresUnavailableError(`apt-get ${args.join(' ')} failed:\n${result.output.trim()}`);
     }
@@ -107,7 +107,10 @@ export async function startPostgres(supervisor: ProcessSupervisor, binDir: strin
     '--locale=C',
     '--no-sync',
   ]);
-  const initialized = await run(init.command, init.args, { ...process.env, LC_ALL: 'C' }, dir);
+  const initialized = await runCommand(init.command, init.args, {
+    env: { ...process.env, LC_ALL: 'C' },
+    cwd: dir,
+  });
   await fs.rm(passwordFile, { force: true });
   if (initialized.code !== 0) throw new PostgresUnavailableError(`initdb failed:\n${initialized.output}`);
 
@@ -136,28 +139,8 @@ export async function startPostgres(supervisor: ProcessSupervisor, binDir: strin
   const pgIsReady = path.join(binDir, 'pg_isready');
   await waitUntil(
     'PostgreSQL to accept connections',
-    async () => (await run(pgIsReady, ['-h', '127.0.0.1', '-p', String(port), '-q'])).code === 0,
+    async () => (await runCommand(pgIsReady, ['-h', '127.0.0.1', '-p', String(port), '-q'])).code === 0,
     { timeoutMs: 30_000, server: process_ },
   );
   return { host: '127.0.0.1', port, user, password, database: 'postgres', psql: path.join(binDir, 'psql') };
-}
-
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-  cwd?: string,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.on('error', (error) => resolve({ code: -1, output: error.message }));
-    child.on('close', (code) => resolve({ code: code ?? -1, output }));
-  });
 }

