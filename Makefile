@@ -2,7 +2,7 @@
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: all install build test test-unit test-integration test-e2e lint format run env-build node-build \
-	node-packages bench clean chart release-manifest uninstall
+	node-packages bench clean chart release-manifest uninstall kind-e2e
 
 all: lint build test
 
@@ -29,6 +29,11 @@ test-integration: install env-build
 ## End to end on the real node (containerd and a kubelet on this machine, as root; see docs/testing.md).
 test-e2e: install node-build
 	npx vitest run --project e2e
+
+## The same end-to-end suite on a kind cluster, for machines with Docker (docs/testing.md, "On kind"): creates
+## the cluster, builds the image with docker, runs test/e2e and deletes the cluster. KIND_E2E_ARGS=--keep keeps it.
+kind-e2e: install env-build
+	node test/kind/cli.ts $(KIND_E2E_ARGS)
 
 lint: install
 	npm run lint

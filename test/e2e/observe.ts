@@ -2,8 +2,9 @@
 // kubelet reported about them, and the operator's own pod.
 import * as k8s from '@kubernetes/client-node';
 import { operatorNamespace } from '../env/install.ts';
-import { api, environment } from '../support/cluster.ts';
-import { printedFingerprints } from './elt-job.ts';
+import { api } from '../support/cluster.ts';
+import { eltContainer, printedFingerprints } from './elt-job.ts';
+import { containerLog } from './on-target.ts';
 import { operatorStatefulSet } from './operator-install.ts';
 
 export async function jobsOfCronJobs(namespace: string): Promise<k8s.V1Job[]> {
@@ -24,7 +25,8 @@ export async function printedBySucceededPod(namespace: string, jobName: string) 
   const pod = await podOf(namespace, jobName);
   if (pod?.status?.phase === 'Failed') throw new Error(`pod ${pod.metadata?.name} failed`);
   if (pod?.status?.phase !== 'Succeeded') return undefined;
-  return printedFingerprints(environment().realNode!.podLogsDir, pod);
+  const log = await containerLog(pod, eltContainer);
+  return log === undefined ? undefined : printedFingerprints(log);
 }
 
 export async function eventsOf(pod: k8s.V1Pod): Promise<k8s.CoreV1Event[]> {

@@ -1,8 +1,8 @@
-// End to end on a real node: the operator installed from config/default (through test/e2e/overlay) runs
-// from its own image as the StatefulSet's pod, with its ServiceAccount token and the shipped RBAC and
-// admission policies; ELT Jobs run real containers that read the Secret it writes. The tests run in order
-// and share the operator; every wait is a poll with a generous limit, because real containers on a shared
-// machine take the time they take.
+// End to end on a real node (this machine's, or kind's with `make kind-e2e`; see target.ts): the operator
+// installed from config/default (through test/e2e/overlay) runs from its own image as the StatefulSet's pod,
+// with its ServiceAccount token and the shipped RBAC and admission policies; ELT Jobs run real containers
+// that read the Secret it writes. The tests run in order and share the operator; every wait is a poll with
+// a generous limit, because real containers on a shared machine take the time they take.
 import { readFile, writeFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -23,7 +23,9 @@ import { customApi } from '../support/operator.ts';
 import { seedAwsSecret, stores } from '../support/stores.ts';
 import { eltPodTemplate, fingerprintOf } from './elt-job.ts';
 import { eventsOf, jobsOfCronJobs, podOf, printedBySucceededPod, readyOperatorPod } from './observe.ts';
+import { collectAuditFile, target, targetNodeName } from './on-target.ts';
 import { type InstalledOperator, installOperator, operatorStatefulSet } from './operator-install.ts';
+import { insecureHttpSetting } from './target.ts';
 
 const canary = inject('canary');
 const slow = { timeoutMs: 240_000, intervalMs: 1000 };
@@ -37,7 +39,7 @@ const remoteName = () => `${namespace}/warehouse-secretlink-canary`;
 
 describe('on a real node', () => {
   beforeAll(async () => {
-    operator = await installOperator(environment());
+    operator = await installOperator(environment(), target());
     await eventually('the operator pod to be Ready', () => readyOperatorPod(), slow);
 
     namespace = await createNamespace('elt');
@@ -55,8 +57,8 @@ describe('on a real node', () => {
         stringData: { id: stores().aws.accessKeyId, secret: stores().aws.secretAccessKey },
       },
     });
-    // A ClusterSecretStore: the operator adds its API server's address (127.0.0.1 on this node) to the
-    // hosts namespaced stores may not name, and moto listens there too.
+    // A ClusterSecretStore: the operator adds its API server's address (127.0.0.1 on the node) to the
+    // hosts namespaced stores may not name, and moto listens there too (on kind, on the Docker gateway).
     await customApi().createClusterCustomObject({
       group,
       version,
@@ -71,6 +73,7 @@ describe('on a real node', () => {
             aws: {
               region: stores().aws.region,
               endpoint: stores().aws.endpoint,
+              ...insecureHttpSetting(stores().aws.endpoint),
               auth: {
                 secretRef: {
                   accessKeyId: { name: 'aws-credentials', key: 'id', namespace },
@@ -151,7 +154,7 @@ describe('on a real node', () => {
       },
       slow,
     );
-    expect(waiting.spec?.nodeName).toBe(environment().realNode!.name);
+    expect(waiting.spec?.nodeName).toBe(targetNodeName());
 
     await createReference('late-warehouse');
     const printed = await eventually(
@@ -200,7 +203,7 @@ describe('on a real node', () => {
       },
       slow,
     );
-    expect(replacement.spec?.nodeName).toBe(environment().realNode!.name);
+    expect(replacement.spec?.nodeName).toBe(targetNodeName());
 
     const printed = await eventually(
       'the long Job to succeed',
@@ -226,6 +229,7 @@ describe('on a real node', () => {
     }).latest();
     expect(anchor, `an anchor of chain ${chain}`).toBeDefined();
     // The end-of-run check verifies the file against it too.
+    await collectAuditFile(target(), operator.auditFile);
     await writeFile(`${operator.auditFile}.anchor.json`, JSON.stringify(anchor));
     const result = await verifyAuditFile(operator.auditFile, {
       publicKey: operator.auditPublicKey,

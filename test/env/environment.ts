@@ -32,6 +32,11 @@ export interface EnvironmentOptions {
   realNode?: boolean;
   /** OCI archives to import into the real node (the operator's image), built while the rest starts. */
   nodeImages?: (progress: Progress) => Promise<string[]>;
+  /**
+   * The address moto listens on instead of 127.0.0.1, for an existing cluster whose pods cannot reach this
+   * machine's loopback (kind: its Docker network's gateway). Only the kind end-to-end run sets it.
+   */
+  awsHost?: string;
 }
 
 export interface Environment {
@@ -68,7 +73,7 @@ export async function startEnvironment(
       // An existing cluster (kind, say): only the stores start, and kubectl comes from PATH or the cache.
       const [kubectl, stores] = await allStarted(
         process.env.KUBECTL ?? ensureComponent(kubernetes, progress).then((binaries) => binaries.kubectl!),
-        startStores(supervisor, progress, Promise.resolve({ kubeconfig: existing })),
+        startStores(supervisor, progress, Promise.resolve({ kubeconfig: existing }), options.awsHost),
       );
       progress.step(
         `using the existing cluster in ${existing}; stores up in ${formatDuration(Date.now() - started)}`,

@@ -21,8 +21,15 @@ export default function setup(project: TestProject) {
   return setupEnvironment(project, {});
 }
 
-/** The same for any project; the end-to-end project (test/e2e) asks for the real node too. */
-export async function setupEnvironment(project: TestProject, options: EnvironmentOptions) {
+/**
+ * The same for any project; the end-to-end project (test/e2e) asks for the real node too, or on kind brings
+ * the node's logs into the run folder (`beforeChecks`) so that the scan reads them.
+ */
+export async function setupEnvironment(
+  project: TestProject,
+  options: EnvironmentOptions,
+  beforeChecks?: (runDir: string) => Promise<void>,
+) {
   const progress = consoleProgress();
   const environment = await startEnvironment(progress, options);
   const { runDir } = environment.info;
@@ -37,6 +44,7 @@ export async function setupEnvironment(project: TestProject, options: Environmen
   return async () => {
     try {
       await recorder.stop();
+      await beforeChecks?.(runDir);
       const { summary, failures } = await checkEndOfRun(runDir, canary);
       for (const line of summary) progress.step(line);
       if (failures.length > 0) {

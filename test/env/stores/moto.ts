@@ -82,13 +82,14 @@ export async function ensureMoto(progress: Progress): Promise<string> {
 export async function startMoto(
   supervisor: ProcessSupervisor,
   python: string,
+  host = '127.0.0.1',
 ): Promise<{ endpoint: string }> {
   const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const server = supervisor.start({
     name: 'moto',
     command: python,
-    args: ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
+    args: ['-m', 'moto.server', '-H', host, '-p', String(port)],
   });
   await waitUntil(
     'moto to answer',

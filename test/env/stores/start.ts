@@ -45,20 +45,22 @@ export async function startStores(
   supervisor: ProcessSupervisor,
   progress: Progress,
   cluster: Promise<ClusterAccess>,
+  /** Where moto listens, when not loopback (see EnvironmentOptions.awsHost). */
+  awsHost?: string,
 ): Promise<StoreCoordinates> {
   // Vault awaits the cluster only later; until then a failed control plane must not count as unhandled.
   cluster.catch(() => undefined);
   const postgres = startPostgresServer(supervisor, progress);
   postgres.catch(() => undefined);
   const [aws, gcp, vaultStore] = await Promise.all([
-    startAws(supervisor, progress),
+    startAws(supervisor, progress, awsHost),
     startGcp(supervisor, progress),
     startVaultStore(supervisor, progress, cluster, postgres),
   ]);
   return { aws, gcp, vault: vaultStore, postgres: await postgres };
 }
 
-async function startAws(supervisor: ProcessSupervisor, progress: Progress): Promise<AwsStore> {
+async function startAws(supervisor: ProcessSupervisor, progress: Progress, host?: string): Promise<AwsStore> {
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const region = process.env[variables.awsRegion] ?? defaultAwsRegion;
   const external = process.env[variables.awsEndpoint];
@@ -68,7 +70,7 @@ async function startAws(supervisor: ProcessSupervisor, progress: Progress): Prom
   }
   const python = await ensureMoto(progress);
   const started = Date.now();
-  const { endpoint } = await startMoto(supervisor, python);
+  const { endpoint } = await startMoto(supervisor, python, host);
   progress.note(`moto (AWS Secrets Manager) ready on ${endpoint} in ${formatDuration(Date.now() - started)}`);
   return { endpoint, region, ...credentials, resettable: true };
 }
