@@ -54,6 +54,8 @@ export async function ensureMoto(progress: Progress): Promise<string> {
       '--no-input',
       '--disable-pip-version-check',
       '--no-deps',
+      '--only-binary=:all:',
+      '--require-hashes',
       '-r',
       requirementsFile,
     ]);
