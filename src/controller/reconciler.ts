@@ -56,8 +56,14 @@ import {
   outcomeOfWrite,
   type SecretWrite,
 } from './outcome.ts';
-import { carryOutSteps } from './per-job-effects.ts';
-import { perJobSecretJob, perJobSecretName, planPerJob } from './per-job-plan.ts';
+import { carryOutSteps, type StepOutcome } from './per-job-effects.ts';
+import {
+  type JobSecretStep,
+  type PerJobPlan,
+  perJobSecretJob,
+  perJobSecretName,
+  planPerJob,
+} from './per-job-plan.ts';
 import { perJobAuditRecords, perJobStatus } from './per-job-records.ts';
 import {
   expiryGraceMs,
@@ -487,12 +493,12 @@ export class Reconciler {
       }
       this.rememberRecorded(key, `${uid}/${write.time}`, keep);
     }
-    // No Job is given a Secret that could not be audited; deletes go on whatever the audit file can take.
+    // No Job is given a Secret that could not be audited (status says AuditUnavailable); deletes go on
+    // whatever the audit file can take.
     const grants = new Set(['create', 'rewrite', 'refresh']);
-    const steps = (await this.grantsAudited())
-      ? perJob.steps
-      : perJob.steps.filter((step) => !grants.has(step.action));
-    const { results, checks, stepError } = await carryOutSteps(this.deps, steps, {
+    const audited = await this.grantsAudited();
+    const steps = audited ? perJob.steps : perJob.steps.filter((step) => !grants.has(step.action));
+    const carried = await carryOutSteps(this.deps, steps, {
       reference,
       namespace,
       contentHash: facts.contentHash,
@@ -500,10 +506,21 @@ export class Reconciler {
       scope: store.scope,
       signal,
       now,
+      ttlMs: facts.ttlMs,
+      endReasons: endReasonsOf(perJob, deleting),
       lastChecks: this.perJobChecks.get(key) ?? {},
       existing: labelled,
     });
+    const { checks, stepError } = carried;
+    const results = audited ? carried.results : [...carried.results, ...unauditedSteps(perJob.steps)];
     this.perJobChecks.set(key, checks);
+    const leaseContext = { time: new Date(now).toISOString(), ...audit };
+    for (const record of leaseRecords(
+      results.flatMap((result) => result.leases ?? []),
+      leaseContext,
+    )) {
+      await this.deps.audit.write(record);
+    }
     for (const record of perJobAuditRecords(plan, perJob, results, audit))
       await this.deps.audit.write(record);
     for (const { outcome } of results) {
@@ -1385,6 +1402,32 @@ function nextLeaseVisit(
   }
   const due = Math.max(0, ends - leaseRenewMarginMs - now);
   return plan.requeueAfterMs === undefined ? due : Math.min(plan.requeueAfterMs, due);
+}
+
+/** Why each Job whose per-Job Secret is deleted loses it, for the revocation of the lease that Secret holds. */
+function endReasonsOf(perJob: PerJobPlan, deleting: boolean): Record<string, string> {
+  const reasons: Record<string, string> = {};
+  for (const step of perJob.steps) {
+    if (step.action !== 'delete') continue;
+    const end = perJob.ended.find((ended) => ended.job.uid === step.job.uid);
+    reasons[step.job.uid] = deleting
+      ? 'ReferenceDeleted'
+      : end?.cause === 'Expired'
+        ? 'TtlPassed'
+        : end
+          ? (end.reason ?? 'AccessEnded')
+          : step.endsAccess
+            ? 'AccessEnded'
+            : 'TargetRenamed';
+  }
+  return reasons;
+}
+
+/** The grants held back while the audit file cannot record them: each reported as AuditUnavailable. */
+function unauditedSteps(steps: JobSecretStep[]): StepOutcome[] {
+  return steps
+    .filter((step) => step.action === 'create' || step.action === 'rewrite' || step.action === 'refresh')
+    .map((step) => ({ step, outcome: auditUnavailableOutcome, checked: false }));
 }
 
 /** Why the Secret is deleted, for the revocation of the lease it holds. */
