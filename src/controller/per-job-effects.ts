@@ -4,11 +4,12 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { labels } from '../api/constants.ts';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
-import { leaseAnnotationOf, leaseSource } from './dynamic-lease.ts';
+import { type HeldLease, leaseAnnotationOf, leaseSource } from './dynamic-lease.ts';
 import type { LeaseEffect } from './lease-records.ts';
 import { buildSecret, managedAnnotations, zeroValues } from './managed-secret.ts';
 import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
 import {
+  holderOf,
   type JobCredential,
   jobCredential,
   jobLeaseVersion,
@@ -51,6 +52,8 @@ export interface StepOutcome {
   outcome: Outcome;
   checked: boolean;
   leases?: LeaseEffect[];
+  /** The dynamic credential's lease the written Secret holds. */
+  lease?: HeldLease;
 }
 
 /**
@@ -103,7 +106,7 @@ export async function carryOutStep(
     case 'delete': {
       // The Job's credential dies at the store first: deleting its Secret alone leaves it valid in its pods.
       const reason = context.endReasons?.[step.job.uid] ?? 'AccessEnded';
-      const leases = await revokeJobLease(deps, held, step, reason, leaseContext(context));
+      const leases = await revokeJobLease(deps, held, holderOf(step), reason, leaseContext(context));
       const deleted = await deps.writer.deleteSecret(step.secret!);
       const outcome: Outcome =
         deleted.result === 'deleted'
@@ -200,7 +203,7 @@ async function write(
   } catch (error) {
     // Nothing confirmed: a lease issued for this write is revoked before the error goes on.
     if (credential?.issued) {
-      await revokeJobLease(deps, credential.held, step, 'WriteFailed', leaseContext(context));
+      await revokeJobLease(deps, credential.held, holderOf(step), 'WriteFailed', leaseContext(context));
     }
     throw error;
   } finally {
@@ -212,7 +215,14 @@ async function write(
     { time: writtenAt, grants },
     { remoteVersions: values.remoteVersions, fingerprint, writtenAt },
   );
-  return { step, outcome, checked: outcome.kind === 'written', leases };
+  const written = outcome.kind === 'written';
+  return {
+    step,
+    outcome,
+    checked: written,
+    leases,
+    ...(written && credential ? { lease: credential.held } : {}),
+  };
 }
 
 /** A per-Job Secret is only ever granted to its one Job: created for it, or rewritten for it. */

@@ -32,6 +32,7 @@ export interface JobLeaseDeps {
 export interface JobLeaseContext {
   reference: SecretReference;
   namespace: string;
+  /** Absent when the store object is gone: nothing can be issued or revoked then. */
   store: AnySecretStore;
   signal: AbortSignal;
   now: number;
@@ -145,7 +146,7 @@ export async function settleJobCredential(
   const written = confirmed.result === 'created' || confirmed.result === 'replaced';
   const effects: LeaseEffect[] = [];
   if (credential?.issued && !written) {
-    await revokeJobLease(deps, credential.held, step, 'WriteFailed', context);
+    await revokeJobLease(deps, credential.held, holderOf(step), 'WriteFailed', context);
     return effects;
   }
   if (!written) return effects;
@@ -167,7 +168,7 @@ export async function settleJobCredential(
   const replaced = previous && previous.handle.leaseId !== credential?.held.handle.leaseId;
   if (replaced) {
     const reason = credential ? 'CredentialReplaced' : 'CredentialRemoved';
-    effects.push(...(await revokeJobLease(deps, previous, step, reason, context, secret)));
+    effects.push(...(await revokeJobLease(deps, previous, { job: step.job, secret }, reason, context)));
   }
   return effects;
 }
@@ -179,12 +180,19 @@ export async function settleJobCredential(
 export async function revokeJobLease(
   deps: JobLeaseDeps,
   lease: HeldLease | undefined,
-  step: JobSecretStep,
+  holder: { job: { name: string; uid: string }; secret: { name: string; uid?: string } },
   reason: string,
   context: JobLeaseContext,
-  secret: { name: string; uid?: string } = { name: step.name, uid: step.secret?.metadata?.uid },
 ): Promise<LeaseEffect[]> {
   if (!lease) return [];
+  const { secret } = holder;
+  if (!context.store) {
+    deps.logger?.warn(
+      { secret: secret.name, lease: lease.fingerprint },
+      "the store is gone, so a Job's dynamic credential cannot be revoked; it ends at its lease bound",
+    );
+    return [];
+  }
   try {
     await deps.values.revokeLease(context.store, lease.handle, context.signal);
   } catch (error) {
@@ -200,10 +208,18 @@ export async function revokeJobLease(
       fingerprint: lease.fingerprint,
       source: lease.source,
       secret,
-      jobs: [step.job],
+      jobs: [holder.job],
       reason,
     },
   ];
+}
+
+/** The Job and Secret a step's lease belongs to. */
+export function holderOf(step: JobSecretStep): {
+  job: { name: string; uid: string };
+  secret: { name: string; uid?: string };
+} {
+  return { job: step.job, secret: { name: step.name, uid: step.secret?.metadata?.uid } };
 }
 
 /** Puts a value the operator owns under `key`, zeroing the one it replaces. */

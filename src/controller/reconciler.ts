@@ -57,6 +57,8 @@ import {
   type SecretWrite,
 } from './outcome.ts';
 import { carryOutSteps, type StepOutcome } from './per-job-effects.ts';
+import { JobLeaseMemory } from './per-job-lease-memory.ts';
+import { revokeJobLease, trustedJobLease } from './per-job-leases.ts';
 import {
   type JobSecretStep,
   type PerJobPlan,
@@ -157,6 +159,8 @@ export class Reconciler {
    * still knows the Secret is its own instead of reporting it as a conflict.
    */
   private readonly createdSecrets = new Map<string, ManagedSecretRecord>();
+  /** Per-Job mode: the leases each reference's per-Job Secrets hold, to revoke one whose Secret vanished. */
+  private readonly jobLeases = new JobLeaseMemory();
   /** Per-Job mode: when each per-Job Secret's remote versions were last found current, by Secret uid. */
   private readonly perJobChecks = new Map<string, Record<string, number>>();
   /** Consecutive failures of a reference while a Job waits for its Secret, to space the retries. */
@@ -223,6 +227,7 @@ export class Reconciler {
       this.waitingFailures.delete(key);
       this.recordedWrites.delete(key);
       this.perJobChecks.delete(key);
+      this.jobLeases.forget(key);
       await this.removeOrphans(key, namespace, name);
       return {};
     }
@@ -514,11 +519,25 @@ export class Reconciler {
     const { checks, stepError } = carried;
     const results = audited ? carried.results : [...carried.results, ...unauditedSteps(perJob.steps)];
     this.perJobChecks.set(key, checks);
+    const leases = results.flatMap((result) => result.leases ?? []);
+    // A per-Job Secret that went without this operator deleting it (garbage collection, once its Job was
+    // deleted) took its lease's handle with it: the lease remembered from an earlier reconcile is revoked now.
+    for (const gone of this.jobLeases.vanished(key, labelled, results)) {
+      const revoked = await revokeJobLease(
+        this.deps,
+        gone.lease,
+        gone,
+        endReasonOf(perJob, gone.job.uid, deleting, 'SecretDeleted'),
+        { reference, namespace, store: store.object!, signal, now, ttlMs: facts.ttlMs },
+      );
+      this.jobLeases.markRevoked(key, gone.lease.fingerprint);
+      leases.push(...revoked);
+    }
+    this.jobLeases.remember(key, labelled, results, (secret) =>
+      trustedJobLease(this.deps, secret, namespace),
+    );
     const leaseContext = { time: new Date(now).toISOString(), ...audit };
-    for (const record of leaseRecords(
-      results.flatMap((result) => result.leases ?? []),
-      leaseContext,
-    )) {
+    for (const record of leaseRecords(leases, leaseContext)) {
       await this.deps.audit.write(record);
     }
     for (const record of perJobAuditRecords(plan, perJob, results, audit))
@@ -1409,18 +1428,18 @@ function endReasonsOf(perJob: PerJobPlan, deleting: boolean): Record<string, str
   const reasons: Record<string, string> = {};
   for (const step of perJob.steps) {
     if (step.action !== 'delete') continue;
-    const end = perJob.ended.find((ended) => ended.job.uid === step.job.uid);
-    reasons[step.job.uid] = deleting
-      ? 'ReferenceDeleted'
-      : end?.cause === 'Expired'
-        ? 'TtlPassed'
-        : end
-          ? (end.reason ?? 'AccessEnded')
-          : step.endsAccess
-            ? 'AccessEnded'
-            : 'TargetRenamed';
+    const fallback = step.endsAccess ? 'AccessEnded' : 'TargetRenamed';
+    reasons[step.job.uid] = endReasonOf(perJob, step.job.uid, deleting, fallback);
   }
   return reasons;
+}
+
+/** Why a Job's per-Job Secret (and its lease) goes: the end of its access as planned, else `fallback`. */
+function endReasonOf(perJob: PerJobPlan, jobUid: string, deleting: boolean, fallback: string): string {
+  if (deleting) return 'ReferenceDeleted';
+  const end = perJob.ended.find((ended) => ended.job.uid === jobUid);
+  if (!end) return fallback;
+  return end.cause === 'Expired' ? 'TtlPassed' : (end.reason ?? 'AccessEnded');
 }
 
 /** The grants held back while the audit file cannot record them: each reported as AuditUnavailable. */

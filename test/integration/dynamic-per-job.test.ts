@@ -161,6 +161,22 @@ describe('dynamic credentials with per-Job Secrets', () => {
     ]);
   }, 300_000);
 
+  it('revoke a login when its Job is deleted, whether or not garbage collection took its Secret first', async () => {
+    const jobD = await startEltJob(namespace, 'load-d', '10m');
+    const loginD = await credentialOf(jobD);
+    expect(await logsIn(loginD)).toBe(true);
+    await api(k8s.BatchV1Api).deleteNamespacedJob({
+      namespace,
+      name: 'load-d',
+      propagationPolicy: 'Background',
+    });
+    await refused('the login of Job load-d to be refused once the Job is deleted', loginD, 30_000);
+    const [action, reason] = leaseTrail(jobD).at(-1) ?? [];
+    expect(action).toBe('LeaseRevoked');
+    // Revoked by the delete that ended its access, or from memory once garbage collection took the Secret.
+    expect(['AccessEnded', 'SecretDeleted']).toContain(reason);
+  });
+
   it("revoke a running Job's login when the reference is deleted", async () => {
     const jobC = await startEltJob(namespace, 'load-c', '10m');
     const loginC = await credentialOf(jobC);
@@ -173,7 +189,7 @@ describe('dynamic credentials with per-Job Secrets', () => {
   });
 
   it('never name a lease id or token accessor in a log, Event, status or audit record', async () => {
-    expect(handles.length).toBe(6);
+    expect(handles.length).toBe(8);
     const runDir = inject('environment').runDir;
     const logs = path.join(runDir, runLayout.logs);
     const operatorLogs = (await readdir(logs)).filter((name) => name.startsWith('operator-'));
