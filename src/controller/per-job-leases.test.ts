@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { LeaseHandle, LeaseRequest } from '../providers/types.ts';
 import { leaseAnnotation } from './dynamic-lease.ts';
+import { buildSecret } from './managed-secret.ts';
 import { carryOutSteps } from './per-job-effects.ts';
+import { checksWithLeasesDue, nextJobLeaseVisitMs } from './per-job-leases.ts';
 import type { JobSecretStep } from './per-job-plan.ts';
 import type { ClusterWriter, ValueSource } from './ports.ts';
 
@@ -219,5 +221,45 @@ describe('per-Job dynamic credentials', () => {
     );
     expect(revoked.map((h) => h.leaseId)).toEqual(['database/creds/elt-reader/lease-1']);
     expect(results[0]!.leases).toEqual([]);
+  });
+
+  it('replace a lease that ends before its Secret (a role max TTL shorter than the ttl) a little before it ends', () => {
+    const secretOf = (uid: string, leaseEndsInMs: number) => {
+      const secret = buildSecret({
+        namespace: 'etl',
+        name: `warehouse-${uid}`,
+        referenceName: 'warehouse',
+        type: 'Opaque',
+        labels: {},
+        annotations: {},
+        data: {},
+        contentHash: 'hash-1',
+        fingerprint: 'hmac-sha256:00',
+        store: 'SecretStore/vault',
+        remoteVersions: {},
+        writtenAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + 600_000).toISOString(),
+        ownerReferences: [],
+        ownAnnotations: {
+          [leaseAnnotation]: JSON.stringify({
+            leaseId: `lease-${uid}`,
+            tokenAccessor: `accessor-${uid}`,
+            expiresAt: new Date(now + leaseEndsInMs).toISOString(),
+            fingerprint: `hmac-sha256:${uid}`,
+            source: 'database/creds/elt-reader',
+          }),
+        },
+      });
+      secret.metadata!.uid = uid;
+      return secret;
+    };
+    // Covers its Secret; ends in a minute of a ten-minute Secret; ends in three seconds.
+    const secrets = [secretOf('covers', 600_000), secretOf('short', 60_000), secretOf('due', 3_000)];
+    expect(nextJobLeaseVisitMs(secrets, now)).toBe(0);
+    expect(nextJobLeaseVisitMs(secrets.slice(0, 2), now)).toBe(55_000);
+    expect(nextJobLeaseVisitMs(secrets.slice(0, 1), now)).toBeUndefined();
+    const checks = { covers: now, short: now, due: now };
+    // Only the Secret whose lease is about to end is refreshed at once.
+    expect(checksWithLeasesDue(checks, secrets, reference, now)).toEqual({ covers: now, short: now });
   });
 });

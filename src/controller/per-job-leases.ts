@@ -8,16 +8,19 @@ import type { Logger } from 'pino';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
 import type { LeaseHandle } from '../providers/types.ts';
 import {
+  coversSecret,
   dynamicKeys,
   type HeldLease,
   heldLeaseOf,
   keepsLease,
+  leaseRenewMarginMs,
   leaseRequestSource,
   leaseSeconds,
   leaseSource,
   leaseVersion,
 } from './dynamic-lease.ts';
 import type { LeaseEffect } from './lease-records.ts';
+import { managedAnnotations } from './managed-secret.ts';
 import type { SecretWrite } from './outcome.ts';
 import type { JobSecretStep } from './per-job-plan.ts';
 import type { ClusterWriter, ReadValues, ValueSource } from './ports.ts';
@@ -226,4 +229,36 @@ export function holderOf(step: JobSecretStep): {
 function putOwned(data: Record<string, Buffer>, key: string, value: Buffer): void {
   if (Object.hasOwn(data, key)) data[key]!.fill(0);
   data[key] = value;
+}
+
+/**
+ * The refresh checks to plan with, less those of per-Job Secrets whose lease ends before the Secret does (a
+ * role whose max TTL is shorter than the Job's ttl): such a Secret is refreshed now, and gets a new lease.
+ */
+export function checksWithLeasesDue(
+  checks: Record<string, number>,
+  secrets: V1Secret[],
+  reference: SecretReference,
+  now: number,
+): Record<string, number> {
+  if (!reference.spec.dynamic) return checks;
+  const due = new Set(
+    secrets
+      .filter((secret) => {
+        const held = heldLeaseOf(secret);
+        return held && !keepsLease(held, reference, now, managedAnnotations(secret).expiresAt);
+      })
+      .map((secret) => secret.metadata?.uid),
+  );
+  return Object.fromEntries(Object.entries(checks).filter(([uid]) => !due.has(uid)));
+}
+
+/** When the first lease that ends before its Secret must be replaced (ms from now), if any. */
+export function nextJobLeaseVisitMs(secrets: V1Secret[], now: number): number | undefined {
+  const due = secrets.flatMap((secret) => {
+    const held = heldLeaseOf(secret);
+    if (!held || coversSecret(held, managedAnnotations(secret).expiresAt)) return [];
+    return [Math.max(0, held.expiresAt - leaseRenewMarginMs - now)];
+  });
+  return due.length > 0 ? Math.min(...due) : undefined;
 }

@@ -58,7 +58,12 @@ import {
 } from './outcome.ts';
 import { carryOutSteps, type StepOutcome } from './per-job-effects.ts';
 import { JobLeaseMemory } from './per-job-lease-memory.ts';
-import { revokeJobLease, trustedJobLease } from './per-job-leases.ts';
+import {
+  checksWithLeasesDue,
+  nextJobLeaseVisitMs,
+  revokeJobLease,
+  trustedJobLease,
+} from './per-job-leases.ts';
 import {
   type JobSecretStep,
   type PerJobPlan,
@@ -450,7 +455,7 @@ export class Reconciler {
       plan,
       storeReady: store.state.state === 'ready',
       secrets: labelled,
-      lastChecks: this.perJobChecks.get(key) ?? {},
+      lastChecks: checksWithLeasesDue(this.perJobChecks.get(key) ?? {}, labelled, reference, now),
       pods,
     });
     let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
@@ -580,6 +585,8 @@ export class Reconciler {
       requeueAfterMs: Math.min(
         plan.requeueAfterMs ?? interval,
         jitteredRefreshMs(interval, interval, { fraction: this.deps.refreshJitter, draw: context.draw }),
+        // A lease that ends before its Secret (the role's max TTL is shorter) is replaced a little before.
+        nextJobLeaseVisitMs(labelled, now) ?? interval,
       ),
     };
   }
