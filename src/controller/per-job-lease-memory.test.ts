@@ -25,13 +25,14 @@ function secretOf(job: string, n: number): V1Secret {
   };
 }
 
+const now = Date.parse('2026-11-23T12:00:00Z');
 const trust = (secret: V1Secret) => lease(Number(secret.metadata?.annotations?.n));
 
 describe('JobLeaseMemory', () => {
   it("names the lease of a per-Job Secret that vanished without the operator's delete", () => {
     const memory = new JobLeaseMemory();
     const [a, b] = [secretOf('load-a', 1), secretOf('load-b', 2)];
-    memory.remember('etl/warehouse', [a, b], [], trust);
+    memory.remember('etl/warehouse', [a, b], [], trust, now);
     // Job load-a was deleted: garbage collection took its Secret before the reconcile saw either go.
     const gone = memory.vanished('etl/warehouse', [b], []);
     expect(gone).toEqual([
@@ -39,17 +40,18 @@ describe('JobLeaseMemory', () => {
         lease: lease(1),
         job: { name: 'load-a', uid: 'uid-load-a' },
         secret: { name: 'warehouse-uid-load-a', uid: 'uid-secret-1' },
+        seen: true,
       },
     ]);
     memory.markRevoked('etl/warehouse', lease(1).fingerprint);
-    memory.remember('etl/warehouse', [b], [], trust);
+    memory.remember('etl/warehouse', [b], [], trust, now);
     expect(memory.vanished('etl/warehouse', [b], [])).toEqual([]);
   });
 
   it('does not name a lease its own delete revoked, even while the cache still shows that Secret', () => {
     const memory = new JobLeaseMemory();
     const a = secretOf('load-a', 1);
-    memory.remember('etl/warehouse', [a], [], trust);
+    memory.remember('etl/warehouse', [a], [], trust, now);
     const deleted = {
       step: {
         action: 'delete',
@@ -71,15 +73,35 @@ describe('JobLeaseMemory', () => {
       ],
     } as unknown as StepOutcome;
     expect(memory.vanished('etl/warehouse', [], [deleted])).toEqual([]);
-    memory.remember('etl/warehouse', [], [deleted], trust);
+    memory.remember('etl/warehouse', [], [deleted], trust, now);
     // A lagging cache shows the deleted Secret once more, then not.
-    memory.remember('etl/warehouse', [a], [], trust);
+    memory.remember('etl/warehouse', [a], [], trust, now);
     expect(memory.vanished('etl/warehouse', [], [])).toEqual([]);
+  });
+
+  it('waits for a Secret it wrote to reach the cache before its absence counts as vanished', () => {
+    const memory = new JobLeaseMemory();
+    const a = secretOf('load-a', 1);
+    const written = {
+      step: { action: 'create', name: a.metadata!.name!, job: { name: 'load-a', uid: 'uid-load-a' } },
+      outcome: { kind: 'written', effect: { secret: { name: a.metadata!.name!, uid: 'uid-secret-1' } } },
+      checked: true,
+      lease: lease(1),
+    } as unknown as StepOutcome;
+    memory.remember('etl/warehouse', [], [written], trust, now);
+    // The next reconcile comes before the cache shows the new Secret: nothing vanished.
+    expect(memory.vanished('etl/warehouse', [], [])).toEqual([]);
+    memory.remember('etl/warehouse', [], [], trust, now + 1_000);
+    memory.remember('etl/warehouse', [a], [], trust, now + 2_000);
+    // Seen once, then gone (garbage collection): named.
+    expect(memory.vanished('etl/warehouse', [], []).map((gone) => gone.lease.fingerprint)).toEqual([
+      lease(1).fingerprint,
+    ]);
   });
 
   it('forgets everything of a reference that is gone', () => {
     const memory = new JobLeaseMemory();
-    memory.remember('etl/warehouse', [secretOf('load-a', 1)], [], trust);
+    memory.remember('etl/warehouse', [secretOf('load-a', 1)], [], trust, now);
     memory.forget('etl/warehouse');
     expect(memory.vanished('etl/warehouse', [], [])).toEqual([]);
   });

@@ -1,8 +1,9 @@
 // The leases of a reference's per-Job Secrets, remembered between reconciles. A per-Job Secret is owned by its
 // Job, so deleting the Job lets garbage collection delete the Secret, often before the operator's reconcile
 // sees the Job go: the handle the Secret carried goes with it. Remembered here, the lease of a Secret that
-// vanished without the operator deleting it is still revoked at once. Memory only: after a restart such a
-// lease ends at its bound (the Job's ttl), as it would with the operator down.
+// vanished without the operator deleting it is still revoked at once. Only a Secret the cache has shown counts
+// as vanished when the cache no longer shows it: one just written may not have reached the cache yet. Memory
+// only: after a restart such a lease ends at its bound (the Job's ttl), as it would with the operator down.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { HeldLease } from './dynamic-lease.ts';
 import type { StepOutcome } from './per-job-effects.ts';
@@ -12,7 +13,14 @@ export interface RememberedLease {
   lease: HeldLease;
   job: { name: string; uid: string };
   secret: { name: string; uid: string };
+  /** Whether the managed-Secret cache has shown this Secret (only then does its absence mean it is gone). */
+  seen: boolean;
+  /** Epoch ms it was written, while not seen yet. */
+  writtenAt?: number;
 }
+
+/** How long a Secret written by this process is waited for in the cache before it is no longer remembered. */
+const unseenKeptMs = 60_000;
 
 /** Fingerprints of leases revoked, kept per reference so a cache that lags a delete does not revoke twice. */
 const revokedKept = 256;
@@ -31,20 +39,22 @@ export class JobLeaseMemory {
       results.filter((r) => r.step.action === 'delete').map((r) => r.step.secret?.metadata?.uid),
     );
     return [...(this.#leases.get(key)?.values() ?? [])].filter(
-      ({ secret, lease }) =>
-        !here.has(secret.uid) && !deleted.has(secret.uid) && !this.wasRevoked(key, lease.fingerprint),
+      ({ secret, lease, seen }) =>
+        seen && !here.has(secret.uid) && !deleted.has(secret.uid) && !this.wasRevoked(key, lease.fingerprint),
     );
   }
 
   /**
    * Remembers the leases the reference's per-Job Secrets hold after this reconcile: those `present` (whose
-   * handle `trust` vouches for) and those written now, less any revoked.
+   * handle `trust` vouches for), those written now, and those written earlier that the cache has not shown
+   * yet (for a minute), less any revoked.
    */
   remember(
     key: string,
     present: V1Secret[],
     results: StepOutcome[],
     trust: (secret: V1Secret) => HeldLease | undefined,
+    now: number,
   ): void {
     for (const effect of results.flatMap((r) => r.leases ?? [])) {
       if (effect.kind === 'revoked') this.markRevoked(key, effect.fingerprint);
@@ -53,6 +63,10 @@ export class JobLeaseMemory {
       results.filter((r) => r.step.action === 'delete').map((r) => r.step.secret?.metadata?.uid),
     );
     const next = new Map<string, RememberedLease>();
+    for (const [uid, entry] of this.#leases.get(key) ?? []) {
+      const waited = now - (entry.writtenAt ?? now);
+      if (!entry.seen && !deleted.has(uid) && waited < unseenKeptMs) next.set(uid, entry);
+    }
     for (const secret of present) {
       const uid = secret.metadata?.uid;
       const jobUid = perJobSecretJob(secret);
@@ -63,12 +77,14 @@ export class JobLeaseMemory {
         lease,
         job: { name: job?.name ?? '', uid: jobUid },
         secret: { name: secret.metadata?.name ?? '', uid },
+        seen: true,
       });
     }
     for (const { step, outcome, lease } of results) {
       if (outcome.kind !== 'written' || !lease) continue;
       const { name, uid } = outcome.effect.secret;
-      next.set(uid, { lease, job: step.job, secret: { name, uid } });
+      if (next.get(uid)?.seen) next.set(uid, { ...next.get(uid)!, lease });
+      else next.set(uid, { lease, job: step.job, secret: { name, uid }, seen: false, writtenAt: now });
     }
     for (const [uid, entry] of next) {
       if (this.wasRevoked(key, entry.lease.fingerprint)) next.delete(uid);

@@ -538,8 +538,12 @@ export class Reconciler {
       this.jobLeases.markRevoked(key, gone.lease.fingerprint);
       leases.push(...revoked);
     }
-    this.jobLeases.remember(key, labelled, results, (secret) =>
-      trustedJobLease(this.deps, secret, namespace),
+    this.jobLeases.remember(
+      key,
+      labelled,
+      results,
+      (secret) => trustedJobLease(this.deps, secret, namespace),
+      now,
     );
     const leaseContext = { time: new Date(now).toISOString(), ...audit };
     for (const record of leaseRecords(leases, leaseContext)) {
