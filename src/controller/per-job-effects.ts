@@ -39,7 +39,7 @@ export interface StepContext {
   now: number;
   /** The reference's ttl: a Job's dynamic credential never lives longer than this. */
   ttlMs: number;
-  /** Why each Job whose Secret is deleted loses it (TtlPassed, JobEnded, ...), by Job uid, for its lease. */
+  /** Why each Job whose Secret is deleted loses it (TtlPassed, AccessEnded, ...), by Job uid, for its lease. */
   endReasons?: Record<string, string>;
 }
 
