@@ -14,6 +14,11 @@ export interface ChartInputs {
   version: string;
   /** config/prometheus/rules.yaml, rendered as a PrometheusRule when prometheusRule.enabled is set. */
   prometheusRules: string;
+  /**
+   * What the component config/components/per-job adds to config/default (its MutatingAdmissionPolicy and
+   * binding, as kustomize renders them there), rendered when perJobIsolation.enabled is set.
+   */
+  perJobObjects?: KubeObject[];
 }
 
 /** Placeholders put into the objects before they are serialized, then swapped for template actions. */
@@ -22,7 +27,12 @@ const placeholder = {
   replicas: '__SECRETLINK_REPLICAS__',
 } as const;
 
-export function chartFiles({ objects, version, prometheusRules }: ChartInputs): Map<string, string> {
+export function chartFiles({
+  objects,
+  version,
+  prometheusRules,
+  perJobObjects = [],
+}: ChartInputs): Map<string, string> {
   const files = new Map<string, string>();
   const statefulSet = objects.find((object) => object.kind === 'StatefulSet');
   if (!statefulSet) throw new Error('config/default has no StatefulSet to make the chart around');
@@ -53,6 +63,8 @@ ${stringify({
   // The namespace holds the audit volumes (evidence): the chart keeps it on uninstall.
   createNamespace: true,
   prometheusRule: { enabled: false, labels: {} },
+  // Per-Job Secrets (isolation: PerJob) need the per-Job mutating admission policy, Kubernetes 1.36 or later.
+  perJobIsolation: { enabled: false },
 })}`,
   );
 
@@ -77,6 +89,16 @@ ${stringify({
           .sort((a, b) => objectKey(a).localeCompare(objectKey(b)))
           .map(template)
           .join('---\n'),
+    );
+  }
+  if (perJobObjects.length > 0) {
+    // The kustomize component, as an option: off by default, so the chart installs on clusters older than 1.36.
+    files.set(
+      `${chartDir}/templates/per-job-admission.yaml`,
+      `${generatedHeader}{{- if .Values.perJobIsolation.enabled }}\n${perJobObjects
+        .sort((a, b) => objectKey(a).localeCompare(objectKey(b)))
+        .map(template)
+        .join('---\n')}{{- end }}\n`,
     );
   }
   files.set(`${chartDir}/files/prometheus-rules.yaml`, prometheusRules);

@@ -3,9 +3,14 @@
 // fail when they are not what config/ generates now.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { chartDir, chartFiles } from './chart.ts';
-import { kustomize, parseObjects } from './objects.ts';
+import { type KubeObject, kustomize, objectKey, parseObjects } from './objects.ts';
+
+/** The kustomize component a chart option installs: the per-Job mutating admission policy. */
+export const perJobComponent = 'config/components/per-job';
+
 import { prometheusRule, prometheusRuleFile, rulesFile } from './prometheus-rule.ts';
 
 /** Repository-relative path -> content of every committed generated file. */
@@ -15,9 +20,45 @@ export async function generatedFiles(kubectl: string, repoRoot: string): Promise
     version: string;
   };
   const rules = readFileSync(path.join(repoRoot, rulesFile), 'utf8');
-  const files = chartFiles({ objects, version, prometheusRules: rules });
+  const perJobObjects = await componentObjects(kubectl, repoRoot, perJobComponent, objects);
+  const files = chartFiles({ objects, version, prometheusRules: rules, perJobObjects });
   files.set(prometheusRuleFile, prometheusRule(rules));
   return files;
+}
+
+/**
+ * What a component adds to config/default, as kustomize renders config/default with it: the objects a user who
+ * lists the component in their kustomization gets besides config/default's.
+ */
+export async function componentObjects(
+  kubectl: string,
+  repoRoot: string,
+  component: string,
+  defaults?: KubeObject[],
+): Promise<KubeObject[]> {
+  const base = defaults ?? parseObjects(await kustomize(kubectl, repoRoot));
+  const overlay = await fs.mkdtemp(path.join(os.tmpdir(), 'secretlink-component-'));
+  try {
+    const relative = (folder: string) => path.relative(overlay, path.join(repoRoot, folder));
+    await fs.writeFile(
+      path.join(overlay, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        `  - ${relative('config/default')}`,
+        'components:',
+        `  - ${relative(component)}`,
+        '',
+      ].join('\n'),
+    );
+    const known = new Set(base.map(objectKey));
+    return parseObjects(await kustomize(kubectl, repoRoot, overlay)).filter(
+      (object) => !known.has(objectKey(object)),
+    );
+  } finally {
+    await fs.rm(overlay, { recursive: true, force: true });
+  }
 }
 
 /** The install manifest of one release: config/default in one file, for `kubectl apply -f`. */

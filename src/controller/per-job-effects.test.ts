@@ -67,6 +67,7 @@ describe('carryOutSteps', () => {
         scope: { kind: 'any' },
         signal: new AbortController().signal,
         now,
+        ttlMs: 3_600_000,
         lastChecks: { 'uid-gone': now - 1 },
         existing: [],
       },

@@ -1,10 +1,22 @@
 // The thin effects of per-Job isolation: each step of the per-Job plan carried out against the API server and
 // the store, reporting only what the API server confirmed. Values are read for the one Job a Secret is for.
 import type { V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { labels } from '../api/constants.ts';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import { type HeldLease, leaseAnnotationOf, leaseSource } from './dynamic-lease.ts';
+import type { LeaseEffect } from './lease-records.ts';
 import { buildSecret, managedAnnotations, zeroValues } from './managed-secret.ts';
 import { failureOutcome, type Grant, type Outcome, outcomeOfWrite, type SecretWrite } from './outcome.ts';
+import {
+  holderOf,
+  type JobCredential,
+  jobCredential,
+  jobLeaseVersion,
+  revokeJobLease,
+  settleJobCredential,
+  trustedJobLease,
+} from './per-job-leases.ts';
 import type { JobSecretStep } from './per-job-plan.ts';
 import type { ClusterWriter, ReadValues, ValueSource } from './ports.ts';
 import { storeIdentity } from './reference-facts.ts';
@@ -14,6 +26,7 @@ export interface PerJobEffectsDeps {
   writer: ClusterWriter;
   values: ValueSource;
   fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
+  logger?: Logger;
 }
 
 export interface StepContext {
@@ -24,13 +37,23 @@ export interface StepContext {
   scope: RemoteScope;
   signal: AbortSignal;
   now: number;
+  /** The reference's ttl: a Job's dynamic credential never lives longer than this. */
+  ttlMs: number;
+  /** Why each Job whose Secret is deleted loses it (TtlPassed, AccessEnded, ...), by Job uid, for its lease. */
+  endReasons?: Record<string, string>;
 }
 
-/** One step and what came of it. `checked`: the remote versions were compared and the Secret left current. */
+/**
+ * One step and what came of it. `checked`: the remote versions were compared and the Secret left current.
+ * `leases`: what the store confirmed for the Job's dynamic credential (issued, renewed, revoked).
+ */
 export interface StepOutcome {
   step: JobSecretStep;
   outcome: Outcome;
   checked: boolean;
+  leases?: LeaseEffect[];
+  /** The dynamic credential's lease the written Secret holds. */
+  lease?: HeldLease;
 }
 
 /**
@@ -75,17 +98,21 @@ export async function carryOutStep(
   context: StepContext,
 ): Promise<StepOutcome> {
   const done = (outcome: Outcome, checked = false): StepOutcome => ({ step, outcome, checked });
+  const held = trustedJobLease(deps, step.secret, context.namespace);
   switch (step.action) {
     case 'keep':
     case 'withhold':
       return done({ kind: 'idle' });
     case 'delete': {
+      // The Job's credential dies at the store first: deleting its Secret alone leaves it valid in its pods.
+      const reason = context.endReasons?.[step.job.uid] ?? 'AccessEnded';
+      const leases = await revokeJobLease(deps, held, holderOf(step), reason, leaseContext(context));
       const deleted = await deps.writer.deleteSecret(step.secret!);
-      return done(
+      const outcome: Outcome =
         deleted.result === 'deleted'
           ? outcomeOfWrite(deleted, { time: new Date(context.now).toISOString(), grants: [] })
-          : { kind: 'idle' },
-      );
+          : { kind: 'idle' };
+      return { step, outcome, checked: false, leases };
     }
     case 'refresh': {
       let versions: Record<string, string>;
@@ -100,6 +127,9 @@ export async function carryOutStep(
       } catch (error) {
         return done(failureOutcome(error));
       }
+      const dynamic = context.reference.spec.dynamic;
+      // A dynamic credential has no version at the store: the one the Secret holds stands while its lease does.
+      if (dynamic) versions[leaseSource(dynamic)] = jobLeaseVersion(held, step, context);
       if (sameVersions(versions, managedAnnotations(step.secret!).remoteVersions)) {
         return done({ kind: 'current' }, true);
       }
@@ -109,6 +139,11 @@ export async function carryOutStep(
     case 'rewrite':
       return write(deps, step, context);
   }
+}
+
+function leaseContext(context: StepContext) {
+  const { reference, namespace, store, signal, now, ttlMs } = context;
+  return { reference, namespace, store, signal, now, ttlMs };
 }
 
 async function write(
@@ -122,6 +157,16 @@ async function write(
     values = await deps.values.read(context.store, reference, context.scope, context.signal, step.job);
   } catch (error) {
     return { step, outcome: failureOutcome(error), checked: false };
+  }
+  const held = trustedJobLease(deps, step.secret, namespace);
+  let credential: JobCredential | undefined;
+  if (reference.spec.dynamic) {
+    try {
+      credential = await jobCredential(deps, step, held, values, leaseContext(context));
+    } catch (error) {
+      zeroValues(values.data);
+      return { step, outcome: failureOutcome(error), checked: false };
+    }
   }
   const writtenAt = new Date(now).toISOString();
   const fingerprint = deps.fingerprint(values.data, namespace);
@@ -143,6 +188,7 @@ async function write(
     expiresAt: step.entitlement?.expiresAt,
     ownerReferences: step.ownerReferences,
     audit: { time: writtenAt, grants },
+    ownAnnotations: credential ? leaseAnnotationOf(credential.held) : undefined,
   });
   // Labels set last win over target.labels, so a user cannot point a Secret at another Job.
   desired.metadata!.labels![labels.job] = step.job.uid;
@@ -154,15 +200,29 @@ async function write(
     confirmed = step.secret
       ? await deps.writer.replaceSecret(desired)
       : await deps.writer.createSecret(desired);
+  } catch (error) {
+    // Nothing confirmed: a lease issued for this write is revoked before the error goes on.
+    if (credential?.issued) {
+      await revokeJobLease(deps, credential.held, holderOf(step), 'WriteFailed', leaseContext(context));
+    }
+    throw error;
   } finally {
     zeroValues(owned);
   }
+  const leases = await settleJobCredential(deps, step, credential, held, confirmed, leaseContext(context));
   const outcome = outcomeOfWrite(
     confirmed,
     { time: writtenAt, grants },
     { remoteVersions: values.remoteVersions, fingerprint, writtenAt },
   );
-  return { step, outcome, checked: outcome.kind === 'written' };
+  const written = outcome.kind === 'written';
+  return {
+    step,
+    outcome,
+    checked: written,
+    leases,
+    ...(written && credential ? { lease: credential.held } : {}),
+  };
 }
 
 /** A per-Job Secret is only ever granted to its one Job: created for it, or rewritten for it. */

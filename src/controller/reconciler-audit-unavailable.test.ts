@@ -24,13 +24,18 @@ import type { ReferenceStatus } from './status.ts';
 function harness(
   cluster: { status: ReferenceStatus; secret?: V1Secret; job: V1Job },
   auditWorks: () => boolean,
+  isolation: 'Shared' | 'PerJob' = 'Shared',
 ) {
+  const referenceNow = () => {
+    const current = reference(cluster.status);
+    return isolation === 'PerJob' ? { ...current, spec: { ...current.spec, isolation } } : current;
+  };
   const effects: string[] = [];
   const audit: AuditRecord[] = [];
   const statuses: ReferenceStatus[] = [];
   const view: ClusterView = {
-    reference: () => reference(cluster.status),
-    referencesIn: () => [reference(cluster.status)],
+    reference: referenceNow,
+    referencesIn: () => [referenceNow()],
     store: () => store,
     namespaceLabels: () => ({}),
     managedSecret: () => cluster.secret,
@@ -39,12 +44,14 @@ function harness(
     podsReferencing: () => [],
   };
   const writer: ClusterWriter = {
-    readSecret: async () => cluster.secret,
+    // PerJob never writes under the target name: a live read finds it free.
+    readSecret: async () => (isolation === 'PerJob' ? undefined : cluster.secret),
     readJob: async () => undefined,
     createSecret: async (secret) => {
       effects.push('create');
       cluster.secret = { ...secret, metadata: { ...secret.metadata, uid: 'uid-new', resourceVersion: '7' } };
-      return { result: 'created', secret: { name: target, uid: 'uid-new', resourceVersion: '7' } };
+      const name = secret.metadata?.name ?? target;
+      return { result: 'created', secret: { name, uid: 'uid-new', resourceVersion: '7' } };
     },
     replaceSecret: async () => {
       throw new Error('not expected');
@@ -115,6 +122,31 @@ describe('a reconcile while the audit file cannot take records', () => {
     works = true;
     await reconcile();
     expect(effects).toEqual(['read', 'create']);
+    expect(audit.map((r) => [r.action, r.reason])).toEqual([['Materialized', 'SecretCreated']]);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  it('in PerJob mode, gives no Job its own Secret and says AuditUnavailable in status, and grants once it can', async () => {
+    let works = false;
+    const cluster = { status: {} as ReferenceStatus, job: job(false) } as {
+      status: ReferenceStatus;
+      secret?: V1Secret;
+      job: V1Job;
+    };
+    const { reconcile, effects, audit, statuses } = harness(cluster, () => works, 'PerJob');
+    const result = await reconcile();
+    expect(effects).toEqual([]);
+    expect(audit).toEqual([]);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'AuditUnavailable',
+    });
+    expect(result.requeueAfterMs).toBeLessThanOrEqual(30_000);
+
+    works = true;
+    await reconcile();
+    expect(effects).toEqual(['read', 'create']);
+    expect(cluster.secret?.metadata?.name).toBe('warehouse-uid-dbt');
     expect(audit.map((r) => [r.action, r.reason])).toEqual([['Materialized', 'SecretCreated']]);
     expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
   });

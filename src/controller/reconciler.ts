@@ -56,8 +56,21 @@ import {
   outcomeOfWrite,
   type SecretWrite,
 } from './outcome.ts';
-import { carryOutSteps } from './per-job-effects.ts';
-import { perJobSecretJob, perJobSecretName, planPerJob } from './per-job-plan.ts';
+import { carryOutSteps, type StepOutcome } from './per-job-effects.ts';
+import { JobLeaseMemory } from './per-job-lease-memory.ts';
+import {
+  checksWithLeasesDue,
+  nextJobLeaseVisitMs,
+  revokeJobLease,
+  trustedJobLease,
+} from './per-job-leases.ts';
+import {
+  type JobSecretStep,
+  type PerJobPlan,
+  perJobSecretJob,
+  perJobSecretName,
+  planPerJob,
+} from './per-job-plan.ts';
 import { perJobAuditRecords, perJobStatus } from './per-job-records.ts';
 import {
   expiryGraceMs,
@@ -151,6 +164,8 @@ export class Reconciler {
    * still knows the Secret is its own instead of reporting it as a conflict.
    */
   private readonly createdSecrets = new Map<string, ManagedSecretRecord>();
+  /** Per-Job mode: the leases each reference's per-Job Secrets hold, to revoke one whose Secret vanished. */
+  private readonly jobLeases = new JobLeaseMemory();
   /** Per-Job mode: when each per-Job Secret's remote versions were last found current, by Secret uid. */
   private readonly perJobChecks = new Map<string, Record<string, number>>();
   /** Consecutive failures of a reference while a Job waits for its Secret, to space the retries. */
@@ -217,6 +232,7 @@ export class Reconciler {
       this.waitingFailures.delete(key);
       this.recordedWrites.delete(key);
       this.perJobChecks.delete(key);
+      this.jobLeases.forget(key);
       await this.removeOrphans(key, namespace, name);
       return {};
     }
@@ -439,7 +455,7 @@ export class Reconciler {
       plan,
       storeReady: store.state.state === 'ready',
       secrets: labelled,
-      lastChecks: this.perJobChecks.get(key) ?? {},
+      lastChecks: checksWithLeasesDue(this.perJobChecks.get(key) ?? {}, labelled, reference, now),
       pods,
     });
     let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
@@ -487,12 +503,12 @@ export class Reconciler {
       }
       this.rememberRecorded(key, `${uid}/${write.time}`, keep);
     }
-    // No Job is given a Secret that could not be audited; deletes go on whatever the audit file can take.
+    // No Job is given a Secret that could not be audited (status says AuditUnavailable); deletes go on
+    // whatever the audit file can take.
     const grants = new Set(['create', 'rewrite', 'refresh']);
-    const steps = (await this.grantsAudited())
-      ? perJob.steps
-      : perJob.steps.filter((step) => !grants.has(step.action));
-    const { results, checks, stepError } = await carryOutSteps(this.deps, steps, {
+    const audited = await this.grantsAudited();
+    const steps = audited ? perJob.steps : perJob.steps.filter((step) => !grants.has(step.action));
+    const carried = await carryOutSteps(this.deps, steps, {
       reference,
       namespace,
       contentHash: facts.contentHash,
@@ -500,10 +516,39 @@ export class Reconciler {
       scope: store.scope,
       signal,
       now,
+      ttlMs: facts.ttlMs,
+      endReasons: endReasonsOf(perJob, deleting),
       lastChecks: this.perJobChecks.get(key) ?? {},
       existing: labelled,
     });
+    const { checks, stepError } = carried;
+    const results = audited ? carried.results : [...carried.results, ...unauditedSteps(perJob.steps)];
     this.perJobChecks.set(key, checks);
+    const leases = results.flatMap((result) => result.leases ?? []);
+    // A per-Job Secret that went without this operator deleting it (garbage collection, once its Job was
+    // deleted) took its lease's handle with it: the lease remembered from an earlier reconcile is revoked now.
+    for (const gone of this.jobLeases.vanished(key, labelled, results)) {
+      const revoked = await revokeJobLease(
+        this.deps,
+        gone.lease,
+        gone,
+        endReasonOf(perJob, gone.job.uid, deleting, 'SecretDeleted'),
+        { reference, namespace, store: store.object!, signal, now, ttlMs: facts.ttlMs },
+      );
+      this.jobLeases.markRevoked(key, gone.lease.fingerprint);
+      leases.push(...revoked);
+    }
+    this.jobLeases.remember(
+      key,
+      labelled,
+      results,
+      (secret) => trustedJobLease(this.deps, secret, namespace),
+      now,
+    );
+    const leaseContext = { time: new Date(now).toISOString(), ...audit };
+    for (const record of leaseRecords(leases, leaseContext)) {
+      await this.deps.audit.write(record);
+    }
     for (const record of perJobAuditRecords(plan, perJob, results, audit))
       await this.deps.audit.write(record);
     for (const { outcome } of results) {
@@ -544,6 +589,8 @@ export class Reconciler {
       requeueAfterMs: Math.min(
         plan.requeueAfterMs ?? interval,
         jitteredRefreshMs(interval, interval, { fraction: this.deps.refreshJitter, draw: context.draw }),
+        // A lease that ends before its Secret (the role's max TTL is shorter) is replaced a little before.
+        nextJobLeaseVisitMs(labelled, now) ?? interval,
       ),
     };
   }
@@ -1385,6 +1432,32 @@ function nextLeaseVisit(
   }
   const due = Math.max(0, ends - leaseRenewMarginMs - now);
   return plan.requeueAfterMs === undefined ? due : Math.min(plan.requeueAfterMs, due);
+}
+
+/** Why each Job whose per-Job Secret is deleted loses it, for the revocation of the lease that Secret holds. */
+function endReasonsOf(perJob: PerJobPlan, deleting: boolean): Record<string, string> {
+  const reasons: Record<string, string> = {};
+  for (const step of perJob.steps) {
+    if (step.action !== 'delete') continue;
+    const fallback = step.endsAccess ? 'AccessEnded' : 'TargetRenamed';
+    reasons[step.job.uid] = endReasonOf(perJob, step.job.uid, deleting, fallback);
+  }
+  return reasons;
+}
+
+/** Why a Job's per-Job Secret (and its lease) goes: the end of its access as planned, else `fallback`. */
+function endReasonOf(perJob: PerJobPlan, jobUid: string, deleting: boolean, fallback: string): string {
+  if (deleting) return 'ReferenceDeleted';
+  const end = perJob.ended.find((ended) => ended.job.uid === jobUid);
+  if (!end) return fallback;
+  return end.cause === 'Expired' ? 'TtlPassed' : (end.reason ?? 'AccessEnded');
+}
+
+/** The grants held back while the audit file cannot record them: each reported as AuditUnavailable. */
+function unauditedSteps(steps: JobSecretStep[]): StepOutcome[] {
+  return steps
+    .filter((step) => step.action === 'create' || step.action === 'rewrite' || step.action === 'refresh')
+    .map((step) => ({ step, outcome: auditUnavailableOutcome, checked: false }));
 }
 
 /** Why the Secret is deleted, for the revocation of the lease it holds. */

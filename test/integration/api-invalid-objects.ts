@@ -266,15 +266,6 @@ export const invalidObjects: InvalidObject[] = [
     'dynamic must set exactly one of database',
   ),
   onReference(
-    'a dynamic credential with per-Job Secrets, which do not request one yet',
-    (spec) => {
-      spec.isolation = 'PerJob';
-      spec.dynamic = { database: { role: 'elt-reader' } };
-    },
-    'spec.dynamic',
-    'spec.dynamic is not supported with isolation PerJob yet',
-  ),
-  onReference(
     'a dynamic credential whose username and password share a key',
     (spec) => {
       spec.dynamic = { database: { role: 'elt-reader' }, usernameKey: 'login', passwordKey: 'login' };

@@ -9,7 +9,13 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { generatedFiles, releaseManifest, staleFiles } from '../../scripts/release/generated.ts';
+import {
+  componentObjects,
+  generatedFiles,
+  perJobComponent,
+  releaseManifest,
+  staleFiles,
+} from '../../scripts/release/generated.ts';
 import { type KubeObject, kustomize, objectKey, parseObjects } from '../../scripts/release/objects.ts';
 import { ensureComponent } from '../env/build.ts';
 import { helm as helmComponent, repoRoot } from '../env/components.ts';
@@ -109,6 +115,22 @@ describe('the Helm chart (charts/secretlink)', () => {
     const rule = rendered.find((object) => object.kind === 'PrometheusRule')!;
     const rules = parse(await readFile(path.join(repoRoot, 'config/prometheus/rules.yaml'), 'utf8'));
     expect(rule.spec.groups).toEqual(rules.groups);
+  });
+
+  it('renders config/default with the per-Job component when perJobIsolation.enabled is set, and without it by default', async () => {
+    const perJob = await componentObjects(environment().kubectl, repoRoot, perJobComponent, configObjects);
+    expect(perJob.map((object) => object.kind).sort()).toEqual([
+      'MutatingAdmissionPolicy',
+      'MutatingAdmissionPolicyBinding',
+    ]);
+    const enabled = parseObjects(
+      (await helm('template', release, chart, '--include-crds', '--set', 'perJobIsolation.enabled=true'))
+        .stdout,
+    );
+    // Exactly what a kustomization listing config/default and the component installs.
+    expect(byKey(enabled)).toEqual(byKey([...configObjects, ...perJob]));
+    const disabled = parseObjects((await helm('template', release, chart)).stdout);
+    expect(disabled.filter((object) => object.kind.startsWith('MutatingAdmissionPolicy'))).toEqual([]);
   });
 
   it('installs on the cluster, and uninstalls leaving no policy that would refuse pods', async () => {

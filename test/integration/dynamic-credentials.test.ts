@@ -2,16 +2,14 @@
 // operator writes it into the Job's Secret, and the credential dies at the source when the Job's access ends
 // (PostgreSQL itself refuses it, and a session already open is terminated), when the ttl passes while the Job
 // still runs, and at its lease bound even when the operator is not running at all.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { leaseAnnotation } from '../../src/controller/dynamic-lease.ts';
-import { handleCanariesFile, runLayout } from '../env/evidence/end-of-run.ts';
+import { runLayout } from '../env/evidence/end-of-run.ts';
 import { scanForCanary } from '../env/evidence/scan.ts';
-import { allowedStores, awsStoreSpec, vaultStoreSpec } from '../env/stores/store-specs.ts';
+import { allowedStores, awsStoreSpec } from '../env/stores/store-specs.ts';
 import {
   api,
   createNamespace,
@@ -20,6 +18,14 @@ import {
   readSecretIfPresent,
 } from '../support/cluster.ts';
 import {
+  createDynamicTenant,
+  type Login,
+  loginOf,
+  logsIn,
+  openSession,
+  startEltJob,
+} from '../support/dynamic-tenant.ts';
+import {
   customApi,
   installCrds,
   referenceApi,
@@ -27,99 +33,20 @@ import {
   storeApi,
   type TestOperator,
 } from '../support/operator.ts';
-import { stores, vaultClient, writeVaultPolicy } from '../support/stores.ts';
+import { stores } from '../support/stores.ts';
 
-const exec = promisify(execFile);
 const operators: TestOperator[] = [];
 const namespaces: string[] = [];
 /** Lease ids and token accessors seen on Secrets: none may appear in a log, Event, status or audit record. */
 const handles: string[] = [];
 
-interface Login {
-  username: string;
-  password: string;
-}
-
-/** The least a store's Vault identity needs for dynamic credentials: nothing else of Vault's. */
-const dynamicPolicy = `
-path "database/creds/${'elt-reader'}" { capabilities = ["read"] }
-path "auth/token/create-orphan" { capabilities = ["update"] }
-path "auth/token/revoke-accessor" { capabilities = ["update"] }
-path "sys/leases/renew" { capabilities = ["update"] }
-path "sys/leases/revoke" { capabilities = ["update"] }
-`;
-
 async function tenant(prefix: string): Promise<string> {
-  const namespace = await createNamespace(prefix);
+  const namespace = await createDynamicTenant(prefix);
   namespaces.push(namespace);
-  const policy = `dynamic-${namespace}`;
-  await writeVaultPolicy(policy, dynamicPolicy);
-  const created = (await vaultClient().tokenCreate({
-    policies: [policy],
-    no_default_policy: true,
-    ttl: '1h',
-  })) as {
-    auth: { client_token: string };
-  };
-  await api(k8s.CoreV1Api).createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: { name: 'vault-token', annotations: allowedStores('vault') },
-      stringData: { token: created.auth.client_token },
-    },
-  });
-  await customApi().createNamespacedCustomObject({
-    ...storeApi,
-    namespace,
-    body: {
-      apiVersion: 'secretlink.dev/v1alpha1',
-      kind: 'SecretStore',
-      metadata: { name: 'vault' },
-      spec: vaultStoreSpec(stores().vault),
-    },
-  });
-  await customApi().createNamespacedCustomObject({
-    ...referenceApi,
-    namespace,
-    body: {
-      apiVersion: 'secretlink.dev/v1alpha1',
-      kind: 'SecretReference',
-      metadata: { name: 'warehouse' },
-      spec: {
-        storeRef: { name: 'vault' },
-        dynamic: { database: { role: stores().vault.databaseRole } },
-        consumers: { matchLabels: { app: 'elt' } },
-        ttl: '1m',
-      },
-    },
-  });
   return namespace;
 }
 
-function startJob(namespace: string, name: string, runTime: string) {
-  return api(k8s.BatchV1Api).createNamespacedJob({
-    namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          metadata: { labels: { app: 'elt' }, annotations: { 'secretlink.dev/simulated-run-time': runTime } },
-          spec: {
-            restartPolicy: 'Never',
-            containers: [
-              {
-                name: 'load',
-                image: 'meltano/meltano:v3.5',
-                envFrom: [{ secretRef: { name: 'warehouse' } }],
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
-}
+const startJob = startEltJob;
 
 /** The credential the Secret holds, once it is written; its lease handle is remembered for the leak scan. */
 async function credentialOf(namespace: string): Promise<Login> {
@@ -127,44 +54,7 @@ async function credentialOf(namespace: string): Promise<Login> {
     const found = await readSecretIfPresent(namespace, 'warehouse');
     return found?.data?.username ? found : undefined;
   });
-  const handle = JSON.parse(secret.metadata?.annotations?.[leaseAnnotation] ?? '{}') as Record<
-    string,
-    string
-  >;
-  for (const value of [handle.leaseId, handle.tokenAccessor]) {
-    if (!value) continue;
-    handles.push(value);
-    // The end-of-run check scans the whole run's operator output for it too.
-    await appendFile(path.join(inject('environment').runDir, handleCanariesFile), `${value}\n`);
-  }
-  const decode = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString('utf8');
-  return { username: decode('username'), password: decode('password') };
-}
-
-function psqlArgs(login: Login, sql: string): { args: string[]; env: NodeJS.ProcessEnv } {
-  const pg = stores().postgres;
-  return {
-    args: ['-h', pg.host, '-p', String(pg.port), '-U', login.username, '-d', pg.database, '-tAXc', sql],
-    env: { ...process.env, PGPASSWORD: login.password, PGCONNECT_TIMEOUT: '5' },
-  };
-}
-
-/** Logs in as the credential would; the answer is PostgreSQL's own. */
-async function logsIn(login: Login): Promise<boolean> {
-  const { args, env } = psqlArgs(login, 'SELECT current_user');
-  try {
-    const { stdout } = await exec(stores().postgres.psql, args, { env });
-    return stdout.trim() === login.username;
-  } catch {
-    return false;
-  }
-}
-
-/** A session that stays open (as a long load would) until the server ends it. */
-function openSession(login: Login): { process: ChildProcess; ended: Promise<number | null> } {
-  const { args, env } = psqlArgs(login, 'SELECT pg_sleep(600)');
-  const child = spawn(stores().postgres.psql, args, { env, stdio: 'ignore' });
-  return { process: child, ended: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+  return loginOf(secret, handles);
 }
 
 beforeAll(async () => {

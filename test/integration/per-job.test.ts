@@ -2,9 +2,6 @@
 // the per-Job component installed: the real Job controller creates the pods (kwok runs them), the mutating
 // policy rewrites each to its own Job's Secret, the pod policy keeps every pod to that one Secret, and the
 // operator gives each Job its own Secret and takes only that one away when the Job ends.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorNamespace } from '../env/install.ts';
@@ -15,7 +12,6 @@ import {
   deleteNamespace,
   environment,
   eventually,
-  kubectl,
   readSecretIfPresent,
   statusCodeOf,
 } from '../support/cluster.ts';
@@ -26,33 +22,19 @@ import {
   startTestOperator,
   type TestOperator,
 } from '../support/operator.ts';
+import { awaitPodRewrite, installPerJobAdmission } from '../support/per-job-admission.ts';
 import { seedAwsSecret } from '../support/stores.ts';
 
-const repo = path.resolve(import.meta.dirname, '../..');
 const reference = 'warehouse';
 
 let namespace: string;
 let operator: TestOperator;
-let overlay: string;
+let removeAdmission: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   await installCrds();
   // The install a user makes on Kubernetes 1.36: config/admission with the per-Job component.
-  overlay = await mkdtemp(path.join(os.tmpdir(), 'secretlink-per-job-'));
-  const relative = (folder: string) => path.relative(overlay, path.join(repo, folder));
-  await writeFile(
-    path.join(overlay, 'kustomization.yaml'),
-    [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      'resources:',
-      `  - ${relative('config/admission')}`,
-      'components:',
-      `  - ${relative('config/components/per-job')}`,
-      '',
-    ].join('\n'),
-  );
-  await kubectl('apply', '-k', overlay);
+  removeAdmission = await installPerJobAdmission();
   namespace = await createAwsTenant('per-job');
   await seedAwsSecret(
     `${namespace}/warehouse`,
@@ -86,62 +68,14 @@ beforeAll(async () => {
       },
     },
   });
-  // Pods are rewritten only once the operator has claimed the target name.
-  await eventually('the target to be claimed', async () => {
-    const current = (await customApi().getNamespacedCustomObject({
-      ...referenceApi,
-      namespace,
-      name: reference,
-    })) as { status?: { managedSecret?: { name: string } } };
-    return current.status?.managedSecret?.name === reference ? true : undefined;
-  });
-  // The API server loads admission policies, and the SecretReferences they take as parameters, on its own
-  // schedule: before the Jobs start, a dry-run pod created as the Job controller must come back rewritten.
-  const probe = path.join(overlay, 'probe-pod.yaml');
-  const probeJobUid = '00000000-0000-4000-8000-000000000001';
-  await writeFile(
-    probe,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: 'per-job-probe',
-        namespace,
-        labels: { app: 'dbt' },
-        ownerReferences: [
-          { apiVersion: 'batch/v1', kind: 'Job', name: 'probe', uid: probeJobUid, controller: true },
-        ],
-      },
-      spec: {
-        restartPolicy: 'Never',
-        containers: [{ name: 'c', image: 'busybox', envFrom: [{ secretRef: { name: reference } }] }],
-      },
-    }),
-  );
-  await eventually(
-    'the per-Job mutating policy to rewrite a pod the Job controller creates',
-    async () => {
-      const { stdout } = await kubectl(
-        'create',
-        '--dry-run=server',
-        '-o',
-        'json',
-        '-f',
-        probe,
-        '--as=system:serviceaccount:kube-system:job-controller',
-      ).catch(() => ({ stdout: '' }));
-      return stdout.includes(`${reference}-${probeJobUid}`) ? true : undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 1000 },
-  );
+  await awaitPodRewrite(namespace, reference, { app: 'dbt' });
 });
 
 afterAll(async () => {
   await operator?.stop();
   expect(operator?.sinkErrors).toEqual([]);
   if (namespace) await deleteNamespace(namespace);
-  await kubectl('delete', '--ignore-not-found', '-k', overlay);
-  await rm(overlay, { recursive: true, force: true });
+  await removeAdmission?.();
 });
 
 function jobBody(name: string, secretName: string, runTime: string): k8s.V1Job {

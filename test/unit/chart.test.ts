@@ -28,7 +28,22 @@ const objects: KubeObject[] = [
   },
 ];
 
-const files = chartFiles({ objects, version: '1.2.3', prometheusRules: 'groups: []\n' });
+const perJobObjects: KubeObject[] = [
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingAdmissionPolicy',
+    metadata: { name: 'secretlink-per-job-secrets' },
+    spec: { mutations: [{ expression: "'{{' != ''" }] },
+  },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingAdmissionPolicyBinding',
+    metadata: { name: 'secretlink-per-job-secrets' },
+    spec: { policyName: 'secretlink-per-job-secrets' },
+  },
+];
+
+const files = chartFiles({ objects, version: '1.2.3', prometheusRules: 'groups: []\n', perJobObjects });
 const file = (name: string) => files.get(`charts/secretlink/${name}`) ?? '';
 
 describe('chartFiles', () => {
@@ -61,5 +76,17 @@ describe('chartFiles', () => {
       /^# Generated[^\n]*\n\{\{- if \.Values\.createNamespace \}\}\n/,
     );
     expect(file('templates/namespace.yaml')).toContain('helm.sh/resource-policy: keep');
+  });
+
+  it('renders the per-Job component only when perJobIsolation.enabled is set, off by default', () => {
+    const perJob = file('templates/per-job-admission.yaml');
+    expect(perJob).toMatch(/^# Generated[^\n]*\n\{\{- if \.Values\.perJobIsolation\.enabled \}\}\n/);
+    expect(perJob.trimEnd().endsWith('{{- end }}')).toBe(true);
+    expect(perJob).toContain('kind: MutatingAdmissionPolicy\n');
+    expect(perJob).toContain('kind: MutatingAdmissionPolicyBinding\n');
+    expect(perJob).toContain(`'{{ "{{" }}' != ''`);
+    expect(file('values.yaml')).toContain('perJobIsolation:\n  enabled: false\n');
+    // Not in the always-rendered admission policies.
+    expect(file('templates/admission-policies.yaml')).not.toContain('MutatingAdmissionPolicy');
   });
 });
