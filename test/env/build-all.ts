@@ -1,7 +1,7 @@
 // Everything a test run needs, built or verified in three lanes at once, so that one lane's downloads overlap
 // another's compiling on a cold machine (measured in docs/testing.md, "A first run"). Within a lane the order
-// matters: the Kubernetes binaries share most of their compiled packages, so kwok and the kubelet follow
-// kube-apiserver and the rest in one lane and find those packages in the Go build cache.
+// matters: kwok, the kubelet and helm are pinned to the Kubernetes modules kube-apiserver builds with, so they
+// follow it in one lane and find most of their packages already compiled in the Go build cache.
 import { ensureComponent } from './build.ts';
 import { argocdHealth, etcd, helm, kstatus, kubeconform, kubelet, kubernetes, kwok } from './components.ts';
 import { ensureOperatorImage } from './image/operator-image.ts';
@@ -22,14 +22,14 @@ export async function buildEverything(progress: Progress, scope: BuildScope): Pr
     await ensureComponent(kubernetes, progress);
     if (scope.realNode) await ensureComponent(kubelet, progress);
     await ensureComponent(kwok, progress);
+    await ensureComponent(helm, progress);
   };
   const toolsLane = async () => {
-    // The unit project's offline CRD check uses kubeconform; the shipping tests helm, the Argo CD health
-    // interpreter and kstatus (test/integration/chart, health).
+    // The unit project's offline CRD check uses kubeconform; the shipping tests the Argo CD health
+    // interpreter and kstatus (test/integration/health).
     await ensureComponent(etcd, progress);
     await buildGcpEmulator(progress);
-    for (const component of [kubeconform, helm, argocdHealth, kstatus])
-      await ensureComponent(component, progress);
+    for (const component of [kubeconform, argocdHealth, kstatus]) await ensureComponent(component, progress);
   };
   const downloadsLane = async () => {
     await installStoreServers(progress);

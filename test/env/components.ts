@@ -104,8 +104,8 @@ export const kubeconform: Component = {
   binDirVariable: 'SECRETLINK_KUBECONFORM_DIR',
 };
 
-const helmVersion = 'v3.22.0';
-// The client-go minor helm's go.mod pins (v0.37 speaks Kubernetes 1.37), read as helm's Makefile reads it.
+const helmVersion = 'v3.21.4';
+// The client-go minor helm's go.mod pins (v0.36 speaks Kubernetes 1.36), read as helm's Makefile reads it.
 const helmKubeMinor = /k8s\.io\/client-go v0\.(\d+)\./.exec(
   readFileSync(path.join(import.meta.dirname, '..', '..', 'hack', 'components', 'helm', 'go.mod'), 'utf8'),
 )?.[1];
@@ -118,7 +118,7 @@ export const helm: Component = {
   binaries: { helm: 'helm.sh/helm/v3/cmd/helm' },
   binDirVariable: 'SECRETLINK_HELM_DIR',
   // As helm's own Makefile links it: its version, and the Kubernetes version its client-go modules speak
-  // (k8s.io/client-go v0.37 -> 1.37), which `helm template` and `helm lint` assume without a cluster.
+  // (k8s.io/client-go v0.36 -> 1.36), which `helm template` and `helm lint` assume without a cluster.
   ldflags: [
     `-X helm.sh/helm/v3/internal/version.version=${helmVersion}`,
     ...['pkg/chartutil', 'pkg/lint/rules'].flatMap((pkg) => [

@@ -117,7 +117,12 @@ describe('dynamic credentials from Vault', () => {
       async () => ((await logsIn(login)) ? undefined : true),
       { timeoutMs: 75_000, intervalMs: 1000 },
     );
-    expect(operator.audit.find((record) => record.action === 'LeaseRevoked')?.reason).toBe('TtlPassed');
+    // The login also stops working at its own bound (VALID UNTIL), which may come before the operator's
+    // revocation is recorded: wait for the record.
+    const revoked = await eventually('the lease revocation to be recorded', async () =>
+      operator.audit.find((record) => record.action === 'LeaseRevoked'),
+    );
+    expect(revoked.reason).toBe('TtlPassed');
     // No operator revoked this one: the lease ends at its bound in Vault and PostgreSQL on their own.
     await eventually(
       'the credential to be refused with the operator stopped',
