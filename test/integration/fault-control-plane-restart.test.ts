@@ -9,10 +9,13 @@
 // served within restartBoundMs. Throughout: no Secret is created twice or deleted while entitled (each
 // reference's grants all name the Secret that exists, and the API server confirmed no more creates than there
 // are such Secrets), every Job has at most one grant and one end of access in the audit file, no record id
-// appears twice and the signed chain verifies. The operator rides the outage out: it never exits (its Lease,
-// 60 s here, outlasts the outage; a longer outage costs a replica its Lease, and it stops to be restarted).
+// appears twice and the signed chain verifies, and every record also has its Event on the reference within
+// eventRetryBoundMs (an Event refused while the server was away is retried). The operator rides the outage
+// out: it never exits (its Lease, 60 s here, outlasts the outage; a longer outage costs a replica its Lease,
+// and it stops to be restarted).
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventName } from '../../src/audit/event-sink.ts';
 import type { AuditRecord } from '../../src/audit/types.ts';
 import { type OwnControlPlane, startOwnControlPlane } from '../env/environment.ts';
 import { consoleProgress } from '../env/progress.ts';
@@ -32,6 +35,8 @@ import { type OperatorProcess, prepareReplica, type Replica } from '../support/o
 import { seedAwsSecret, uniqueSecretName } from '../support/stores.ts';
 
 const restartBoundMs = 30_000;
+/** An Event that failed during the outage is retried 1 s, 2 s, 4 s... after; the outage here is seconds. */
+const eventRetryBoundMs = 60_000;
 const value = 'restart-value';
 
 let own: OwnControlPlane | undefined;
@@ -142,6 +147,19 @@ const confirmedDeletes = (from: number, secret: string) =>
     )
     .filter((r) => (r.status ?? 0) < 300 && r.status !== undefined);
 
+/** Each record of the signed file also has its Event on the reference, those made as the server went away too. */
+const everyRecordHasItsEvent = (records: AuditRecord[]) =>
+  eventually(
+    'an Event for every audit record',
+    async () => {
+      const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace });
+      const names = new Set(events.items.map((event) => event.metadata?.name));
+      const missing = records.filter((record) => !names.has(eventName(record.reference.name, record.id)));
+      return missing.length === 0 ? true : undefined;
+    },
+    { timeoutMs: eventRetryBoundMs },
+  );
+
 function expectOperatorUp(): void {
   expect(exitedEarly).toBeUndefined();
 }
@@ -204,7 +222,10 @@ describe('the API server restarted while a burst of Jobs is in flight', () => {
       for (const job of jobsOf(reference)) {
         const actions = recordsOfJob(records, job);
         if (ending.has(reference)) {
-          expect([[], ['Materialized', 'Revoked']]).toContainEqual(actions);
+          const detail = records
+            .filter((r) => r.job?.name === job)
+            .map((r) => `${r.action} ${r.reason} secret ${r.targetSecret.uid} at ${r.time} (${r.id})`);
+          expect([[], ['Materialized', 'Revoked']], `${job}: ${detail.join('; ')}`).toContainEqual(actions);
         } else {
           expect(actions).toEqual(['Materialized']);
           const grant = records.find((r) => r.job?.name === job && r.action === 'Materialized')!;
@@ -221,7 +242,8 @@ describe('the API server restarted while a burst of Jobs is in flight', () => {
     // A create whose answer the restart cut off is not seen as confirmed, so this is at most, not exactly.
     expect(confirmedCreates(seenBefore).length).toBeLessThanOrEqual(grantedSecrets.size);
     await expectChainIntact(replica!);
-  });
+    await everyRecordHasItsEvent(records);
+  }, 180_000);
 });
 
 describe('etcd restarted under the operator', () => {
@@ -270,5 +292,6 @@ describe('etcd restarted under the operator', () => {
     expect(recordsOfJob(records, 'etcd-ended-job')).toEqual(['Materialized', 'Revoked']);
     expect(recordsOfJob(records, 'etcd-after-job')).toEqual(['Materialized']);
     await expectChainIntact(replica!);
-  });
+    await everyRecordHasItsEvent(records);
+  }, 180_000);
 });
