@@ -6,6 +6,7 @@ import { KubernetesEventSink } from './audit/event-sink.ts';
 import { HashChainedFileSink } from './audit/file-sink.ts';
 import { claimMarker, loadOrCreateFingerprintKey, secretFingerprinter } from './audit/fingerprint.ts';
 import { LogAuditSink } from './audit/log-sink.ts';
+import { defaultRetryDelaysMs, RetryingSink } from './audit/retrying-sink.ts';
 import { loadSigningKey } from './audit/signing-key.ts';
 import { type AuditSink, AuditTrail } from './audit/types.ts';
 import { ConfigError, loadConfig, usage } from './config.ts';
@@ -39,14 +40,23 @@ const kubeConfig = new k8s.KubeConfig();
 kubeConfig.loadFromDefault();
 reuseConnections(kubeConfig);
 
-const sinks: AuditSink[] = [
-  new LogAuditSink(logger),
-  new KubernetesEventSink(kubeConfig.makeApiClient(k8s.EventsV1Api), config.identity),
-];
-const audit = new AuditTrail(sinks, (sink, error) => {
+const sinkFailed = (sink: string, error: unknown) => {
   metrics.auditSinkFailures.inc({ sink });
   logger.error({ sink, err: safeMessage(error) }, 'an audit sink failed to record');
-});
+};
+// An Event that fails while the API server is away is created once it answers again (by name, so once).
+const events = new RetryingSink(
+  new KubernetesEventSink(kubeConfig.makeApiClient(k8s.EventsV1Api), config.identity),
+  {
+    delaysMs: defaultRetryDelaysMs,
+    maxPending: 10_000,
+    onRetry: (error, attempt) =>
+      logger.warn({ sink: 'events', err: safeMessage(error), attempt }, 'an audit Event failed; retrying'),
+    onGiveUp: (error) => sinkFailed('events', error),
+  },
+);
+const sinks: AuditSink[] = [new LogAuditSink(logger), events];
+const audit = new AuditTrail(sinks, sinkFailed);
 
 /** Start-up cannot go on; the reason names a setting, file or Secret, never a value. */
 function refuseToStart(message: string, error: unknown): never {

@@ -278,7 +278,12 @@ export class Reconciler {
     let plan = planReference(input());
     const unclaimed =
       !deleting && !plan.standstill && plan.managedSecret?.name !== facts.targetName && !secret;
-    if (plan.action === 'create' || (plan.action === 'refuse' && !secret) || unclaimed) {
+    // Status records a Secret the cache does not hold: the cache may lag a write made moments ago (its watch
+    // resumes late after an API server restart). Taken for gone, its Jobs' ends would be recorded without a
+    // delete, and the Secret, once cached, found unrecorded: a Conflict, then a second end record.
+    const lagging =
+      !secret && previous.managedSecret?.name === facts.targetName && !!previous.managedSecret.uid;
+    if (plan.action === 'create' || (plan.action === 'refuse' && !secret) || unclaimed || lagging) {
       // The cache holds only managed Secrets; look for a foreign one of that name before creating or claiming.
       // Its own pods are then a Conflict to report, not pods waiting for a Secret secretlink would write.
       secret = await this.deps.writer.readSecret(namespace, facts.targetName);

@@ -81,6 +81,11 @@ export async function startApiProxy(upstream: { server: string; ca: string | Buf
         }
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
+        // An answer the API server broke off (a watch open when it stops) breaks off the operator's too, as
+        // it would without the proxy; pipe alone would leave that connection open and silent.
+        answer.on('close', () => {
+          if (!answer.complete) response.destroy();
+        });
       },
     );
     upstreamRequests.add(forwarded);

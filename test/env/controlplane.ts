@@ -22,7 +22,16 @@ export interface ControlPlane {
   nodeNames: string[];
   /** For the real node's kubelet (system:node:<name>); used only when a run starts one. */
   kubeletKubeconfig: string;
+  /**
+   * Stops one server of the control plane (SIGTERM, as a node shutting it down would), keeping its data and
+   * ports; the others keep running. Only for a control plane of a test's own: the shared one stays up.
+   */
+  stopServer(name: RestartableServer): Promise<void>;
+  /** Starts a stopped server again with the same flags, data and port, and waits until it is ready. */
+  startServer(name: RestartableServer): Promise<void>;
 }
+
+export type RestartableServer = 'etcd' | 'kube-apiserver';
 
 export const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 export const simulatedNodeCount = 2;
@@ -46,7 +55,7 @@ export async function startControlPlane(
   const server = `https://127.0.0.1:${apiPort}`;
   const etcdUrl = `http://127.0.0.1:${etcdClient}`;
 
-  const etcd = supervisor.start({
+  let etcd = supervisor.start({
     name: 'etcd',
     command: binaries.etcd!,
     args: [
@@ -62,13 +71,15 @@ export async function startControlPlane(
       '--log-level=warn',
     ],
   });
-  await waitUntil('etcd to report healthy', async () => (await fetch(`${etcdUrl}/health`)).ok, {
-    timeoutMs: 30_000,
-    server: etcd,
-  });
+  const etcdReady = () =>
+    waitUntil('etcd to report healthy', async () => (await fetch(`${etcdUrl}/health`)).ok, {
+      timeoutMs: 30_000,
+      server: etcd,
+    });
+  await etcdReady();
   progress.note(`etcd ready on ${etcdUrl}`);
 
-  const apiServer = supervisor.start({
+  let apiServer = supervisor.start({
     name: 'kube-apiserver',
     command: binaries['kube-apiserver']!,
     args: [
@@ -92,10 +103,12 @@ export async function startControlPlane(
     ],
   });
   const adminCredentials = pki.clients.admin!;
-  await waitUntil('kube-apiserver /readyz', () => httpsOk(`${server}/readyz`, pki.caCert, adminCredentials), {
-    timeoutMs: 60_000,
-    server: apiServer,
-  });
+  const apiServerReady = () =>
+    waitUntil('kube-apiserver /readyz', () => httpsOk(`${server}/readyz`, pki.caCert, adminCredentials), {
+      timeoutMs: 60_000,
+      server: apiServer,
+    });
+  await apiServerReady();
   progress.note(`kube-apiserver ready on ${server}`);
 
   const kubeconfigFor = async (identity: string) => {
@@ -159,6 +172,16 @@ export async function startControlPlane(
     serviceAccountIssuer,
     nodeNames,
     kubeletKubeconfig: await kubeconfigFor('kubelet'),
+    stopServer: (name) => supervisor.stop(name === 'etcd' ? etcd : apiServer),
+    startServer: async (name) => {
+      if (name === 'etcd') {
+        etcd = supervisor.startAgain(etcd);
+        await etcdReady();
+      } else {
+        apiServer = supervisor.startAgain(apiServer);
+        await apiServerReady();
+      }
+    },
   };
 }
 

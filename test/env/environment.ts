@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureComponent } from './build.ts';
 import { controlPlaneComponents, kubelet, kubernetes } from './components.ts';
-import { startControlPlane } from './controlplane.ts';
+import { type ControlPlane, startControlPlane } from './controlplane.ts';
 import { findHostPrograms } from './node/host.ts';
 import { type RealNode, startRealNode } from './node/start.ts';
 import { ProcessSupervisor } from './processes.ts';
@@ -124,6 +124,31 @@ export async function startEnvironment(
   } catch (error) {
     // A build of the operator's image still running would outlive the run; it cleans up after itself.
     await images?.catch(() => undefined);
+    await supervisor.stopAll();
+    throw error;
+  }
+}
+
+/** A control plane of a test's own, apart from the run's: its kubectl, and a stop() that removes everything. */
+export interface OwnControlPlane {
+  controlPlane: ControlPlane;
+  kubectl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a second control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) the same way as
+ * the run's, on free ports and in a run folder of its own, for a test that stops and restarts its servers
+ * while the other tests keep the shared one. The reaper removes it too if the test process dies.
+ */
+export async function startOwnControlPlane(progress: Progress): Promise<OwnControlPlane> {
+  const binaries = await buildControlPlane(progress);
+  const runDir = await mkdtemp(path.join(os.tmpdir(), 'secretlink-plane-'));
+  const supervisor = await ProcessSupervisor.create(runDir);
+  try {
+    const controlPlane = await startControlPlane(supervisor, binaries, progress);
+    return { controlPlane, kubectl: binaries.kubectl!, stop: () => supervisor.stopAll() };
+  } catch (error) {
     await supervisor.stopAll();
     throw error;
   }

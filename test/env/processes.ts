@@ -28,8 +28,12 @@ interface StartOptions {
 const stopGraceMs = 5000;
 
 export class ProcessSupervisor {
-  private readonly children: { process: ChildProcess; server: ServerProcess; stopSignal: NodeJS.Signals }[] =
-    [];
+  private readonly children: {
+    process: ChildProcess;
+    server: ServerProcess;
+    stopSignal: NodeJS.Signals;
+    options: StartOptions;
+  }[] = [];
   private reaper: ChildProcess | undefined;
   private readonly cleanups: (() => Promise<string[]>)[] = [];
 
@@ -78,8 +82,30 @@ export class ProcessSupervisor {
       exitCode: () => exit,
       logTail: (lines = 30) => readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'),
     };
-    this.children.push({ process: child, server, stopSignal });
+    this.children.push({ process: child, server, stopSignal, options });
     return server;
+  }
+
+  /**
+   * Stops one server the way teardown does (its stop signal, then SIGKILL after the grace period), leaving
+   * the others running and its data in place: for tests of a server's outage.
+   */
+  async stop(server: ServerProcess): Promise<void> {
+    const entry = this.children.find((child) => child.server === server);
+    if (!entry) throw new Error(`${server.name} was not started by this supervisor`);
+    await stopChild(entry);
+  }
+
+  /** Starts a stopped server again with the same command, flags and environment; its log continues. */
+  startAgain(server: ServerProcess): ServerProcess {
+    const index = this.children.findIndex((child) => child.server === server);
+    const entry = this.children[index];
+    if (!entry) throw new Error(`${server.name} was not started by this supervisor`);
+    if (server.exitCode() === undefined) throw new Error(`${server.name} is still running`);
+    const again = this.start(entry.options);
+    // In its old place, so teardown still stops the servers in reverse start order.
+    this.children.splice(index, 1, this.children.pop()!);
+    return again;
   }
 
   /**
@@ -97,18 +123,32 @@ export class ProcessSupervisor {
    */
   async stopAll(): Promise<void> {
     const running = this.children.reverse().filter(({ server }) => server.exitCode() === undefined);
-    for (const { process: child, server, stopSignal } of running) {
-      signalGroup(child, stopSignal);
-      const deadline = Date.now() + stopGraceMs;
-      while (Date.now() < deadline && server.exitCode() === undefined) await sleep(20);
-      if (server.exitCode() === undefined) signalGroup(child, 'SIGKILL');
-    }
+    for (const entry of running) await stopChild(entry);
     this.children.length = 0;
     const problems: string[] = [];
     for (const cleanup of this.cleanups.splice(0).reverse()) problems.push(...(await cleanup()));
     this.reaper?.kill('SIGKILL');
     await fs.rm(this.runDir, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(`teardown left something behind:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+async function stopChild({
+  process: child,
+  server,
+  stopSignal,
+}: {
+  process: ChildProcess;
+  server: ServerProcess;
+  stopSignal: NodeJS.Signals;
+}): Promise<void> {
+  signalGroup(child, stopSignal);
+  const deadline = Date.now() + stopGraceMs;
+  while (Date.now() < deadline && server.exitCode() === undefined) await sleep(20);
+  if (server.exitCode() === undefined) {
+    signalGroup(child, 'SIGKILL');
+    const killed = Date.now() + stopGraceMs;
+    while (Date.now() < killed && server.exitCode() === undefined) await sleep(20);
   }
 }
 

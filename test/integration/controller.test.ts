@@ -263,6 +263,10 @@ describe('secretlink controller', () => {
       { timeoutMs: 30_000 },
     );
     expect(after.metadata?.resourceVersion).not.toBe(before.metadata?.resourceVersion);
+    // The record follows the confirmed write (after the signed file took it), so it can trail the Secret.
+    await eventually('the refresh to be recorded', async () =>
+      auditFor('rotating-job', 'Refreshed').length > 0 ? true : undefined,
+    );
     expect(auditFor('rotating-job').map((r) => r.action)).toEqual(['Materialized', 'Refreshed']);
     const [granted, refreshed] = auditFor('rotating-job');
     expect(refreshed!.fingerprint).not.toBe(granted!.fingerprint);

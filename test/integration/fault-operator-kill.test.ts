@@ -8,18 +8,20 @@
 // each grant and each end of access exactly once (counted by action and Job, and no id twice), and its chain
 // verifies. For the cut connection: a Job that ended while the operator could not reach the API server has its
 // Secret revoked within 30 s of the connection returning, and a Job that started meanwhile gets its Secret.
-import { readFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../src/audit/types.ts';
-import { verifyAuditFile } from '../../src/audit/verify.ts';
 import { createAwsTenant } from '../support/aws-tenant.ts';
 import { api, deleteNamespace, eventually, readSecretIfPresent } from '../support/cluster.ts';
+import {
+  auditFileRecords,
+  endJob as endJobIn,
+  expectChainIntact as expectChainOfIntact,
+  managedSecretsOf as managedSecretsIn,
+} from '../support/fault-scenes.ts';
 import { customApi, installCrds, referenceApi } from '../support/operator.ts';
 import { type OperatorProcess, prepareReplica, type Replica } from '../support/operator-process.ts';
 import { seedAwsSecret } from '../support/stores.ts';
 
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 let namespace: string;
 let replica: Replica;
 let running: OperatorProcess | undefined;
@@ -84,13 +86,7 @@ async function createJob(name: string, secretName: string): Promise<void> {
   });
 }
 
-/** Ends a running Job now: a deadline of one second makes the Job controller fail it. */
-async function endJob(name: string): Promise<void> {
-  await api(k8s.BatchV1Api).patchNamespacedJob(
-    { namespace, name, body: { spec: { activeDeadlineSeconds: 1 } } },
-    mergePatch,
-  );
-}
+const endJob = (name: string) => endJobIn(namespace, name);
 
 /** SIGKILL, then the same replica again (same identity, Lease and audit file). */
 async function killAndRestart(): Promise<void> {
@@ -110,22 +106,10 @@ async function statusOf(name: string) {
   return reference.status ?? {};
 }
 
-/** The Secrets the operator manages for `reference`, as the API server has them. */
-async function managedSecretsOf(reference: string): Promise<k8s.V1Secret[]> {
-  const list = await api(k8s.CoreV1Api).listNamespacedSecret({
-    namespace,
-    labelSelector: `secretlink.dev/reference=${reference}`,
-  });
-  return list.items;
-}
-
-async function fileRecords(): Promise<AuditRecord[]> {
-  const lines = (await readFile(replica.auditFile, 'utf8')).split('\n').filter(Boolean);
-  return lines.map((line) => JSON.parse(line) as AuditRecord).filter((entry) => 'action' in entry);
-}
+const managedSecretsOf = (reference: string) => managedSecretsIn(namespace, reference);
 
 const recordsAbout = async (reference: string) =>
-  (await fileRecords())
+  (await auditFileRecords(replica.auditFile))
     .filter((record) => record.reference.name === reference)
     .map((record) => [record.action, record.job?.name]);
 
@@ -147,13 +131,7 @@ async function servedOnce(reference: string, timeoutMs = 30_000): Promise<k8s.V1
 const secretWrite = (method: string) => (verb: string, path: string) =>
   verb === method && new RegExp(`^/api/v1/namespaces/${namespace}/secrets(/|\\?|$)`).test(path);
 
-async function expectChainIntact(): Promise<void> {
-  const records = await fileRecords();
-  expect(new Set(records.map((record) => record.id)).size).toBe(records.length);
-  expect(await verifyAuditFile(replica.auditFile, { publicKey: replica.auditPublicKey })).toMatchObject({
-    ok: true,
-  });
-}
+const expectChainIntact = () => expectChainOfIntact(replica);
 
 describe('the operator killed at each step of a write', () => {
   it('between reading the store and creating the Secret: the restart creates it once, audited once', async () => {

@@ -3,13 +3,29 @@
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import type { EnvironmentInfo } from '../env/environment.ts';
 import { environmentKubectl } from '../env/install.ts';
 
-export function environment() {
-  return inject('environment');
+type ClusterInfo = Pick<EnvironmentInfo, 'kubeconfig' | 'server' | 'kubectl' | 'nodeNames'>;
+
+let ownCluster: ClusterInfo | undefined;
+let loaded: k8s.KubeConfig | undefined;
+
+/** The run's environment; its cluster is this file's own control plane once `useOwnCluster` was called. */
+export function environment(): EnvironmentInfo {
+  const shared = inject('environment');
+  return ownCluster ? { ...shared, ...ownCluster } : shared;
 }
 
-let loaded: k8s.KubeConfig | undefined;
+/**
+ * Points every helper of this test file (each file runs in a fresh worker) at a control plane of its own
+ * (test/env/environment.ts, startOwnControlPlane), for a test that stops its servers. The run folder, the
+ * stores and the end-of-run checks stay the run's, so that operator's logs and audit files are checked too.
+ */
+export function useOwnCluster(cluster: ClusterInfo): void {
+  ownCluster = cluster;
+  loaded = undefined;
+}
 
 /** The environment's admin kubeconfig, read once per test worker (every api() call and poll uses it). */
 export function kubeConfig(): k8s.KubeConfig {

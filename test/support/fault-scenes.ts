@@ -1,7 +1,14 @@
 // What the fault tests share: SecretStores that reach a store through a fault proxy, and the references,
-// Jobs and observations every scene is made of (a Ready condition, a Secret's value, a Job's suspension).
+// Jobs and observations every scene is made of (a Ready condition, a Secret's value, a Job's suspension or
+// end, the managed Secrets, an operator's audit file and whether its chain holds).
+
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
+import { expect } from 'vitest';
 import type { SecretStoreSpec } from '../../src/api/types.ts';
+import type { AuditRecord } from '../../src/audit/types.ts';
+import { verifyAuditFile } from '../../src/audit/verify.ts';
 import type { FaultProxy } from '../env/fault-proxy.ts';
 import {
   allowedStores,
@@ -107,6 +114,42 @@ export async function suspendJob(namespace: string, name: string): Promise<void>
     { namespace, name, body: { spec: { suspend: true } } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
+}
+
+/** Ends a running Job now: a deadline of one second makes the Job controller fail it. */
+export async function endJob(namespace: string, name: string): Promise<void> {
+  await api(k8s.BatchV1Api).patchNamespacedJob(
+    { namespace, name, body: { spec: { activeDeadlineSeconds: 1 } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+}
+
+/** The Secrets the operator manages for `reference`, as the API server has them. */
+export async function managedSecretsOf(namespace: string, reference: string): Promise<k8s.V1Secret[]> {
+  const list = await api(k8s.CoreV1Api).listNamespacedSecret({
+    namespace,
+    labelSelector: `secretlink.dev/reference=${reference}`,
+  });
+  return list.items;
+}
+
+/** The audit records in an operator's signed audit file (its chain's own entries left out); none before it led. */
+export async function auditFileRecords(file: string): Promise<AuditRecord[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditRecord)
+    .filter((entry) => 'action' in entry);
+}
+
+/** No record is in the file twice (by id), and the signed chain verifies. */
+export async function expectChainIntact(operator: { auditFile: string; auditPublicKey: KeyObject }) {
+  const records = await auditFileRecords(operator.auditFile);
+  expect(new Set(records.map((record) => record.id)).size).toBe(records.length);
+  expect(await verifyAuditFile(operator.auditFile, { publicKey: operator.auditPublicKey })).toMatchObject({
+    ok: true,
+  });
 }
 
 export interface ReadyCondition {
