@@ -222,10 +222,13 @@ describe('a tenant reaching past a ClusterSecretStore’s remoteAccess', () => {
     // The withheld secret was listed (it is under the path) but never read: it is not in the Secret.
     expect(keys(secret)).toEqual(['TAP_POSTGRES_HOST', 'TAP_POSTGRES_PASSWORD']);
     expect(Buffer.from(secret.data!.TAP_POSTGRES_PASSWORD!, 'base64').toString()).toBe('tenant-password');
-    const written = operator.audit.find(
-      (record) => record.reference.name === 'find-granted' && record.action === 'Materialized',
+    // The record follows the confirmed write, so it may land just after the Secret is seen.
+    const written = await eventually('the write to be recorded', async () =>
+      operator.audit.find(
+        (record) => record.reference.name === 'find-granted' && record.action === 'Materialized',
+      ),
     );
-    expect(written?.remotes.map((remote) => remote.name).sort()).toEqual([
+    expect(written.remotes.map((remote) => remote.name).sort()).toEqual([
       `${granted}host`,
       `${granted}password`,
     ]);

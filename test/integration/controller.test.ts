@@ -287,6 +287,7 @@ describe('secretlink controller', () => {
     });
     expect(reference.status?.conditions?.[0]?.reason).toBe('NoConsumers');
     expect(await readSecret('guarded')).toBeUndefined();
+    await audited('intruder', 'Refused');
     expect(auditFor('intruder').map((r) => r.action)).toEqual(['Refused']);
     expect(auditFor('intruder')[0]!.message).toContain('app is not "dbt"');
   });
@@ -361,6 +362,7 @@ describe('secretlink controller', () => {
     operator = startTestOperator({ namespaces: [namespace], audit: operator.audit });
     await secretExists('resilient');
     await secretGone('orphan');
+    await audited('while-down', 'Materialized');
     expect(auditFor('while-down').map((r) => r.action)).toEqual(['Materialized']);
     await api(k8s.BatchV1Api).deleteNamespacedJob({
       name: 'while-down',
