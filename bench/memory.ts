@@ -2,7 +2,8 @@
 // many references and many active Jobs, and how long it takes to converge again after a restart. Per-object
 // costs come from heap snapshots the operator writes on a signal (Node's --heapsnapshot-signal), compared
 // between sizes; what dominates is the largest constructors by retained-free (self) size in the last one.
-// Usage: node bench/memory.ts [--small=100] [--references=10000] [--jobs=1000] [--write=docs/benchmarks.md]
+// Usage: node bench/memory.ts [--small=100] [--references=10000] [--jobs=1000] [--node-flags='...']
+//                             [--write=docs/benchmarks.md]
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -37,6 +38,8 @@ const jobCount = numberArgument('jobs', 1000);
 /** Remote secrets the references read from; references share them (the operator's cost is per reference). */
 const remoteCount = Math.min(numberArgument('remotes', 100), smallCount);
 const reportFile = argument('write', '');
+/** Extra Node.js flags for the operator, to compare settings (e.g. --node-flags=--max-semi-space-size=2). */
+const nodeFlags = argument('node-flags', '').split(' ').filter(Boolean);
 const namespace = 'bench';
 const progress = consoleProgress('[bench]');
 const root = path.resolve(import.meta.dirname, '..');
@@ -81,21 +84,20 @@ try {
   await createReferences(custom, 0, smallCount);
 
   // Every figure comes from a process freshly started on the state it measures: a heap snapshot leaves the
-  // process it was taken in larger, so no process is measured after one.
+  // process it was taken in larger, so no process is measured after one (the one that took it carries on
+  // only to do the work of the next state).
   operator = await startOperator(main, info, 'first');
   await operator.waitReady();
   await waitForReferences(custom, smallCount);
   measured.push(await measure(operator, `${smallCount} references, idle`));
 
   if (referenceCount > smallCount) {
-    operator = await restart(operator, main, info, 'references', smallCount);
     await createReferences(custom, smallCount, referenceCount);
     await waitForReferences(custom, referenceCount);
     operator = await restart(operator, main, info, 'references-measured', referenceCount);
     measured.push(await measure(operator, `${referenceCount} references, idle`));
   }
 
-  operator = await restart(operator, main, info, 'jobs', referenceCount);
   const batch = kubeConfig.makeApiClient(k8s.BatchV1Api);
   progress.step(`creating ${jobCount} Jobs (kept active by kwok)`);
   await inParallel(jobCount, 16, async (index) => {
@@ -165,6 +167,7 @@ async function startOperator(main: string, info: EnvironmentInfo, id: string): P
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...nodeFlags,
       // Writes a heap snapshot into the diagnostic folder on SIGUSR2; nothing else changes in the process.
       '--heapsnapshot-signal=SIGUSR2',
       `--diagnostic-dir=${snapshots}`,
@@ -494,8 +497,9 @@ function sectionText(table: string): string {
       'Each state is measured on a process started on it and converged (a heap snapshot leaves the process it ' +
         'was taken in larger, so no figure comes from a process that has taken one).',
     ],
+    `Node.js flags added for the operator: ${nodeFlags.length ? nodeFlags.map((f) => `\`${f}\``).join(' ') : 'none'}.`,
     'How: `node bench/memory.ts --write=docs/benchmarks.md` (options `--small`, `--references`, `--jobs`, ' +
-      '`--quiet-load`). It starts and stops its own environment.',
+      '`--node-flags`, `--quiet-load`). It starts and stops its own environment.',
     describeMachine(machine),
     table,
   ]);
