@@ -64,6 +64,7 @@ bench: install env-build
 	node bench/providers.ts --write=docs/benchmarks.md
 	node bench/controller.ts --write=docs/benchmarks.md
 	node bench/limit.ts --profile --write=docs/benchmarks.md
+	node bench/memory.ts --write=docs/benchmarks.md
 
 ## Regenerates charts/secretlink and config/prometheus/prometheusrule.yaml from config/ (the tests fail when
 ## they are stale). kubectl is the test environment's.

@@ -163,8 +163,7 @@ async function measure(variant: Variant, distMain: string): Promise<Result> {
     const probePort = await freePort();
     const logFile = path.join(scratch, `operator-${variant.id}.log`);
     const log = openSync(logFile, 'w');
-    const command =
-      variant.entry === 'src' ? [path.join(root, 'src', 'main.ts')] : ['--enable-source-maps', distMain];
+    const command = variant.entry === 'src' ? [path.join(root, 'src', 'main.ts')] : [distMain];
     // Flags this benchmark does not set come from their defaults, never from the caller's SECRETLINK_ variables.
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !name.startsWith('SECRETLINK_')),
@@ -527,8 +526,8 @@ function sectionText(table: string): string {
         'the V8 heap (informer caches, the Job index, store clients, queues), compiled code, the Node.js ' +
         'runtime (V8, ICU, OpenSSL, libuv), Buffers, thread stacks, and the pages of shared libraries it has ' +
         'touched, which other processes may share. With `node src/main.ts` it also holds what Node needs ' +
-        "to strip the types of the sources; the compiled variant runs as the image's `node " +
-        '--enable-source-maps dist/main.js` does. Idle is 3 s after every reference reported `NoConsumers`; ' +
+        "to strip the types of the sources; the compiled variant runs as the image's `node dist/main.js` " +
+        'does. Idle is 3 s after every reference reported `NoConsumers`; ' +
         `the peak is the highest of samples taken every 50 ms from the first create until ${settleSeconds} s after ` +
         'the last Job was served. "V8 heap used / total, external memory" are the operator\'s own ' +
         '`secretlink_process_nodejs_heap_size_used_bytes`, `..._heap_size_total_bytes` (allocated to the heap) ' +

@@ -52,6 +52,19 @@ describe('decodeObject', () => {
     expect(decoded.status).toEqual({ writtenAt: '2030-01-02T03:04:06Z' });
   });
 
+  it('keeps no managedFields in the cache, whatever the kind, and leaves the rest of the metadata', () => {
+    const managedFields = [{ manager: 'kubectl', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: {} }];
+    const labels = { app: 'etl' };
+    const decodedJob = decodeObject<V1Job>(job, { metadata: { name: 'load', labels, managedFields } });
+    const decodedReference = decodeObject(reference, { metadata: { name: 'warehouse', managedFields } });
+    const decodedSecret = decodeObject(secret, { metadata: { name: 'db', labels, managedFields } }, true);
+    for (const decoded of [decodedJob, decodedReference, decodedSecret]) {
+      expect(decoded.metadata).not.toHaveProperty('managedFields');
+    }
+    expect(decodedJob.metadata?.labels).toEqual(labels);
+    expect(decodedSecret.metadata?.labels).toEqual(labels);
+  });
+
   it('names the resource a metadata-only object describes, not PartialObjectMetadata', () => {
     const decoded = decodeObject(
       secret,

@@ -77,7 +77,7 @@ export function decodeObject<T extends KubernetesObject>(
   raw: unknown,
   metadataOnly = false,
 ): T {
-  const source = raw as KubernetesObject & Record<string, unknown>;
+  const source = withoutManagedFields(raw as KubernetesObject & Record<string, unknown>);
   // List items come without apiVersion and kind; watch events carry them. Fill them in so both look alike.
   // Metadata-only objects say they are PartialObjectMetadata; like controller-runtime, name the resource they
   // describe instead, since that is what a consumer asks about.
@@ -89,6 +89,16 @@ export function decodeObject<T extends KubernetesObject>(
       ? decodeAsModel(filled, kind.model)
       : { ...filled, metadata: decodeAsModel(filled.metadata, 'V1ObjectMeta') };
   return deepFreeze(decoded as T);
+}
+
+/**
+ * The object without metadata.managedFields: server-side apply's bookkeeping, often the largest part of an
+ * object's metadata, which no consumer of a cache reads. Dropped before decoding, so it is never held.
+ */
+function withoutManagedFields<T extends KubernetesObject>(source: T): T {
+  if (!source.metadata?.managedFields) return source;
+  const { managedFields: _, ...metadata } = source.metadata;
+  return { ...source, metadata };
 }
 
 /** Lists a collection page by page; the result's resourceVersion is where a watch should start. */

@@ -664,7 +664,7 @@ describe('the operator, running as its ServiceAccount with the shipped RBAC and 
     await api(k8s.CoordinationV1Api)
       .deleteNamespacedLease({ namespace: operatorNamespace, name: leaseName })
       .catch(() => undefined);
-    // What main.ts does first, with the operator's own identity.
+    // What run.ts does first, with the operator’s own identity.
     await loadOrCreateFingerprintKey(asOperator(k8s.CoreV1Api), operatorNamespace, fingerprintKeySecret);
     operator = startTestOperator({
       namespaces: [served],

@@ -12,8 +12,6 @@ const authPath = 'spec.provider.gcp.auth';
 const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
 const stsTokenUrl = 'https://sts.googleapis.com/v1/token';
 const jwtTokenType = 'urn:ietf:params:oauth:token-type:jwt';
-export const workloadIdentityAudience =
-  /^(https:)?\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/[^/]+\/providers\/[^/]+$/;
 
 export type GcpAuthOptions = Pick<ClientOptions, 'credentials' | 'authClient'>;
 

@@ -4,8 +4,11 @@ import { storeHostProblems } from '../store-hosts.ts';
 import type { GcpProviderSpec, StoreScope } from '../store-spec.ts';
 import type { ValidationProblem } from '../types.ts';
 import { exactlyOne } from '../validation.ts';
-import { workloadIdentityAudience } from './auth.ts';
 import { parseEndpoint } from './endpoint.ts';
+
+// Kept here rather than beside the auth code: validation runs without loading Google's auth library.
+const workloadIdentityAudience =
+  /^(https:)?\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/[^/]+\/providers\/[^/]+$/;
 
 const root = 'spec.provider.gcp';
 // Project ids may be domain-scoped (example.com:my-project), as the CRD allows.
