@@ -15,6 +15,10 @@ import { verifyAuditFile } from '../../src/audit/verify.ts';
 import { operatorNamespace } from '../env/install.ts';
 import { createAwsTenant } from '../support/aws-tenant.ts';
 import { api, deleteNamespace, eventually, readSecretIfPresent } from '../support/cluster.ts';
+import {
+  createJob as createScenesJob,
+  createReference as createScenesReference,
+} from '../support/fault-scenes.ts';
 import { customApi, installCrds, referenceApi } from '../support/operator.ts';
 import { type OperatorProcess, prepareReplica, type Replica } from '../support/operator-process.ts';
 import { seedAwsSecret } from '../support/stores.ts';
@@ -48,41 +52,18 @@ afterAll(async () => {
   if (namespace) await deleteNamespace(namespace);
 });
 
+/** An AWS-backed reference whose Secret holds `password`, consumed by `app: etl` Jobs. */
 async function createReference(name: string): Promise<void> {
   await seedAwsSecret(`${namespace}/${name}`, { password: `${name}-password` });
-  await customApi().createNamespacedCustomObject({
-    ...referenceApi,
-    namespace,
-    body: {
-      apiVersion: 'secretlink.dev/v1alpha1',
-      kind: 'SecretReference',
-      metadata: { name },
-      spec: {
-        storeRef: { name: 'aws' },
-        data: [{ key: 'password', remote: { name: `${namespace}/${name}`, property: 'password' } }],
-        consumers: { matchLabels: { app: 'dbt' } },
-      },
-    },
+  await createScenesReference(namespace, name, {
+    store: 'aws',
+    remote: `${namespace}/${name}`,
+    property: 'password',
   });
 }
 
 async function createJob(name: string, secretName: string): Promise<void> {
-  await api(k8s.BatchV1Api).createNamespacedJob({
-    namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          metadata: { labels: { app: 'dbt' }, annotations: { 'secretlink.dev/simulated-run-time': '10m' } },
-          spec: {
-            restartPolicy: 'Never',
-            containers: [{ name: 'dbt', image: 'dbt:1', envFrom: [{ secretRef: { name: secretName } }] }],
-          },
-        },
-      },
-    },
-  });
+  await createScenesJob(namespace, name, secretName, { runTime: '10m' });
 }
 
 async function endJob(name: string): Promise<void> {

@@ -14,6 +14,8 @@ import { createAwsTenant } from '../support/aws-tenant.ts';
 import { api, deleteNamespace, eventually, readSecretIfPresent } from '../support/cluster.ts';
 import {
   auditFileRecords,
+  createJob as createScenesJob,
+  createReference as createScenesReference,
   endJob as endJobIn,
   expectChainIntact as expectChainOfIntact,
   managedSecretsOf as managedSecretsIn,
@@ -49,41 +51,18 @@ afterAll(async () => {
   if (namespace) await deleteNamespace(namespace);
 });
 
+/** An AWS-backed reference whose Secret holds `password`, consumed by `app: etl` Jobs. */
 async function createReference(name: string): Promise<void> {
   await seedAwsSecret(`${namespace}/${name}`, { password: `${name}-password` });
-  await customApi().createNamespacedCustomObject({
-    ...referenceApi,
-    namespace,
-    body: {
-      apiVersion: 'secretlink.dev/v1alpha1',
-      kind: 'SecretReference',
-      metadata: { name },
-      spec: {
-        storeRef: { name: 'aws' },
-        data: [{ key: 'password', remote: { name: `${namespace}/${name}`, property: 'password' } }],
-        consumers: { matchLabels: { app: 'dbt' } },
-      },
-    },
+  await createScenesReference(namespace, name, {
+    store: 'aws',
+    remote: `${namespace}/${name}`,
+    property: 'password',
   });
 }
 
 async function createJob(name: string, secretName: string): Promise<void> {
-  await api(k8s.BatchV1Api).createNamespacedJob({
-    namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          metadata: { labels: { app: 'dbt' }, annotations: { 'secretlink.dev/simulated-run-time': '10m' } },
-          spec: {
-            restartPolicy: 'Never',
-            containers: [{ name: 'dbt', image: 'dbt:1', envFrom: [{ secretRef: { name: secretName } }] }],
-          },
-        },
-      },
-    },
-  });
+  await createScenesJob(namespace, name, secretName, { runTime: '10m' });
 }
 
 const endJob = (name: string) => endJobIn(namespace, name);
@@ -141,7 +120,7 @@ describe('the operator killed at each step of a write', () => {
     await held;
     await killAndRestart();
     const secret = await servedOnce('before-create');
-    expect(secret.data?.password).toBeDefined();
+    expect(secret.data?.value).toBeDefined();
     await eventually('the grant in the audit file', async () =>
       (await recordsAbout('before-create')).length > 0 ? true : undefined,
     );
