@@ -568,6 +568,8 @@ export class Reconciler {
       store: store.state,
       previous,
       stillRetired,
+      // As in Shared mode: first starts seen meanwhile spare the next reconcile a status write before its writes.
+      startsSincePlan: this.cachedPlan(key)?.jobStarts,
     });
     if (statusDiffers(previous, status)) {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
