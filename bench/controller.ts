@@ -541,10 +541,10 @@ function sectionText(table: string): string {
     ],
     'The operator can pace its own writes to the API server (Secrets, status; not Events) with `--kube-qps` and ' +
       '`--kube-burst`; since 2026-12-01 it does not by default (`--kube-qps=0`: API Priority and Fairness paces). ' +
-      "The third variant sets them and raises `--concurrency`. A Job's entitlement is first counted from its " +
-      'creation and then, once the Job controller ' +
-      'sets `status.startTime`, from its start (src/controller/consumers.ts), so each Job start after the ' +
-      "burst rewrites its reference's status: those are most of the SecretReference writes after the burst.",
+      'The third variant sets them and raises `--concurrency`. A Job consumes once the Job controller sets ' +
+      '`status.startTime`; the status write after each Secret write also records the first starts of Jobs ' +
+      'seen meanwhile, so a reconcile that adds Jobs mostly writes status once, after its Secret write, not ' +
+      'also before it (docs/design.md, "Status").',
     'Each variant starts its own environment (control plane, kwok, stores) and stops it afterwards. The ' +
       'benchmark, the API server, etcd, the controller manager, the scheduler, kwok and moto share the cores ' +
       'with the operator.',

@@ -541,3 +541,77 @@ describe('a revocation never waits for a stalled store read', () => {
     expect(scene.timers).toEqual([]);
   });
 });
+
+describe('a burst of Job starts', () => {
+  it('records the first start of a Job seen during a write with the status after it, so serving it needs one status write', async () => {
+    const loader = (name: string, startTime?: Date): V1Job => ({
+      ...job,
+      metadata: { ...job.metadata, name, uid: `uid-${name}` },
+      status: startTime ? { startTime, active: 1 } : { active: 1 },
+    });
+    const jobs = [job, loader('load', started), loader('late')];
+    let status = holding;
+    const statuses: ReferenceStatus[] = [];
+    const owners: string[][] = [];
+    const view: ClusterView = {
+      reference: () => reference(status),
+      referencesIn: () => [reference(status)],
+      store: () => store,
+      namespaceLabels: () => ({}),
+      managedSecret: () => heldSecret(reference(holding)),
+      managedSecretsOf: () => [],
+      jobsReferencing: () => jobs,
+      podsReferencing: () => [],
+    };
+    const writer: ClusterWriter = {
+      readSecret: async () => undefined,
+      readJob: async () => undefined,
+      createSecret: async () => ({ result: 'created', secret: { name: target, uid: 'uid-new' } }),
+      replaceSecret: async () => {
+        throw new Error('only the owners change');
+      },
+      setSecretOwners: async (_, metadata) => {
+        owners.push((metadata?.ownerReferences ?? []).map((owner) => owner.name));
+        // Another Job starts while the owners are written; its start queues the next reconcile.
+        jobs[2] = loader('late', new Date(now - 1_000));
+        return { result: 'updated', secret: { name: target, uid: 'uid-secret' } };
+      },
+      deleteSecret: async () => ({ result: 'deleted', secret: { name: target, uid: 'uid-secret' } }),
+      addFinalizer: async () => {},
+      removeFinalizer: async () => {},
+      writeStatus: async (_, written) => {
+        statuses.push(written);
+        status = written;
+        return `${11 + statuses.length}`;
+      },
+    };
+    const reconciler = new Reconciler({
+      view,
+      writer,
+      values: {
+        ...noLeases,
+        read: async () => ({ data: {}, remoteVersions: {} }),
+        versions: async () => ({ 'prod/warehouse': 'v1' }),
+      },
+      audit: { name: 'memory', write: async () => {} },
+      fingerprint: () => 'hmac-sha256:11',
+      clock: { now: () => now, setTimer: () => ({ cancel() {} }) },
+      logger: pino({ level: 'silent' }),
+      refreshJitter: 0,
+    });
+
+    await reconciler.reconcile('etl/warehouse', new AbortController().signal);
+    // The first start of `load` before its write; after it, `load` consumes and the start of `late` is kept.
+    expect(statuses.map((s) => s.jobStarts?.map((start) => start.name))).toEqual([
+      ['dbt', 'load'],
+      ['dbt', 'late', 'load'],
+    ]);
+    expect(statuses.at(-1)?.consumingJobs?.map((j) => j.name)).toEqual(['dbt', 'load']);
+
+    await reconciler.reconcile('etl/warehouse', new AbortController().signal);
+    expect(owners.at(-1)).toEqual(['dbt', 'late', 'load']);
+    // Only the status after the write: nothing had to be recorded before it.
+    expect(statuses).toHaveLength(3);
+    expect(statuses.at(-1)?.consumingJobs?.map((j) => j.name)).toEqual(['dbt', 'late', 'load']);
+  });
+});

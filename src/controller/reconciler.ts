@@ -573,6 +573,8 @@ export class Reconciler {
       store: store.state,
       previous,
       stillRetired,
+      // As in Shared mode: first starts seen meanwhile spare the next reconcile a status write before its writes.
+      startsSincePlan: this.cachedPlan(key)?.jobStarts,
     });
     if (statusDiffers(previous, status)) {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
@@ -1267,6 +1269,9 @@ export class Reconciler {
       previous,
       stillRetired,
       held: audit.held,
+      // Jobs that started while this reconcile wrote: their first starts go with this status write, so the
+      // reconcile their start queued writes their Secret without a status write before it.
+      startsSincePlan: this.cachedPlan(key)?.jobStarts,
     });
     if (statusDiffers(previous, status)) {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);

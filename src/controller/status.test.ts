@@ -146,6 +146,27 @@ describe('status after a write it did not record', () => {
   });
 });
 
+describe('first starts seen while a reconcile wrote', () => {
+  const etlStart = { name: 'etl', uid: 'uid-etl', firstStartTime: etl.startTime };
+  const load = { name: 'load', uid: 'uid-load', firstStartTime: '2026-11-30T11:59:58.000Z' };
+
+  it('records them with the status after the write, without listing those Jobs as consuming', () => {
+    const status = nextStatus(plan('create', { jobStarts: [etlStart] }), written(true), {
+      now,
+      generation: 1,
+      targetName: target,
+      store: { state: 'ready' },
+      previous: {},
+      startsSincePlan: [load, { ...etlStart, firstStartTime: '2026-11-30T11:59:59.000Z' }],
+    });
+    // The next reconcile finds the start recorded, so it writes the Secret with no status write before it.
+    expect(status.jobStarts).toEqual([etlStart, load]);
+    // Access is granted only by a confirmed write: the Job that started later is not consuming yet.
+    expect(status.consumingJobs?.map((job) => job.name)).toEqual(['etl']);
+    expect(status.consumingJobCount).toBe(1);
+  });
+});
+
 describe('a remote outside the store’s remoteAccess', () => {
   it('is reported as RemoteNotAllowed with the judgement’s message, not as StoreNotAllowed', () => {
     const store = {

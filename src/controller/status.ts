@@ -3,7 +3,7 @@
 import { findCondition, transitionTime } from '../api/conditions.ts';
 import { readyCondition as readyType } from '../api/constants.ts';
 import { withStalled } from '../api/stalled.ts';
-import type { Condition, SecretReferenceStatus } from '../api/types.ts';
+import type { Condition, JobStart, SecretReferenceStatus } from '../api/types.ts';
 import { versionList } from './managed-secret.ts';
 import type { Outcome } from './outcome.ts';
 import type { ForeignPod, Plan, StoreState } from './plan.ts';
@@ -24,6 +24,12 @@ export interface StatusContext {
    * its last write (that status write failed, or the operator stopped first): the Secret is the truth.
    */
   held?: { remoteVersions: Record<string, string>; writtenAt?: string };
+  /**
+   * First starts of Jobs the caches showed after the plan was made (Jobs that started while this reconcile
+   * wrote). Recorded with this write, so the reconcile that serves them needs no status write of its own
+   * before its Secret write: in a burst, one status write per reconcile instead of two.
+   */
+  startsSincePlan?: JobStart[];
 }
 
 export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext): ReferenceStatus {
@@ -64,8 +70,20 @@ export function nextStatus(plan: Plan, outcome: Outcome, context: StatusContext)
     remoteVersions: versions,
     managedSecret: managedSecretAfter(plan, outcome),
     retiredSecrets: retiredAfter(plan, context),
-    jobStarts: plan.jobStarts.length > 0 ? plan.jobStarts : undefined,
+    jobStarts: withLaterStarts(plan.jobStarts, context.startsSincePlan),
   };
+}
+
+/**
+ * The plan's first starts and, for Jobs it did not know of, those seen since. Recording a first start early
+ * only fixes sooner the moment ttl counts from; it grants nothing, which only a confirmed Secret write does.
+ */
+function withLaterStarts(planned: JobStart[], later: JobStart[] = []): JobStart[] | undefined {
+  const known = new Set(planned.map((start) => start.uid));
+  const starts = [...planned, ...later.filter((start) => !known.has(start.uid))].sort(
+    (a, b) => a.name.localeCompare(b.name) || a.uid.localeCompare(b.uid),
+  );
+  return starts.length > 0 ? starts : undefined;
 }
 
 /**
