@@ -1,9 +1,7 @@
 // A real, tiny filesystem for a test to fill up and free again: an ext4 image of a few hundred KiB, loop-mounted
 // under the run folder. Blocks are 1 KiB with none reserved, so once `fill` has taken every free block any
-// write of more than 1 KiB fails with ENOSPC, as on a full audit volume. `failReadOnly` makes the kernel turn
-// the filesystem read-only as ext4 does on a disk error (`errors=remount-ro`): every write then fails with
-// EROFS, files already open included, until the volume is mounted again. Mounting needs root;
-// `canMountVolumes` says whether this machine can.
+// write of more than 1 KiB fails with ENOSPC, as on a full audit volume. Mounting needs root; `available`
+// says whether this machine can.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -19,8 +17,6 @@ export interface TinyVolume {
   fill(): Promise<void>;
   /** Removes the filler: space returns. */
   free(): Promise<void>;
-  /** Has the kernel remount the volume read-only, as after a disk error (ext4's trigger_fs_error). */
-  failReadOnly(): Promise<void>;
   /** Unmounts and removes the image; safe to call more than once, and after a failed mount. */
   remove(): Promise<void>;
 }
@@ -52,7 +48,7 @@ export async function mountTinyVolume(parent: string, name: string, sizeKiB = 51
   try {
     await run('truncate', ['-s', `${sizeKiB}K`, image]);
     await run('mkfs.ext4', ['-q', '-F', '-b', '1024', '-m', '0', '-O', '^has_journal', image]);
-    await run('mount', ['-o', 'loop,errors=remount-ro', image, dir]);
+    await run('mount', ['-o', 'loop', image, dir]);
     mounted = true;
     await fs.chmod(dir, 0o700);
   } catch (error) {
@@ -85,9 +81,5 @@ export async function mountTinyVolume(parent: string, name: string, sizeKiB = 51
       }
     },
     free: () => fs.rm(filler, { force: true }),
-    failReadOnly: async () => {
-      const { stdout } = await run('findmnt', ['-n', '-o', 'SOURCE', dir]);
-      await fs.writeFile(`/sys/fs/ext4/${path.basename(stdout.trim())}/trigger_fs_error`, '1');
-    },
   };
 }
