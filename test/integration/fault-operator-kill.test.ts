@@ -197,10 +197,15 @@ describe("the operator's connection to the API server cut", () => {
       (await readSecretIfPresent(namespace, 'cut-ended')) ? undefined : true,
     );
     await servedOnce('cut-started');
-    await eventually('the records of both', async () =>
-      (await recordsAbout('cut-ended')).length === 2 && (await recordsAbout('cut-started')).length === 1
-        ? true
-        : undefined,
+    // A record owed from the cut is made on the reference's next reconcile, which may sit in its retry backoff
+    // (capped at 30 s) after the failures during the cut: the bound is that cap and one reconcile more.
+    await eventually(
+      'the records of both',
+      async () =>
+        (await recordsAbout('cut-ended')).length === 2 && (await recordsAbout('cut-started')).length === 1
+          ? true
+          : undefined,
+      { timeoutMs: 60_000 },
     );
     expect(await recordsAbout('cut-ended')).toEqual([
       ['Materialized', 'cut-ended-job'],
@@ -223,5 +228,5 @@ describe("the operator's connection to the API server cut", () => {
       2,
     );
     await expectChainIntact();
-  });
+  }, 120_000);
 });
