@@ -16,7 +16,7 @@ build: install
 	npm run build
 
 ## Every test: builds (or reuses) the local control plane and stores, the real node's kubelet and the operator's
-## image, then runs unit, integration and end-to-end tests.
+## image, then runs unit, integration and end-to-end tests side by side (scripts/test-all.mjs).
 test: install node-build
 	npm test
 

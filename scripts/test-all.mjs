@@ -1,16 +1,16 @@
-// `npm test`: the unit and integration projects, split in two shards that each start their own local
-// environment, and beside them the end-to-end project on the real node. Most integration and end-to-end time is
-// spent waiting (a ttl to pass, a lease to expire, a CronJob's next minute), not computing, so on two cores
-// three runs side by side finish in far less time than one after another, and as each has its own control
-// plane and stores they share no state (docs/testing.md, "A first run and its budget"). Lines of the second
-// shard are prefixed with [shard 2], those of the end-to-end run with [e2e].
+// `npm test`: the unit and integration projects, and beside them the end-to-end project on the real node. The
+// end-to-end suite spends most of its minutes waiting on real containers (a CronJob's next minute, a running
+// Job) and starts its own environment, so running it beside the rest shares nothing and saves those minutes
+// (docs/testing.md, "A first run and its budget"). Its lines are prefixed with [e2e].
 //
-// SECRETLINK_TEST_SHARDS=1 keeps the integration project in one run; SECRETLINK_E2E_AFTER=1 runs the
-// end-to-end project after the rest instead of beside it.
+// SECRETLINK_TEST_SHARDS=2 also splits the unit and integration projects in two vitest shards, each with its
+// own environment (lines of the second prefixed with [shard 2]): faster, but one timing-sensitive test was seen
+// failing under that load, so it is not the default. SECRETLINK_E2E_AFTER=1 runs the end-to-end project after
+// the rest instead of beside it.
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 
-const shards = Number(process.env.SECRETLINK_TEST_SHARDS ?? 2);
+const shards = Number(process.env.SECRETLINK_TEST_SHARDS ?? 1);
 if (!Number.isInteger(shards) || shards < 1) {
   console.error(
     `SECRETLINK_TEST_SHARDS must be a whole number of at least 1, not ${process.env.SECRETLINK_TEST_SHARDS}`,

@@ -139,17 +139,6 @@ export class HashChainedFileSink implements AuditSink {
    * Whether the audit volume has at least `bytes` free (for this process): a cheap look, asked before each
    * grant, so a full volume refuses the grant before its Secret is written rather than after.
    */
-  /**
-   * Whether the file can be written at all. A volume the kernel turned read-only (as ext4 does on a disk error)
-   * still reports free space; access(2) answers EROFS for it without writing anything.
-   */
-  async writable(): Promise<boolean> {
-    return fs.access(this.path, constants.W_OK).then(
-      () => true,
-      () => false,
-    );
-  }
-
   async hasRoom(bytes: number): Promise<boolean> {
     try {
       const stats = await fs.statfs(path.dirname(this.path));

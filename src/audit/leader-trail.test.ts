@@ -120,22 +120,6 @@ describe('the leader audit trail', () => {
     await leader.detach();
   });
 
-  it('refuses a grant before any write when the volume is read-only, and grants once it is writable again', async () => {
-    let clock = 1_000_000;
-    const { leader, chain, availability } = await trail(() => clock);
-    let writable = false;
-    chain.writable = async () => writable;
-    expect(await leader.admitsGrants()).toBe(false);
-    expect(leader.available()).toBe(false);
-    expect(availability).toEqual([false]);
-    writable = true;
-    expect(await leader.admitsGrants()).toBe(false);
-    clock += 1_000;
-    expect(await leader.admitsGrants()).toBe(true);
-    expect(availability).toEqual([false, true]);
-    await leader.detach();
-  });
-
   it('reports a file it cannot continue (a line it could not cut back) as a chain error', async () => {
     const { leader, chain, chainErrors } = await trail();
     chain.append = () => Promise.reject(new Error('input/output error'));

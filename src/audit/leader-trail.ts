@@ -65,9 +65,8 @@ export class LeaderAuditTrail implements AuditSink {
   }
 
   /**
-   * Whether access may be granted now: the file must be writable (not on a volume turned read-only) and the
-   * volume must have room for the grant's records and those of the revocations that follow (`minFreeBytes`),
-   * looked at before each grant. While the file is unavailable the
+   * Whether access may be granted now: the volume must have room for the grant's records and those of the
+   * revocations that follow (`minFreeBytes`), looked at before each grant. While the file is unavailable the
    * volume is probed (a scratch write next to the file, at most once per second): a grant waits for room to
    * record it, never the other way.
    */
@@ -76,22 +75,14 @@ export class LeaderAuditTrail implements AuditSink {
     if (!chain) return true;
     if (chain.state() === 'broken') return false;
     if (!this.unavailable) {
-      const writable = await chain.writable();
-      if (writable && (await chain.hasRoom(minFreeBytes))) return true;
-      this.markUnavailable(
-        new Error(
-          writable
-            ? `the audit volume has less than ${minFreeBytes / 1024} KiB free`
-            : 'the audit volume is read-only',
-        ),
-      );
+      if (await chain.hasRoom(minFreeBytes)) return true;
+      this.markUnavailable(new Error(`the audit volume has less than ${minFreeBytes / 1024} KiB free`));
       this.lastProbe = this.now();
       return false;
     }
     if (this.now() - this.lastProbe < probeIntervalMs) return false;
     this.lastProbe = this.now();
-    if (!(await chain.writable()) || !(await chain.hasRoom(minFreeBytes)) || !(await chain.probe()))
-      return false;
+    if (!(await chain.hasRoom(minFreeBytes)) || !(await chain.probe())) return false;
     this.recovered();
     return true;
   }
