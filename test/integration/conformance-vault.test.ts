@@ -2,7 +2,7 @@
 // auth with renewal and re-login, KV version 1 mounts, namespaces, and values larger than a Secret. It runs
 // against OpenBao by default and against HashiCorp Vault with SECRETLINK_VAULT_SERVER=vault (docs/testing.md).
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -211,7 +211,8 @@ describe('vault auth, mounts and namespaces', () => {
 
   // Vault without Enterprise ignores namespaces, but its audit log shows the header each request carried.
   async function auditLogShowsNamespace(namespace: string) {
-    const auditFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'vault-audit-')), 'audit.log');
+    const auditDir = await mkdtemp(path.join(os.tmpdir(), 'vault-audit-'));
+    const auditFile = path.join(auditDir, 'audit.log');
     const device = `conformance-${suffix}`;
     await fixture.admin.write(`sys/audit/${device}`, { type: 'file', options: { file_path: auditFile } });
     await fixture.admin.write('sys/config/auditing/request-headers/X-Vault-Namespace', { hmac: false });
@@ -246,6 +247,7 @@ describe('vault auth, mounts and namespaces', () => {
     } finally {
       await clients.close();
       await fixture.admin.request('DELETE', `sys/audit/${device}`);
+      await rm(auditDir, { recursive: true, force: true });
     }
   }
 
