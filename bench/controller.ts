@@ -32,6 +32,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
+import { sleep, waitFor } from './wait.ts';
 import { watchFrom } from './watch-from.ts';
 
 const exec = promisify(execFile);
@@ -554,22 +555,4 @@ function sectionText(table: string): string {
     describeMachine(overall),
     table,
   ]);
-}
-
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 60_000,
-  intervalMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -36,6 +36,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
+import { sleep, waitFor } from './wait.ts';
 import { watchFrom } from './watch-from.ts';
 
 const jobCount = numberArgument('jobs', 500);
@@ -144,11 +145,14 @@ async function setUpNamespace(info: EnvironmentInfo, kubeConfig: k8s.KubeConfig,
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  await waitFor('the default ServiceAccount of the namespace', async () =>
-    core
-      .readNamespacedServiceAccount({ namespace, name: 'default' })
-      .then(() => true)
-      .catch(() => false),
+  await waitFor(
+    'the default ServiceAccount of the namespace',
+    async () =>
+      core
+        .readNamespacedServiceAccount({ namespace, name: 'default' })
+        .then(() => true)
+        .catch(() => false),
+    120_000,
   );
   await createAwsStore(info, core, custom, namespace);
   for (let index = 0; index < referenceCount; index++)
@@ -235,25 +239,33 @@ async function measure(
     contender === 'secretlink' ? (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text() : '';
   try {
     if (contender === 'secretlink') {
-      await waitFor(`all ${referenceCount} references to report NoConsumers`, async () => {
-        check();
-        const list = (await custom.listNamespacedCustomObject({
-          group,
-          version,
-          plural: plurals.secretReference,
-          namespace,
-        })) as { items: { status?: { conditions?: { type: string; reason: string }[] } }[] };
-        return (
-          list.items.filter((item) =>
-            item.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'NoConsumers'),
-          ).length === referenceCount
-        );
-      });
+      await waitFor(
+        `all ${referenceCount} references to report NoConsumers`,
+        async () => {
+          check();
+          const list = (await custom.listNamespacedCustomObject({
+            group,
+            version,
+            plural: plurals.secretReference,
+            namespace,
+          })) as { items: { status?: { conditions?: { type: string; reason: string }[] } }[] };
+          return (
+            list.items.filter((item) =>
+              item.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'NoConsumers'),
+            ).length === referenceCount
+          );
+        },
+        120_000,
+      );
     } else {
-      await waitFor('the minimal watcher to watch', async () => {
-        check();
-        return stdout.includes('ready');
-      });
+      await waitFor(
+        'the minimal watcher to watch',
+        async () => {
+          check();
+          return stdout.includes('ready');
+        },
+        120_000,
+      );
     }
     await sleep(3000);
     const before = await metrics();
@@ -582,17 +594,4 @@ export async function retried<T>(call: () => Promise<T>, attempts = 5): Promise<
       await sleep(100 * attempt);
     }
   }
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -30,6 +30,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
+import { sleep, waitFor } from './wait.ts';
 
 const exec = promisify(execFile);
 const smallCount = numberArgument('small', 100);
@@ -110,6 +111,7 @@ try {
     `all ${jobCount} Jobs to own their Secret`,
     () => ownedJobs(core).then((n) => n >= jobCount),
     900_000,
+    200,
   );
   progress.step('restarting the operator');
   const restarted = Date.now();
@@ -200,10 +202,15 @@ async function startOperator(main: string, info: EnvironmentInfo, id: string): P
   };
   return {
     async waitReady() {
-      await waitFor('the operator to be ready', async () => {
-        check();
-        return (await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined))?.ok === true;
-      });
+      await waitFor(
+        'the operator to be ready',
+        async () => {
+          check();
+          return (await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined))?.ok === true;
+        },
+        60_000,
+        200,
+      );
     },
     rss: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) * 1024,
     metrics,
@@ -257,7 +264,7 @@ async function restart(
   await running.stop();
   const started = await startOperator(main, info, id);
   await started.waitReady();
-  await waitFor(`the operator to converge (${id})`, () => started.converged(references), 600_000);
+  await waitFor(`the operator to converge (${id})`, () => started.converged(references), 600_000, 200);
   return started;
 }
 
@@ -317,11 +324,15 @@ async function setUp(
   await installCrds(info);
   for (const name of [namespace, operatorNamespace])
     await core.createNamespace({ body: { metadata: { name } } });
-  await waitFor('the default ServiceAccount of the namespace', async () =>
-    core
-      .readNamespacedServiceAccount({ namespace, name: 'default' })
-      .then(() => true)
-      .catch(() => false),
+  await waitFor(
+    'the default ServiceAccount of the namespace',
+    async () =>
+      core
+        .readNamespacedServiceAccount({ namespace, name: 'default' })
+        .then(() => true)
+        .catch(() => false),
+    60_000,
+    200,
   );
   await createAwsStore(info, core, custom, namespace);
   const sm = motoClient(info.stores.aws);
@@ -503,17 +514,4 @@ function sectionText(table: string): string {
     describeMachine(machine),
     table,
   ]);
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, intervalMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
