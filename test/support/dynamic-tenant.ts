@@ -2,13 +2,14 @@
 // nothing else of Vault's), a login to the environment's PostgreSQL as a credential would make it, and the
 // lease handles a Secret carries, remembered so that the leak scans look for them.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { leaseAnnotation } from '../../src/controller/dynamic-lease.ts';
-import { handleCanariesFile } from '../env/evidence/end-of-run.ts';
+import { handleCanariesFile, runLayout } from '../env/evidence/end-of-run.ts';
+import { scanForCanary } from '../env/evidence/scan.ts';
 import { allowedStores, vaultStoreSpec } from '../env/stores/store-specs.ts';
 import { api, createNamespace } from './cluster.ts';
 import { customApi, referenceApi, storeApi } from './operator.ts';
@@ -153,4 +154,22 @@ export function openSession(login: Login): { process: ChildProcess; ended: Promi
   const { args, env } = psqlArgs(login, 'SELECT pg_sleep(600)');
   const child = spawn(stores().postgres.psql, args, { env, stdio: 'ignore' });
   return { process: child, ended: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
+/**
+ * No lease id or token accessor in what the operators wrote: their logs, audit files, and the Events and
+ * statuses seen. (The store's own server log names leases: it is the store's, not the operator's.)
+ */
+export async function expectNoHandleInOperatorOutput(handles: readonly string[]): Promise<void> {
+  const runDir = inject('environment').runDir;
+  const logs = path.join(runDir, runLayout.logs);
+  const operatorLogs = (await readdir(logs)).filter((name) => name.startsWith('operator-'));
+  expect(operatorLogs.length).toBeGreaterThan(0);
+  const scanned = [path.join(runDir, runLayout.audit), path.join(runDir, runLayout.evidence)];
+  for (const handle of handles) {
+    expect((await scanForCanary(scanned, handle)).hits).toEqual([]);
+    for (const log of operatorLogs) {
+      expect(await readFile(path.join(logs, log), 'utf8')).not.toContain(handle);
+    }
+  }
 }
