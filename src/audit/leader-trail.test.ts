@@ -120,6 +120,52 @@ describe('the leader audit trail', () => {
     await leader.detach();
   });
 
+  it('grants only after a write reached the volume less than a second ago, and probes it otherwise', async () => {
+    let clock = 1_000_000;
+    const { leader, chain, availability } = await trail(() => clock);
+    let probes = 0;
+    let writable = true;
+    chain.probe = async () => {
+      probes++;
+      return writable;
+    };
+    // Nothing written yet in this leadership: the first grant waits for a probe.
+    expect(await leader.admitsGrants()).toBe(true);
+    expect(probes).toBe(1);
+    await leader.write(record);
+    clock += 999;
+    expect(await leader.admitsGrants()).toBe(true);
+    expect(probes).toBe(1);
+
+    // The volume turns read-only while it still has room: the next grant a second later finds out first.
+    writable = false;
+    clock += 1;
+    expect(await leader.admitsGrants()).toBe(false);
+    expect(probes).toBe(2);
+    expect(leader.available()).toBe(false);
+    expect(availability).toEqual([false]);
+    await leader.detach();
+  });
+
+  it('shares one probe among the grants that ask while it runs', async () => {
+    const { leader, chain } = await trail();
+    let probes = 0;
+    let finish: (writable: boolean) => void = () => undefined;
+    chain.hasRoom = async () => true;
+    chain.probe = () => {
+      probes++;
+      return new Promise<boolean>((resolve) => {
+        finish = resolve;
+      });
+    };
+    const asked = [leader.admitsGrants(), leader.admitsGrants(), leader.admitsGrants()];
+    await new Promise((resolve) => setImmediate(resolve));
+    finish(true);
+    expect(await Promise.all(asked)).toEqual([true, true, true]);
+    expect(probes).toBe(1);
+    await leader.detach();
+  });
+
   it('reports a file it cannot continue (a line it could not cut back) as a chain error', async () => {
     const { leader, chain, chainErrors } = await trail();
     chain.append = () => Promise.reject(new Error('input/output error'));

@@ -7,9 +7,12 @@
 //
 // A failed append leaves the trail unavailable (a full or read-only volume): the operator then refuses to
 // grant access (nothing is handed out unaudited) but keeps taking it away, and retries the records it owes.
-// `admitsGrants` also refuses a grant when the volume is nearly full, before the Secret is written, and while
-// unavailable looks at the volume again, at most once per second, so grants resume by themselves once space
-// returns. Only a file the sink could not cut back to a whole line (`broken`) is reported through
+// `admitsGrants` also refuses a grant before the Secret is written when the volume is nearly full, or when
+// nothing has shown within the last second that the volume takes data: a volume can turn read-only while it
+// still reports free space and looks writable (ext4's `errors=remount-ro` after a disk error), and only a
+// write finds that out. So a grant goes out only after a successful append or a scratch write (a probe) less
+// than a second old. While unavailable it looks at the volume again, at most once per second, so grants
+// resume by themselves once space returns. Only a file the sink could not cut back to a whole line (`broken`) is reported through
 // `onChainError`: the chain cannot continue in this process.
 import type { Appended, HashChainedFileSink } from './file-sink.ts';
 import type { AuditRecord, AuditSink, ChainPosition } from './types.ts';
@@ -27,6 +30,8 @@ export interface TrailObserver {
 }
 
 const probeIntervalMs = 1_000;
+/** How old the last write that reached the volume may be for a grant to go out without a probe first. */
+const proofMaxAgeMs = 1_000;
 /** Free space below which no grant is made: room for a few dozen records (each about 1 KiB). */
 const minFreeBytes = 64 * 1024;
 
@@ -39,6 +44,10 @@ export class LeaderAuditTrail implements AuditSink {
   /** Why the last append failed, until one succeeds (or a probe finds room). */
   private unavailable: Error | undefined;
   private lastProbe = 0;
+  /** When a write to the volume last succeeded: an append or a probe. */
+  private lastProven = Number.NEGATIVE_INFINITY;
+  /** The probe under way, shared by the grants that wait for it. */
+  private proving: Promise<boolean> | undefined;
 
   constructor(sinks: AuditSink, observer: TrailObserver, now: () => number = Date.now) {
     this.sinks = sinks;
@@ -49,6 +58,7 @@ export class LeaderAuditTrail implements AuditSink {
   /** On becoming leader. */
   attach(chain: HashChainedFileSink): void {
     this.chain = chain;
+    this.lastProven = Number.NEGATIVE_INFINITY;
   }
 
   /** On losing leadership or stopping: later records no longer reach the file; its last head is anchored. */
@@ -66,23 +76,32 @@ export class LeaderAuditTrail implements AuditSink {
 
   /**
    * Whether access may be granted now: the volume must have room for the grant's records and those of the
-   * revocations that follow (`minFreeBytes`), looked at before each grant. While the file is unavailable the
-   * volume is probed (a scratch write next to the file, at most once per second): a grant waits for room to
-   * record it, never the other way.
+   * revocations that follow (`minFreeBytes`), looked at before each grant, and must have taken a write less
+   * than a second ago (an append, or else a probe: a scratch write next to the file, shared by the grants
+   * that ask meanwhile). While the file is unavailable the volume is probed at most once per second: a grant
+   * waits for room to record it, never the other way.
    */
   async admitsGrants(): Promise<boolean> {
     const chain = this.chain;
     if (!chain) return true;
     if (chain.state() === 'broken') return false;
     if (!this.unavailable) {
-      if (await chain.hasRoom(minFreeBytes)) return true;
-      this.markUnavailable(new Error(`the audit volume has less than ${minFreeBytes / 1024} KiB free`));
+      if (!(await chain.hasRoom(minFreeBytes))) {
+        this.markUnavailable(new Error(`the audit volume has less than ${minFreeBytes / 1024} KiB free`));
+        this.lastProbe = this.now();
+        return false;
+      }
+      if (this.now() - this.lastProven < proofMaxAgeMs) return true;
+      if (await this.prove(chain)) return true;
+      this.markUnavailable(
+        new Error('the audit volume does not take data (a scratch write next to the file failed)'),
+      );
       this.lastProbe = this.now();
       return false;
     }
     if (this.now() - this.lastProbe < probeIntervalMs) return false;
     this.lastProbe = this.now();
-    if (!(await chain.hasRoom(minFreeBytes)) || !(await chain.probe())) return false;
+    if (!(await chain.hasRoom(minFreeBytes)) || !(await this.prove(chain))) return false;
     this.recovered();
     return true;
   }
@@ -102,12 +121,27 @@ export class LeaderAuditTrail implements AuditSink {
         }
         throw new AuditUnavailableError(`the audit file cannot take records: ${this.unavailable?.message}`);
       }
+      this.lastProven = this.now();
       this.recovered();
       // Already in the file: the other sinks had it when it was appended.
       if (appended.repeated) return;
       position = appended;
     }
     await this.sinks.write(record, position);
+  }
+
+  /** One probe at a time; a success counts as a fresh proof that the volume takes data. */
+  private prove(chain: HashChainedFileSink): Promise<boolean> {
+    this.proving ??= chain
+      .probe()
+      .then((writable) => {
+        if (writable) this.lastProven = this.now();
+        return writable;
+      })
+      .finally(() => {
+        this.proving = undefined;
+      });
+    return this.proving;
   }
 
   private markUnavailable(cause: Error): void {

@@ -1,7 +1,9 @@
 // A real, tiny filesystem for a test to fill up and free again: an ext4 image of a few hundred KiB, loop-mounted
 // under the run folder. Blocks are 1 KiB with none reserved, so once `fill` has taken every free block any
-// write of more than 1 KiB fails with ENOSPC, as on a full audit volume. Mounting needs root; `available`
-// says whether this machine can.
+// write of more than 1 KiB fails with ENOSPC, as on a full audit volume. It is mounted `errors=remount-ro`, as
+// a data volume usually is, so `turnReadOnly` (a filesystem error raised through ext4's sysfs) makes every
+// later write fail with EROFS while the mount still reports free space. Mounting needs root;
+// `canMountVolumes` says whether this machine can.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -17,6 +19,8 @@ export interface TinyVolume {
   fill(): Promise<void>;
   /** Removes the filler: space returns. */
   free(): Promise<void>;
+  /** Raises a filesystem error: the kernel turns the volume read-only until it is mounted again. */
+  turnReadOnly(): Promise<void>;
   /** Unmounts and removes the image; safe to call more than once, and after a failed mount. */
   remove(): Promise<void>;
 }
@@ -48,7 +52,7 @@ export async function mountTinyVolume(parent: string, name: string, sizeKiB = 51
   try {
     await run('truncate', ['-s', `${sizeKiB}K`, image]);
     await run('mkfs.ext4', ['-q', '-F', '-b', '1024', '-m', '0', '-O', '^has_journal', image]);
-    await run('mount', ['-o', 'loop', image, dir]);
+    await run('mount', ['-o', 'loop,errors=remount-ro', image, dir]);
     mounted = true;
     await fs.chmod(dir, 0o700);
   } catch (error) {
@@ -81,5 +85,10 @@ export async function mountTinyVolume(parent: string, name: string, sizeKiB = 51
       }
     },
     free: () => fs.rm(filler, { force: true }),
+    turnReadOnly: async () => {
+      const { stdout } = await run('findmnt', ['-n', '-o', 'SOURCE', dir]);
+      const device = path.basename(stdout.trim());
+      await fs.writeFile(`/sys/fs/ext4/${device}/trigger_fs_error`, '1');
+    },
   };
 }
