@@ -25,8 +25,8 @@ function fingerprint(data: Record<string, Buffer>): string {
   return `hmac-sha256:${hash.digest('hex').slice(0, 16)}`;
 }
 
-/** A PerJob reference asking for the test role's credential, held 15 s ahead. */
-function perJobReference(status: ReferenceStatus): SecretReference {
+/** A reference asking for the test role's credential, held 15 s ahead. */
+function dynamicReference(status: ReferenceStatus, isolation: 'Shared' | 'PerJob'): SecretReference {
   const base = reference(status);
   return {
     ...base,
@@ -34,7 +34,7 @@ function perJobReference(status: ReferenceStatus): SecretReference {
       storeRef: base.spec.storeRef,
       consumers: base.spec.consumers,
       dynamic: { database: { role: 'elt-reader' }, renewalIncrement: '15s' },
-      isolation: 'PerJob',
+      isolation,
       ttl: '10m',
     },
   };
@@ -42,7 +42,8 @@ function perJobReference(status: ReferenceStatus): SecretReference {
 
 type Renewal = 'grants' | 'unavailable' | 'lapsed';
 
-function harness() {
+function harness(isolation: 'Shared' | 'PerJob' = 'PerJob') {
+  const secretName = isolation === 'PerJob' ? jobSecret : target;
   const clock = { now: start };
   const cluster: { status: ReferenceStatus; secrets: V1Secret[]; job: V1Job } = {
     status: {},
@@ -55,11 +56,11 @@ function harness() {
   const audit: AuditRecord[] = [];
   const statuses: ReferenceStatus[] = [];
   const view: ClusterView = {
-    reference: () => perJobReference(cluster.status),
-    referencesIn: () => [perJobReference(cluster.status)],
+    reference: () => dynamicReference(cluster.status, isolation),
+    referencesIn: () => [dynamicReference(cluster.status, isolation)],
     store: () => store,
     namespaceLabels: () => ({}),
-    managedSecret: () => undefined,
+    managedSecret: (_namespace, name) => cluster.secrets.find((s) => s.metadata?.name === name),
     managedSecretsOf: () => cluster.secrets,
     jobsReferencing: () => [cluster.job],
     podsReferencing: () => [],
@@ -151,7 +152,7 @@ function harness() {
     renewalCondition: () => cluster.status.conditions?.find((c) => c.type === 'CredentialsRenewed'),
     username: () =>
       Buffer.from(
-        cluster.secrets.find((s) => s.metadata?.name === jobSecret)?.data?.username ?? '',
+        cluster.secrets.find((s) => s.metadata?.name === secretName)?.data?.username ?? '',
         'base64',
       ).toString('utf8'),
   };
@@ -251,5 +252,25 @@ describe('a per-Job lease held in increments', () => {
       ['LeaseRevoked', 'AccessEnded'],
     ]);
     expect(new Set(h.audit.map((r) => r.id)).size).toBe(h.audit.length);
+  });
+});
+
+describe("a shared Secret's lease held in increments", () => {
+  it('is renewed while its Jobs use the Secret, one record per Job per renewal, and not once they are gone', async () => {
+    const h = harness('Shared');
+    await h.reconcileAt(0);
+    expect(h.username()).toBe('v-user-1');
+    const renewed = await h.reconcileAt(10_000);
+    expect(h.renewals).toEqual([['database/creds/elt-reader/lease-1', 15]]);
+    expect(renewed.requeueAfterMs).toBeLessThanOrEqual(10_000);
+    expect(h.leaseTrail().at(-1)).toEqual(['LeaseRenewed', 'Renewed']);
+    expect(h.audit.at(-1)?.job?.name).toBe('dbt');
+    expect(h.renewalCondition()).toMatchObject({ status: 'True', reason: 'Renewed' });
+
+    h.cluster.job = job(true);
+    await h.reconcileAt(20_000);
+    expect(h.renewals).toHaveLength(1);
+    expect(h.vault.revoked).toEqual(['database/creds/elt-reader/lease-1']);
+    expect(h.leaseTrail().at(-1)).toEqual(['LeaseRevoked', 'AccessEnded']);
   });
 });

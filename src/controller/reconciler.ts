@@ -317,12 +317,7 @@ export class Reconciler {
     const trustedLeases = new Set((previous.remoteVersions ?? []).map(({ version }) => version));
     const incrementMs = renewalIncrementMs(reference);
     const holding = entitledHolding(plan, secret, this.trustedLease(reference, facts, secret, trustedLeases));
-    const renewals = await this.renewer.renewDue(key, holding ? [holding] : [], {
-      store: store.object,
-      incrementMs,
-      now,
-      signal,
-    });
+    await this.renewLeases(key, reference, store, holding ? [holding] : [], now, signal);
     const current = (lease: HeldLease) => this.renewer.current(key, lease, now);
     // A dynamic credential about to reach its bound while Jobs still use the Secret is replaced by a new one.
     if (leaseDue(reference, secret, plan, now, current)) plan = { ...plan, action: 'rewrite' };
@@ -380,7 +375,7 @@ export class Reconciler {
     // A write this process has not seen recorded (it stopped, or the audit failed, after the write) is
     // recorded now, before anything replaces the Secret and the grants it carries.
     if (held && secret) await this.recordHeldWrite(key, secret, held, audit, plan.action === 'delete');
-    const leases: LeaseEffect[] = [...renewals];
+    const leases: LeaseEffect[] = [];
     let outcome: Outcome;
     try {
       outcome = await this.carryOut(plan, {
@@ -488,12 +483,7 @@ export class Reconciler {
     // Leases held in increments are renewed while their Job is entitled; one that lapsed is then replaced.
     const incrementMs = renewalIncrementMs(reference);
     const holdings = deleting ? [] : entitledJobLeases(this.deps, labelled, plan.consuming, facts);
-    const renewals = await this.renewer.renewDue(key, holdings, {
-      store: store.object,
-      incrementMs,
-      now,
-      signal,
-    });
+    await this.renewLeases(key, reference, store, holdings, now, signal);
     const current = (lease: HeldLease) => this.renewer.current(key, lease, now);
     const perJob = planPerJob({
       now,
@@ -570,7 +560,7 @@ export class Reconciler {
     const { checks, stepError } = carried;
     const results = audited ? carried.results : [...carried.results, ...unauditedSteps(perJob.steps)];
     this.perJobChecks.set(key, checks);
-    const leases = [...renewals, ...results.flatMap((result) => result.leases ?? [])];
+    const leases = results.flatMap((result) => result.leases ?? []);
     // A per-Job Secret that went without this operator deleting it (garbage collection, once its Job was
     // deleted) took its lease's handle with it: the lease remembered from an earlier reconcile is revoked now.
     for (const gone of this.jobLeases.vanished(key, labelled, results)) {
@@ -1138,6 +1128,41 @@ export class Reconciler {
       return undefined;
     }
     return this.renewer.current(`${facts.namespace}/${facts.name}`, lease, this.deps.clock.now());
+  }
+
+  /**
+   * Renews the held leases that are due (only through a store this reference may use) and records each
+   * renewal at once, owed if the audit file cannot take it: nothing later in the reconcile can lose it.
+   */
+  private async renewLeases(
+    key: string,
+    reference: SecretReference,
+    store: StoreLookup,
+    holdings: LeaseHolding[],
+    now: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const renewals = await this.renewer.renewDue(key, holdings, {
+      store: store.state.state === 'ready' ? store.object : undefined,
+      incrementMs: renewalIncrementMs(reference),
+      now,
+      signal,
+    });
+    if (renewals.length === 0) return;
+    const context = {
+      time: new Date(now).toISOString(),
+      reference: {
+        namespace: reference.metadata.namespace!,
+        name: reference.metadata.name!,
+        uid: reference.metadata.uid,
+      },
+      store: {
+        kind: reference.spec.storeRef.kind ?? 'SecretStore',
+        name: reference.spec.storeRef.name,
+        provider: store.object && selectProvider(store.object.spec)?.name,
+      },
+    };
+    await this.recordOrKeepOwed(key, leaseRecords(renewals, context));
   }
 
   /**
