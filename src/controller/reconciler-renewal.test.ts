@@ -118,28 +118,34 @@ function harness(isolation: 'Shared' | 'PerJob' = 'PerJob') {
       return seconds;
     },
   };
-  const reconciler = new Reconciler({
-    view,
-    writer,
-    values,
-    audit: {
-      name: 'file',
-      write: async (record) => {
-        if (!auditWorks) throw new AuditUnavailableError('no space left on the audit volume');
-        if (!audit.some((made) => made.id === record.id)) audit.push(record);
+  // A new Reconciler is the operator restarted: the same cluster, store and audit file, no memory.
+  const operator = () =>
+    new Reconciler({
+      view,
+      writer,
+      values,
+      audit: {
+        name: 'file',
+        write: async (record) => {
+          if (!auditWorks) throw new AuditUnavailableError('no space left on the audit volume');
+          if (!audit.some((made) => made.id === record.id)) audit.push(record);
+        },
       },
-    },
-    grantsAudited: async () => auditWorks,
-    fingerprint,
-    clock: { now: () => clock.now, setTimer: () => ({ cancel() {} }) },
-    logger: pino({ level: 'silent' }),
-    refreshJitter: 0,
-  });
+      grantsAudited: async () => auditWorks,
+      fingerprint,
+      clock: { now: () => clock.now, setTimer: () => ({ cancel() {} }) },
+      logger: pino({ level: 'silent' }),
+      refreshJitter: 0,
+    });
+  let reconciler = operator();
   return {
     /** Reconciles `atMs` after the start. */
     reconcileAt: (atMs: number) => {
       clock.now = start + atMs;
       return reconciler.reconcile('etl/warehouse', new AbortController().signal);
+    },
+    restart: () => {
+      reconciler = operator();
     },
     cluster,
     vault,
@@ -272,5 +278,22 @@ describe("a shared Secret's lease held in increments", () => {
     expect(h.renewals).toHaveLength(1);
     expect(h.vault.revoked).toEqual(['database/creds/elt-reader/lease-1']);
     expect(h.leaseTrail().at(-1)).toEqual(['LeaseRevoked', 'AccessEnded']);
+  });
+});
+
+describe('lease records owed across a reconcile that waits for the audit file', () => {
+  it('keeps a renewal owed when the held write it must record first cannot be recorded, and makes it once after', async () => {
+    const h = harness('Shared');
+    await h.reconcileAt(0);
+    // Restarted while the audit file is full: the held write's grant is not known to be recorded, and the
+    // lease (seen renewed by no one in this process) is renewed at once.
+    h.restart();
+    h.setAudit(false);
+    await h.reconcileAt(5_000);
+    expect(h.renewals).toHaveLength(1);
+    h.setAudit(true);
+    await h.reconcileAt(6_000);
+    expect(h.leaseTrail().filter(([, reason]) => reason === 'Renewed')).toHaveLength(1);
+    expect(new Set(h.audit.map((r) => r.id)).size).toBe(h.audit.length);
   });
 });

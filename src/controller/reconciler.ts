@@ -1245,6 +1245,7 @@ export class Reconciler {
     if (!write || this.recordedWrites.get(key)?.includes(`${held.uid}/${write.time}`)) return;
     const records = grantRecords(held, write, held, context);
     this.rememberRecorded(key, `${held.uid}/${write.time}`);
+    const owedBefore = this.owedRecords.get(key)?.length ?? 0;
     try {
       await this.recordOrOwe(key, records);
     } catch (error) {
@@ -1252,7 +1253,10 @@ export class Reconciler {
       // carried it is about to go). Anything else waits, so the grant is recorded before it is replaced.
       if (deleting && error instanceof AuditUnavailableError) return;
       this.forgetRecorded(key, `${held.uid}/${write.time}`);
-      this.owedRecords.delete(key);
+      // Only these grants stop being owed (the Secret still carries them); records owed before stay owed.
+      const stillOwed = this.owedRecords.get(key)?.slice(0, owedBefore) ?? [];
+      if (stillOwed.length > 0) this.owedRecords.set(key, stillOwed);
+      else this.owedRecords.delete(key);
       throw error;
     }
   }
