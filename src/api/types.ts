@@ -309,6 +309,11 @@ export interface DynamicCredential {
   usernameKey?: string;
   /** Defaults to `password`. */
   passwordKey?: string;
+  /**
+   * Go-style duration, 10s..24h, with `database` only. Set: the lease is held only this far ahead and renewed
+   * by the operator while its Secret is entitled, never past its bound. Unset: renewed once, at issue, to its bound.
+   */
+  renewalIncrement?: string;
 }
 
 export interface SecretReferenceSpec {

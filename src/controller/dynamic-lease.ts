@@ -5,6 +5,7 @@
 // finds it there to revoke the lease. Status, logs, Events and audit records name the lease by fingerprint.
 import type { V1Secret } from '@kubernetes/client-node';
 import { group } from '../api/constants.ts';
+import { parseDuration } from '../api/duration.ts';
 import type { DynamicCredential, SecretReference } from '../api/types.ts';
 import type { LeaseHandle, LeaseSource } from '../providers/types.ts';
 
@@ -25,6 +26,13 @@ export interface HeldLease {
   fingerprint: string;
   /** `<mount>/creds/<role>` it came from. */
   source: string;
+  /** Set when the lease is held in increments (spec.dynamic.renewalIncrement): the increment, in seconds. */
+  incrementSeconds?: number;
+  /**
+   * Epoch ms, known only to the process that issued the lease (never in the annotation): when a lease held in
+   * increments ends unless renewed again.
+   */
+  heldUntil?: number;
 }
 
 /** Where a reference's dynamic credential comes from, as remoteVersions and audit records name it. */
@@ -33,6 +41,18 @@ export function leaseSource(dynamic: DynamicCredential): string {
   return source.kind === 'database'
     ? `${source.mount}/creds/${source.role}`
     : `sts:AssumeRole/${source.roleArn}`;
+}
+
+/** The reference's renewal increment in ms (spec.dynamic.renewalIncrement), if it holds leases in increments. */
+export function renewalIncrementMs(reference: SecretReference): number | undefined {
+  const increment = reference.spec.dynamic?.database ? reference.spec.dynamic.renewalIncrement : undefined;
+  return increment ? parseDuration(increment) : undefined;
+}
+
+/** The increment a new lease is requested with, in whole seconds. */
+export function incrementSecondsOf(reference: SecretReference): number | undefined {
+  const ms = renewalIncrementMs(reference);
+  return ms === undefined ? undefined : Math.max(1, Math.floor(ms / 1000));
 }
 
 export function leaseRequestSource(dynamic: DynamicCredential): LeaseSource {
@@ -74,6 +94,7 @@ export function leaseAnnotationOf(lease: HeldLease): Record<string, string> {
       expiresAt: new Date(lease.expiresAt).toISOString(),
       fingerprint: lease.fingerprint,
       source: lease.source,
+      ...(lease.incrementSeconds ? { incrementSeconds: lease.incrementSeconds } : {}),
     }),
   };
 }
@@ -84,7 +105,7 @@ export function heldLeaseOf(secret: V1Secret | undefined): HeldLease | undefined
   if (!text) return undefined;
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
-    const { leaseId, tokenAccessor, expiresAt, fingerprint, source } = parsed;
+    const { leaseId, tokenAccessor, expiresAt, fingerprint, source, incrementSeconds } = parsed;
     if (typeof leaseId !== 'string' || typeof tokenAccessor !== 'string') return undefined;
     const expires = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
     return {
@@ -92,6 +113,7 @@ export function heldLeaseOf(secret: V1Secret | undefined): HeldLease | undefined
       expiresAt: Number.isNaN(expires) ? 0 : expires,
       fingerprint: typeof fingerprint === 'string' ? fingerprint : '',
       source: typeof source === 'string' ? source : '',
+      ...(typeof incrementSeconds === 'number' && incrementSeconds > 0 ? { incrementSeconds } : {}),
     };
   } catch {
     return undefined;

@@ -27,6 +27,8 @@ export interface PerJobEffectsDeps {
   values: ValueSource;
   fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
   logger?: Logger;
+  /** The lease as the operator knows it now (one held in increments that lapsed has ended): it is replaced. */
+  currentLease?: (lease: HeldLease) => HeldLease;
 }
 
 export interface StepContext {

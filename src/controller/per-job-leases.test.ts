@@ -71,6 +71,9 @@ function vault() {
     revokeLease: async (_store, handle) => {
       revoked.push(handle);
     },
+    renewLease: async () => {
+      throw new Error('these tests renew no lease');
+    },
   };
   return { values, issued, revoked };
 }

@@ -6,12 +6,13 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
-import type { LeaseHandle } from '../providers/types.ts';
+import type { IssuedLease, LeaseHandle } from '../providers/types.ts';
 import {
   coversSecret,
   dynamicKeys,
   type HeldLease,
   heldLeaseOf,
+  incrementSecondsOf,
   keepsLease,
   leaseRenewMarginMs,
   leaseRequestSource,
@@ -19,10 +20,11 @@ import {
   leaseSource,
   leaseVersion,
 } from './dynamic-lease.ts';
-import type { LeaseEffect } from './lease-records.ts';
-import { managedAnnotations } from './managed-secret.ts';
+import { issueEffects, type LeaseEffect } from './lease-records.ts';
+import type { LeaseHolding } from './lease-renewer.ts';
+import { isManagedFor, managedAnnotations } from './managed-secret.ts';
 import type { SecretWrite } from './outcome.ts';
-import type { JobSecretStep } from './per-job-plan.ts';
+import { type JobSecretStep, perJobSecretJob } from './per-job-plan.ts';
 import type { ClusterWriter, ReadValues, ValueSource } from './ports.ts';
 
 export interface JobLeaseDeps {
@@ -30,6 +32,8 @@ export interface JobLeaseDeps {
   values: ValueSource;
   fingerprint: (data: Record<string, Buffer>, namespace: string) => string;
   logger?: Logger;
+  /** The lease as the operator knows it now (a lease held in increments that lapsed has ended). */
+  currentLease?: (lease: HeldLease) => HeldLease;
 }
 
 export interface JobLeaseContext {
@@ -64,13 +68,14 @@ export function leaseFingerprint(
 
 /** The lease a per-Job Secret names, if its keyed fingerprint vouches for it; anything else is not revoked. */
 export function trustedJobLease(
-  deps: Pick<JobLeaseDeps, 'fingerprint'>,
+  deps: Pick<JobLeaseDeps, 'fingerprint' | 'currentLease'>,
   secret: V1Secret | undefined,
   namespace: string,
 ): HeldLease | undefined {
   const lease = heldLeaseOf(secret);
   if (!lease?.fingerprint) return undefined;
-  return leaseFingerprint(deps, lease.handle, namespace) === lease.fingerprint ? lease : undefined;
+  if (leaseFingerprint(deps, lease.handle, namespace) !== lease.fingerprint) return undefined;
+  return deps.currentLease ? deps.currentLease(lease) : lease;
 }
 
 /**
@@ -116,6 +121,7 @@ export async function jobCredential(
     {
       source: leaseRequestSource(dynamic),
       maxSeconds: leaseSeconds(now, step.entitlement?.expiresAt, context.ttlMs),
+      incrementSeconds: incrementSecondsOf(reference),
       holder: { namespace, reference: reference.metadata.name!, job: step.job },
     },
     context.signal,
@@ -126,11 +132,7 @@ export async function jobCredential(
     if (value) putOwned(values.data, key, value);
   }
   values.remoteVersions[source] = leaseVersion(fingerprint);
-  return {
-    held: { handle: issued.handle, expiresAt: issued.expiresAt, fingerprint, source },
-    issued: true,
-    renewed: issued.renewed,
-  };
+  return { held: issuedLease(issued, fingerprint, source, reference), issued: true, renewed: issued.renewed };
 }
 
 /**
@@ -154,20 +156,9 @@ export async function settleJobCredential(
   }
   if (!written) return effects;
   const secret = { name: step.name, uid: confirmed.secret.uid };
-  if (credential?.issued) {
-    const lease = credential.held;
-    const expiresAt = new Date(lease.expiresAt).toISOString();
-    const base = {
-      fingerprint: lease.fingerprint,
-      expiresAt,
-      source: lease.source,
-      secret,
-      jobs: [step.job],
-    };
-    effects.push({ kind: 'issued', ...base, reason: 'DynamicCredentialIssued' });
-    // The role's default TTL was shorter than the Job's bound: Vault renewed the lease to the bound at issue.
-    if (credential.renewed) effects.push({ kind: 'renewed', ...base, reason: 'RenewedToBound' });
-  }
+  // The issue, and the renewal Vault made at issue (to the Job's bound, or to the increment).
+  if (credential?.issued)
+    effects.push(...issueEffects(credential.held, credential.renewed, secret, [step.job]));
   const replaced = previous && previous.handle.leaseId !== credential?.held.handle.leaseId;
   if (replaced) {
     const reason = credential ? 'CredentialReplaced' : 'CredentialRemoved';
@@ -240,13 +231,14 @@ export function checksWithLeasesDue(
   secrets: V1Secret[],
   reference: SecretReference,
   now: number,
+  current: (lease: HeldLease) => HeldLease = (lease) => lease,
 ): Record<string, number> {
   if (!reference.spec.dynamic) return checks;
   const due = new Set(
     secrets
       .filter((secret) => {
         const held = heldLeaseOf(secret);
-        return held && !keepsLease(held, reference, now, managedAnnotations(secret).expiresAt);
+        return held && !keepsLease(current(held), reference, now, managedAnnotations(secret).expiresAt);
       })
       .map((secret) => secret.metadata?.uid),
   );
@@ -254,11 +246,47 @@ export function checksWithLeasesDue(
 }
 
 /** When the first lease that ends before its Secret must be replaced (ms from now), if any. */
-export function nextJobLeaseVisitMs(secrets: V1Secret[], now: number): number | undefined {
+export function nextJobLeaseVisitMs(
+  secrets: V1Secret[],
+  now: number,
+  current: (lease: HeldLease) => HeldLease = (lease) => lease,
+): number | undefined {
   const due = secrets.flatMap((secret) => {
-    const held = heldLeaseOf(secret);
+    const found = heldLeaseOf(secret);
+    const held = found && current(found);
     if (!held || coversSecret(held, managedAnnotations(secret).expiresAt)) return [];
     return [Math.max(0, held.expiresAt - leaseRenewMarginMs - now)];
   });
   return due.length > 0 ? Math.min(...due) : undefined;
+}
+
+/** The lease a write holds after its issue: held in increments when the store granted one, else to its bound. */
+export function issuedLease(
+  issued: IssuedLease,
+  fingerprint: string,
+  source: string,
+  reference: SecretReference,
+): HeldLease {
+  const held: HeldLease = { handle: issued.handle, expiresAt: issued.expiresAt, fingerprint, source };
+  const incrementSeconds = incrementSecondsOf(reference);
+  if (issued.heldUntil === undefined || !incrementSeconds) return held;
+  return { ...held, incrementSeconds, heldUntil: issued.heldUntil };
+}
+
+/** The leases of the per-Job Secrets whose Job is still entitled (consuming): those renewed in increments. */
+export function entitledJobLeases(
+  deps: Pick<JobLeaseDeps, 'fingerprint'>,
+  secrets: V1Secret[],
+  consuming: readonly { name: string; uid: string }[],
+  reference: { namespace: string; name: string },
+): LeaseHolding[] {
+  const jobs = new Map(consuming.map((job) => [job.uid, job]));
+  return secrets.flatMap((secret) => {
+    const job = jobs.get(perJobSecretJob(secret) ?? '');
+    if (!job || !isManagedFor(secret, reference.namespace, reference.name)) return [];
+    const lease = trustedJobLease(deps, secret, reference.namespace);
+    if (!lease) return [];
+    const held = { name: secret.metadata!.name!, uid: secret.metadata?.uid };
+    return [{ lease, secret: held, jobs: [{ name: job.name, uid: job.uid }] }];
+  });
 }

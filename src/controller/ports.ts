@@ -75,6 +75,13 @@ export interface ValueSource {
   issueLease(store: AnySecretStore, request: LeaseRequest, signal: AbortSignal): Promise<IssuedLease>;
   /** Revokes a dynamic credential at the store: its sessions end and it logs in no more. */
   revokeLease(store: AnySecretStore, handle: LeaseHandle, signal: AbortSignal): Promise<void>;
+  /** Renews a dynamic credential's lease by `seconds` from now; returns the seconds granted (NotFound: lapsed). */
+  renewLease(
+    store: AnySecretStore,
+    handle: LeaseHandle,
+    seconds: number,
+    signal: AbortSignal,
+  ): Promise<number>;
 }
 
 /** The Job a per-Job Secret is read for. */

@@ -5,6 +5,7 @@ import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AnySecretStore, SecretReference } from '../api/types.ts';
+import { AuditUnavailableError } from '../audit/leader-trail.ts';
 import type { AuditRecord } from '../audit/types.ts';
 import type { LeaseHandle } from '../providers/types.ts';
 import { leaseAnnotation, leaseAnnotationOf, leaseVersion } from './dynamic-lease.ts';
@@ -123,8 +124,14 @@ function heldSecret(ref: SecretReference, annotationHandle: LeaseHandle): V1Secr
   return secret;
 }
 
-async function reconcileCompletion(options: { vouches: boolean; annotation: LeaseHandle }) {
+async function reconcileCompletion(options: {
+  vouches: boolean;
+  annotation: LeaseHandle;
+  /** The audit file takes records only while this answers true. */
+  auditWorks?: () => boolean;
+}) {
   const ref = reference(holding(options.vouches));
+  let secret: V1Secret | undefined = heldSecret(ref, options.annotation);
   const steps: string[] = [];
   const audit: AuditRecord[] = [];
   const view: ClusterView = {
@@ -132,7 +139,7 @@ async function reconcileCompletion(options: { vouches: boolean; annotation: Leas
     referencesIn: () => [ref],
     store: () => store,
     namespaceLabels: () => ({}),
-    managedSecret: () => heldSecret(ref, options.annotation),
+    managedSecret: () => secret,
     managedSecretsOf: () => [],
     jobsReferencing: () => [completedJob],
     podsReferencing: () => [],
@@ -142,6 +149,7 @@ async function reconcileCompletion(options: { vouches: boolean; annotation: Leas
     readJob: async () => undefined,
     deleteSecret: async () => {
       steps.push('delete Secret');
+      secret = undefined;
       return { result: 'deleted', secret: { name: target, uid: 'uid-secret' } };
     },
     writeStatus: async () => '11',
@@ -157,14 +165,21 @@ async function reconcileCompletion(options: { vouches: boolean; annotation: Leas
     view,
     writer,
     values,
-    audit: { name: 'memory', write: async (record) => void audit.push(record) },
+    audit: {
+      name: 'file',
+      write: async (record) => {
+        if (options.auditWorks && !options.auditWorks()) throw new AuditUnavailableError('volume full');
+        if (!audit.some((made) => made.id === record.id)) audit.push(record);
+      },
+    },
     fingerprint,
     clock: { now: () => now, setTimer: () => ({ cancel() {} }) },
     logger: pino({ level: 'silent' }),
     refreshJitter: 0,
   });
-  await reconciler.reconcile('etl/warehouse', new AbortController().signal);
-  return { steps, audit };
+  const reconcile = () => reconciler.reconcile('etl/warehouse', new AbortController().signal);
+  await reconcile();
+  return { steps, audit, reconcile };
 }
 
 describe('revoking a dynamic credential', () => {
@@ -176,6 +191,24 @@ describe('revoking a dynamic credential', () => {
     expect(revoked[0]).toMatchObject({ job: { name: 'load' }, lease: { fingerprint: leaseFingerprint } });
     expect(JSON.stringify(audit)).not.toContain(handle.leaseId);
     expect(JSON.stringify(audit)).not.toContain(handle.tokenAccessor);
+  });
+
+  it('owes the revocation record while the audit file is unavailable, and makes it once when it returns', async () => {
+    let works = false;
+    const { steps, audit, reconcile } = await reconcileCompletion({
+      vouches: true,
+      annotation: handle,
+      auditWorks: () => works,
+    });
+    // The credential died at the store at once; only its record waits.
+    expect(steps).toEqual([`revoke ${handle.leaseId} ${handle.tokenAccessor}`, 'delete Secret']);
+    expect(audit).toEqual([]);
+    works = true;
+    await reconcile();
+    await reconcile();
+    const revoked = audit.filter((record) => record.action === 'LeaseRevoked');
+    expect(revoked.map((record) => [record.reason, record.job?.name])).toEqual([['AccessEnded', 'load']]);
+    expect(steps).toHaveLength(2);
   });
 
   it('revokes nothing an edited annotation names, and still deletes the Secret', async () => {

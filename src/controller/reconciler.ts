@@ -5,6 +5,7 @@ import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type {
   AnySecretStore,
+  Condition,
   DynamicCredential,
   ManagedSecretRecord,
   SecretReference,
@@ -28,6 +29,7 @@ import {
   dynamicProvider,
   type HeldLease,
   heldLeaseOf,
+  incrementSecondsOf,
   keepsLease,
   leaseAnnotationOf,
   leaseRenewMarginMs,
@@ -35,9 +37,12 @@ import {
   leaseSeconds,
   leaseSource,
   leaseVersion,
+  renewalIncrementMs,
 } from './dynamic-lease.ts';
 import { secretNamesReferencedBy } from './job-index.ts';
-import { type LeaseEffect, leaseRecords } from './lease-records.ts';
+import { issueEffects, type LeaseEffect, leaseRecords } from './lease-records.ts';
+import { renewalCondition, withRenewalCondition } from './lease-renewal.ts';
+import { type LeaseHeld, type LeaseHolding, LeaseRenewer, leasesAfter } from './lease-renewer.ts';
 import {
   auditAnnotation,
   buildSecret,
@@ -60,6 +65,8 @@ import { carryOutSteps, type StepOutcome } from './per-job-effects.ts';
 import { JobLeaseMemory } from './per-job-lease-memory.ts';
 import {
   checksWithLeasesDue,
+  entitledJobLeases,
+  issuedLease,
   nextJobLeaseVisitMs,
   revokeJobLease,
   trustedJobLease,
@@ -166,6 +173,8 @@ export class Reconciler {
   private readonly createdSecrets = new Map<string, ManagedSecretRecord>();
   /** Per-Job mode: the leases each reference's per-Job Secrets hold, to revoke one whose Secret vanished. */
   private readonly jobLeases = new JobLeaseMemory();
+  /** Leases held in increments (spec.dynamic.renewalIncrement): renewed while entitled, remembered per reference. */
+  private readonly renewer: LeaseRenewer;
   /** Per-Job mode: when each per-Job Secret's remote versions were last found current, by Secret uid. */
   private readonly perJobChecks = new Map<string, Record<string, number>>();
   /** Consecutive failures of a reference while a Job waits for its Secret, to space the retries. */
@@ -188,6 +197,7 @@ export class Reconciler {
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
+    this.renewer = new LeaseRenewer(deps.values, deps.logger);
   }
 
   /**
@@ -217,7 +227,12 @@ export class Reconciler {
       // rather than after the queue's growing backoff, and status waits with the records.
       if (!(error instanceof AuditUnavailableError)) throw error;
       this.deps.logger.warn({ reference: key }, 'audit records wait for the audit file; retrying');
-      return { requeueAfterMs: this.waitingRetryMs(key, waitingRetryBackoff.maxMs) };
+      // Never later than a lease held in increments needs its next renewal.
+      const [namespace, name] = splitKey(key);
+      const reference = this.deps.view.reference(namespace, name);
+      const renewalMs = reference && renewalIncrementMs(reference);
+      const retryMs = this.waitingRetryMs(key, waitingRetryBackoff.maxMs);
+      return { requeueAfterMs: renewalMs ? Math.min(retryMs, renewalMs / 3) : retryMs };
     }
   }
 
@@ -233,6 +248,7 @@ export class Reconciler {
       this.recordedWrites.delete(key);
       this.perJobChecks.delete(key);
       this.jobLeases.forget(key);
+      this.renewer.retain(key, undefined);
       await this.removeOrphans(key, namespace, name);
       return {};
     }
@@ -297,8 +313,14 @@ export class Reconciler {
       if (unseenJobs.length > 0) plan = planReference(input());
     }
 
+    // A lease held in increments is renewed while Jobs use the Secret; one that lapsed is then replaced.
+    const trustedLeases = new Set((previous.remoteVersions ?? []).map(({ version }) => version));
+    const incrementMs = renewalIncrementMs(reference);
+    const holding = entitledHolding(plan, secret, this.trustedLease(reference, facts, secret, trustedLeases));
+    await this.renewLeases(key, reference, store, holding ? [holding] : [], now, signal);
+    const current = (lease: HeldLease) => this.renewer.current(key, lease, now);
     // A dynamic credential about to reach its bound while Jobs still use the Secret is replaced by a new one.
-    if (leaseDue(reference, secret, plan, now)) plan = { ...plan, action: 'rewrite' };
+    if (leaseDue(reference, secret, plan, now, current)) plan = { ...plan, action: 'rewrite' };
     const log = this.deps.logger.child({ reference: key, action: plan.action });
     let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
     if (!deleting && secret && this.unconfirmedCreate(reference, facts, previous, secret, basis)) {
@@ -354,7 +376,6 @@ export class Reconciler {
     // recorded now, before anything replaces the Secret and the grants it carries.
     if (held && secret) await this.recordHeldWrite(key, secret, held, audit, plan.action === 'delete');
     const leases: LeaseEffect[] = [];
-    const trustedLeases = new Set((previous.remoteVersions ?? []).map(({ version }) => version));
     let outcome: Outcome;
     try {
       outcome = await this.carryOut(plan, {
@@ -377,10 +398,13 @@ export class Reconciler {
     log.debug({ outcome: outcome.kind }, 'reconciled');
     if (checkedRemote(plan, outcome)) this.lastRefreshCheck.set(key, now);
 
-    for (const record of leaseRecords(leases, { time: new Date(now).toISOString(), ...audit })) {
-      await this.deps.audit.write(record);
-    }
-    await this.recordEvidence(reference, facts, store, plan, outcome, audit, stillRetired);
+    const heldNow = leasesAfter(holding ? [holding] : [], leases);
+    this.renewer.retain(key, new Set(heldNow.map(({ lease }) => lease.fingerprint)));
+    this.renewer.observe(key, leases);
+    // Lease records have no other source: owed until the audit file takes them, like a deleted Secret's.
+    await this.recordOrKeepOwed(key, leaseRecords(leases, { time: new Date(now).toISOString(), ...audit }));
+    const renewal = this.renewalConditionOf(key, reference, heldNow, previous, now);
+    await this.recordEvidence(reference, facts, store, plan, outcome, audit, stillRetired, renewal);
     if (deleting && (outcome.kind === 'deleted' || outcome.kind === 'idle')) {
       await this.deps.writer.removeFinalizer(reference);
       this.lastRefreshCheck.delete(key);
@@ -404,7 +428,9 @@ export class Reconciler {
       return { requeueAfterMs: plan.recheckAfterMs };
     }
     this.waitingFailures.delete(key);
-    return { requeueAfterMs: nextLeaseVisit(plan, leases, secret, now) };
+    const renewalVisit = this.renewer.nextVisitMs(key, heldNow, incrementMs, now);
+    const leaseVisit = nextLeaseVisit(plan, leases, secret, now, current);
+    return { requeueAfterMs: earliest(leaseVisit, renewalVisit) };
   }
 
   /**
@@ -454,13 +480,18 @@ export class Reconciler {
       const jobSecret = perJobSecretName(facts.targetName, job.uid);
       pods[jobSecret] = this.deps.view.podsReferencing(namespace, jobSecret);
     }
+    // Leases held in increments are renewed while their Job is entitled; one that lapsed is then replaced.
+    const incrementMs = renewalIncrementMs(reference);
+    const holdings = deleting ? [] : entitledJobLeases(this.deps, labelled, plan.consuming, facts);
+    await this.renewLeases(key, reference, store, holdings, now, signal);
+    const current = (lease: HeldLease) => this.renewer.current(key, lease, now);
     const perJob = planPerJob({
       now,
       reference: facts,
       plan,
       storeReady: store.state.state === 'ready',
       secrets: labelled,
-      lastChecks: checksWithLeasesDue(this.perJobChecks.get(key) ?? {}, labelled, reference, now),
+      lastChecks: checksWithLeasesDue(this.perJobChecks.get(key) ?? {}, labelled, reference, now, current),
       pods,
     });
     let basis = this.writtenStatus.get(key)?.resourceVersion ?? reference.metadata.resourceVersion ?? '';
@@ -513,7 +544,7 @@ export class Reconciler {
     const grants = new Set(['create', 'rewrite', 'refresh']);
     const audited = await this.grantsAudited();
     const steps = audited ? perJob.steps : perJob.steps.filter((step) => !grants.has(step.action));
-    const carried = await carryOutSteps(this.deps, steps, {
+    const carried = await carryOutSteps({ ...this.deps, currentLease: current }, steps, {
       reference,
       namespace,
       contentHash: facts.contentHash,
@@ -550,10 +581,11 @@ export class Reconciler {
       (secret) => trustedJobLease(this.deps, secret, namespace),
       now,
     );
-    const leaseContext = { time: new Date(now).toISOString(), ...audit };
-    for (const record of leaseRecords(leases, leaseContext)) {
-      await this.deps.audit.write(record);
-    }
+    const heldNow = leasesAfter(holdings, leases);
+    this.renewer.retain(key, new Set(heldNow.map(({ lease }) => lease.fingerprint)));
+    this.renewer.observe(key, leases);
+    // Lease records have no other source: owed until the audit file takes them, like a deleted Secret's.
+    await this.recordOrKeepOwed(key, leaseRecords(leases, { time: new Date(now).toISOString(), ...audit }));
     for (const record of perJobAuditRecords(plan, perJob, results, audit))
       await this.deps.audit.write(record);
     for (const { outcome } of results) {
@@ -576,6 +608,8 @@ export class Reconciler {
       // As in Shared mode: first starts seen meanwhile spare the next reconcile a status write before its writes.
       startsSincePlan: this.cachedPlan(key)?.jobStarts,
     });
+    const renewal = this.renewalConditionOf(key, reference, heldNow, previous, now);
+    status.conditions = withRenewalCondition(status.conditions, renewal);
     if (statusDiffers(previous, status)) {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
       if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
@@ -597,7 +631,9 @@ export class Reconciler {
         plan.requeueAfterMs ?? interval,
         jitteredRefreshMs(interval, interval, { fraction: this.deps.refreshJitter, draw: context.draw }),
         // A lease that ends before its Secret (the role's max TTL is shorter) is replaced a little before.
-        nextJobLeaseVisitMs(labelled, now) ?? interval,
+        nextJobLeaseVisitMs(labelled, now, current) ?? interval,
+        // A lease held in increments is renewed at two thirds of its increment (sooner after a failure).
+        this.renewer.nextVisitMs(key, heldNow, incrementMs, now) ?? interval,
       ),
     };
   }
@@ -689,12 +725,25 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Makes `records`; while the audit file cannot take them they stay owed to `key` and the reconcile goes on
+   * (a revocation or a renewal never waits for the audit file). Each is made once, by id, when it can.
+   */
+  private async recordOrKeepOwed(key: string, records: AuditRecord[]): Promise<void> {
+    try {
+      await this.recordOrOwe(key, records);
+    } catch (error) {
+      if (!(error instanceof AuditUnavailableError)) throw error;
+      this.deps.logger.warn({ reference: key }, 'audit records owed until the audit file takes them');
+    }
+  }
+
   /** The records owed to `key`, made before anything else; a repeat of one already made is a no-op by id. */
   private async payOwedRecords(key: string): Promise<void> {
     const owed = this.owedRecords.get(key);
     if (!owed) return;
     this.owedRecords.delete(key);
-    await this.recordOrOwe(key, owed);
+    await this.recordOrKeepOwed(key, owed);
   }
 
   /** Whether a write that grants access may be made now (false while the audit file cannot record it). */
@@ -987,6 +1036,7 @@ export class Reconciler {
       {
         source: leaseRequestSource(dynamic),
         maxSeconds: leaseSeconds(now, plan.expiresAt, facts.ttlMs),
+        incrementSeconds: incrementSecondsOf(reference),
         holder: {
           namespace: facts.namespace,
           reference: facts.name,
@@ -1002,7 +1052,7 @@ export class Reconciler {
     }
     values.remoteVersions[source] = leaseVersion(fingerprint);
     return {
-      held: { handle: issued.handle, expiresAt: issued.expiresAt, fingerprint, source },
+      held: issuedLease(issued, fingerprint, source, reference),
       issued: true,
       renewed: issued.renewed,
     };
@@ -1042,28 +1092,8 @@ export class Reconciler {
     }
     const jobs = plan.consuming.map(({ name, uid }) => ({ name, uid }));
     const target = { name: facts.targetName, uid: confirmed.secret.uid };
-    const expiresAt = new Date(lease.expiresAt).toISOString();
-    leases.push({
-      kind: 'issued',
-      fingerprint: lease.fingerprint,
-      expiresAt,
-      source: lease.source,
-      secret: target,
-      jobs,
-      reason: 'DynamicCredentialIssued',
-    });
-    // The role's default TTL was shorter than the bound: Vault renewed the lease to the bound at issue.
-    if (context.renewed) {
-      leases.push({
-        kind: 'renewed',
-        fingerprint: lease.fingerprint,
-        expiresAt,
-        source: lease.source,
-        secret: target,
-        jobs,
-        reason: 'RenewedToBound',
-      });
-    }
+    // The issue, and the renewal Vault made at issue (to the bound, or to the increment).
+    leases.push(...issueEffects(lease, context.renewed, target, jobs));
     const replaced = context.held;
     if (replaced && replaced.handle.leaseId !== lease.handle.leaseId) {
       await this.revokeLease(replaced, {
@@ -1097,7 +1127,59 @@ export class Reconciler {
       );
       return undefined;
     }
-    return lease;
+    return this.renewer.current(`${facts.namespace}/${facts.name}`, lease, this.deps.clock.now());
+  }
+
+  /**
+   * Renews the held leases that are due (only through a store this reference may use) and records each
+   * renewal at once, owed if the audit file cannot take it: nothing later in the reconcile can lose it.
+   */
+  private async renewLeases(
+    key: string,
+    reference: SecretReference,
+    store: StoreLookup,
+    holdings: LeaseHolding[],
+    now: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const renewals = await this.renewer.renewDue(key, holdings, {
+      store: store.state.state === 'ready' ? store.object : undefined,
+      incrementMs: renewalIncrementMs(reference),
+      now,
+      signal,
+    });
+    if (renewals.length === 0) return;
+    const context = {
+      time: new Date(now).toISOString(),
+      reference: {
+        namespace: reference.metadata.namespace!,
+        name: reference.metadata.name!,
+        uid: reference.metadata.uid,
+      },
+      store: {
+        kind: reference.spec.storeRef.kind ?? 'SecretStore',
+        name: reference.spec.storeRef.name,
+        provider: store.object && selectProvider(store.object.spec)?.name,
+      },
+    };
+    await this.recordOrKeepOwed(key, leaseRecords(renewals, context));
+  }
+
+  /**
+   * The CredentialsRenewed condition while the reference holds leases in increments: False while a renewal of
+   * one still held is retried. Absent otherwise.
+   */
+  private renewalConditionOf(
+    key: string,
+    reference: SecretReference,
+    held: LeaseHeld[],
+    previous: ReferenceStatus,
+    now: number,
+  ): Condition | undefined {
+    const increment = reference.spec.dynamic?.database ? reference.spec.dynamic.renewalIncrement : undefined;
+    if (!increment) return undefined;
+    const context = { now, generation: reference.metadata.generation ?? 0 };
+    return renewalCondition(this.renewer.failing(key, held), increment, previous.conditions, context);
   }
 
   /** Keyed HMAC over the whole handle, so neither the lease id nor the token accessor can be swapped. */
@@ -1163,6 +1245,7 @@ export class Reconciler {
     if (!write || this.recordedWrites.get(key)?.includes(`${held.uid}/${write.time}`)) return;
     const records = grantRecords(held, write, held, context);
     this.rememberRecorded(key, `${held.uid}/${write.time}`);
+    const owedBefore = this.owedRecords.get(key)?.length ?? 0;
     try {
       await this.recordOrOwe(key, records);
     } catch (error) {
@@ -1170,7 +1253,10 @@ export class Reconciler {
       // carried it is about to go). Anything else waits, so the grant is recorded before it is replaced.
       if (deleting && error instanceof AuditUnavailableError) return;
       this.forgetRecorded(key, `${held.uid}/${write.time}`);
-      this.owedRecords.delete(key);
+      // Only these grants stop being owed (the Secret still carries them); records owed before stay owed.
+      const stillOwed = this.owedRecords.get(key)?.slice(0, owedBefore) ?? [];
+      if (stillOwed.length > 0) this.owedRecords.set(key, stillOwed);
+      else this.owedRecords.delete(key);
       throw error;
     }
   }
@@ -1252,6 +1338,7 @@ export class Reconciler {
     outcome: Outcome,
     audit: AuditContext,
     stillRetired: TrackedSecret[],
+    renewal?: Condition,
   ): Promise<void> {
     const key = `${facts.namespace}/${facts.name}`;
     const { now, previous } = audit;
@@ -1273,6 +1360,7 @@ export class Reconciler {
       // reconcile their start queued writes their Secret without a status write before it.
       startsSincePlan: this.cachedPlan(key)?.jobStarts,
     });
+    status.conditions = withRenewalCondition(status.conditions, renewal);
     if (statusDiffers(previous, status)) {
       const resourceVersion = await this.deps.writer.writeStatus(reference, status);
       if (resourceVersion) this.writtenStatus.set(key, { resourceVersion, status });
@@ -1418,12 +1506,14 @@ function leaseDue(
   secret: V1Secret | undefined,
   plan: Plan,
   now: number,
+  current: (lease: HeldLease) => HeldLease,
 ): boolean {
   if (!reference.spec.dynamic || !secret || plan.consuming.length === 0) return false;
   // A Secret written before spec.dynamic holds no lease: the changed content hash rewrites it anyway.
-  if (!heldLeaseOf(secret)) return false;
+  const held = heldLeaseOf(secret);
+  if (!held) return false;
   if (!['keep', 'refresh', 'update-owners'].includes(plan.action)) return false;
-  return !keepsLease(heldLeaseOf(secret), reference, now, plan.expiresAt);
+  return !keepsLease(current(held), reference, now, plan.expiresAt);
 }
 
 /** The plan's next visit, or sooner: in time to replace a lease before its bound while Jobs use it. */
@@ -1432,10 +1522,12 @@ function nextLeaseVisit(
   leases: LeaseEffect[],
   secret: V1Secret | undefined,
   now: number,
+  current: (lease: HeldLease) => HeldLease,
 ): number | undefined {
   if (plan.consuming.length === 0 || plan.action === 'delete') return plan.requeueAfterMs;
   const issued = leases.find((lease) => lease.kind === 'issued')?.expiresAt;
-  const ends = issued ? Date.parse(issued) : heldLeaseOf(secret)?.expiresAt;
+  const held = heldLeaseOf(secret);
+  const ends = issued ? Date.parse(issued) : held && current(held).expiresAt;
   // A lease that lasts as long as the Secret needs no visit of its own: the Secret's expiry brings one.
   if (ends === undefined || (plan.expiresAt && ends >= Date.parse(plan.expiresAt) - 2_000)) {
     return plan.requeueAfterMs;
@@ -1506,4 +1598,21 @@ function judgeDynamic(dynamic: DynamicCredential, store: AnySecretStore, storeNa
     };
   }
   return { state: 'ready' };
+}
+
+/** The shared Secret's lease while the Secret is entitled (Jobs use it and it stays), for its renewal. */
+function entitledHolding(
+  plan: Plan,
+  secret: V1Secret | undefined,
+  lease: HeldLease | undefined,
+): LeaseHolding | undefined {
+  if (!lease || !secret || plan.consuming.length === 0) return undefined;
+  if (plan.action === 'delete' || plan.action === 'refuse' || plan.action === 'conflict') return undefined;
+  const jobs = plan.consuming.map(({ name, uid }) => ({ name, uid }));
+  return { lease, secret: { name: secret.metadata!.name!, uid: secret.metadata?.uid }, jobs };
+}
+
+function earliest(...delays: (number | undefined)[]): number | undefined {
+  const known = delays.filter((delay): delay is number => delay !== undefined);
+  return known.length > 0 ? Math.min(...known) : undefined;
 }

@@ -63,6 +63,16 @@ export function createStoreValues(
       underDeadline(limits.timeoutMs, signal, async (limited) =>
         (await leasesOf(store, limited)).revoke(handle, { signal: limited }),
       ),
+    renewLease: (store, handle, seconds, signal) =>
+      underDeadline(limits.timeoutMs, signal, async (limited) => {
+        const leases = await leasesOf(store, limited);
+        if (!leases.renew) {
+          throw new InvalidSpec(
+            `${store.kind} ${store.metadata.name} cannot renew its dynamic credentials (spec.dynamic.renewalIncrement)`,
+          );
+        }
+        return leases.renew(handle, seconds, { signal: limited });
+      }),
   };
 
   async function leasesOf(store: AnySecretStore, signal: AbortSignal): Promise<DynamicCredentials> {

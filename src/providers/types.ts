@@ -81,6 +81,11 @@ export interface LeaseRequest {
   source: LeaseSource;
   /** The credential's life at most, in seconds: it dies then, whether or not anyone revokes it. */
   maxSeconds: number;
+  /**
+   * Set: the lease is held only this many seconds ahead (renewed in such increments by the operator, never past
+   * maxSeconds). Unset: renewed at issue to maxSeconds.
+   */
+  incrementSeconds?: number;
   holder: LeaseHolder;
 }
 
@@ -98,8 +103,10 @@ export interface IssuedLease {
   handle: LeaseHandle;
   /** Epoch ms: when the lease (and its token) end at the latest. */
   expiresAt: number;
-  /** Whether the lease was renewed to reach expiresAt (the role's default TTL was shorter). */
+  /** Whether the lease was renewed at issue (to expiresAt, or to heldUntil when held in increments). */
   renewed: boolean;
+  /** Epoch ms, when held in increments: when the lease ends unless it is renewed again (expiresAt at most). */
+  heldUntil?: number;
 }
 
 /** Credentials a store creates on demand and can take back (Vault's database engine). */
@@ -110,6 +117,12 @@ export interface DynamicCredentials {
    * STS sessions cannot be revoked one by one: for AWS this does nothing, and the session ends at its expiry.
    */
   revoke(handle: LeaseHandle, options?: CallOptions): Promise<void>;
+  /**
+   * Renews the lease by `seconds` from now and returns the seconds the store granted (it may grant less: the
+   * token's explicit max TTL, the role's max TTL). NotFound when the store no longer knows the lease (it
+   * lapsed or was revoked). Absent where a credential cannot be renewed (STS sessions).
+   */
+  renew?(handle: LeaseHandle, seconds: number, options?: CallOptions): Promise<number>;
 }
 
 export interface StoreClient {

@@ -274,6 +274,25 @@ export const invalidObjects: InvalidObject[] = [
     'dynamic.usernameKey and dynamic.passwordKey must differ',
   ),
   onReference(
+    'a dynamic credential renewed in increments under 10s',
+    (spec) => {
+      spec.dynamic = { database: { role: 'elt-reader' }, renewalIncrement: '5s' };
+    },
+    'spec.dynamic.renewalIncrement',
+    'dynamic.renewalIncrement must be a duration from 10s to 24h',
+  ),
+  onReference(
+    'a renewal increment for an STS session, which cannot be renewed',
+    (spec) => {
+      spec.dynamic = {
+        awsRole: { roleArn: 'arn:aws:iam::123456789012:role/elt-s3-reader' },
+        renewalIncrement: '5m',
+      };
+    },
+    'spec.dynamic',
+    'dynamic.renewalIncrement needs dynamic.database',
+  ),
+  onReference(
     'a dynamic AWS role that is not an IAM role ARN',
     (spec) => {
       spec.dynamic = { awsRole: { roleArn: 'elt-s3-reader' } };

@@ -5,8 +5,10 @@
 // default TTL is already longer than the bound is refused, and its fresh lease revoked at once. An orphan
 // token, because a child of the operator's own token would be revoked with it at the operator's next login.
 // Revocation revokes the lease itself (synchronously: the role's revocation statements, which end open
-// sessions, run before Vault answers), then the token.
-import { AccessDenied, InvalidReference, InvalidSpec, Unavailable } from '../errors.ts';
+// sessions, run before Vault answers), then the token. With an increment (spec.dynamic.renewalIncrement) the
+// lease is renewed at issue to the increment instead, and renewed again by the operator (`renew`) while it is
+// entitled; the token's explicit_max_ttl still caps every renewal at the bound.
+import { AccessDenied, InvalidReference, InvalidSpec, NotFound, Unavailable } from '../errors.ts';
 import type { CallOptions, DynamicCredentials, IssuedLease, LeaseHandle, LeaseRequest } from '../types.ts';
 import type { VaultTokens } from './auth.ts';
 import { mapVaultError, vaultStatusError } from './errors.ts';
@@ -78,24 +80,37 @@ export class VaultLeases implements DynamicCredentials {
         { provider: 'vault' },
       );
     }
-    let expiresAt = issuedAt + leaseSeconds * 1000;
+    // Held to the bound, or (with an increment) only the increment ahead: the role's default TTL may be either
+    // side of it, and a renewal sets the lease's end to now + increment whichever it is.
+    const wanted = Math.min(request.incrementSeconds ?? request.maxSeconds, request.maxSeconds);
+    let held = leaseSeconds;
     let renewed = false;
-    if (leaseSeconds < request.maxSeconds && body?.renewable) {
-      const extended = await this.#renew(leaseId, request.maxSeconds, signal).catch(async (error) => {
+    if (leaseSeconds !== wanted && body?.renewable) {
+      const extended = await this.#renew(leaseId, wanted, signal).catch(async (error) => {
         await this.revoke(handle, { signal }).catch(() => undefined);
         throw error;
       });
       // Vault may grant less than asked (the role's max_ttl); never more than the bound, which is checked.
-      const granted = Math.min(extended, request.maxSeconds);
-      expiresAt = issuedAt + granted * 1000;
-      renewed = granted > leaseSeconds;
+      held = Math.min(extended, request.maxSeconds);
+      renewed = held !== leaseSeconds;
     }
+    const fields = { username: Buffer.from(username, 'utf8'), password: Buffer.from(password, 'utf8') };
+    if (request.incrementSeconds === undefined || held < wanted) {
+      return { fields, handle, expiresAt: issuedAt + held * 1000, renewed };
+    }
+    // Renewable up to the bound (the token's explicit_max_ttl), held until the next renewal.
     return {
-      fields: { username: Buffer.from(username, 'utf8'), password: Buffer.from(password, 'utf8') },
+      fields,
       handle,
-      expiresAt,
+      expiresAt: issuedAt + request.maxSeconds * 1000,
+      heldUntil: issuedAt + held * 1000,
       renewed,
     };
+  }
+
+  async renew(handle: LeaseHandle, seconds: number, options: CallOptions = {}): Promise<number> {
+    const signal = options.signal ?? new AbortController().signal;
+    return this.#renew(handle.leaseId, seconds, signal);
   }
 
   async revoke(handle: LeaseHandle, options: CallOptions = {}): Promise<void> {
@@ -154,6 +169,13 @@ export class VaultLeases implements DynamicCredentials {
       signal,
     );
     const duration = (answer.body as { lease_duration?: number } | undefined)?.lease_duration;
+    if (answer.status === 400) {
+      // Vault answers 400 for a lease it no longer holds (expired, revoked with its token): it has lapsed.
+      throw new NotFound('Vault no longer holds the dynamic credential lease: it lapsed or was revoked', {
+        provider: 'vault',
+        httpStatus: 400,
+      });
+    }
     if (answer.status !== 200 || typeof duration !== 'number') {
       throw statusError(answer, 'the renewal of a dynamic credential lease');
     }
