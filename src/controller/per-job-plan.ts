@@ -20,6 +20,22 @@ export function perJobSecretJob(secret: V1Secret): string | undefined {
   return secret.metadata?.labels?.[labels.job] || undefined;
 }
 
+/**
+ * The per-Job Secrets status says exist (each Job it lists as consuming held its own) that the cache lacks:
+ * the cache may lag a create made moments ago. Read live, not taken for gone, they are neither created twice
+ * nor their Job's access recorded as ended while the Secret still stands.
+ */
+export function unseenJobSecrets(
+  status: { secretName?: string; consumingJobs?: { uid: string }[] },
+  cached: V1Secret[],
+  targetName: string,
+): { name: string; jobUid: string }[] {
+  const seen = new Set(cached.map((secret) => secret.metadata?.name));
+  return (status.consumingJobs ?? [])
+    .map((job) => ({ name: perJobSecretName(status.secretName ?? targetName, job.uid), jobUid: job.uid }))
+    .filter(({ name }) => !seen.has(name));
+}
+
 export type JobSecretAction =
   /** Read the values for this Job and create its Secret. */
   | 'create'

@@ -70,6 +70,7 @@ import {
   perJobSecretJob,
   perJobSecretName,
   planPerJob,
+  unseenJobSecrets,
 } from './per-job-plan.ts';
 import { perJobAuditRecords, perJobStatus } from './per-job-records.ts';
 import {
@@ -425,7 +426,8 @@ export class Reconciler {
     const { key, reference, facts, store, now, signal } = context;
     let { previous } = context;
     const { namespace, name, deleting } = facts;
-    const labelled = this.deps.view.managedSecretsOf(namespace, name);
+    const cached = this.deps.view.managedSecretsOf(namespace, name);
+    const labelled = [...cached, ...(await this.laggingJobSecrets(facts, previous, cached))];
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
     let secretReadLive = false;
     const input = (): PlanInput => ({
@@ -600,6 +602,29 @@ export class Reconciler {
         nextJobLeaseVisitMs(labelled, now) ?? interval,
       ),
     };
+  }
+
+  /**
+   * The per-Job Secrets status records (a Job it lists as consuming held one) that the cache lacks, read live.
+   * As in Shared mode, a cache lagging the operator's own create would otherwise have the Secret created again
+   * (a 409, and status saying the Job has none), or its Job's end recorded with no delete while it stands.
+   * Only a Secret carrying this reference's labels and that Job's uid counts; its values are not kept.
+   */
+  private async laggingJobSecrets(
+    facts: ReferenceFacts,
+    previous: ReferenceStatus,
+    cached: V1Secret[],
+  ): Promise<V1Secret[]> {
+    const { namespace, name } = facts;
+    const found: V1Secret[] = [];
+    for (const unseen of unseenJobSecrets(previous, cached, facts.targetName)) {
+      const live = await this.deps.writer.readSecret(namespace, unseen.name);
+      if (!live || !isManagedFor(live, namespace, name) || perJobSecretJob(live) !== unseen.jobUid) {
+        continue;
+      }
+      found.push({ ...live, data: undefined, stringData: undefined });
+    }
+    return found;
   }
 
   /**
