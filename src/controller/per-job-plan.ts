@@ -36,6 +36,23 @@ export function unseenJobSecrets(
     .filter(({ name }) => !seen.has(name));
 }
 
+/**
+ * When the next per-Job Secret falls due for a check of its remote versions (ms from now), counted from each
+ * one's last check. Coming back then, rather than a whole interval after whatever visit came last, keeps a
+ * visit that found a Secret just short of due from leaving it another interval. Checks already due (the store
+ * could not be asked now) are left to the other visits, so a key is not handed back at once over and over.
+ */
+export function nextJobCheckMs(
+  lastChecks: Record<string, number>,
+  refreshIntervalMs: number,
+  now: number,
+): number | undefined {
+  const dueIn = Object.values(lastChecks)
+    .map((last) => last + refreshIntervalMs - now)
+    .filter((ms) => ms > 0);
+  return dueIn.length > 0 ? Math.min(...dueIn) : undefined;
+}
+
 export type JobSecretAction =
   /** Read the values for this Job and create its Secret. */
   | 'create'

@@ -66,6 +66,7 @@ import {
 } from './per-job-leases.ts';
 import {
   type JobSecretStep,
+  nextJobCheckMs,
   type PerJobPlan,
   perJobSecretJob,
   perJobSecretName,
@@ -600,6 +601,7 @@ export class Reconciler {
         jitteredRefreshMs(interval, interval, { fraction: this.deps.refreshJitter, draw: context.draw }),
         // A lease that ends before its Secret (the role's max TTL is shorter) is replaced a little before.
         nextJobLeaseVisitMs(labelled, now) ?? interval,
+        nextJobCheckMs(checks, interval, now) ?? interval,
       ),
     };
   }
