@@ -15,7 +15,7 @@ describe("in PerJob mode, a Job's own Secret that status records and the cache h
   it('is read live, not created again, and the Job stays consuming in status', async () => {
     const { cluster, reconcile, effects, records, statuses } = harness();
     await reconcile();
-    expect(effects).toEqual(['store read', `create ${jobSecret}`]);
+    expect(effects).toEqual(['live read warehouse', 'store read', `create ${jobSecret}`]);
     expect(statuses.at(-1)?.consumingJobs?.map((j) => j.name)).toEqual(['dbt']);
     const written = statuses.length;
 

@@ -14,7 +14,7 @@ describe("a Job's own Secret in PerJob mode", () => {
     cluster.cached.add(jobSecret);
     const start = cluster.now;
     await reconcile();
-    expect(effects).toEqual(['store read', `create ${jobSecret}`]);
+    expect(effects).toEqual(['live read warehouse', 'store read', `create ${jobSecret}`]);
 
     cluster.now = start + interval - 1_000;
     const early = await reconcile();

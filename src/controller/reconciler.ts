@@ -446,8 +446,11 @@ export class Reconciler {
       neighbours: this.neighboursOf(reference),
     });
     let plan = planReference(input());
-    if (!deleting && !plan.standstill && plan.managedSecret?.name !== facts.targetName && !secret) {
-      // The target name is claimed only once a live read shows it free: only then are pods rewritten.
+    // The target name is claimed only once a live read shows it free: only then are pods rewritten. Whether
+    // status holds the claim decides, not the plan: with a consuming Job the plan proposes one at once (it
+    // would create the shared Secret), and someone's Secret under that name is not in the managed-Secret cache.
+    const claimed = facts.managedSecret?.name === facts.targetName;
+    if (!deleting && !plan.standstill && !claimed && !secret) {
       secret = await this.deps.writer.readSecret(namespace, facts.targetName);
       secretReadLive = true;
       plan = planReference(input());
