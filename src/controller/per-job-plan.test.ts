@@ -2,7 +2,13 @@ import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { labels } from '../api/constants.ts';
 import { buildSecret } from './managed-secret.ts';
-import { type PerJobInput, perJobSecretName, planPerJob } from './per-job-plan.ts';
+import {
+  nextJobCheckMs,
+  type PerJobInput,
+  perJobSecretName,
+  planPerJob,
+  unseenJobSecrets,
+} from './per-job-plan.ts';
 import { planReference, type ReferenceFacts } from './plan.ts';
 
 const hour = 3_600_000;
@@ -212,5 +218,32 @@ describe('planPerJob', () => {
       ['create', `renamed-${uidA}`, 'load-a'],
     ]);
     expect(perJob.ended).toEqual([]);
+  });
+});
+
+describe('unseenJobSecrets', () => {
+  it('names the Secret of each Job status lists as consuming that the cache lacks, under the recorded target', () => {
+    const status = {
+      secretName: 'earlier-target',
+      consumingJobs: [{ uid: uidA }, { uid: uidB }],
+    };
+    const cached = [{ metadata: { name: perJobSecretName('earlier-target', uidA) } }];
+    expect(unseenJobSecrets(status, cached, target)).toEqual([
+      { name: `earlier-target-${uidB}`, jobUid: uidB },
+    ]);
+    expect(unseenJobSecrets({ consumingJobs: [{ uid: uidA }] }, [], target)).toEqual([
+      { name: `${target}-${uidA}`, jobUid: uidA },
+    ]);
+    expect(unseenJobSecrets({}, [], target)).toEqual([]);
+  });
+});
+
+describe('nextJobCheckMs', () => {
+  const interval = 5 * 60_000;
+  it('is the time until the earliest per-Job Secret falls due, leaving those already due to other visits', () => {
+    expect(nextJobCheckMs({ a: now - interval + 1_000, b: now - 60_000 }, interval, now)).toBe(1_000);
+    expect(nextJobCheckMs({ a: now }, interval, now)).toBe(interval);
+    expect(nextJobCheckMs({ a: now - interval, b: now - interval - 1 }, interval, now)).toBeUndefined();
+    expect(nextJobCheckMs({}, interval, now)).toBeUndefined();
   });
 });

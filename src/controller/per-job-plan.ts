@@ -20,6 +20,39 @@ export function perJobSecretJob(secret: V1Secret): string | undefined {
   return secret.metadata?.labels?.[labels.job] || undefined;
 }
 
+/**
+ * The per-Job Secrets status says exist (each Job it lists as consuming held its own) that the cache lacks:
+ * the cache may lag a create made moments ago. Read live, not taken for gone, they are neither created twice
+ * nor their Job's access recorded as ended while the Secret still stands.
+ */
+export function unseenJobSecrets(
+  status: { secretName?: string; consumingJobs?: { uid: string }[] },
+  cached: V1Secret[],
+  targetName: string,
+): { name: string; jobUid: string }[] {
+  const seen = new Set(cached.map((secret) => secret.metadata?.name));
+  return (status.consumingJobs ?? [])
+    .map((job) => ({ name: perJobSecretName(status.secretName ?? targetName, job.uid), jobUid: job.uid }))
+    .filter(({ name }) => !seen.has(name));
+}
+
+/**
+ * When the next per-Job Secret falls due for a check of its remote versions (ms from now), counted from each
+ * one's last check. Coming back then, rather than a whole interval after whatever visit came last, keeps a
+ * visit that found a Secret just short of due from leaving it another interval. Checks already due (the store
+ * could not be asked now) are left to the other visits, so a key is not handed back at once over and over.
+ */
+export function nextJobCheckMs(
+  lastChecks: Record<string, number>,
+  refreshIntervalMs: number,
+  now: number,
+): number | undefined {
+  const dueIn = Object.values(lastChecks)
+    .map((last) => last + refreshIntervalMs - now)
+    .filter((ms) => ms > 0);
+  return dueIn.length > 0 ? Math.min(...dueIn) : undefined;
+}
+
 export type JobSecretAction =
   /** Read the values for this Job and create its Secret. */
   | 'create'

@@ -73,10 +73,12 @@ import {
 } from './per-job-leases.ts';
 import {
   type JobSecretStep,
+  nextJobCheckMs,
   type PerJobPlan,
   perJobSecretJob,
   perJobSecretName,
   planPerJob,
+  unseenJobSecrets,
 } from './per-job-plan.ts';
 import { perJobAuditRecords, perJobStatus } from './per-job-records.ts';
 import {
@@ -451,7 +453,8 @@ export class Reconciler {
     const { key, reference, facts, store, now, signal } = context;
     let { previous } = context;
     const { namespace, name, deleting } = facts;
-    const labelled = this.deps.view.managedSecretsOf(namespace, name);
+    const cached = this.deps.view.managedSecretsOf(namespace, name);
+    const labelled = [...cached, ...(await this.laggingJobSecrets(facts, previous, cached))];
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
     let secretReadLive = false;
     const input = (): PlanInput => ({
@@ -469,8 +472,11 @@ export class Reconciler {
       neighbours: this.neighboursOf(reference),
     });
     let plan = planReference(input());
-    if (!deleting && !plan.standstill && plan.managedSecret?.name !== facts.targetName && !secret) {
-      // The target name is claimed only once a live read shows it free: only then are pods rewritten.
+    // The target name is claimed only once a live read shows it free: only then are pods rewritten. Whether
+    // status holds the claim decides, not the plan: with a consuming Job the plan proposes one at once (it
+    // would create the shared Secret), and someone's Secret under that name is not in the managed-Secret cache.
+    const claimed = facts.managedSecret?.name === facts.targetName;
+    if (!deleting && !plan.standstill && !claimed && !secret) {
       secret = await this.deps.writer.readSecret(namespace, facts.targetName);
       secretReadLive = true;
       plan = planReference(input());
@@ -634,8 +640,33 @@ export class Reconciler {
         nextJobLeaseVisitMs(labelled, now, current) ?? interval,
         // A lease held in increments is renewed at two thirds of its increment (sooner after a failure).
         this.renewer.nextVisitMs(key, heldNow, incrementMs, now) ?? interval,
+        // The earliest per-Job Secret due for its refresh check.
+        nextJobCheckMs(checks, interval, now) ?? interval,
       ),
     };
+  }
+
+  /**
+   * The per-Job Secrets status records (a Job it lists as consuming held one) that the cache lacks, read live.
+   * As in Shared mode, a cache lagging the operator's own create would otherwise have the Secret created again
+   * (a 409, and status saying the Job has none), or its Job's end recorded with no delete while it stands.
+   * Only a Secret carrying this reference's labels and that Job's uid counts; its values are not kept.
+   */
+  private async laggingJobSecrets(
+    facts: ReferenceFacts,
+    previous: ReferenceStatus,
+    cached: V1Secret[],
+  ): Promise<V1Secret[]> {
+    const { namespace, name } = facts;
+    const found: V1Secret[] = [];
+    for (const unseen of unseenJobSecrets(previous, cached, facts.targetName)) {
+      const live = await this.deps.writer.readSecret(namespace, unseen.name);
+      if (!live || !isManagedFor(live, namespace, name) || perJobSecretJob(live) !== unseen.jobUid) {
+        continue;
+      }
+      found.push({ ...live, data: undefined, stringData: undefined });
+    }
+    return found;
   }
 
   /**
