@@ -5,7 +5,7 @@
 // Job's completion to the Secret's deletion. Both processes run with an event-loop delay recorder preloaded
 // (bench/loop-delay.ts); with --profile, one more secretlink run is made under `--cpu-prof` and summarized.
 // Usage: node bench/limit.ts [--jobs=500] [--references=100] [--rounds=2] [--run-time=75] [--profile]
-//                            [--flags='--kube-qps=0'] [--keep] [--write=docs/benchmarks.md]
+//                            [--flags='--kube-qps=0'] [--limit-after-start] [--keep] [--write=docs/benchmarks.md]
 
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -48,6 +48,8 @@ const profile = process.argv.includes('--profile');
 /** Flags added to secretlink's, to see what a setting changes (the section then says it was not as shipped). */
 const extraFlags = argument('flags', '').split(' ').filter(Boolean);
 const reportFile = argument('write', '');
+/** The minimal watcher grants only Jobs whose start the Job controller recorded, as secretlink does. */
+const limitAfterStart = process.argv.includes('--limit-after-start');
 /** Keeps the runs' folders (audit files, loop delays, profiles) in the temporary directory, to read after. */
 const keep = process.argv.includes('--keep');
 const progress = consoleProgress('[bench]');
@@ -227,7 +229,12 @@ async function measure(
       ...extraFlags,
     ];
   } else {
-    args = [...preload, path.join(root, 'bench', 'limit-watcher.ts'), `--namespace=${namespace}`];
+    args = [
+      ...preload,
+      path.join(root, 'bench', 'limit-watcher.ts'),
+      `--namespace=${namespace}`,
+      ...(limitAfterStart ? ['--after-start'] : []),
+    ];
   }
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -604,19 +611,24 @@ function sectionText(): string {
         'the admin kubeconfig rather than its RBAC-limited ServiceAccount.',
       'The minimal watcher (bench/limit-watcher.ts) is the limit: the same client library, no store call, no ' +
         'status, no client-side rate limit, every request at once. It lists and watches the Jobs and, for each ' +
-        'active Job it sees, sends one server-side apply of the Secret the Job refers to, with that Job as owner ' +
+        `active Job it sees${limitAfterStart ? " (here, with `--limit-after-start`, only once the Job controller has recorded the Job's `status.startTime`, secretlink's contract)" : ' (created, whether or not the Job controller has recorded its start yet)'}, ` +
+        'sends one server-side apply of the Secret the Job refers to, with that Job as owner ' +
         "and a field manager of the Job's own (so concurrent applies merge their ownerReferences); when the " +
         'last Job it saw for a Secret finishes, it deletes the Secret.',
       '**Grant latency** per Job: from the API server acknowledging its create to the first watch event of a ' +
         'Secret listing it in `ownerReferences`. **Revocation latency** per Secret: from the first watch event ' +
         'showing the last of its Jobs finished (Complete, SuccessCriteriaMet, Failed or FailureTarget) to ' +
-        "the Secret's deletion event. Percentiles are nearest-rank, pooled over the rounds for the ratios.",
+        "the Secret's deletion event. **Job start seen** per Job: from the same acknowledgement to the first watch " +
+        "event of the Job carrying the Job controller's `status.startTime`: the earliest a grant can come under " +
+        "secretlink's contract (a Job consumes once it started), whoever serves it. Percentiles are nearest-rank, " +
+        'pooled over the rounds for the ratios.',
       'The event-loop delay is `perf_hooks.monitorEventLoopDelay` (10 ms resolution) in the measured process, ' +
         'preloaded by the benchmark (bench/loop-delay.ts), per phase: idle (3 s before the burst), burst (to ' +
         'the last grant), revocations (to the last deletion).',
     ],
     `How: \`node bench/limit.ts --write=docs/benchmarks.md\` (options \`--jobs\`, \`--references\`, \`--rounds\`, ` +
-      "`--run-time` seconds, `--profile` for one more, profiled, secretlink run, `--flags='...'` to add secretlink flags, `--quiet-load`).",
+      "`--run-time` seconds, `--profile` for one more, profiled, secretlink run, `--flags='...'` to add secretlink flags, " +
+      "`--limit-after-start` for a watcher that waits for each Job's recorded start as secretlink does, `--keep`, `--quiet-load`).",
     `${describeMachine(started)} The machine was ${started.load[0] >= 1.5 ? 'not quiet: other work was running on it during the whole run, so absolute times are inflated and noisy; the ratios come from runs alternated in the same environment' : 'quiet'} (load average when the benchmark was started: ${machine.load.map((v) => v.toFixed(2)).join(' / ')}).`,
     summary,
     detail,
