@@ -4,13 +4,17 @@
 // of the Job's own, so concurrent applies for the same Secret merge their ownerReferences instead of
 // conflicting. When the last Job it saw for a Secret finishes, it deletes the Secret. No store call, no status,
 // no client-side rate limit, every request at once; the same client library as the operator.
-// Usage: KUBECONFIG=... node bench/limit-watcher.ts --namespace=<ns>   (prints "ready" once it watches)
+// With --after-start it keeps secretlink's contract on when a Job consumes (invariant 1: a Job consumes once it
+// started): it writes a Job's Secret only once the Job controller has recorded the Job's `status.startTime`.
+// Usage: KUBECONFIG=... node bench/limit-watcher.ts --namespace=<ns> [--after-start]
+//        (prints "ready" once it watches)
 import * as k8s from '@kubernetes/client-node';
 import { isJobActive } from '../src/controller/consumers.ts';
 import { argument } from './report.ts';
 import { watchFrom } from './watch-from.ts';
 
 const namespace = argument('namespace', '');
+const afterStart = process.argv.includes('--after-start');
 if (!namespace) throw new Error('--namespace is required');
 const kubeConfig = new k8s.KubeConfig();
 kubeConfig.loadFromDefault();
@@ -30,7 +34,8 @@ function onJob(job: k8s.V1Job): void {
   for (const secret of secretNames(job)) {
     const jobs = active.get(secret) ?? new Set<string>();
     active.set(secret, jobs);
-    if (isJobActive(job) && !seen.has(`${secret}/${uid}`)) {
+    const consuming = isJobActive(job) && (!afterStart || job.status?.startTime !== undefined);
+    if (consuming && !seen.has(`${secret}/${uid}`)) {
       seen.add(`${secret}/${uid}`);
       jobs.add(uid);
       void grant(secret, name, uid);

@@ -5,7 +5,7 @@
 // Job's completion to the Secret's deletion. Both processes run with an event-loop delay recorder preloaded
 // (bench/loop-delay.ts); with --profile, one more secretlink run is made under `--cpu-prof` and summarized.
 // Usage: node bench/limit.ts [--jobs=500] [--references=100] [--rounds=2] [--run-time=75] [--profile]
-//                            [--write=docs/benchmarks.md]
+//                            [--flags='--kube-qps=0'] [--limit-after-start] [--keep] [--write=docs/benchmarks.md]
 
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -48,6 +48,10 @@ const profile = process.argv.includes('--profile');
 /** Flags added to secretlink's, to see what a setting changes (the section then says it was not as shipped). */
 const extraFlags = argument('flags', '').split(' ').filter(Boolean);
 const reportFile = argument('write', '');
+/** The minimal watcher grants only Jobs whose start the Job controller recorded, as secretlink does. */
+const limitAfterStart = process.argv.includes('--limit-after-start');
+/** Keeps the runs' folders (audit files, loop delays, profiles) in the temporary directory, to read after. */
+const keep = process.argv.includes('--keep');
 const progress = consoleProgress('[bench]');
 const root = path.resolve(import.meta.dirname, '..');
 /** The operator's defaults, as this checkout ships them. */
@@ -70,6 +74,11 @@ interface Run {
   load: number;
   /** Per Job, ascending: create acknowledged → first Secret listing the Job as owner. */
   grant: number[];
+  /**
+   * Per Job, ascending: create acknowledged → first watch event with the Job controller's `status.startTime`.
+   * Not a contender's work: how soon the cluster itself says the Job started.
+   */
+  started: number[];
   /** Per Secret, ascending: last consuming Job seen finished → Secret deleted. */
   revoke: number[];
   creatingMs: number;
@@ -107,12 +116,14 @@ try {
     progress.note(
       `${label}: grant median ${formatMs(percentile(run.grant, 0.5))} p99 ${formatMs(percentile(run.grant, 0.99))}; ` +
         `revoke median ${formatMs(percentile(run.revoke, 0.5))} p99 ${formatMs(percentile(run.revoke, 0.99))}; ` +
+        `Job start seen median ${formatMs(percentile(run.started, 0.5))} p99 ${formatMs(percentile(run.started, 0.99))}; ` +
         `loop delay p99 in the burst ${run.loop[1]?.p99 ?? '?'} ms`,
     );
   }
 } finally {
   await environment.stop();
-  await rm(scratch, { recursive: true, force: true });
+  if (keep) progress.note(`kept the runs' folders in ${scratch}`);
+  else await rm(scratch, { recursive: true, force: true });
 }
 
 const text = sectionText();
@@ -218,7 +229,12 @@ async function measure(
       ...extraFlags,
     ];
   } else {
-    args = [...preload, path.join(root, 'bench', 'limit-watcher.ts'), `--namespace=${namespace}`];
+    args = [
+      ...preload,
+      path.join(root, 'bench', 'limit-watcher.ts'),
+      `--namespace=${namespace}`,
+      ...(limitAfterStart ? ['--after-start'] : []),
+    ];
   }
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -273,7 +289,10 @@ async function measure(
 
     const granted = new Map<string, number>();
     const deleted = new Map<string, number>();
+    /** Every deletion of a Secret, in order: one made while a Job it was granted to still runs is a revocation too early. */
+    const deletions: { secret: string; at: number }[] = [];
     const finished = new Map<string, number>();
+    const startSeen = new Map<string, number>();
     let secretWrites = 0;
     let referenceWrites = 0;
     let counting = true;
@@ -294,6 +313,7 @@ async function measure(
         if (!name.startsWith('ref-')) return;
         if (type === 'DELETED') {
           deleted.set(name, now);
+          deletions.push({ secret: name, at: now });
           return;
         }
         if (counting) secretWrites++;
@@ -309,6 +329,8 @@ async function measure(
       (await batch.listNamespacedJob({ namespace })).metadata!.resourceVersion!,
       (type, job: k8s.V1Job) => {
         const name = job.metadata?.name ?? '';
+        if (type !== 'DELETED' && job.status?.startTime && !startSeen.has(name))
+          startSeen.set(name, performance.now());
         if (type !== 'DELETED' && !isJobActive(job) && !finished.has(name))
           finished.set(name, performance.now());
       },
@@ -401,12 +423,24 @@ async function measure(
       );
     if (stillActive > 0)
       throw new Error(`${label}: ${stillActive} Jobs are active but their Secret was deleted`);
+    // A Secret deleted and written again later hides from the check above: each deletion is compared with the
+    // Jobs granted that Secret before it, which must all have been seen finished by then (5 s allowed for the
+    // Job watch, a stream of its own, to lag the Secret watch).
+    const early = earlyRevocations(deletions, granted, finished);
+    if (early.length > 0)
+      throw new Error(
+        `${label}: ${early.length} Secret deletions while a Job granted it still ran (first: ${early[0]})`,
+      );
     secretWatch.stop();
     jobWatch.stop();
     referenceWatch.stop();
     await sleep(200);
 
     const grant = [...acknowledged].map(([job, at]) => granted.get(job)! - at).sort((a, b) => a - b);
+    const jobStarted = [...acknowledged]
+      .filter(([job]) => startSeen.has(job))
+      .map(([job, at]) => startSeen.get(job)! - at)
+      .sort((a, b) => a - b);
     const revoke = Array.from({ length: referenceCount }, (_, index) => {
       const jobs = Array.from({ length: jobCount }, (_, job) => job).filter(
         (job) => job % referenceCount === index,
@@ -445,6 +479,7 @@ async function measure(
       label,
       load,
       grant,
+      started: jobStarted,
       revoke,
       creatingMs,
       burstMs,
@@ -459,6 +494,30 @@ async function measure(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   }
+}
+
+/** Deletions of a Secret made while a Job granted it before had not finished (nor was seen finishing within 5 s). */
+function earlyRevocations(
+  deletions: { secret: string; at: number }[],
+  granted: Map<string, number>,
+  finished: Map<string, number>,
+): string[] {
+  const found: string[] = [];
+  for (const { secret, at } of deletions) {
+    const index = Number(secret.slice('ref-'.length));
+    for (let job = index; job < jobCount; job += referenceCount) {
+      const name = `job-${job}`;
+      const grantedAt = granted.get(name);
+      const finishedAt = finished.get(name) ?? Number.POSITIVE_INFINITY;
+      if (grantedAt !== undefined && grantedAt < at && finishedAt > at + 5000)
+        found.push(
+          Number.isFinite(finishedAt)
+            ? `${secret} deleted ${formatMs(finishedAt - at)} before ${name} finished`
+            : `${secret} deleted while ${name} still ran`,
+        );
+    }
+  }
+  return found;
 }
 
 function jobBody(name: string, secretName: string): k8s.V1Job {
@@ -516,6 +575,10 @@ function sectionText(): string {
     `| --- | ${runs.map(() => '---:').join(' | ')} |`,
     row('grant: median / p99 / max', (r) => `${ms(r.grant, 0.5)} / ${ms(r.grant, 0.99)} / ${ms(r.grant, 1)}`),
     row(
+      'Job created → its start (`status.startTime`) seen: median / p99',
+      (r) => `${ms(r.started, 0.5)} / ${ms(r.started, 0.99)}`,
+    ),
+    row(
       'revocation: median / p99 / max',
       (r) => `${ms(r.revoke, 0.5)} / ${ms(r.revoke, 0.99)} / ${ms(r.revoke, 1)}`,
     ),
@@ -548,19 +611,24 @@ function sectionText(): string {
         'the admin kubeconfig rather than its RBAC-limited ServiceAccount.',
       'The minimal watcher (bench/limit-watcher.ts) is the limit: the same client library, no store call, no ' +
         'status, no client-side rate limit, every request at once. It lists and watches the Jobs and, for each ' +
-        'active Job it sees, sends one server-side apply of the Secret the Job refers to, with that Job as owner ' +
+        `active Job it sees${limitAfterStart ? " (here, with `--limit-after-start`, only once the Job controller has recorded the Job's `status.startTime`, secretlink's contract)" : ' (created, whether or not the Job controller has recorded its start yet)'}, ` +
+        'sends one server-side apply of the Secret the Job refers to, with that Job as owner ' +
         "and a field manager of the Job's own (so concurrent applies merge their ownerReferences); when the " +
         'last Job it saw for a Secret finishes, it deletes the Secret.',
       '**Grant latency** per Job: from the API server acknowledging its create to the first watch event of a ' +
         'Secret listing it in `ownerReferences`. **Revocation latency** per Secret: from the first watch event ' +
         'showing the last of its Jobs finished (Complete, SuccessCriteriaMet, Failed or FailureTarget) to ' +
-        "the Secret's deletion event. Percentiles are nearest-rank, pooled over the rounds for the ratios.",
+        "the Secret's deletion event. **Job start seen** per Job: from the same acknowledgement to the first watch " +
+        "event of the Job carrying the Job controller's `status.startTime`: the earliest a grant can come under " +
+        "secretlink's contract (a Job consumes once it started), whoever serves it. Percentiles are nearest-rank, " +
+        'pooled over the rounds for the ratios.',
       'The event-loop delay is `perf_hooks.monitorEventLoopDelay` (10 ms resolution) in the measured process, ' +
         'preloaded by the benchmark (bench/loop-delay.ts), per phase: idle (3 s before the burst), burst (to ' +
         'the last grant), revocations (to the last deletion).',
     ],
     `How: \`node bench/limit.ts --write=docs/benchmarks.md\` (options \`--jobs\`, \`--references\`, \`--rounds\`, ` +
-      "`--run-time` seconds, `--profile` for one more, profiled, secretlink run, `--flags='...'` to add secretlink flags, `--quiet-load`).",
+      "`--run-time` seconds, `--profile` for one more, profiled, secretlink run, `--flags='...'` to add secretlink flags, " +
+      "`--limit-after-start` for a watcher that waits for each Job's recorded start as secretlink does, `--keep`, `--quiet-load`).",
     `${describeMachine(started)} The machine was ${started.load[0] >= 1.5 ? 'not quiet: other work was running on it during the whole run, so absolute times are inflated and noisy; the ratios come from runs alternated in the same environment' : 'quiet'} (load average when the benchmark was started: ${machine.load.map((v) => v.toFixed(2)).join(' / ')}).`,
     summary,
     detail,

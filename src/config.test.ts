@@ -17,7 +17,12 @@ function failure(argv: string[], env: NodeJS.ProcessEnv = {}): ConfigError {
 
 describe('loadConfig', () => {
   it('takes defaults, then variables, then flags', () => {
-    expect(loadConfig([], {})).toMatchObject({ concurrency: 4, kubeQps: 20, namespaces: [] });
+    expect(loadConfig([], {})).toMatchObject({
+      concurrency: 16,
+      kubeQps: 0,
+      storeReadConcurrency: 4,
+      namespaces: [],
+    });
     expect(loadConfig([], { SECRETLINK_CONCURRENCY: '8' }).concurrency).toBe(8);
     expect(loadConfig(['--concurrency=2'], { SECRETLINK_CONCURRENCY: '8' }).concurrency).toBe(2);
     expect(loadConfig(['--namespaces=etl, analytics'], {}).namespaces).toEqual(['etl', 'analytics']);

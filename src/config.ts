@@ -41,6 +41,8 @@ export interface OperatorConfig {
   maxReferenceBytes: number;
   /** Remote secrets of one SecretReference read at once. */
   referenceReadConcurrency: number;
+  /** SecretReferences whose store reads run at once, whatever --concurrency is. */
+  storeReadConcurrency: number;
   /** Deadline for all store reads of one reconcile. */
   reconcileTimeoutMs: number;
   /** Remote secrets one dataFrom find may read, whatever its maxSecrets says. */
@@ -61,15 +63,17 @@ const settings: Record<keyof OperatorConfig, Setting> = {
     parse: list,
     fallback: '',
   },
-  concurrency: { flag: 'concurrency', help: 'reconciles at once', parse: positiveInteger, fallback: '4' },
-  // 0 turns client-side pacing off (API Priority and Fairness paces, its 429s are retried). Not the default
-  // yet: without pacing, a burst of Jobs outruns the Job cache and the pod check withholds and deletes
-  // Secrets of Jobs that consume them (docs/benchmarks.md, "Finding"); pacing hides it, it does not fix it.
+  // A reconcile mostly waits on API server round trips; store reads have their own, smaller bound
+  // (--store-read-concurrency), so this can be high without holding more store answers at once.
+  concurrency: { flag: 'concurrency', help: 'reconciles at once', parse: positiveInteger, fallback: '16' },
+  // 0: no client-side pacing. API Priority and Fairness paces the operator on the server, and the 429 it answers
+  // when it will not queue is retried after its Retry-After (src/controller/cluster-writer.ts). A rate here
+  // only adds waiting on top of that (docs/design.md, "Pacing").
   kubeQps: {
     flag: 'kube-qps',
     help: 'API server writes per second (0: no client-side pacing)',
     parse: nonNegativeNumber,
-    fallback: '20',
+    fallback: '0',
   },
   kubeBurst: { flag: 'kube-burst', help: 'API server write burst', parse: positiveInteger, fallback: '40' },
   logLevel: {
@@ -175,6 +179,14 @@ const settings: Record<keyof OperatorConfig, Setting> = {
     help: "a reference's remote secrets read at once",
     parse: positiveInteger,
     fallback: String(defaultLimits.referenceReadConcurrency),
+  },
+  // Kept apart from --concurrency: a reconcile mostly waits on the API server, and only this many of them hold
+  // store answers at once (times --reference-read-concurrency), however many reconciles run.
+  storeReadConcurrency: {
+    flag: 'store-read-concurrency',
+    help: 'references reading their store at once',
+    parse: positiveInteger,
+    fallback: String(defaultLimits.storeReadConcurrency),
   },
   reconcileTimeoutMs: {
     flag: 'reconcile-timeout-ms',

@@ -126,6 +126,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
     values: createStoreValues(clients, {
       maxReferenceBytes: config.maxReferenceBytes,
       concurrency: config.referenceReadConcurrency,
+      readingReferences: config.storeReadConcurrency,
       timeoutMs: config.reconcileTimeoutMs,
       maxFindSecrets: config.maxFindSecrets,
     }),

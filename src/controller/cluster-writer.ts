@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { group, plurals, version } from '../api/constants.ts';
 import type { SecretReference, StoreStatus } from '../api/types.ts';
 import type { RateLimiter } from '../runtime/rate-limiter.ts';
+import { retryAfterMs } from '../runtime/retry-after.ts';
 import { RetryableError } from '../runtime/retryable-error.ts';
 import { expiresAtAnnotation } from './managed-secret.ts';
 import type { SecretIdentity, SecretWrite } from './outcome.ts';
@@ -23,18 +24,28 @@ export function createClusterWriter(
   const custom = config.makeApiClient(k8s.CustomObjectsApi);
   const referenceApi = { group, version, plural: plurals.secretReference };
 
-  /** Rate-limits the write, and turns conflicts into retries rather than failures. */
+  /** Rate-limits the write, and turns conflicts and throttling into retries rather than failures. */
   async function write<T>(action: string, call: () => Promise<T>): Promise<T | undefined> {
     await limiter.take();
     try {
       return await call();
     } catch (error) {
-      if (error instanceof k8s.ApiException && (error.code === 409 || error.code === 429)) {
-        throw new RetryableError(
-          `${action}: the object changed or the API server is busy (HTTP ${error.code})`,
-        );
+      if (error instanceof k8s.ApiException && error.code === 409) {
+        throw new RetryableError(`${action}: the object changed (HTTP 409)`);
       }
+      throwIfThrottled(action, error);
       if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** A live read: absent is undefined, throttled is retried after the wait the API server asked for. */
+  async function read<T>(action: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+      throwIfThrottled(action, error);
       throw error;
     }
   }
@@ -60,21 +71,11 @@ export function createClusterWriter(
   }
 
   return {
-    async readSecret(namespace, name) {
-      try {
-        return await core.readNamespacedSecret({ namespace, name });
-      } catch (error) {
-        if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-        throw error;
-      }
+    readSecret(namespace, name) {
+      return read('read Secret', () => core.readNamespacedSecret({ namespace, name }));
     },
-    async readJob(namespace, name) {
-      try {
-        return await batch.readNamespacedJob({ namespace, name });
-      } catch (error) {
-        if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-        throw error;
-      }
+    readJob(namespace, name) {
+      return read('read Job', () => batch.readNamespacedJob({ namespace, name }));
     },
     createSecret(secret) {
       return writeSecret(
@@ -189,6 +190,17 @@ export function createClusterWriter(
       ),
     );
   }
+}
+
+/**
+ * API Priority and Fairness (or a proxy in front of the API server) refused the request for now: retried by
+ * the work queue, no sooner than its Retry-After, with the key's backoff when that is longer.
+ */
+function throwIfThrottled(action: string, error: unknown): void {
+  if (!(error instanceof k8s.ApiException) || error.code !== 429) return;
+  throw new RetryableError(`${action}: the API server is busy (HTTP 429)`, {
+    retryAfterMs: retryAfterMs(error.headers, Date.now()),
+  });
 }
 
 /** The Secret's identity from the API server's answer to a write. */

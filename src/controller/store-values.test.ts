@@ -76,6 +76,39 @@ describe('store values of one reconcile', () => {
     expect(stats.maxInFlight).toBe(4);
   });
 
+  it('reads the stores of at most readingReferences references at once, however many reconciles ask', async () => {
+    const { clients, stats } = fakeStore(1024, () => new Promise((resolve) => setTimeout(resolve, 2)));
+    const values = createStoreValues(clients, { ...limits, readingReferences: 2 });
+    // 16 reconciles at once, each reading 8 entries (4 at a time): 2 references × 4 answers, never more.
+    const reads = await Promise.all(
+      Array.from({ length: 16 }, (_, index) =>
+        index % 2 === 0
+          ? values.read(store, referenceWith(names(8)), { kind: 'any' }, signal())
+          : values.versions(store, referenceWith(names(8)), { kind: 'any' }, signal()),
+      ),
+    );
+    expect(reads).toHaveLength(16);
+    expect(stats.reads).toBe(16 * 8);
+    expect(stats.maxInFlight).toBe(8);
+  });
+
+  it('gives up a read still waiting for its turn when its reconcile is cut short, reading nothing', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { clients, stats } = fakeStore(1024, () => held);
+    const values = createStoreValues(clients, { ...limits, readingReferences: 1 });
+    const first = values.read(store, referenceWith(names(1)), { kind: 'any' }, signal());
+    const cut = new AbortController();
+    const waiting = values.read(store, referenceWith(names(1)), { kind: 'any' }, cut.signal);
+    cut.abort(new Error('a Job lost its access while the store was read'));
+    await expect(waiting).rejects.toThrow('a Job lost its access');
+    release();
+    await first;
+    expect(stats.reads).toBe(1);
+  });
+
   it('stops reading once the answers pass the reference budget, and names the flag', async () => {
     const { clients, stats } = fakeStore(256 * 1024);
     const reading = createStoreValues(clients, limits).read(

@@ -15,6 +15,7 @@ import { defaultLimits, ReadBudget } from '../providers/limits.ts';
 import { distinctByName } from '../providers/listing.ts';
 import type { StoreClients } from '../providers/store-clients.ts';
 import type { DynamicCredentials, ListedSecret, StoreClient } from '../providers/types.ts';
+import { Slots } from '../runtime/slots.ts';
 import { foundKey, listQueriesOf, selectFound } from './find.ts';
 import { rewriteKey } from './key-rewrite.ts';
 import { zeroValues } from './managed-secret.ts';
@@ -37,6 +38,11 @@ export interface ReadLimits {
   timeoutMs: number;
   /** Remote secrets one dataFrom find may read, whatever its maxSecrets says (--max-find-secrets). */
   maxFindSecrets: number;
+  /**
+   * References whose values (or versions) are read at once, across every reconcile (--store-read-concurrency);
+   * with `concurrency` it bounds the store answers held at once. Unbounded when absent (a single reader).
+   */
+  readingReferences?: number;
 }
 
 export const defaultReadLimits: ReadLimits = {
@@ -44,17 +50,26 @@ export const defaultReadLimits: ReadLimits = {
   concurrency: defaultLimits.referenceReadConcurrency,
   timeoutMs: defaultLimits.reconcileTimeoutMs,
   maxFindSecrets: defaultLimits.maxFindSecrets,
+  readingReferences: defaultLimits.storeReadConcurrency,
 };
 
 export function createStoreValues(
   clients: StoreClients,
   limits: ReadLimits = defaultReadLimits,
 ): ValueSource {
+  // A reconcile waits for a slot before its deadline starts: the deadline bounds the store, not the line.
+  const slots = limits.readingReferences ? new Slots(limits.readingReferences) : undefined;
+  const inTurn = <T>(signal: AbortSignal, work: () => Promise<T>) =>
+    slots ? slots.run(signal, work) : work();
   return {
     read: (store, reference, scope, signal) =>
-      underDeadline(limits.timeoutMs, signal, (limited) => readValues(store, reference, scope, limited)),
+      inTurn(signal, () =>
+        underDeadline(limits.timeoutMs, signal, (limited) => readValues(store, reference, scope, limited)),
+      ),
     versions: (store, reference, scope, signal) =>
-      underDeadline(limits.timeoutMs, signal, (limited) => readVersions(store, reference, scope, limited)),
+      inTurn(signal, () =>
+        underDeadline(limits.timeoutMs, signal, (limited) => readVersions(store, reference, scope, limited)),
+      ),
     issueLease: (store, request, signal) =>
       underDeadline(limits.timeoutMs, signal, async (limited) =>
         (await leasesOf(store, limited)).issue(request, { signal: limited }),

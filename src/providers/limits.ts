@@ -13,6 +13,8 @@ export const defaultLimits = {
   maxReferenceBytes: 4 * 1024 * 1024,
   /** Remote secrets of one reference read at once. */
   referenceReadConcurrency: 4,
+  /** References whose store reads run at once, however many reconciles run. */
+  storeReadConcurrency: 4,
   /** All store reads of one reconcile together. */
   reconcileTimeoutMs: 30_000,
   /** Remote secrets one find may read, whatever its maxSecrets says. */

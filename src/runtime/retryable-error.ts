@@ -5,4 +5,11 @@
 /** Thrown for failures worth retrying with backoff (API conflicts, throttling, an object gone mid-write). */
 export class RetryableError extends Error {
   override name = 'RetryableError';
+  /** The least wait the other side asked for (an API server's Retry-After); the queue's backoff may be longer. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: { retryAfterMs?: number } = {}) {
+    super(message);
+    this.retryAfterMs = options.retryAfterMs;
+  }
 }

@@ -327,6 +327,28 @@ describe('WorkQueue retries', () => {
     expect(Math.max(...gaps)).toBe(1_000);
   });
 
+  it('waits at least as long as a throttling server asked before retrying, and its backoff when longer', async () => {
+    const { clock, queue } = queueWithClock({ backoff: { baseMs: 100, maxMs: 10_000 } });
+    const startedAt: number[] = [];
+    let calls = 0;
+    void queue.run(1, () => {
+      calls += 1;
+      startedAt.push(clock.now());
+      // The API server answers 429 with Retry-After: 1 twice, then the write goes through.
+      if (calls <= 2) throw new RetryableError('write status: HTTP 429', { retryAfterMs: 1000 });
+      return undefined;
+    });
+    queue.add('ns/a');
+    await settle();
+    await clock.advance(999);
+    expect(calls).toBe(1);
+    await clock.advance(1);
+    expect(calls).toBe(2);
+    await clock.advance(5_000);
+    expect(startedAt.slice(1).map((at, index) => at - startedAt[index]!)).toEqual([1000, 1000]);
+    expect(calls).toBe(3);
+  });
+
   it('forget starts the next retry delay over from the base', () => {
     const { queue } = queueWithClock();
     expect([queue.addRateLimited('ns/a'), queue.addRateLimited('ns/a')]).toEqual([100, 200]);

@@ -132,9 +132,12 @@ export class WorkQueue {
     this.#reportDepth();
   }
 
-  /** Queues `key` after its next backoff delay, counting one more failure. */
-  addRateLimited(key: string): number {
-    const delayMs = this.#backoff.next(key);
+  /**
+   * Queues `key` after its next backoff delay, counting one more failure, and never sooner than `atLeastMs`
+   * (the wait a throttling server asked for).
+   */
+  addRateLimited(key: string, atLeastMs = 0): number {
+    const delayMs = Math.max(this.#backoff.next(key), atLeastMs);
     this.#metrics.retried?.();
     this.addAfter(key, delayMs);
     return delayMs;
@@ -245,7 +248,7 @@ export class WorkQueue {
       outcome = expected ? 'retry' : 'error';
       this.#finish(key);
       if (!this.#shuttingDown) {
-        const delayMs = this.addRateLimited(key);
+        const delayMs = this.addRateLimited(key, expected ? (error.retryAfterMs ?? 0) : 0);
         try {
           this.#onError?.(key, error, { failures: this.#backoff.failures(key), delayMs, expected });
         } catch {

@@ -41,6 +41,8 @@ export interface TestOperator extends RunningOperator {
   lastAnchor(): Anchor | undefined;
   /** Its Prometheus metrics, as /metrics would serve them. */
   metrics: OperatorMetrics;
+  /** Its JSON log (pino, written synchronously), to read what it said it would do. */
+  logFile: string;
 }
 
 export async function installCrds(): Promise<void> {
@@ -83,12 +85,10 @@ export function startTestOperator(options: {
   const sinkErrors: string[] = [];
   const earlier = options.continueAuditOf;
   const instance = earlier?.auditChain.name ?? `${identity}-${randomBytes(3).toString('hex')}`;
+  const logFile = runFile(runLayout.logs, `operator-${instance}${earlier ? '-continued' : ''}.log`);
   const logger = pino(
     { level: process.env.SECRETLINK_TEST_LOG ?? 'debug' },
-    pino.destination({
-      dest: runFile(runLayout.logs, `operator-${instance}${earlier ? '-continued' : ''}.log`),
-      sync: true,
-    }),
+    pino.destination({ dest: logFile, sync: true }),
   );
   const auditFile =
     earlier?.auditFile ??
@@ -156,6 +156,7 @@ export function startTestOperator(options: {
     auditChain: { signingKey: privateKey, name: instance },
     lastAnchor: () => lastAnchor,
     metrics,
+    logFile,
   };
 }
 
