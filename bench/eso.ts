@@ -66,6 +66,9 @@ const refreshInterval = argument('refresh', '1m');
 /** kwok runs each Job's pod this long: the Jobs stay active (and their Secrets present) for the whole run. */
 const jobRunTime = '3600s';
 
+const esoGroup = 'external-secrets.io';
+const esoVersion = 'v1';
+
 interface Variant {
   label: string;
   kind: 'eso' | 'secretlink';
@@ -224,11 +227,11 @@ async function measure(
   await mkdir(dir, { recursive: true });
   const cluster = kubeConfig.getCurrentCluster()!;
   const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64') : readFileSync(cluster.caFile!);
-  const api = await startApiProxy({ server: cluster.server, ca });
+  const api = await startApiProxy({ server: cluster.server, ca, token });
   const store = await startStoreCallCounter(info.stores.aws.endpoint);
   const storeCalls = () => [...store.counts().values()].reduce((sum, value) => sum + value, 0);
   const kubeconfigFile = path.join(dir, 'kubeconfig');
-  await writeProxyKubeconfig(api, token, kubeconfigFile);
+  await writeProxyKubeconfig(api, kubeconfigFile);
   const metricsPort = await freePort();
   let operator: ContenderProcess | undefined;
   const present = new Map<string, number>();
@@ -416,9 +419,6 @@ async function measure(
     await store.close();
   }
 }
-
-const esoGroup = 'external-secrets.io';
-const esoVersion = 'v1';
 
 /** ESO's own credentials Secret (ESO needs no opt-in annotation) and a SecretStore on moto. */
 async function createEsoStore(
@@ -627,12 +627,13 @@ function heapInUse(variant: Variant, metrics: string): number | undefined {
   );
 }
 
-async function writeProxyKubeconfig(api: ApiProxy, token: string, file: string): Promise<void> {
+/** The proxy authenticates every request with the benchmark's token: client-go sends none to http://. */
+async function writeProxyKubeconfig(api: ApiProxy, file: string): Promise<void> {
   const config = new k8s.KubeConfig();
   // Plain HTTP on loopback: clients accept an http:// server only with TLS verification off (there is none).
   config.loadFromOptions({
     clusters: [{ name: 'proxy', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'bench-operator', token }],
+    users: [{ name: 'bench-operator' }],
     contexts: [{ name: 'proxy', cluster: 'proxy', user: 'bench-operator' }],
     currentContext: 'proxy',
   });
@@ -731,8 +732,9 @@ function sectionText(): string {
         'end of the burst each Secret is checked to hold its remote value.',
       '**API requests** are counted per operator on the wire: each reaches the API server only through a ' +
         'proxy of its own (test/env/api-proxy.ts, the one the fault tests use), which records every request ' +
-        'it forwards; both use the same ServiceAccount token (bound to cluster-admin; the admin client ' +
-        'certificate cannot pass through a proxy). A watch counts once, when it is opened. **Store calls** are ' +
+        'it forwards, and which authenticates each with the same ServiceAccount token (bound to ' +
+        'cluster-admin; a client certificate cannot pass through a proxy, and client-go sends no token to a ' +
+        'plain http:// server). A watch counts once, when it is opened. **Store calls** are ' +
         'counted the same way in front of moto (bench/store-call-counter.ts, by `X-Amz-Target`). The ' +
         'proxies are in the benchmark process and add the same hop for both.',
       '**RSS** is `VmRSS` of the operator process, read 5 s after each state is reached. ESO is a 220 MB ' +
