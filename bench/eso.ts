@@ -1,12 +1,12 @@
 // secretlink side by side with External Secrets Operator (ESO), on one environment (control plane, kwok, moto):
 // ESO's controller built from Go modules (hack/components/external-secrets), at its defaults and at settings a
-// tuned user would pick, then secretlink as config/manager runs it. Each gets a namespace of its own, an AWS
-// SecretStore on moto with static keys, and reaches the API server and moto through counting proxies of its
-// own, so requests and store calls are counted per operator on the wire. Measured: the time from creating
+// tuned user would pick, then secretlink as config/manager runs it and tuned alike. Each gets a namespace of
+// its own, an AWS SecretStore on moto with static keys, and reaches the API server and moto through counting
+// proxies of its own, so requests and store calls are counted per operator on the wire. Measured: the time from creating
 // --objects ExternalSecrets (ESO) or consuming Jobs (secretlink, references synced beforehand) to all their
 // Secrets present; RSS idle and at --scale objects; API requests and store calls over --rest seconds at rest.
 // Usage: node bench/eso.ts [--objects=100] [--scale=1000] [--rest=180] [--refresh=1m]
-//                          [--variants=eso-defaults,eso-tuned,secretlink]
+//                          [--variants=eso-defaults,eso-tuned,secretlink,secretlink-tuned]
 //                          [--eso-tuned-flags='--concurrent=10 --client-qps=200 --client-burst=400']
 //                          [--write=docs/benchmarks.md]
 
@@ -54,6 +54,13 @@ const restSeconds = numberArgument('rest', 180);
 const tunedFlags = argument('eso-tuned-flags', '--concurrent=10 --client-qps=200 --client-burst=400')
   .split(' ')
   .filter(Boolean);
+/** secretlink's counterpart of ESO's tuned flags: as many reconciles at once, the same client rates. */
+const secretlinkTunedFlags = argument(
+  'secretlink-tuned-flags',
+  '--concurrency=10 --kube-qps=200 --kube-burst=400',
+)
+  .split(' ')
+  .filter(Boolean);
 const reportFile = argument('write', '');
 const progress = consoleProgress('[bench]');
 const root = path.resolve(import.meta.dirname, '..');
@@ -79,6 +86,7 @@ const allVariants: Record<string, Variant> = {
   'eso-defaults': { label: 'ESO, defaults', kind: 'eso', flags: [] },
   'eso-tuned': { label: 'ESO, tuned', kind: 'eso', flags: tunedFlags },
   secretlink: { label: 'secretlink, as shipped', kind: 'secretlink', flags: [] },
+  'secretlink-tuned': { label: 'secretlink, tuned', kind: 'secretlink', flags: secretlinkTunedFlags },
 };
 const variants = argument('variants', Object.keys(allVariants).join(','))
   .split(',')
@@ -117,7 +125,6 @@ const eso = variants.some((variant) => variant.kind === 'eso')
 const goVersion = (await runCommand('go', ['version'])).output.trim().split(' ')[2] ?? 'go';
 const commit = (await runCommand('git', ['rev-parse', '--short', 'HEAD'], { cwd: root })).output.trim();
 const esoCrds = await esoCrdBundle();
-const machine = machineNow();
 await waitForQuietMachine(progress.note);
 const started = machineNow();
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'secretlink-bench-eso-'));
@@ -627,7 +634,7 @@ function heapInUse(variant: Variant, metrics: string): number | undefined {
   );
 }
 
-/** The proxy authenticates every request with the benchmark's token: client-go sends none to http://. */
+/** The proxy authenticates every request with the benchmark's token: client-go sent none to http://. */
 async function writeProxyKubeconfig(api: ApiProxy, file: string): Promise<void> {
   const config = new k8s.KubeConfig();
   // Plain HTTP on loopback: clients accept an http:// server only with TLS verification off (there is none).
@@ -664,7 +671,9 @@ function sectionText(): string {
       'API requests / store calls, from the first create to the last Secret',
       (r) => `${r.burstRequests} / ${r.burstStoreCalls}`,
     ),
-    row('RSS before the creates', (r) => formatMiB(r.rssBefore)),
+    row(`RSS before the creates (secretlink: its ${objectCount} references synced)`, (r) =>
+      formatMiB(r.rssBefore),
+    ),
     row(`**RSS idle, ${objectCount} synced**`, (r) => `**${formatMiB(r.rssIdle)}**`),
     row(`**API requests at rest, per minute** (${restSeconds} s)`, (r) => `**${perMinute(restTotal(r))}**`),
     row(`store calls at rest (${restSeconds} s)`, (r) => String(r.restStoreCalls)),
@@ -680,14 +689,23 @@ function sectionText(): string {
     ),
     row('1-minute load average when the run started', (r) => r.load.toFixed(2)),
   ].join('\n');
-  const ours = results.find((result) => result.variant.kind === 'secretlink');
-  const theirs = results.filter((result) => result.variant.kind === 'eso');
+  // secretlink against ESO at defaults, and each tuned against the other tuned.
+  const find = (label: string) => results.find((result) => result.variant.label === label);
+  const pairs = [
+    [find(allVariants.secretlink!.label), find(allVariants['eso-defaults']!.label), 'both as shipped'],
+    [
+      find(allVariants.secretlink!.label),
+      find(allVariants['eso-tuned']!.label),
+      'secretlink as shipped, ESO tuned',
+    ],
+    [find(allVariants['secretlink-tuned']!.label), find(allVariants['eso-tuned']!.label), 'both tuned'],
+  ].filter((pair): pair is [Result, Result, string] => pair[0] !== undefined && pair[1] !== undefined);
   const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '–' : '∞') : `${(a / b).toFixed(2)}×`);
   const ratioRow = (name: string, value: (result: Result) => number) =>
-    ours ? `| ${name} | ${theirs.map((eso) => ratio(value(ours), value(eso))).join(' | ')} |` : '';
+    `| ${name} | ${pairs.map(([ours, theirs]) => ratio(value(ours), value(theirs))).join(' | ')} |`;
   const ratios = [
-    `| secretlink ÷ ESO | ${theirs.map((eso) => eso.variant.label).join(' | ')} |`,
-    `| --- | ${theirs.map(() => '---:').join(' | ')} |`,
+    `| secretlink ÷ ESO | ${pairs.map(([, , name]) => name).join(' | ')} |`,
+    `| --- | ${pairs.map(() => '---:').join(' | ')} |`,
     ratioRow('create → Secret present, median', (r) => percentile(r.latency, 0.5)),
     ratioRow('create → Secret present, p99', (r) => percentile(r.latency, 0.99)),
     ratioRow(`all ${objectCount} Secrets present`, (r) => r.burstMs),
@@ -726,15 +744,16 @@ function sectionText(): string {
       `secretlink at commit ${commit}: \`node src/main.ts\` with config/manager/statefulset.yaml's flags ` +
         '(leader election on, the signed audit file on; every other flag at its default: ' +
         `\`--concurrency=${operatorDefaults.concurrency} --kube-qps=${operatorDefaults.kubeQps} ` +
-        `--kube-burst=${operatorDefaults.kubeBurst}\`), plus its namespace, a probe port and a Lease of its own.`,
+        `--kube-burst=${operatorDefaults.kubeBurst}\`), plus its namespace, a probe port and a Lease of its own; ` +
+        `tuned, it adds \`${secretlinkTunedFlags.join(' ')}\` (ESO's tuned numbers).`,
       '**Create → Secret present** per object: from the API server acknowledging the create of the ' +
         'ExternalSecret (ESO) or of the Job (secretlink) to the first watch event of its target Secret. At the ' +
         'end of the burst each Secret is checked to hold its remote value.',
       '**API requests** are counted per operator on the wire: each reaches the API server only through a ' +
         'proxy of its own (test/env/api-proxy.ts, the one the fault tests use), which records every request ' +
         'it forwards, and which authenticates each with the same ServiceAccount token (bound to ' +
-        'cluster-admin; a client certificate cannot pass through a proxy, and client-go sends no token to a ' +
-        'plain http:// server). A watch counts once, when it is opened. **Store calls** are ' +
+        'cluster-admin; a client certificate cannot pass through a proxy, and ESO, through client-go, sent no ' +
+        'token to the plain http:// proxy). A watch counts once, when it is opened. **Store calls** are ' +
         'counted the same way in front of moto (bench/store-call-counter.ts, by `X-Amz-Target`). The ' +
         'proxies are in the benchmark process and add the same hop for both.',
       '**RSS** is `VmRSS` of the operator process, read 5 s after each state is reached. ESO is a 220 MB ' +
@@ -745,12 +764,13 @@ function sectionText(): string {
         'for a running consumer).',
     ],
     `How: \`node bench/eso.ts --write=docs/benchmarks.md\` or \`make bench-eso\` (options \`--objects\`, \`--variants\`, ` +
-      `\`--scale\`, \`--rest\` seconds, \`--refresh\`, \`--eso-tuned-flags='...'\`, \`--quiet-load\`). It builds ESO first if ` +
-      'it is not in ~/.cache/secretlink (a cold build took about 12 to 20 minutes here), then starts and stops ' +
-      `its own environment.${scaleCount < 10_000 ? ` Objects at scale: ${scaleCount}, not 10,000: creating and syncing 10,000 per operator at ESO's and secretlink's default client rates takes longer than this shared machine allowed.` : ''}`,
-    `${describeMachine(started)} ${started.load[0] >= 1.5 ? 'The machine was not quiet: other work ran on it during the run, so absolute times are inflated and noisy.' : ''} (Load average when the benchmark was started: ${machine.load.map((v) => v.toFixed(2)).join(' / ')}.)`,
+      `\`--scale\`, \`--rest\` seconds, \`--refresh\`, \`--eso-tuned-flags='...'\`, \`--secretlink-tuned-flags='...'\`, \`--quiet-load\`). It builds ESO first if ` +
+      'it is not in ~/.cache/secretlink (the one cold build measured here took 16m42s, at a load average of 10 to ' +
+      '17 on the 2 cores), then starts and stops ' +
+      `its own environment.${scaleCount < 10_000 ? ` Objects at scale: ${scaleCount}, not 10,000 (\`--scale=10000\`): 900 objects took 37 s to 1m43s to sync here, so 10,000 would take roughly 7 to 20 minutes per operator, four times over, more than this run's share of the machine allowed.` : ''}`,
+    `${describeMachine(started)} ${started.load[0] >= 1.5 ? 'The machine was not quiet: other work ran on it during the whole run, so absolute times are inflated and noisy, and runs made one after the other met different loads (last row of the table).' : ''}`,
     table,
-    ...(ours && theirs.length > 0 ? [ratios] : []),
+    ...(pairs.length > 0 ? [ratios] : []),
     `API requests at rest (${restSeconds} s), by verb and resource:`,
     restDetail,
   ]);

@@ -47,7 +47,7 @@ export async function startApiProxy(upstream: {
   ca: string | Buffer;
   /**
    * A bearer token the proxy sends for every request, in place of what the client sent: for Go clients, which
-   * send no token to a plain http:// server (a benchmark counting an operator's requests, bench/eso.ts).
+   * sent no token to a plain http:// server when tried (bench/eso.ts, counting an operator's requests).
    */
   token?: string;
 }): Promise<ApiProxy> {
