@@ -3,7 +3,17 @@
 // matters: kwok, the kubelet and helm are pinned to the Kubernetes modules kube-apiserver builds with, so they
 // follow it in one lane and find most of their packages already compiled in the Go build cache.
 import { ensureComponent } from './build.ts';
-import { argocdHealth, etcd, helm, kstatus, kubeconform, kubelet, kubernetes, kwok } from './components.ts';
+import {
+  argocdHealth,
+  etcd,
+  externalSecrets,
+  helm,
+  kstatus,
+  kubeconform,
+  kubelet,
+  kubernetes,
+  kwok,
+} from './components.ts';
 import { ensureOperatorImage } from './image/operator-image.ts';
 import { findHostPrograms } from './node/host.ts';
 import { formatDuration, type Progress } from './progress.ts';
@@ -12,6 +22,8 @@ import { buildGcpEmulator, installStoreServers } from './stores/start.ts';
 export interface BuildScope {
   /** Also the real node's kubelet and the operator's image (the end-to-end project). */
   realNode: boolean;
+  /** Also External Secrets Operator, for the side-by-side benchmark only (bench/eso.ts); never for tests. */
+  externalSecrets?: boolean;
 }
 
 export async function buildEverything(progress: Progress, scope: BuildScope): Promise<void> {
@@ -30,6 +42,7 @@ export async function buildEverything(progress: Progress, scope: BuildScope): Pr
     await ensureComponent(etcd, progress);
     await buildGcpEmulator(progress);
     for (const component of [kubeconform, argocdHealth, kstatus]) await ensureComponent(component, progress);
+    if (scope.externalSecrets) await ensureComponent(externalSecrets, progress);
   };
   const downloadsLane = async () => {
     await installStoreServers(progress);

@@ -1,6 +1,7 @@
 // `build`: build or verify every binary the environment needs (CI runs it before the tests so the
 // cold build's progress is visible); `build --real-node` also the real node's kubelet and the operator's
-// image, after checking that the machine can run it. `up`: start the environment and keep it up until Ctrl-C. `demo`: the
+// image, after checking that the machine can run it; `build --external-secrets` also External Secrets Operator,
+// which only bench/eso.ts runs. `up`: start the environment and keep it up until Ctrl-C. `demo`: the
 // same, with the operator running on it and a data team's CronJob using a SecretReference (see demo.ts).
 // `up --real-node` also starts the real node (test/env/node) with the operator's image imported.
 
@@ -19,7 +20,10 @@ const progress = consoleProgress();
 const command = process.argv[2];
 
 if (command === 'build') {
-  await buildEverything(progress, { realNode: process.argv.includes('--real-node') });
+  await buildEverything(progress, {
+    realNode: process.argv.includes('--real-node'),
+    externalSecrets: process.argv.includes('--external-secrets'),
+  });
 } else if (command === 'up' || command === 'demo') {
   const realNode = process.argv.includes('--real-node');
   const environment = await startEnvironment(progress, {
@@ -73,7 +77,7 @@ two minutes; a first one starts now):`);
   // handler) alive.
   setInterval(() => {}, 60_000);
 } else {
-  console.error('usage: node test/env/cli.ts build [--real-node]|up [--real-node]|demo');
+  console.error('usage: node test/env/cli.ts build [--real-node] [--external-secrets]|up [--real-node]|demo');
   process.exit(2);
 }
 

@@ -148,3 +148,14 @@ export const kstatus: Component = {
 
 /** What the shipping tests (chart, release manifest, Argo CD and Flux health) need beyond the control plane. */
 export const shippingComponents: readonly Component[] = [helm, argocdHealth, kstatus];
+
+// External Secrets Operator's controller, only for the side-by-side benchmark (bench/eso.ts, `make bench-eso`):
+// no test needs it, and its cold build is the longest of all (minutes of compiling, a 220 MB binary), so no
+// default build lane includes it.
+export const externalSecrets: Component = {
+  name: 'external-secrets',
+  version: 'v0.16.2',
+  module: 'external-secrets',
+  binaries: { 'external-secrets': 'github.com/external-secrets/external-secrets' },
+  binDirVariable: 'SECRETLINK_EXTERNAL_SECRETS_DIR',
+};
