@@ -240,7 +240,7 @@ function resultTable(): string {
     column('of which neither renewals nor watches', (r) => rate(r.restUnexpectedPerMinute)),
     column('active Jobs', (r) => r.jobs.toLocaleString('en')),
     column(`creating the references (${width} in flight)`, (r) => seconds(r.createReferencesMs)),
-    column('first convergence (fresh start, status written)', (r) => seconds(r.firstConvergenceMs)),
+    column('first convergence (fresh start: finalizers, then status)', (r) => seconds(r.firstConvergenceMs)),
     column(`creating the Jobs (${width} in flight) → all granted`, (r) =>
       r.createJobsMs === undefined ? '–' : `${seconds(r.createJobsMs)} → ${seconds(r.grantedMs)}`,
     ),
@@ -319,10 +319,11 @@ function sectionText(table: string): string {
       '**RSS** is `VmRSS` of the operator process, 5 s after a state was reached: idle on the first process once ' +
         'converged, with Jobs on the restarted one; the V8 heap figures are its own `process.memoryUsage()` ' +
         'gauges on `/metrics`.',
-      '**Converged after a restart**: from SIGTERM to the old process until the new one has reconciled every ' +
-        'reference successfully once (`secretlink_reconciles_total{result="success"}`), every Job still an ' +
-        "owner of its Secret. The first convergence also writes every reference's status (the default `--kube-qps=20` paces " +
-        'those writes).',
+      '**Converged after a restart**: from SIGTERM to the old process until the last reconcile of the new one, ' +
+        'once it has reconciled every reference successfully (`secretlink_reconciles_total{result="success"}`) ' +
+        'and then none for 3 s; every Job is still an owner of its Secret. The **first convergence** runs from ' +
+        'the first start to the same point: there every reference gets its finalizer and then its status, two ' +
+        'writes each, paced by the default `--kube-qps=20`.',
       "**Requests at rest** are counted on the API server's side, as in the at-rest section below: every request " +
         `of the operator's user received in a ${restMinutes}-minute window, 30 s after convergence.`,
       'The sizes run one after the other in the same environment; the Jobs of a size are deleted when it is ' +

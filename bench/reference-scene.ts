@@ -133,9 +133,11 @@ export async function ownedJobs(core: k8s.CoreV1Api, namespace: string): Promise
 
 /**
  * Converged: every reference reconciled successfully at least once by this process (it has listed every cache
- * and checked each reference against its store and its Jobs). Returns when that was seen (Date.now()), after
- * waiting for reconciles to stop for 3 s, so the writes of the last ones are done. (The work queue's depth
- * also counts keys waiting for a later visit, such as a refresh, so it is not 0 once Jobs are active.)
+ * and checked each reference against its store and its Jobs), and then no reconcile for 3 s. Returns when the
+ * last reconcile was seen (Date.now(), to within the 1 s polling): on a fresh start the first successful
+ * reconcile of a reference only adds its finalizer, and its status is written by the next one, so the count
+ * alone would stop the clock half-way. (The work queue's depth is no signal either: it also counts keys
+ * waiting for a later visit, such as a refresh, so it is not 0 once Jobs are active.)
  */
 export async function waitForConvergence(
   metrics: () => Promise<string>,
@@ -148,21 +150,20 @@ export async function waitForConvergence(
     timeoutMs,
     200,
   );
-  const converged = Date.now();
+  let lastChange = Date.now();
   let last = -1;
-  let quiet = 0;
   await waitFor(
-    'reconciles to stop',
+    'reconciles to stop for 3 s',
     async () => {
       const total = metricSum(await metrics(), 'secretlink_reconciles_total');
-      quiet = total === last ? quiet + 1 : 0;
+      if (total !== last) lastChange = Date.now();
       last = total;
-      return quiet >= 3;
+      return Date.now() - lastChange >= 3000;
     },
     timeoutMs,
     1000,
   );
-  return converged;
+  return lastChange;
 }
 
 /** References whose status has a Ready condition, in one paged list. */
