@@ -5,14 +5,15 @@
 // a restart, and the operator's requests at rest per minute counted on the API server's side (its audit log).
 // Writes a table to docs/benchmarks.md and a chart of the same numbers to docs/benchmarks-growth.svg.
 // Usage: node bench/growth.ts [--sizes=100,1000,10000] [--jobs-per-reference=0.1] [--rest-minutes=2]
-//                             [--timeout-minutes=40] [--write=docs/benchmarks.md]
+//                             [--timeout-minutes=40] [--record=results.json] [--write=docs/benchmarks.md]
+//        node bench/growth.ts --from=a.json,b.json --write=docs/benchmarks.md   (table and chart from records)
 
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { startEnvironment } from '../test/env/environment.ts';
+import { type Environment, startEnvironment } from '../test/env/environment.ts';
 import { installCrds, operatorNamespace } from '../test/env/install.ts';
 import { operatorUsername } from '../test/env/operator-identity.ts';
 import { consoleProgress } from '../test/env/progress.ts';
@@ -32,6 +33,7 @@ import {
   argument,
   describeMachine,
   formatMiB,
+  type Machine,
   machineNow,
   markdown,
   numberArgument,
@@ -58,14 +60,22 @@ const timeoutMs = numberArgument('timeout-minutes', 40) * 60_000;
 const width = 32;
 const remoteCount = 100;
 const reportFile = argument('write', '');
+/** Where the raw results go, rewritten after each size (so a size that stops keeps the ones before it). */
+const recordFile = argument('record', '');
+/** Records of earlier runs to draw the table and chart from, without measuring: one size can be run again alone. */
+const fromFiles = argument('from', '').split(',').filter(Boolean);
 const chartFile = reportFile ? path.join(path.dirname(reportFile), 'benchmarks-growth.svg') : '';
 const progress = consoleProgress('[bench]');
+let environment: Environment | undefined;
+let scratchDir = '';
 const seconds = (ms?: number) => (ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
 const mib = (bytes?: number) => (bytes === undefined ? '–' : formatMiB(bytes));
 const rate = (value?: number) => (value === undefined ? '–' : value.toFixed(1));
 
 interface SizeResult {
   references: number;
+  /** When the size started (UTC, to the minute): sizes drawn together may come from different runs. */
+  startedAt?: string;
   jobs: number;
   load: number;
   createReferencesMs?: number;
@@ -84,47 +94,69 @@ interface SizeResult {
   stopped?: string;
 }
 
-await waitForQuietMachine(progress.note);
-const machine = machineNow();
-const scratch = await mkdtemp(path.join(os.tmpdir(), 'secretlink-bench-growth-'));
-process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
-// Interrupted, it exits through 'exit' (the operator is killed, the scratch folder removed); the environment's
-// reaper stops the servers.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-const environment = await startEnvironment(progress, {
-  apiServerAuditPolicy: operatorAuditPolicy(operatorUsername),
-});
 const results: SizeResult[] = [];
-try {
-  const { info } = environment;
-  const auditLog = info.apiServerAuditLog;
-  if (!auditLog) throw new Error('the API server was started without an audit log');
-  const kubeConfig = new k8s.KubeConfig();
-  kubeConfig.loadFromFile(info.kubeconfig);
-  const clients = sceneClients(kubeConfig);
-  await installCrds(info);
-  await clients.core.createNamespace({ body: { metadata: { name: operatorNamespace } } });
-  await createRemoteSecrets(info, remoteCount);
-  progress.step('compiling src/ with tsconfig.build.json (as the image does)');
-  const main = await compileOperator(path.join(scratch, 'app'));
-  const kubeconfig = await prepareOperatorIdentity(info, scratch);
-  for (const references of sizes) {
-    const result: SizeResult = {
-      references,
-      jobs: Math.round(references * jobsPerReference),
-      load: os.loadavg()[0] ?? 0,
-    };
-    results.push(result);
-    try {
-      await measureSize(result, { clients, main, kubeconfig, auditLog, info });
-    } catch (error) {
-      result.stopped = error instanceof Error ? error.message : String(error);
-      progress.note(`${references} references: stopped: ${result.stopped}`);
-    }
+let machine: Machine;
+/** The machine of every run the results come from. */
+const machines: Machine[] = [];
+if (fromFiles.length > 0) {
+  for (const file of fromFiles) {
+    const record = JSON.parse(await readFile(file, 'utf8')) as { machine: Machine; results: SizeResult[] };
+    machines.push(record.machine);
+    results.push(...record.results);
   }
-} finally {
-  await environment.stop();
-  await rm(scratch, { recursive: true, force: true });
+  results.sort((a, b) => a.references - b.references);
+  machine = machines[0]!;
+} else {
+  await waitForQuietMachine(progress.note);
+  machine = machineNow();
+  machines.push(machine);
+  await measureAll();
+}
+
+async function measureAll(): Promise<void> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'secretlink-bench-growth-'));
+  scratchDir = scratch;
+  process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+  // Interrupted, it exits through 'exit' (the operator is killed, the scratch folder removed); the environment's
+  // reaper stops the servers.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  const started = await startEnvironment(progress, {
+    apiServerAuditPolicy: operatorAuditPolicy(operatorUsername),
+  });
+  environment = started;
+  try {
+    const { info } = started;
+    const auditLog = info.apiServerAuditLog;
+    if (!auditLog) throw new Error('the API server was started without an audit log');
+    const kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromFile(info.kubeconfig);
+    const clients = sceneClients(kubeConfig);
+    await installCrds(info);
+    await clients.core.createNamespace({ body: { metadata: { name: operatorNamespace } } });
+    await createRemoteSecrets(info, remoteCount);
+    progress.step('compiling src/ with tsconfig.build.json (as the image does)');
+    const main = await compileOperator(path.join(scratch, 'app'));
+    const kubeconfig = await prepareOperatorIdentity(info, scratch);
+    for (const references of sizes) {
+      const result: SizeResult = {
+        references,
+        startedAt: machineNow().startedAt,
+        jobs: Math.round(references * jobsPerReference),
+        load: os.loadavg()[0] ?? 0,
+      };
+      results.push(result);
+      try {
+        await measureSize(result, { clients, main, kubeconfig, auditLog, info });
+      } catch (error) {
+        result.stopped = error instanceof Error ? error.message : String(error);
+        progress.note(`${references} references: stopped: ${result.stopped}`);
+      }
+      if (recordFile) await writeFile(recordFile, `${JSON.stringify({ machine, results }, null, 2)}\n`);
+    }
+  } finally {
+    await started.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 const table = resultTable();
@@ -148,7 +180,7 @@ async function measureSize(
   const { clients, main, kubeconfig, auditLog } = context;
   const { references, jobs } = result;
   const namespace = `growth-${references}`;
-  await createSceneNamespace(environment.info, clients, namespace);
+  await createSceneNamespace(environment!.info, clients, namespace);
   progress.step(`${references} references: creating them, ${width} at a time`);
   result.createReferencesMs = await createReferences(clients.custom, namespace, {
     from: 0,
@@ -159,7 +191,7 @@ async function measureSize(
   progress.note(`created in ${(result.createReferencesMs / 1000).toFixed(1)} s`);
 
   const start = (id: string) =>
-    startShippedOperator({ main, kubeconfig, namespace, dir: scratch, id: `${references}-${id}` });
+    startShippedOperator({ main, kubeconfig, namespace, dir: scratchDir, id: `${references}-${id}` });
   let operator: ShippedOperator | undefined = await start('first');
   try {
     const started = Date.now();
@@ -244,6 +276,7 @@ function resultTable(): string {
     column(`creating the Jobs (${width} in flight) → all granted`, (r) =>
       r.createJobsMs === undefined ? '–' : `${seconds(r.createJobsMs)} → ${seconds(r.grantedMs)}`,
     ),
+    column('size started (UTC)', (r) => r.startedAt ?? '–'),
     column('1-minute load average when the size started', (r) => r.load.toFixed(2)),
   ].join('\n');
 }
@@ -331,8 +364,10 @@ function sectionText(table: string): string {
     ],
     `How: \`node bench/growth.ts --write=docs/benchmarks.md\` (options \`--sizes=${sizes.join(',')}\`, ` +
       `\`--jobs-per-reference=${jobsPerReference}\`, \`--rest-minutes=${restMinutes}\`, \`--timeout-minutes\`, ` +
-      '`--quiet-load`). It starts and stops its own environment and writes the chart too.',
-    describeMachine(machine),
+      '`--record=<file>` for the raw results, `--quiet-load`). It starts and stops its own environment and writes ' +
+      'the chart too. `--from=a.json,b.json` draws the table and chart from records without measuring, so one ' +
+      'size can be measured again alone.',
+    machines.map((m) => describeMachine(m)).join(' '),
     table,
     ...(stopped.length
       ? [

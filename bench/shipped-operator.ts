@@ -99,9 +99,21 @@ export async function startShippedOperator(options: {
   const check = () => {
     if (!alive()) throw new Error(`the operator exited (${child.exitCode ?? child.signalCode}): ${stderr}`);
   };
+  // A scrape can fail on a loaded machine (a kept-alive socket the server has just closed, an answer that never
+  // comes while the event loop is busy): tried again a few times, bounded, while the process is alive.
   const metrics = async () => {
-    check();
-    return (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text();
+    for (let attempt = 1; ; attempt++) {
+      check();
+      try {
+        const answer = await fetch(`http://127.0.0.1:${probePort}/metrics`, {
+          signal: AbortSignal.timeout(60_000),
+        });
+        return await answer.text();
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await sleep(1000);
+      }
+    }
   };
   return {
     pid: child.pid!,
