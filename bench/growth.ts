@@ -359,8 +359,12 @@ function sectionText(table: string): string {
         'writes each, paced by the default `--kube-qps=20`.',
       "**Requests at rest** are counted on the API server's side, as in the at-rest section below: every request " +
         `of the operator's user received in a ${restMinutes}-minute window, 30 s after convergence.`,
-      'The sizes run one after the other in the same environment; the Jobs of a size are deleted when it is ' +
-        'done, its references stay (no operator watches them any more).',
+      'The sizes of a run go one after the other in the same environment; the Jobs of a size are deleted when ' +
+        'it is done, its references stay (no operator watches them any more).' +
+        (machines.length > 1
+          ? ` The sizes below come from ${machines.length} runs, each with its own environment, drawn together ` +
+            'with `--from`; each column says when its size started.'
+          : ''),
     ],
     `How: \`node bench/growth.ts --write=docs/benchmarks.md\` (options \`--sizes=${sizes.join(',')}\`, ` +
       `\`--jobs-per-reference=${jobsPerReference}\`, \`--rest-minutes=${restMinutes}\`, \`--timeout-minutes\`, ` +
