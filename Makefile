@@ -2,7 +2,7 @@
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: all install build test test-unit test-integration test-e2e lint format run env-build node-build \
-	node-packages bench bench-eso clean chart release-manifest uninstall kind-e2e
+	node-packages bench bench-at-rest bench-growth bench-eso clean chart release-manifest uninstall kind-e2e
 
 all: lint build test
 
@@ -67,11 +67,22 @@ bench: install env-build
 	node bench/controller.ts --write=docs/benchmarks.md
 	node bench/limit.ts --profile --write=docs/benchmarks.md
 	node bench/memory.ts --write=docs/benchmarks.md
+	node bench/growth.ts --write=docs/benchmarks.md
+	node bench/at-rest.ts --write=docs/benchmarks.md
 	$(MAKE) bench-eso
 
 ## secretlink side by side with External Secrets Operator (bench/eso.ts), alone.
 bench-eso: install env-build
 	node bench/eso.ts --write=docs/benchmarks.md
+
+## The operator's requests at rest (1,000 references, 10 minutes), counted in kube-apiserver's audit log.
+bench-at-rest: install env-build
+	node bench/at-rest.ts --write=docs/benchmarks.md
+
+## Memory, convergence after a restart and requests at rest at 100, 1,000 and 10,000 references, with a chart
+## (docs/benchmarks-growth.svg). Tens of minutes on a 2-core machine.
+bench-growth: install env-build
+	node bench/growth.ts --write=docs/benchmarks.md
 
 ## Regenerates charts/secretlink and config/prometheus/prometheusrule.yaml from config/ (the tests fail when
 ## they are stale). kubectl is the test environment's.

@@ -6,8 +6,8 @@
 //                             [--write=docs/benchmarks.md]
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ import { freePort } from '../test/env/ports.ts';
 import { consoleProgress } from '../test/env/progress.ts';
 import { motoClient } from '../test/env/stores/clients.ts';
 import { createAwsStore } from './aws-store.ts';
+import { inParallel } from './reference-scene.ts';
 import {
   argument,
   describeMachine,
@@ -30,6 +31,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
+import { compileOperator } from './shipped-operator.ts';
 import { sleep, waitFor } from './wait.ts';
 
 const exec = promisify(execFile);
@@ -135,19 +137,8 @@ if (reportFile) {
 
 /** Compiles src/ as the Dockerfile does (`npm run build`), into the scratch folder. */
 async function compile(): Promise<string> {
-  const out = path.join(scratch, 'app');
   progress.step('compiling src/ with tsconfig.build.json (as the image does)');
-  await exec(path.join(root, 'node_modules', '.bin', 'tsc'), [
-    '-p',
-    path.join(root, 'tsconfig.build.json'),
-    '--outDir',
-    path.join(out, 'dist'),
-  ]);
-  await symlink(path.join(root, 'node_modules'), path.join(out, 'node_modules'));
-  await copyFile(path.join(root, 'package.json'), path.join(out, 'package.json'));
-  const main = path.join(out, 'dist', 'main.js');
-  if (!existsSync(main)) throw new Error(`compiling produced no ${main}`);
-  return main;
+  return compileOperator(path.join(scratch, 'app'));
 }
 
 interface Operator {
@@ -428,19 +419,6 @@ function jobBody(name: string, reference: string): k8s.V1Job {
       },
     },
   };
-}
-
-async function inParallel(
-  count: number,
-  width: number,
-  work: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, count) }, async () => {
-      while (next < count) await work(next++);
-    }),
-  );
 }
 
 function successes(text: string): number {

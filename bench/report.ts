@@ -71,7 +71,16 @@ export const formatMs = (ms: number) => `${ms.toFixed(0)} ms`;
 export const formatMiB = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
 /** Sections in the order the page shows them; a section a script writes for the first time goes in its place. */
-const sectionOrder = ['environment', 'providers', 'controller', 'limit', 'exhaustion', 'memory'];
+const sectionOrder = [
+  'environment',
+  'providers',
+  'controller',
+  'limit',
+  'exhaustion',
+  'memory',
+  'growth',
+  'at-rest',
+];
 
 const pageHeader = [
   '# Benchmarks',

@@ -13,25 +13,27 @@ const retryMs = 3_000;
 class MemoryLease implements LeaseStore {
   lease: V1Lease | undefined;
   version = 0;
+  reads = 0;
   writes = 0;
   /** While set, every write fails, as when the API server cannot be reached. */
   failWrites = false;
 
   async read() {
+    this.reads++;
     return this.lease && structuredClone(this.lease);
   }
 
   async create(lease: V1Lease) {
     if (this.failWrites) throw new Error('connection refused');
     if (this.lease) throw new Error('AlreadyExists');
-    this.store(lease);
+    return this.store(lease);
   }
 
   async replace(lease: V1Lease) {
     if (this.failWrites) throw new Error('connection refused');
     if (lease.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion)
       throw new Error('Conflict');
-    this.store(lease);
+    return this.store(lease);
   }
 
   /** Another replica holding the Lease, renewed at `renewedAt`. */
@@ -48,12 +50,13 @@ class MemoryLease implements LeaseStore {
     });
   }
 
-  private store(lease: V1Lease) {
+  private store(lease: V1Lease): V1Lease {
     this.writes++;
     this.lease = structuredClone({
       ...lease,
       metadata: { ...lease.metadata, resourceVersion: String(++this.version) },
     });
+    return structuredClone(this.lease);
   }
 }
 
@@ -161,6 +164,22 @@ describe('leader election', () => {
     await clock.advance(2 * retryMs);
     expect(standbyWon).toBe(true);
     await standby.release();
+  });
+
+  it('renews with one write and no read while no one else writes the Lease', async () => {
+    const clock = new FakeClock(1_000_000);
+    const leases = new MemoryLease();
+    const leader = elector(leases, clock);
+    await leader.acquire(new AbortController().signal);
+    const [reads, writes] = [leases.reads, leases.writes];
+
+    await clock.advance(10 * retryMs);
+    expect(leases.writes - writes).toBe(10);
+    expect(leases.reads).toBe(reads);
+    expect(renewedAt(leases)).toBe(clock.now());
+    expect(holderOf(leases)).toBe('replica-a');
+    expect(leader.lost.aborted).toBe(false);
+    await leader.release();
   });
 
   it('reports leadership lost when renewals fail, before the Lease it last renewed could expire', async () => {

@@ -22,6 +22,8 @@ export interface ControlPlane {
   nodeNames: string[];
   /** For the real node's kubelet (system:node:<name>); used only when a run starts one. */
   kubeletKubeconfig: string;
+  /** The API server's audit log (JSON lines), when it was started with an audit policy. */
+  auditLog?: string;
   /**
    * Stops one server of the control plane (SIGTERM, as a node shutting it down would), keeping its data and
    * ports; the others keep running. Only for a control plane of a test's own: the shared one stays up.
@@ -37,13 +39,37 @@ export const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.loca
 export const simulatedNodeCount = 2;
 const kwokNodeAnnotation = 'kwok.x-k8s.io/node';
 
+export interface ControlPlaneOptions {
+  /**
+   * An audit policy (YAML) for kube-apiserver, which then logs the requests it selects as JSON lines to
+   * ControlPlane.auditLog. For benchmarks that count requests on the API server's side; tests run without.
+   */
+  auditPolicy?: string;
+}
+
 export async function startControlPlane(
   supervisor: ProcessSupervisor,
   binaries: BinaryPaths,
   progress: Progress,
+  options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   const dir = path.join(supervisor.runDir, 'control-plane');
   await fs.mkdir(dir, { recursive: true });
+  const auditLog = options.auditPolicy ? path.join(dir, 'audit.log') : undefined;
+  const auditArgs: string[] = [];
+  if (options.auditPolicy && auditLog) {
+    const policyFile = path.join(dir, 'audit-policy.yaml');
+    await fs.writeFile(policyFile, options.auditPolicy);
+    // Batching would let events of a window's last seconds land after it is read; rotation (100 MB by default)
+    // would move its first ones to another file.
+    auditArgs.push(
+      `--audit-policy-file=${policyFile}`,
+      `--audit-log-path=${auditLog}`,
+      '--audit-log-format=json',
+      '--audit-log-mode=blocking',
+      '--audit-log-maxsize=4096',
+    );
+  }
   const pki = await createClusterPki(path.join(dir, 'pki'));
   const [etcdClient, etcdPeer, apiPort, kcmPort, schedulerPort] = (await freePorts(5)) as [
     number,
@@ -100,6 +126,7 @@ export async function startControlPlane(
       '--allow-privileged=true',
       '--profiling=false',
       '--endpoint-reconciler-type=none',
+      ...auditArgs,
     ],
   });
   const adminCredentials = pki.clients.admin!;
@@ -172,6 +199,7 @@ export async function startControlPlane(
     serviceAccountIssuer,
     nodeNames,
     kubeletKubeconfig: await kubeconfigFor('kubelet'),
+    ...(auditLog ? { auditLog } : {}),
     stopServer: (name) => supervisor.stop(name === 'etcd' ? etcd : apiServer),
     startServer: async (name) => {
       if (name === 'etcd') {

@@ -25,6 +25,8 @@ export interface EnvironmentInfo {
   stores: StoreCoordinates;
   /** Present when the run asked for a real node (containerd and a kubelet on this machine). */
   realNode?: RealNode;
+  /** kube-apiserver's audit log (JSON lines), present when the run gave an audit policy. */
+  apiServerAuditLog?: string;
 }
 
 export interface EnvironmentOptions {
@@ -37,6 +39,11 @@ export interface EnvironmentOptions {
    * machine's loopback (kind: its Docker network's gateway). Only the kind end-to-end run sets it.
    */
   awsHost?: string;
+  /**
+   * An audit policy (YAML) for kube-apiserver: the benchmarks that count the operator's requests on the API
+   * server's side set it; the test suites leave the audit log off.
+   */
+  apiServerAuditPolicy?: string;
 }
 
 export interface Environment {
@@ -87,7 +94,10 @@ export async function startEnvironment(
     // The stores start while the control plane does; only Vault's Kubernetes auth waits for the API server.
     const cluster = buildControlPlane(progress).then(async (binaries) => {
       if (hostPrograms) Object.assign(binaries, await ensureComponent(kubelet, progress));
-      return { binaries, controlPlane: await startControlPlane(supervisor, binaries, progress) };
+      const controlPlane = await startControlPlane(supervisor, binaries, progress, {
+        ...(options.apiServerAuditPolicy ? { auditPolicy: options.apiServerAuditPolicy } : {}),
+      });
+      return { binaries, controlPlane };
     });
     images = hostPrograms ? (options.nodeImages?.(progress) ?? Promise.resolve([])) : undefined;
     images?.catch(() => undefined);
@@ -118,6 +128,7 @@ export async function startEnvironment(
         nodeNames: controlPlane.nodeNames,
         stores,
         ...(realNode ? { realNode } : {}),
+        ...(controlPlane.auditLog ? { apiServerAuditLog: controlPlane.auditLog } : {}),
       },
       stop: () => supervisor.stopAll(),
     };

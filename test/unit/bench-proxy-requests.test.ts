@@ -1,7 +1,7 @@
 // The side-by-side benchmark (bench/eso.ts) names each API request an operator sent by verb and resource, so
 // its count at rest says what the requests were.
 import { describe, expect, it } from 'vitest';
-import { countRequests, describeRequest } from '../../bench/api-requests.ts';
+import { countRequests, describeRequest } from '../../bench/proxy-requests.ts';
 
 describe('describeRequest', () => {
   it.each([
