@@ -28,9 +28,9 @@ import { installCrds, operatorNamespace } from '../test/env/install.ts';
 import { freePort } from '../test/env/ports.ts';
 import { consoleProgress, formatDuration } from '../test/env/progress.ts';
 import { motoClient } from '../test/env/stores/clients.ts';
-import { countRequests } from './proxy-requests.ts';
 import { createAwsStore } from './aws-store.ts';
 import { type ContenderProcess, metricSum, startContender } from './contender-process.ts';
+import { countRequests } from './proxy-requests.ts';
 import {
   argument,
   describeMachine,
