@@ -601,3 +601,28 @@ describe('WorkQueue under random operations', () => {
     }
   });
 });
+
+describe('WorkQueue and the event loop', () => {
+  it('lets timers in between keys whose handlers finish without any I/O', async () => {
+    // After a start-up, thousands of references can each be reconciled from caches alone. A timer due meanwhile
+    // (the Lease renewal, a probe's answer) must not wait for the whole queue.
+    const keys = 10_000;
+    const queue = new WorkQueue();
+    let handled = 0;
+    let handledWhenTimerFired: number | undefined;
+    setTimeout(() => {
+      handledWhenTimerFired = handled;
+    }, 0);
+    for (let index = 0; index < keys; index++) queue.add(`etl/reference-${index}`);
+    await new Promise<void>((resolve) => {
+      void queue.run(4, async () => {
+        handled++;
+        if (handled === keys) resolve();
+        return undefined;
+      });
+    });
+    await queue.shutdown();
+    expect(handledWhenTimerFired).toBeDefined();
+    expect(handledWhenTimerFired!).toBeLessThan(keys);
+  });
+});

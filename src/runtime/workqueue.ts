@@ -210,13 +210,21 @@ export class WorkQueue {
 
   // Dispatch runs on a microtask rather than inside add(), so a handler never starts synchronously in the
   // middle of whoever called add (an informer callback, another handler).
-  #scheduleDispatch(): void {
+  /**
+   * Dispatches queued keys soon: at the end of this task after an add, but after a turn of the event loop once
+   * a key is finished. A reconcile that finds nothing to do answers from caches alone, without I/O; dispatching
+   * the next key in a microtask would then run a whole queue of them (thousands of references after a start-up)
+   * without letting timers and sockets in, and the Lease renewal, the probes and the watches would wait for it.
+   */
+  #scheduleDispatch({ afterEventLoopTurn = false } = {}): void {
     if (this.#dispatchScheduled || !this.#handler) return;
     this.#dispatchScheduled = true;
-    queueMicrotask(() => {
+    const dispatch = () => {
       this.#dispatchScheduled = false;
       this.#dispatch();
-    });
+    };
+    if (afterEventLoopTurn) setImmediate(dispatch);
+    else queueMicrotask(dispatch);
   }
 
   #dispatch(): void {
@@ -262,8 +270,8 @@ export class WorkQueue {
 
   #finish(key: string): void {
     this.#processing.delete(key);
+    this.#scheduleDispatch({ afterEventLoopTurn: true });
     if (this.#dirty.delete(key)) this.add(key);
-    this.#scheduleDispatch();
   }
 
   #reportDepth(): void {

@@ -65,7 +65,10 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Lets every queued promise continuation run (a macrotask turn runs only after the microtask queue drains). */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets every queued promise continuation run (a macrotask turn runs only after the microtask queue drains), over
+ * a few turns of the event loop: the work queue dispatches the key after a finished one on the next turn.
+ */
+export async function settle(turns = 4): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
