@@ -341,12 +341,21 @@ describe.each([shared, perJob])('secretlink controller, isolation $isolation', (
     expect(materialized.remotes).toEqual([{ name: remoteName(), version: expect.any(String) }]);
     expect(materialized.fingerprint).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
 
-    // The same two decisions as Kubernetes Events on the SecretReference, naming the Job.
-    const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace });
-    const aboutJob = events.items.filter(
-      (event) => event.regarding?.name === 'nightly' && event.related?.name === 'nightly-dbt-manual',
+    // The same two decisions as Kubernetes Events on the SecretReference, naming the Job. An Event is created
+    // after its record is made, so the revocation's may still be on its way.
+    const reasonsAboutJob = async () => {
+      const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace });
+      return events.items
+        .filter(
+          (event) => event.regarding?.name === 'nightly' && event.related?.name === 'nightly-dbt-manual',
+        )
+        .map((event) => event.reason)
+        .sort();
+    };
+    await eventually('the Events of both decisions', async () =>
+      (await reasonsAboutJob()).length >= 2 ? true : undefined,
     );
-    expect(aboutJob.map((event) => event.reason).sort()).toEqual(['Materialized', 'Revoked']);
+    expect(await reasonsAboutJob()).toEqual(['Materialized', 'Revoked']);
   });
 
   it('serves two concurrent Jobs until each one ends, taking access away from the first alone', async () => {
