@@ -6,8 +6,7 @@
 // `<target>-<job uid>`, while Job templates name the target, as users write them, and the Job controller's
 // pods are rewritten to their Job's own Secret. per-job.test.ts proves the PerJob-only cases beside these: a
 // Job's pod that names another Job's Secret, and a bare pod that names the target itself.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +20,7 @@ import {
   statusCodeOf,
 } from '../support/cluster.ts';
 import { installCrds } from '../support/operator.ts';
-import { installPerJobAdmission } from '../support/per-job-admission.ts';
+import { applyAdmissionWith, installPerJobAdmission } from '../support/per-job-admission.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -727,22 +726,7 @@ describe.each(modes)('isolation $isolation', (current) => {
     let overlay: string;
 
     beforeAll(async () => {
-      // An overlay of the user's own, which kustomize only accepts with relative paths.
-      overlay = await mkdtemp(path.join(os.tmpdir(), 'secretlink-admission-'));
-      const relative = (folder: string) => path.relative(overlay, path.join(repo, folder));
-      await writeFile(
-        path.join(overlay, 'kustomization.yaml'),
-        [
-          'apiVersion: kustomize.config.k8s.io/v1beta1',
-          'kind: Kustomization',
-          'resources:',
-          `  - ${relative('config/admission')}`,
-          'components:',
-          `  - ${relative('config/admission/job-creators')}`,
-          '',
-        ].join('\n'),
-      );
-      await kubectl('apply', '-k', overlay);
+      overlay = await applyAdmissionWith('config/admission/job-creators');
       const batch = api(k8s.BatchV1Api);
       const probe = job('creators-probe', jobTemplate(consumerLabels, mountsWarehouse), { suspend: true });
       await eventually('the job-creators rule to be enforced', async () => {

@@ -8,9 +8,12 @@ import { customApi, referenceApi } from './operator.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
-/** Applies the admission policies with the per-Job component; the returned function removes them again. */
-export async function installPerJobAdmission(): Promise<() => Promise<void>> {
-  const overlay = await mkdtemp(path.join(os.tmpdir(), 'secretlink-per-job-'));
+/**
+ * Applies config/admission with one of its kustomize components, through an overlay of the user's own (kustomize
+ * only accepts relative paths there); returns the overlay's folder.
+ */
+export async function applyAdmissionWith(component: string): Promise<string> {
+  const overlay = await mkdtemp(path.join(os.tmpdir(), 'secretlink-admission-'));
   const relative = (folder: string) => path.relative(overlay, path.join(repo, folder));
   await writeFile(
     path.join(overlay, 'kustomization.yaml'),
@@ -20,11 +23,17 @@ export async function installPerJobAdmission(): Promise<() => Promise<void>> {
       'resources:',
       `  - ${relative('config/admission')}`,
       'components:',
-      `  - ${relative('config/components/per-job')}`,
+      `  - ${relative(component)}`,
       '',
     ].join('\n'),
   );
   await kubectl('apply', '-k', overlay);
+  return overlay;
+}
+
+/** Applies the admission policies with the per-Job component; the returned function removes them again. */
+export async function installPerJobAdmission(): Promise<() => Promise<void>> {
+  const overlay = await applyAdmissionWith('config/components/per-job');
   return async () => {
     await kubectl('delete', '--ignore-not-found', '-k', overlay);
     await rm(overlay, { recursive: true, force: true });
