@@ -86,18 +86,13 @@ export class LeaderAuditTrail implements AuditSink {
     if (!chain) return true;
     if (chain.state() === 'broken') return false;
     if (!this.unavailable) {
-      if (!(await chain.hasRoom(minFreeBytes))) {
-        this.markUnavailable(new Error(`the audit volume has less than ${minFreeBytes / 1024} KiB free`));
-        this.lastProbe = this.now();
-        return false;
-      }
+      if (!(await chain.hasRoom(minFreeBytes)))
+        return this.refuseGrants(`the audit volume has less than ${minFreeBytes / 1024} KiB free`);
       if (this.now() - this.lastProven < proofMaxAgeMs) return true;
       if (await this.prove(chain)) return true;
-      this.markUnavailable(
-        new Error('the audit volume does not take data (a scratch write next to the file failed)'),
+      return this.refuseGrants(
+        'the audit volume does not take data (a scratch write next to the file failed)',
       );
-      this.lastProbe = this.now();
-      return false;
     }
     if (this.now() - this.lastProbe < probeIntervalMs) return false;
     this.lastProbe = this.now();
@@ -128,6 +123,13 @@ export class LeaderAuditTrail implements AuditSink {
       position = appended;
     }
     await this.sinks.write(record, position);
+  }
+
+  /** Marks the file unavailable for `why`, found by a look at the volume just made: the next look is a second away. */
+  private refuseGrants(why: string): false {
+    this.markUnavailable(new Error(why));
+    this.lastProbe = this.now();
+    return false;
   }
 
   /** One probe at a time; a success counts as a fresh proof that the volume takes data. */
