@@ -1,5 +1,5 @@
 # secretlink operator image: built with the full toolchain, run as a non-root user on a read-only root
-# filesystem with only production dependencies and compiled JavaScript.
+# filesystem with the bundled operator (scripts/build.ts) and the production dependencies it leaves unbundled.
 #
 # NODE_IMAGE is the public Node.js 24 image, pinned to the release package.json pins. The end-to-end tests,
 # which cannot reach a registry, replace it with a Node.js base assembled on the machine (test/env/image).
@@ -9,9 +9,10 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+
+COPY scripts/build.ts ./scripts/
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+RUN node scripts/build.ts && npm prune --omit=dev
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production

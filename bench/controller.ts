@@ -4,12 +4,11 @@
 // Usage: node bench/controller.ts [--jobs=200] [--references=50] [--variants=src,dist,fast] [--settle=45]
 //                                 [--write=docs/benchmarks.md]
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as k8s from '@kubernetes/client-node';
 import { group, plurals, version } from '../src/api/constants.ts';
@@ -32,10 +31,10 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
+import { compileOperator } from './shipped-operator.ts';
 import { sleep, waitFor } from './wait.ts';
 import { watchFrom } from './watch-from.ts';
 
-const exec = promisify(execFile);
 const jobCount = numberArgument('jobs', 200);
 const referenceCount = numberArgument('references', 50);
 const reportFile = argument('write', '');
@@ -106,7 +105,9 @@ const overall = machineNow();
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'secretlink-bench-'));
 const results: Result[] = [];
 try {
-  const distMain = variants.some((variant) => variant.entry === 'dist') ? await compile() : '';
+  const distMain = variants.some((variant) => variant.entry === 'dist')
+    ? await compileOperator(path.join(scratch, 'app'))
+    : '';
   for (const variant of variants) {
     progress.step(`variant ${variant.id}: ${variant.title}`);
     results.push(await measure(variant, distMain));
@@ -126,28 +127,6 @@ console.log(table);
 if (reportFile) {
   await writeSection(reportFile, 'controller', sectionText(table));
   progress.step(`wrote the controller section of ${reportFile}`);
-}
-
-/** Compiles src/ as the Dockerfile does, into the scratch folder, with node_modules reachable from there. */
-async function compile(): Promise<string> {
-  const out = path.join(scratch, 'app');
-  progress.step('compiling src/ with tsconfig.build.json (as the image does)');
-  try {
-    await exec(path.join(root, 'node_modules', '.bin', 'tsc'), [
-      '-p',
-      path.join(root, 'tsconfig.build.json'),
-      '--outDir',
-      path.join(out, 'dist'),
-    ]);
-  } catch (error) {
-    // Type errors still emit JavaScript; only a missing entry point stops the benchmark.
-    progress.note(`tsc reported problems: ${String((error as { stdout?: string }).stdout ?? error)}`);
-  }
-  await symlink(path.join(root, 'node_modules'), path.join(out, 'node_modules'));
-  await copyFile(path.join(root, 'package.json'), path.join(out, 'package.json'));
-  const main = path.join(out, 'dist', 'main.js');
-  if (!existsSync(main)) throw new Error(`compiling produced no ${main}`);
-  return main;
 }
 
 async function measure(variant: Variant, distMain: string): Promise<Result> {

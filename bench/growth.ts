@@ -134,7 +134,7 @@ async function measureAll(): Promise<void> {
     await installCrds(info);
     await clients.core.createNamespace({ body: { metadata: { name: operatorNamespace } } });
     await createRemoteSecrets(info, remoteCount);
-    progress.step('compiling src/ with tsconfig.build.json (as the image does)');
+    progress.step('building dist/ with scripts/build.ts (as the image does)');
     const main = await compileOperator(path.join(scratch, 'app'));
     const kubeconfig = await prepareOperatorIdentity(info, scratch);
     for (const references of sizes) {

@@ -137,7 +137,7 @@ if (reportFile) {
 
 /** Compiles src/ as the Dockerfile does (`npm run build`), into the scratch folder. */
 async function compile(): Promise<string> {
-  progress.step('compiling src/ with tsconfig.build.json (as the image does)');
+  progress.step('building dist/ with scripts/build.ts (as the image does)');
   return compileOperator(path.join(scratch, 'app'));
 }
 

@@ -38,16 +38,14 @@ export async function prepareOperatorIdentity(info: EnvironmentInfo, dir: string
 
 /** Compiles src/ as the Dockerfile does (`npm run build`) into `dir`; returns its dist/main.js. */
 export async function compileOperator(dir: string): Promise<string> {
-  await exec(path.join(root, 'node_modules', '.bin', 'tsc'), [
-    '-p',
-    path.join(root, 'tsconfig.build.json'),
-    '--outDir',
-    path.join(dir, 'dist'),
+  await exec(process.execPath, [
+    path.join(root, 'scripts', 'build.ts'),
+    `--outdir=${path.join(dir, 'dist')}`,
   ]);
   await symlink(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
   await copyFile(path.join(root, 'package.json'), path.join(dir, 'package.json'));
   const main = path.join(dir, 'dist', 'main.js');
-  if (!existsSync(main)) throw new Error(`compiling produced no ${main}`);
+  if (!existsSync(main)) throw new Error(`building produced no ${main}`);
   return main;
 }
 

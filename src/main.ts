@@ -1,7 +1,5 @@
-// The process's entry point. Source maps are turned on for the operator's own files only, before anything else
-// loads: with --enable-source-maps Node also keeps the maps of every dependency it loads (about 20 MiB for
-// @kubernetes/client-node's generated models alone), to name lines inside node_modules in stack traces.
-import { setSourceMapsSupport } from 'node:module';
-
-setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
+// The process's entry point: `node src/main.ts` from a checkout, `node dist/main.js` (the bundle scripts/build.ts
+// writes) in the image. No source maps either way: Node strips the types of src/ in place, so its lines are the
+// file's own, and the bundle keeps every function's and class's name for stack traces; a map of the bundle
+// would cost the process the memory the bundle saves (docs/benchmarks.md, "Memory").
 await import('./run.ts');

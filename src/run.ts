@@ -1,5 +1,5 @@
 // Wiring only: configuration, clients, audit sinks, the operator, the probe server and signals. Started by
-// main.ts, once source maps are set up.
+// main.ts.
 import * as k8s from '@kubernetes/client-node';
 import { KubernetesAnchors } from './audit/anchors.ts';
 import { publicKeyText } from './audit/chain.ts';

@@ -1,0 +1,54 @@
+// `npm run build`: the operator and the migration tool as the image runs them, each bundled with the packages
+// it imports into dist/ (dist/main.js, dist/migrate/cli.js), whitespace and syntax minified.
+// `node scripts/build.ts --outdir=<folder>` writes them elsewhere (the benchmarks build into their scratch
+// folder); the folder is emptied first.
+//
+// Why a bundle and not tsc's one file per module: a Node.js process keeps the source text of every module it
+// loads, and @kubernetes/client-node alone is about 2,800 generated modules. Loaded as files they cost the
+// operator about 80 MiB of resident memory before it holds any object; bundled and minified, far less
+// (docs/benchmarks.md, "Memory"). Identifiers keep their names, so stack traces and error names read as in
+// the source.
+//
+// A provider's SDK is imported when the first store of its kind needs it (src/providers/load-client.ts); the
+// split keeps each one in a chunk of its own that is read only then. GCP's client stays a package on disk:
+// google-gax reads its protocol definitions from files next to its own modules.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const root = path.resolve(import.meta.dirname, '..');
+const outdirFlag = process.argv.find((arg) => arg.startsWith('--outdir='));
+const outdir = outdirFlag ? path.resolve(outdirFlag.slice('--outdir='.length)) : path.join(root, 'dist');
+
+/** Packages that must stay files in node_modules (the image keeps the production dependencies). */
+const unbundled = ['@google-cloud/secret-manager', 'google-gax', 'google-auth-library'];
+
+await rm(outdir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'src/main.ts', 'migrate/cli': 'src/migrate/cli.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  external: unbundled,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  legalComments: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+  // CommonJS packages inside an ES module bundle still call require() for Node's built-in modules.
+  banner: {
+    js: "import { createRequire as __secretlinkRequire } from 'node:module';const require = __secretlinkRequire(import.meta.url);",
+  },
+});
+
+const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
+const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
+console.log(
+  `${path.relative(root, outdir) || outdir}: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB of JavaScript`,
+);
