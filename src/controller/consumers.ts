@@ -52,3 +52,23 @@ export function jobStartTime(job: V1Job): number | undefined {
   const start = job.status?.startTime;
   return start ? new Date(start).getTime() : undefined;
 }
+
+/** The Job controller built into Kubernetes; a Job whose spec.managedBy names another is run elsewhere. */
+const builtInJobController = 'kubernetes.io/job-controller';
+
+/**
+ * When a Job that the Job controller has not synced yet starts: when it was created. A Job created to run at
+ * once (not suspended, run by the built-in Job controller) is started by that controller's first sync, which
+ * under a burst of creates comes seconds later, and its pods are created in that same sync, before the start
+ * is recorded: they need the Secret from then on. The creation time is set by the API server (no status writer
+ * can move it) and is never later than the start, so ttl counted from it is never longer than from the start.
+ * A Job that was ever suspended carries a Suspended condition and may have been held in a queue for hours:
+ * only its own start counts, as for a Job another controller runs.
+ */
+export function provisionalStartTime(job: V1Job): number | undefined {
+  if (job.status?.startTime || isJobSuspended(job)) return undefined;
+  if (job.spec?.managedBy && job.spec.managedBy !== builtInJobController) return undefined;
+  if ((job.status?.conditions ?? []).some((condition) => condition.type === 'Suspended')) return undefined;
+  const created = job.metadata?.creationTimestamp;
+  return created ? new Date(created).getTime() : undefined;
+}

@@ -4,7 +4,7 @@
 // credentials for the kubelet, not data for the job, so they do not count; nor do the credential fields of
 // storage volume plugins (csi, cephfs, rbd, azureFile, ...), which go to a storage driver.
 import type { V1Container, V1EphemeralContainer, V1Job, V1PodSpec } from '@kubernetes/client-node';
-import { isJobActive, isJobSuspended, jobStartTime } from './consumers.ts';
+import { isJobActive, isJobSuspended, jobStartTime, provisionalStartTime } from './consumers.ts';
 
 /** Names of the Secrets whose data `podSpec` hands to its containers. */
 export function secretNamesReferencedBy(podSpec: V1PodSpec | undefined): Set<string> {
@@ -117,6 +117,7 @@ export function entitlementFacts(job: V1Job): string {
     isJobActive(job),
     isJobSuspended(job),
     jobStartTime(job) ?? null,
+    provisionalStartTime(job) ?? null,
   ]);
 }
 

@@ -259,8 +259,10 @@ describe('planReference with pods that refer to the target', () => {
   });
 
   it("keeps the Secret while a new Job's pod is seen before its start is: the pod is that Job's own", () => {
+    // Resumed from a queue: until the Job controller records its start, the Job is not served, but its pods
+    // are its own.
     const starting = job('nightly-2');
-    starting.status = {};
+    starting.status = { conditions: [{ type: 'Suspended', status: 'False', reason: 'JobResumed' }] };
     const result = plan({
       reference: reference({
         previouslyConsuming: [
@@ -444,10 +446,62 @@ describe('planReference: ttl counted from the first start', () => {
     expect(plan({ jobs: [queued] }).jobStarts).toEqual([]);
   });
 
-  it('gives a Job that has not started yet nothing', () => {
-    const pending = job('pending');
+  it('serves a Job the Job controller has not synced yet from its creation, and records that as its start', () => {
+    const pending = job('pending', { startedAgoMs: 5_000 });
     pending.status = {};
+    const result = plan({ jobs: [pending], secret: undefined });
+    expect(result.action).toBe('create');
+    const created = now - 5_000;
+    expect(result.consuming).toEqual([
+      {
+        name: 'pending',
+        uid: 'uid-pending',
+        startTime: new Date(created).toISOString(),
+        expiresAt: new Date(created + hour).toISOString(),
+      },
+    ]);
+    expect(result.jobStarts).toEqual([
+      { name: 'pending', uid: 'uid-pending', firstStartTime: new Date(created).toISOString() },
+    ]);
+  });
+
+  it('gives a Job not synced yet nothing once its ttl would have passed since its creation', () => {
+    const late = job('late', { startedAgoMs: 2 * hour });
+    late.status = {};
+    expect(plan({ jobs: [late] }).action).toBe('none');
+    expect(plan({ jobs: [late] }).jobStarts).toEqual([]);
+  });
+
+  it.each([
+    [
+      'was suspended (a queue may have held it for hours)',
+      (pending: V1Job) => {
+        pending.status = { conditions: [{ type: 'Suspended', status: 'False', reason: 'JobResumed' }] };
+      },
+    ],
+    [
+      'is run by another controller (spec.managedBy)',
+      (pending: V1Job) => {
+        pending.spec!.managedBy = 'kueue.x-k8s.io/multikueue';
+      },
+    ],
+  ])('waits for the start of a Job that %s', (_, shape) => {
+    const pending = job('pending', { startedAgoMs: 5_000 });
+    pending.status = {};
+    shape(pending);
     expect(plan({ jobs: [pending] }).action).toBe('none');
+    expect(plan({ jobs: [pending] }).jobStarts).toEqual([]);
+  });
+
+  it('keeps counting ttl from the creation it recorded once the Job controller records a later start', () => {
+    const created = now - 10 * 60_000;
+    const started = job('started', { startedAgoMs: 9 * 60_000 });
+    const result = plan({
+      jobs: [started],
+      secret: managedSecret(['started']),
+      reference: reference({ jobStarts: { 'uid-started': created } }),
+    });
+    expect(result.consuming[0]?.expiresAt).toBe(new Date(created + hour).toISOString());
   });
 
   it('revokes at once when a consuming Job is suspended, and remembers its first start', () => {

@@ -13,6 +13,7 @@ import {
   isJobSuspended,
   jobStartTime,
   judgeConsumer,
+  provisionalStartTime,
 } from './consumers.ts';
 import { isManagedFor, managedAnnotations } from './managed-secret.ts';
 import { type PodUse, secretNamesUsedByPod } from './pod-index.ts';
@@ -391,7 +392,8 @@ function classifyJobs(
       continue;
     }
     const started = firstStart(job, reference, now);
-    // Never started, or suspended (no pods): nothing to give it. A suspended Job stops consuming at once.
+    // Not started (nor about to), or suspended (no pods): nothing to give it. A suspended Job stops consuming
+    // at once.
     if (isJobSuspended(job)) continue;
     if (started === undefined) {
       starting.push({ uid: identity.uid });
@@ -436,7 +438,8 @@ function barredByNeighbour(
 
 /**
  * ttl counts from the first start recorded for the Job. Until one is recorded, the Job's own start time, but
- * never later than now: a start time edited into the future must not lengthen the first entitlement.
+ * never later than now: a start time edited into the future must not lengthen the first entitlement. A Job
+ * the Job controller has not synced yet starts at its creation (provisionalStartTime, consumers.ts).
  */
 function firstStart(job: V1Job, reference: ReferenceFacts, now: number): number | undefined {
   const uid = job.metadata?.uid ?? '';
@@ -447,7 +450,13 @@ function firstStart(job: V1Job, reference: ReferenceFacts, now: number): number 
   if (!Number.isNaN(consumed)) return consumed;
   if (isJobSuspended(job)) return undefined;
   const reported = jobStartTime(job);
-  return reported === undefined ? undefined : Math.min(reported, now);
+  if (reported !== undefined) return Math.min(reported, now);
+  // Not synced by the Job controller yet: its creation stands in, unless its ttl would already have passed
+  // from there (then its own start decides, once the controller records it).
+  const provisional = provisionalStartTime(job);
+  return provisional !== undefined && provisional + reference.ttlMs > now
+    ? Math.min(provisional, now)
+    : undefined;
 }
 
 function endedJobs(

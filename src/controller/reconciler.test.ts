@@ -544,10 +544,12 @@ describe('a revocation never waits for a stalled store read', () => {
 
 describe('a burst of Job starts', () => {
   it('records the first start of a Job seen during a write with the status after it, so serving it needs one status write', async () => {
+    // A Job with no start yet was resumed from a queue: it waits for the start the Job controller records.
+    const resumed = { type: 'Suspended', status: 'False', reason: 'JobResumed' };
     const loader = (name: string, startTime?: Date): V1Job => ({
       ...job,
       metadata: { ...job.metadata, name, uid: `uid-${name}` },
-      status: startTime ? { startTime, active: 1 } : { active: 1 },
+      status: startTime ? { startTime, active: 1 } : { active: 1, conditions: [resumed] },
     });
     const jobs = [job, loader('load', started), loader('late')];
     let status = holding;

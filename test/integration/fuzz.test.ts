@@ -221,7 +221,9 @@ async function checkInvariants(): Promise<void> {
         !finished &&
         !job.metadata?.deletionTimestamp &&
         job.spec?.suspend !== true &&
-        !!job.status?.startTime &&
+        // Started, or created to run at once and not synced by the Job controller yet (its creation is its
+        // start until then); a Job once suspended waits for its own start.
+        (!!job.status?.startTime || !job.status?.conditions?.some((c) => c.type === 'Suspended')) &&
         matches(reference.spec.consumers as Selector, known.labels, known.serviceAccount)
       );
     };
