@@ -18,9 +18,10 @@ const anyClusterStoreKey = 'any-cluster-store';
 export function referenceKeys(reference: SecretReference): string[] {
   const keys = [targetKey(targetNameOf(reference))];
   for (const name of guardedNames(reference.status ?? {})) keys.push(guardedKey(name));
-  const { kind, name } = reference.spec.storeRef;
-  if (kind === 'ClusterSecretStore') keys.push(clusterStoreKey(name), anyClusterStoreKey);
-  else if ((kind ?? 'SecretStore') === 'SecretStore') keys.push(storeKey(name));
+  // The schema requires storeRef; a reference without one is still filed by target and guarded names.
+  const storeRef = reference.spec.storeRef as SecretReference['spec']['storeRef'] | undefined;
+  if (storeRef?.kind === 'ClusterSecretStore') keys.push(clusterStoreKey(storeRef.name), anyClusterStoreKey);
+  else if (storeRef && (storeRef.kind ?? 'SecretStore') === 'SecretStore') keys.push(storeKey(storeRef.name));
   return keys;
 }
 
@@ -43,11 +44,6 @@ export class ReferenceIndex {
   /** The references of `namespace` whose target Secret has any of the names `targetNames`. */
   targetingAny(namespace: string, targetNames: Iterable<string>): SecretReference[] {
     return this.#index.lookupAny(namespace, [...targetNames].map(targetKey));
-  }
-
-  /** The references of `namespace` whose status has the pod admission policy guard any of `secretNames`. */
-  guardingAny(namespace: string, secretNames: Iterable<string>): SecretReference[] {
-    return this.#index.lookupAny(namespace, [...secretNames].map(guardedKey));
   }
 
   /** The references of `namespace` whose status has the pod admission policy guard the name `secretName`. */
