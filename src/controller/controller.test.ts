@@ -4,6 +4,7 @@ import type { SecretReference } from '../api/types.ts';
 import type { InformerEvent } from '../runtime/informers.ts';
 import { countManagedSecrets, referencesSharingJobs } from './controller.ts';
 import { JobIndex } from './job-index.ts';
+import { ReferenceIndex } from './reference-index.ts';
 
 /** A managed-Secret cache that, like client-node's, changes its contents before it calls back. */
 function fakeCache(initial: string[]) {
@@ -47,9 +48,14 @@ describe('which references a change to another reference wakes', () => {
   const reference = (name: string, target: string, status = {}) =>
     ({
       metadata: { name, namespace: 'etl', uid: `uid-${name}` },
-      spec: { target: { name: target } },
+      spec: { target: { name: target }, storeRef: { name: 'vault' } },
       status,
     }) as unknown as SecretReference;
+  const indexOf = (...references: SecretReference[]) => {
+    const index = new ReferenceIndex();
+    for (const each of references) index.upsert(each);
+    return index;
+  };
   const jobMounting = (...names: string[]): V1Job => ({
     metadata: { name: 'mixed', namespace: 'etl', uid: 'uid-mixed' },
     spec: {
@@ -69,9 +75,8 @@ describe('which references a change to another reference wakes', () => {
       managedSecret: { name: 'billing-new' },
       retiredSecrets: [{ name: 'billing-old', uid: 'uid-old' }],
     });
-    expect(referencesSharingJobs(billing, [warehouse, unrelated, billing], index)).toEqual([warehouse]);
-    expect(referencesSharingJobs(reference('billing', 'billing-new'), [warehouse, unrelated], index)).toEqual(
-      [],
-    );
+    const references = indexOf(warehouse, unrelated, billing);
+    expect(referencesSharingJobs(billing, references, index)).toEqual([warehouse]);
+    expect(referencesSharingJobs(reference('billing', 'billing-new'), references, index)).toEqual([]);
   });
 });

@@ -8,9 +8,11 @@ import { storeKey } from '../providers/store-spec.ts';
 import { type Informer, waitForAllSynced } from '../runtime/informers.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
 import { JobIndex } from './job-index.ts';
+import { ObjectIndex } from './object-index.ts';
 import { PodIndex, type PodSecretUse, secretNamesUsedByPod } from './pod-index.ts';
 import type { ClusterView } from './ports.ts';
 import { targetNameOf } from './reference-facts.ts';
+import { ReferenceIndex } from './reference-index.ts';
 import { guardedNames } from './tracked-secrets.ts';
 import type { ControllerInformers } from './watched-resources.ts';
 
@@ -20,10 +22,24 @@ export class ControllerCaches {
   readonly informers: SecretlinkInformers;
   readonly jobIndex = new JobIndex();
   readonly podIndex = new PodIndex();
+  readonly referenceIndex = new ReferenceIndex();
+  /** Managed Secrets by the reference their label names. */
+  readonly managedSecretIndex = new ObjectIndex<KubernetesObject>((secret) => {
+    const referenceName = secret.metadata?.labels?.[labels.reference];
+    return referenceName === undefined ? [] : [referenceName];
+  });
   private readonly jobListeners: ((namespace: string, secretNames: Set<string>) => void)[] = [];
 
   constructor(informers: SecretlinkInformers) {
     this.informers = informers;
+    // The indexes follow their informers' events, subscribed here before any router's, so a router or a
+    // reconcile always finds them in step with the cache (the informer updates both in one synchronous turn).
+    informers.secretReferences.on('add', (reference) => this.referenceIndex.upsert(reference));
+    informers.secretReferences.on('update', (reference) => this.referenceIndex.upsert(reference));
+    informers.secretReferences.on('delete', (reference) => this.referenceIndex.remove(reference));
+    informers.managedSecrets.on('add', (secret) => this.managedSecretIndex.upsert(secret));
+    informers.managedSecrets.on('update', (secret) => this.managedSecretIndex.upsert(secret));
+    informers.managedSecrets.on('delete', (secret) => this.managedSecretIndex.remove(secret));
     // The index reports the Secret names a Job refers to before and after the change, so a Job that stops
     // referring to a Secret still wakes that Secret's reference.
     const changed = (job: V1Job, names: Set<string>) => {
@@ -75,7 +91,8 @@ export class ControllerCaches {
     const { informers } = this;
     return {
       reference: (namespace, name) => informers.secretReferences.get(namespace, name),
-      referencesIn: (namespace) => informers.secretReferences.list(namespace),
+      referencesTargeting: (namespace, targetName) => this.referenceIndex.targeting(namespace, targetName),
+      referencesGuarding: (namespace, secretName) => this.referenceIndex.guarding(namespace, secretName),
       store: (kind, namespace, name) =>
         (kind === 'ClusterSecretStore'
           ? informers.clusterSecretStores.get(undefined, name)
@@ -85,9 +102,7 @@ export class ControllerCaches {
       managedSecret: (namespace, name) =>
         informers.managedSecrets.get(namespace, name) as V1Secret | undefined,
       managedSecretsOf: (namespace, referenceName) =>
-        informers.managedSecrets
-          .list(namespace)
-          .filter((secret) => secret.metadata?.labels?.[labels.reference] === referenceName) as V1Secret[],
+        this.managedSecretIndex.lookup(namespace, referenceName) as V1Secret[],
       jobsReferencing: (namespace, secretName) => this.jobIndex.jobsReferencing(namespace, secretName),
       podsReferencing: (namespace, secretName) => this.podIndex.podsReferencing(namespace, secretName),
     };
@@ -96,26 +111,25 @@ export class ControllerCaches {
 
 /** Routes every watched change to the SecretReference keys it may affect. */
 export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: Logger): void {
-  const { informers } = caches;
+  const { informers, referenceIndex } = caches;
   const enqueue = (reference: SecretReference) =>
     queue.add(`${reference.metadata.namespace}/${reference.metadata.name}`);
-  const referencesIn = (namespace: string | undefined) =>
-    namespace ? informers.secretReferences.list(namespace) : [];
 
   for (const event of ['add', 'update', 'delete'] as const) {
     informers.secretReferences.on(event, enqueue);
     // Of two references naming one target only the oldest acts; when one comes or goes, the other decides again.
     informers.secretReferences.on(event, (changed) => {
-      for (const other of referencesIn(changed.metadata.namespace)) {
-        if (other.metadata.uid !== changed.metadata.uid && targetNameOf(other) === targetNameOf(changed))
-          enqueue(other);
+      const namespace = changed.metadata.namespace;
+      if (!namespace) return;
+      for (const other of referenceIndex.targeting(namespace, targetNameOf(changed))) {
+        if (other.metadata.uid !== changed.metadata.uid) enqueue(other);
       }
     });
     // A Job that refers to this reference's Secrets and to another's gets the other's Secret only if its pods
     // pass this one's consumers too; when consumers or claims change, the other decides again.
     informers.secretReferences.on(event, (changed) => {
-      const others = referencesIn(changed.metadata.namespace);
-      for (const other of referencesSharingJobs(changed, others, caches.jobIndex)) enqueue(other);
+      if (!changed.metadata.namespace) return;
+      for (const other of referencesSharingJobs(changed, referenceIndex, caches.jobIndex)) enqueue(other);
     });
 
     informers.managedSecrets.on(event, (secret) => {
@@ -124,31 +138,26 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
     });
 
     informers.secretStores.on(event, (store) => {
-      for (const reference of referencesIn(store.metadata.namespace)) {
-        const ref = reference.spec.storeRef;
-        if ((ref.kind ?? 'SecretStore') === 'SecretStore' && ref.name === store.metadata.name)
-          enqueue(reference);
-      }
+      const namespace = store.metadata.namespace;
+      if (!namespace || store.metadata.name === undefined) return;
+      for (const reference of referenceIndex.usingStore(namespace, store.metadata.name)) enqueue(reference);
     });
 
     informers.clusterSecretStores.on(event, (store) => {
-      for (const reference of informers.secretReferences.list()) {
-        const ref = reference.spec.storeRef;
-        if (ref.kind === 'ClusterSecretStore' && ref.name === store.metadata.name) enqueue(reference);
-      }
+      if (store.metadata.name === undefined) return;
+      for (const reference of referenceIndex.usingClusterStore(store.metadata.name)) enqueue(reference);
     });
 
     // Namespace labels decide ClusterSecretStore access.
     informers.namespaces.on(event, (namespace) => {
-      for (const reference of referencesIn(namespace.metadata?.name)) {
-        if (reference.spec.storeRef.kind === 'ClusterSecretStore') enqueue(reference);
-      }
+      const name = namespace.metadata?.name;
+      if (!name) return;
+      for (const reference of referenceIndex.usingAnyClusterStore(name)) enqueue(reference);
     });
   }
   caches.onJobChange((namespace, secretNames) => {
-    for (const reference of referencesIn(namespace)) {
-      if (secretNames.has(targetNameOf(reference))) enqueue(reference);
-    }
+    if (!namespace) return;
+    for (const reference of referenceIndex.targetingAny(namespace, secretNames)) enqueue(reference);
   });
   logger.debug('event routing installed');
 }
@@ -159,7 +168,7 @@ export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: 
  */
 export function referencesSharingJobs(
   changed: SecretReference,
-  references: SecretReference[],
+  references: Pick<ReferenceIndex, 'targetingAny'>,
   jobs: Pick<JobIndex, 'jobsReferencing'>,
 ): SecretReference[] {
   const namespace = changed.metadata.namespace ?? '';
@@ -169,9 +178,9 @@ export function referencesSharingJobs(
       for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
     }
   }
-  return references.filter(
-    (other) => other.metadata.uid !== changed.metadata.uid && names.has(targetNameOf(other)),
-  );
+  return references
+    .targetingAny(namespace, names)
+    .filter((other) => other.metadata.uid !== changed.metadata.uid);
 }
 
 /**

@@ -15,8 +15,13 @@ export const finalizer = 'secretlink.dev/revoke-secret';
 /** Read-only view of the cluster, served from informer caches. */
 export interface ClusterView {
   reference(namespace: string, name: string): SecretReference | undefined;
-  /** Every SecretReference of the namespace, to find those that name the same target. */
-  referencesIn(namespace: string): SecretReference[];
+  /** The SecretReferences of the namespace whose target Secret has this name (the reference itself included). */
+  referencesTargeting(namespace: string, targetName: string): SecretReference[];
+  /**
+   * The SecretReferences of the namespace whose status has the pod admission policy guard the Secret name
+   * `secretName` (their claim or a retired Secret).
+   */
+  referencesGuarding(namespace: string, secretName: string): SecretReference[];
   store(
     kind: 'SecretStore' | 'ClusterSecretStore',
     namespace: string,

@@ -35,7 +35,8 @@ function harness(
   const statuses: ReferenceStatus[] = [];
   const view: ClusterView = {
     reference: referenceNow,
-    referencesIn: () => [referenceNow()],
+    referencesTargeting: () => [referenceNow()],
+    referencesGuarding: () => [referenceNow()],
     store: () => store,
     namespaceLabels: () => ({}),
     managedSecret: () => cluster.secret,

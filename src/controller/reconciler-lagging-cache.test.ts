@@ -19,7 +19,8 @@ async function reconcileEndedJob(live: V1Secret | undefined) {
   const records: AuditRecord[] = [];
   const view: ClusterView = {
     reference: () => reference(holding),
-    referencesIn: () => [reference(holding)],
+    referencesTargeting: () => [reference(holding)],
+    referencesGuarding: () => [reference(holding)],
     store: () => store,
     namespaceLabels: () => ({}),
     // The cache has not seen the Secret status records.

@@ -136,7 +136,8 @@ async function reconcileCompletion(options: {
   const audit: AuditRecord[] = [];
   const view: ClusterView = {
     reference: () => ref,
-    referencesIn: () => [ref],
+    referencesTargeting: () => [ref],
+    referencesGuarding: () => [ref],
     store: () => store,
     namespaceLabels: () => ({}),
     managedSecret: () => secret,

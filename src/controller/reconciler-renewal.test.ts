@@ -57,7 +57,8 @@ function harness(isolation: 'Shared' | 'PerJob' = 'PerJob') {
   const statuses: ReferenceStatus[] = [];
   const view: ClusterView = {
     reference: () => dynamicReference(cluster.status, isolation),
-    referencesIn: () => [dynamicReference(cluster.status, isolation)],
+    referencesTargeting: () => [dynamicReference(cluster.status, isolation)],
+    referencesGuarding: () => [dynamicReference(cluster.status, isolation)],
     store: () => store,
     namespaceLabels: () => ({}),
     managedSecret: (_namespace, name) => cluster.secrets.find((s) => s.metadata?.name === name),

@@ -41,7 +41,8 @@ async function reconcileWith(secret: V1Secret) {
   const effects: string[] = [];
   const view: ClusterView = {
     reference: () => reference(claimed),
-    referencesIn: () => [reference(claimed)],
+    referencesTargeting: () => [reference(claimed)],
+    referencesGuarding: () => [reference(claimed)],
     store: () => store,
     namespaceLabels: () => ({}),
     managedSecret: () => secret,

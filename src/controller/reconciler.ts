@@ -90,10 +90,10 @@ import {
   type ReferenceFacts,
   type StoreState,
 } from './plan.ts';
-import type { PodUse } from './pod-index.ts';
+import { type PodUse, secretNamesUsedByPod } from './pod-index.ts';
 import type { ClusterView, ClusterWriter, ReadValues, ValueSource } from './ports.ts';
 import { finalizer } from './ports.ts';
-import { creationTimeOf, referenceFacts, storeIdentity, targetNameOf } from './reference-facts.ts';
+import { creationTimeOf, referenceFacts, storeIdentity } from './reference-facts.ts';
 import { judgeRemoteAccess, type RemoteScope, remoteScopeFor } from './remote-access.ts';
 import { nextStatus, type ReferenceStatus, secretPresent, statusDiffers } from './status.ts';
 import { judgeStoreAccess, judgeStoreSpec } from './store-access.ts';
@@ -278,7 +278,7 @@ export class Reconciler {
     const pods = this.deps.view.podsReferencing(namespace, facts.targetName);
     const rivals = this.rivalsOf(reference, facts.targetName);
     const labelledSecrets = this.deps.view.managedSecretsOf(namespace, name);
-    const neighbours = this.neighboursOf(reference);
+    let neighbours = this.neighboursOf(reference, cachedJobs);
     const input = (): PlanInput => ({
       now,
       reference: facts,
@@ -312,7 +312,14 @@ export class Reconciler {
       // A new Job's pod can reach the pod cache before the Job reaches the Job cache; read such Jobs live
       // rather than refuse (or revoke) because of a Job that is only late.
       unseenJobs = await this.unseenControllers(facts, plan, pods, cachedJobs);
-      if (unseenJobs.length > 0) plan = planReference(input());
+      if (unseenJobs.length > 0) {
+        // The Jobs read live may refer to names the cached ones do not: the neighbours guarding those are
+        // looked up now. Those guarding the cached Jobs' names stay as the snapshot above saw them.
+        const seen = new Set(neighbours.map((neighbour) => neighbour.name));
+        const more = this.neighboursOf(reference, unseenJobs).filter((other) => !seen.has(other.name));
+        neighbours = [...neighbours, ...more];
+        plan = planReference(input());
+      }
     }
 
     // A lease held in increments is renewed while Jobs use the Secret; one that lapsed is then replaced.
@@ -457,20 +464,23 @@ export class Reconciler {
     const labelled = [...cached, ...(await this.laggingJobSecrets(facts, previous, cached))];
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
     let secretReadLive = false;
-    const input = (): PlanInput => ({
-      now,
-      reference: facts,
-      store: store.state,
-      jobs: this.deps.view.jobsReferencing(namespace, facts.targetName),
-      secret,
-      lastRefreshCheckAt: now,
-      refreshJitter: { fraction: this.deps.refreshJitter, draw: context.draw },
-      rivals: this.rivalsOf(reference, facts.targetName),
-      secretReadLive,
-      // Per-Job Secrets are this mode's own business, not Secrets left under an earlier target name.
-      labelledSecrets: labelled.filter((s) => !perJobSecretJob(s)),
-      neighbours: this.neighboursOf(reference),
-    });
+    const input = (): PlanInput => {
+      const jobs = this.deps.view.jobsReferencing(namespace, facts.targetName);
+      return {
+        now,
+        reference: facts,
+        store: store.state,
+        jobs,
+        secret,
+        lastRefreshCheckAt: now,
+        refreshJitter: { fraction: this.deps.refreshJitter, draw: context.draw },
+        rivals: this.rivalsOf(reference, facts.targetName),
+        secretReadLive,
+        // Per-Job Secrets are this mode's own business, not Secrets left under an earlier target name.
+        labelledSecrets: labelled.filter((s) => !perJobSecretJob(s)),
+        neighbours: this.neighboursOf(reference, jobs),
+      };
+    };
     let plan = planReference(input());
     // The target name is claimed only once a live read shows it free: only then are pods rewritten. Whether
     // status holds the claim decides, not the plan: with a consuming Job the plan proposes one at once (it
@@ -1347,17 +1357,18 @@ export class Reconciler {
     const store = this.lookUpStore(reference);
     const deleting = reference.metadata.deletionTimestamp !== undefined;
     const facts = referenceFacts(reference, store.object, deleting, this.previousStatus(key, reference));
+    const jobs = this.deps.view.jobsReferencing(namespace, facts.targetName);
     return planReference({
       now: this.deps.clock.now(),
       reference: facts,
       store: store.state,
-      jobs: this.deps.view.jobsReferencing(namespace, facts.targetName),
+      jobs,
       secret: this.deps.view.managedSecret(namespace, facts.targetName),
       lastRefreshCheckAt: this.lastRefreshCheck.get(key),
       pods: this.deps.view.podsReferencing(namespace, facts.targetName),
       rivals: this.rivalsOf(reference, facts.targetName),
       labelledSecrets: this.deps.view.managedSecretsOf(namespace, name),
-      neighbours: this.neighboursOf(reference),
+      neighbours: this.neighboursOf(reference, jobs),
     });
   }
 
@@ -1421,23 +1432,37 @@ export class Reconciler {
     return [];
   }
 
-  /** The other references of the namespace, with the names the pod admission policy guards for each. */
-  private neighboursOf(reference: SecretReference) {
-    return this.deps.view
-      .referencesIn(reference.metadata.namespace!)
-      .filter((other) => other.metadata.uid !== reference.metadata.uid)
-      .map((other) => ({
-        name: other.metadata.name!,
-        guardedNames: guardedNames((other.status ?? {}) as ReferenceStatus),
-        consumers: other.spec.consumers,
-      }));
+  /**
+   * The other references of the namespace that guard a Secret name the pods of `jobs` refer to, with the names
+   * the pod admission policy guards for each. The plan consults a neighbour only to bar one of the Jobs it is
+   * given, and only through a guarded name that Job's pod template refers to (secretNamesUsedByPod, as the plan
+   * reads it): a reference guarding none of those names bars no Job, and leaving it out changes no plan. So
+   * the plan gets these, found through the index of guarded names, not every reference of the namespace.
+   */
+  private neighboursOf(reference: SecretReference, jobs: V1Job[]) {
+    const namespace = reference.metadata.namespace!;
+    const names = new Set<string>();
+    for (const job of jobs) {
+      for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
+    }
+    const found = new Map<string, SecretReference>();
+    for (const name of names) {
+      for (const other of this.deps.view.referencesGuarding(namespace, name)) {
+        if (other.metadata.uid !== reference.metadata.uid) found.set(other.metadata.name!, other);
+      }
+    }
+    return [...found.values()].map((other) => ({
+      name: other.metadata.name!,
+      guardedNames: guardedNames((other.status ?? {}) as ReferenceStatus),
+      consumers: other.spec.consumers,
+    }));
   }
 
   /** The other references of the namespace that name the same target Secret. */
   private rivalsOf(reference: SecretReference, targetName: string) {
     return this.deps.view
-      .referencesIn(reference.metadata.namespace!)
-      .filter((other) => other.metadata.uid !== reference.metadata.uid && targetNameOf(other) === targetName)
+      .referencesTargeting(reference.metadata.namespace!, targetName)
+      .filter((other) => other.metadata.uid !== reference.metadata.uid)
       .map((other) => ({
         name: other.metadata.name!,
         uid: other.metadata.uid ?? '',

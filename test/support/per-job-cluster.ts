@@ -38,7 +38,8 @@ export function perJobHarness() {
     [...cluster.secrets.values()].filter((s) => cluster.cached.has(s.metadata!.name!));
   const view: ClusterView = {
     reference: referenceNow,
-    referencesIn: () => [referenceNow()],
+    referencesTargeting: () => [referenceNow()],
+    referencesGuarding: () => [referenceNow()],
     store: () => store,
     namespaceLabels: () => ({}),
     managedSecret: (_, name) => cachedSecrets().find((s) => s.metadata?.name === name),
