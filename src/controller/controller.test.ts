@@ -33,14 +33,20 @@ function fakeCache(initial: string[]) {
 }
 
 describe('the managed Secrets metric', () => {
-  it('counts the Secrets the cache holds from the start, and follows each confirmed create and delete', () => {
+  it('counts the Secrets the cache holds from the start, and follows confirmed creates and deletes', async () => {
     const cache = fakeCache(['left-from-before']);
     const counts: number[] = [];
     countManagedSecrets(cache, (count) => counts.push(count));
+    expect(counts).toEqual([1]);
     cache.confirm('warehouse-credentials');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(counts).toEqual([1, 2]);
+    // Changes seen in one turn of the event loop are counted once, after the last of them.
     cache.confirm('reports-credentials');
+    cache.confirm('billing-credentials');
     cache.remove('left-from-before');
-    expect(counts).toEqual([1, 2, 3, 2]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(counts).toEqual([1, 2, 3]);
   });
 });
 

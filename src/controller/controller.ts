@@ -254,15 +254,24 @@ export function sweep(caches: ControllerCaches, queue: WorkQueue): number {
 
 /**
  * Keeps `set` at the number of managed Secrets the API server confirmed exist: what the managed-Secret cache
- * (label-selected, fed by list and watch) holds, recounted on every add and delete. A write the operator only
- * attempted never counts.
+ * (label-selected, fed by list and watch) holds, recounted after adds and deletes. A write the operator only
+ * attempted never counts. The recount lists the cache, so it runs once per turn of the event loop, not per
+ * event: a list or a burst of watch events of 10,000 Secrets is one recount, not 10,000.
  */
 export function countManagedSecrets(
   secrets: Pick<Informer<KubernetesObject>, 'list' | 'on'>,
   set: (count: number) => void,
 ): void {
-  const recount = () => set(secrets.list().length);
-  secrets.on('add', recount);
-  secrets.on('delete', recount);
-  recount();
+  let scheduled = false;
+  const recountSoon = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      set(secrets.list().length);
+    });
+  };
+  secrets.on('add', recountSoon);
+  secrets.on('delete', recountSoon);
+  set(secrets.list().length);
 }
