@@ -36,6 +36,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
+import { imageNodeFlags } from './shipped-operator.ts';
 import { sleep, waitFor } from './wait.ts';
 import { watchFrom } from './watch-from.ts';
 
@@ -216,6 +217,7 @@ async function measure(
     args = [
       ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, 'profile')}`] : []),
       ...preload,
+      ...imageNodeFlags(),
       path.join(root, 'src', 'main.ts'),
       // config/manager/statefulset.yaml's flags (leader election on, audit file signed) ...
       `--operator-namespace=${operatorNamespace}`,
@@ -601,7 +603,10 @@ function sectionText(): string {
       'after which the Jobs complete. Runs alternate between secretlink and the minimal watcher ' +
       `(${rounds} rounds), each served by a fresh process.`,
     [
-      "secretlink runs as shipped: `node src/main.ts` with config/manager/statefulset.yaml's flags (leader " +
+      `secretlink runs as shipped: \`node ${imageNodeFlags()
+        .map((flag) => `${flag} `)
+        .join('')}src/main.ts\` (the ` +
+        "image's Node.js flags) with config/manager/statefulset.yaml's flags (leader " +
         'election on, the signed audit file on, every other flag at its default: ' +
         `\`--concurrency=${defaults.concurrency}\`, \`--kube-qps=${defaults.kubeQps}\`${defaults.kubeQps === 0 ? ' (no client-side pacing)' : `, \`--kube-burst=${defaults.kubeBurst}\``}), ` +
         "plus the run's namespace, a probe port and a Lease of its own" +

@@ -31,7 +31,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
-import { compileOperator } from './shipped-operator.ts';
+import { compileOperator, imageNodeFlags } from './shipped-operator.ts';
 import { sleep, waitFor } from './wait.ts';
 
 const exec = promisify(execFile);
@@ -41,8 +41,10 @@ const jobCount = numberArgument('jobs', 1000);
 /** Remote secrets the references read from; references share them (the operator's cost is per reference). */
 const remoteCount = Math.min(numberArgument('remotes', 100), smallCount);
 const reportFile = argument('write', '');
-/** Extra Node.js flags for the operator, to compare settings (e.g. --node-flags=--max-semi-space-size=2). */
-const nodeFlags = argument('node-flags', '').split(' ').filter(Boolean);
+/** Node.js flags for the operator: the image's (Dockerfile ENTRYPOINT) unless given, to compare settings. */
+const nodeFlagsArgument = argument('node-flags', 'image');
+const nodeFlags =
+  nodeFlagsArgument === 'image' ? imageNodeFlags() : nodeFlagsArgument.split(' ').filter(Boolean);
 const namespace = 'bench';
 const progress = consoleProgress('[bench]');
 const root = path.resolve(import.meta.dirname, '..');
@@ -467,7 +469,7 @@ function resultTable(): string {
 function sectionText(table: string): string {
   return markdown([
     '## Memory',
-    `What: the compiled operator (\`node dist/main.js\`, as the image runs it, default ` +
+    `What: the compiled operator (\`node dist/main.js\` with the image's Node.js flags, as the image runs it, default ` +
       `flags, leader election off, watching one namespace) with one AWS SecretStore on moto. First ` +
       `${smallCount} SecretReferences with no consumers (idle), then ${referenceCount}, then ${jobCount} Jobs, ` +
       `each consuming its own reference, kept active by kwok (\`secretlink.dev/simulated-run-time\`); then the ` +
@@ -486,7 +488,10 @@ function sectionText(table: string): string {
       'Each state is measured on a process started on it and converged (a heap snapshot leaves the process it ' +
         'was taken in larger, so no figure comes from a process that has taken one).',
     ],
-    `Node.js flags added for the operator: ${nodeFlags.length ? nodeFlags.map((f) => `\`${f}\``).join(' ') : 'none'}.`,
+    `Node.js flags for the operator: ${nodeFlags.length ? nodeFlags.map((f) => `\`${f}\``).join(' ') : 'none'}` +
+      (nodeFlagsArgument === 'image'
+        ? " (the image's, from the Dockerfile's ENTRYPOINT)."
+        : " (given with `--node-flags`, not the image's)."),
     'How: `node bench/memory.ts --write=docs/benchmarks.md` (options `--small`, `--references`, `--jobs`, ' +
       '`--node-flags`, `--quiet-load`). It starts and stops its own environment.',
     describeMachine(machine),

@@ -36,6 +36,20 @@ export async function prepareOperatorIdentity(info: EnvironmentInfo, dir: string
   return file;
 }
 
+/**
+ * The Node.js flags the image gives the operator: those of the Dockerfile's ENTRYPOINT between `node` and
+ * `dist/main.js`. Read from the Dockerfile, so a benchmark of the operator as shipped cannot drift from it.
+ */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  const entrypoint = dockerfile.split('\n').find((line) => line.startsWith('ENTRYPOINT '));
+  const argv = entrypoint ? (JSON.parse(entrypoint.slice('ENTRYPOINT '.length)) as string[]) : [];
+  const main = argv.indexOf('dist/main.js');
+  if (argv[0] !== 'node' || main < 0)
+    throw new Error(`the Dockerfile's ENTRYPOINT is not node … dist/main.js`);
+  return argv.slice(1, main);
+}
+
 /** Compiles src/ as the Dockerfile does (`npm run build`) into `dir`; returns its dist/main.js. */
 export async function compileOperator(dir: string): Promise<string> {
   await exec(process.execPath, [
@@ -71,7 +85,7 @@ export async function startShippedOperator(options: {
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      ...(options.nodeFlags ?? []),
+      ...(options.nodeFlags ?? imageNodeFlags()),
       options.main,
       // config/manager/statefulset.yaml's flags ...
       `--operator-namespace=${operatorNamespace}`,
