@@ -8,12 +8,12 @@ import type { V1Job } from '@kubernetes/client-node';
 import pino from 'pino';
 import { labels } from '../src/api/constants.ts';
 import type { SecretReference } from '../src/api/types.ts';
-import { ControllerCaches, routeEvents, type SecretlinkInformers } from '../src/controller/controller.ts';
+import { ControllerCaches, routeEvents } from '../src/controller/controller.ts';
 import { secretNamesUsedByPod } from '../src/controller/pod-index.ts';
 import { targetNameOf } from '../src/controller/reference-facts.ts';
 import { guardedNames } from '../src/controller/tracked-secrets.ts';
 import type { WorkQueue } from '../src/runtime/workqueue.ts';
-import { CacheInformer } from '../test/support/cache-informer.ts';
+import { cacheInformers } from '../test/support/cache-informer.ts';
 
 const references = Number(process.env.BENCH_REFERENCES ?? 10_000);
 const jobs = Number(process.env.BENCH_JOBS ?? 1_000);
@@ -46,16 +46,8 @@ const jobAt = (j: number): V1Job => ({
   status: { active: 1, startTime: new Date() },
 });
 
-const informers = {
-  secretReferences: new CacheInformer<SecretReference>(),
-  secretStores: new CacheInformer(),
-  clusterSecretStores: new CacheInformer(),
-  jobs: new CacheInformer<V1Job>(),
-  managedSecrets: new CacheInformer(),
-  namespaces: new CacheInformer(),
-  pods: new CacheInformer(),
-};
-const caches = new ControllerCaches(informers as unknown as SecretlinkInformers);
+const { informers, asControllerInformers } = cacheInformers();
+const caches = new ControllerCaches(asControllerInformers);
 const queued = new Set<string>();
 routeEvents(
   caches,

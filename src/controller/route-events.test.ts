@@ -4,23 +4,15 @@
 import type { V1Job } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { CacheInformer } from '../../test/support/cache-informer.ts';
+import { cacheInformers } from '../../test/support/cache-informer.ts';
 import { labels } from '../api/constants.ts';
 import type { SecretReference } from '../api/types.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
-import { ControllerCaches, routeEvents, type SecretlinkInformers } from './controller.ts';
+import { ControllerCaches, routeEvents } from './controller.ts';
 
 function setUp() {
-  const informers = {
-    secretReferences: new CacheInformer<SecretReference>(),
-    secretStores: new CacheInformer(),
-    clusterSecretStores: new CacheInformer(),
-    jobs: new CacheInformer<V1Job>(),
-    managedSecrets: new CacheInformer(),
-    namespaces: new CacheInformer(),
-    pods: new CacheInformer(),
-  };
-  const caches = new ControllerCaches(informers as unknown as SecretlinkInformers);
+  const { informers, asControllerInformers } = cacheInformers();
+  const caches = new ControllerCaches(asControllerInformers);
   const woken: string[] = [];
   routeEvents(
     caches,
