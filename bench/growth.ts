@@ -343,8 +343,8 @@ function sectionText(table: string): string {
     '## Growth: the same figures at 100, 1,000 and 10,000 references',
     `What: one environment, with kube-apiserver's audit log on for the operator's user only; for each size, in a ` +
       'namespace of its own with one AWS SecretStore on moto, the SecretReferences are created ' +
-      `(${width} creates in flight) and secretlink runs as shipped: compiled (\`node dist/main.js\`, as the image ` +
-      "runs it) with config/manager/statefulset.yaml's flags (leader election and the signed audit file on), as its " +
+      `(${width} creates in flight) and secretlink runs as shipped: compiled (\`node dist/main.js\` with the image's Node.js ` +
+      "flags, as the image runs it) with config/manager/statefulset.yaml's flags (leader election and the signed audit file on), as its " +
       'own ServiceAccount with config/rbac, watching that namespace. It converges (every reference reconciled once, ' +
       `then no reconcile for 3 s), rests ${restMinutes} min, serves ${jobsPerReference} Job per reference (Job _i_ consuming ` +
       'reference _i_, kept active by kwok) until each Job owns its Secret, and is stopped and started again.',
@@ -356,7 +356,7 @@ function sectionText(table: string): string {
         'once it has reconciled every reference successfully (`secretlink_reconciles_total{result="success"}`) ' +
         'and then none for 3 s; every Job is still an owner of its Secret. The **first convergence** runs from ' +
         'the first start to the same point: there every reference gets its finalizer and then its status, two ' +
-        'writes each, paced by the default `--kube-qps=20`.',
+        'writes each, unpaced by default (`--kube-qps=0`): the API server alone sets the pace.',
       "**Requests at rest** are counted on the API server's side, as in the at-rest section below: every request " +
         `of the operator's user received in a ${restMinutes}-minute window, 30 s after convergence.`,
       'The sizes of a run go one after the other in the same environment; the Jobs of a size are deleted when ' +
