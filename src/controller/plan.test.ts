@@ -127,6 +127,25 @@ describe('planReference', () => {
     expect(result.ended).toEqual([{ job: { name: 'nightly-1', uid: 'uid-nightly-1' }, cause: 'Revoked' }]);
   });
 
+  it("records the end of a Job the Secret grants that status missed (its write was cut off), not an owner's nobody granted", () => {
+    // `b` was granted by a Secret write whose status write the API server never confirmed; `c` was added as an
+    // owner by someone else (no first start recorded for it).
+    const secret = managedSecret(['a', 'b', 'c']);
+    const result = plan({
+      jobs: [job('a'), job('b', { done: 'Complete' }), job('c', { done: 'Complete' })],
+      secret,
+      lastRefreshCheckAt: now,
+      reference: reference({
+        previouslyConsuming: [
+          { name: 'a', uid: 'uid-a', startTime: '', expiresAt: new Date(now + hour).toISOString() },
+        ],
+        jobStarts: { 'uid-a': now - 60_000, 'uid-b': now - 60_000 },
+      }),
+    });
+    expect(result.action).toBe('update-owners');
+    expect(result.ended).toEqual([{ job: { name: 'b', uid: 'uid-b' }, cause: 'Revoked' }]);
+  });
+
   it.each(['Failed', 'FailureTarget', 'SuccessCriteriaMet'])(
     'treats a %s Job as no longer consuming',
     (condition) => {

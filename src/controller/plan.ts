@@ -224,11 +224,12 @@ export function planReference(input: PlanInput): Plan {
   const withheld =
     foreignPods.length > 0 && consuming.length > 0 && action !== 'none' && action !== 'conflict';
   if (withheld) action = managed ? 'delete' : 'refuse';
+  const previous = managed ? withUnlistedGrants(reference, input.secret) : reference.previouslyConsuming;
   const ended = withheld
-    ? endedJobs(reference.previouslyConsuming, [], expired, now).map(
+    ? endedJobs(previous, [], expired, now).map(
         (end): EndedJob => (end.cause === 'Revoked' ? { ...end, reason: 'ForeignPodUsesTarget' } : end),
       )
-    : endedJobs(reference.previouslyConsuming, consuming, expired, now);
+    : endedJobs(previous, consuming, expired, now);
   // Jobs recorded under an earlier target name held that Secret, the one now retired, not the target's.
   const held = reference.secretName;
   const endedWithSecret =
@@ -457,6 +458,29 @@ function firstStart(job: V1Job, reference: ReferenceFacts, now: number): number 
   return provisional !== undefined && provisional + reference.ttlMs > now
     ? Math.min(provisional, now)
     : undefined;
+}
+
+/**
+ * The Jobs status last recorded as consuming, and those the held Secret grants that status does not list: the
+ * Secret write that granted them was confirmed and the status write after it was not (the API server went away
+ * between the two). Their end is recorded as any other, or a grant would stay without its revocation. Only an
+ * owner whose first start status recorded counts (recorded before every write that grants), so an owner added
+ * to the Secret by someone else is never taken for a grant. ttl for such a Job counts from that first start.
+ */
+function withUnlistedGrants(reference: ReferenceFacts, held: V1Secret | undefined): ConsumingJob[] {
+  const listed = new Set(reference.previouslyConsuming.map((job) => job.uid));
+  const unlisted: ConsumingJob[] = [];
+  for (const owner of held?.metadata?.ownerReferences ?? []) {
+    const started = reference.jobStarts[owner.uid];
+    if (owner.kind !== 'Job' || listed.has(owner.uid) || started === undefined) continue;
+    unlisted.push({
+      name: owner.name,
+      uid: owner.uid,
+      startTime: new Date(started).toISOString(),
+      expiresAt: new Date(started + reference.ttlMs).toISOString(),
+    });
+  }
+  return [...reference.previouslyConsuming, ...unlisted];
 }
 
 function endedJobs(
