@@ -73,7 +73,7 @@ export function startOperator(parts: OperatorParts): RunningOperator {
       },
     }),
   );
-  countManagedSecrets(caches.informers.managedSecrets, (count) => metrics.managedSecrets.set(count));
+  countManagedSecrets(caches, (count) => metrics.managedSecrets.set(count));
   // The API server's Service address, as the pod sees it, is denied along with its names.
   const apiServerHost = process.env.KUBERNETES_SERVICE_HOST;
   configureDeniedStoreHosts([...config.deniedStoreHosts, ...(apiServerHost ? [apiServerHost] : [])]);

@@ -1,52 +1,28 @@
 import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { cacheInformers } from '../../test/support/cache-informer.ts';
+import { labels } from '../api/constants.ts';
 import type { SecretReference } from '../api/types.ts';
-import type { InformerEvent } from '../runtime/informers.ts';
-import { countManagedSecrets, referencesSharingJobs } from './controller.ts';
+import { ControllerCaches, countManagedSecrets, referencesSharingJobs } from './controller.ts';
 import { JobIndex } from './job-index.ts';
 import { ReferenceIndex } from './reference-index.ts';
 
-/** A managed-Secret cache that, like client-node's, changes its contents before it calls back. */
-function fakeCache(initial: string[]) {
-  const names = new Set(initial);
-  const callbacks: Record<InformerEvent, Array<(object: KubernetesObject) => void>> = {
-    add: [],
-    update: [],
-    delete: [],
-  };
-  const object = (name: string): KubernetesObject => ({ metadata: { name, namespace: 'etl' } });
-  return {
-    list: () => [...names].map(object),
-    on: (event: InformerEvent, callback: (object: KubernetesObject) => void) => {
-      callbacks[event].push(callback);
-      return () => undefined;
-    },
-    confirm(name: string) {
-      names.add(name);
-      for (const callback of callbacks.add) callback(object(name));
-    },
-    remove(name: string) {
-      names.delete(name);
-      for (const callback of callbacks.delete) callback(object(name));
-    },
-  };
-}
-
 describe('the managed Secrets metric', () => {
-  it('counts the Secrets the cache holds from the start, and follows confirmed creates and deletes', async () => {
-    const cache = fakeCache(['left-from-before']);
+  it('counts the Secrets the cache holds from the start, and follows each confirmed create and delete', () => {
+    const { informers, asControllerInformers } = cacheInformers();
+    const caches = new ControllerCaches(asControllerInformers);
+    const secret = (name: string): KubernetesObject => ({
+      metadata: { name, namespace: 'etl', labels: { [labels.reference]: 'warehouse' } },
+    });
+    informers.managedSecrets.put(secret('left-from-before'));
     const counts: number[] = [];
-    countManagedSecrets(cache, (count) => counts.push(count));
-    expect(counts).toEqual([1]);
-    cache.confirm('warehouse-credentials');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(counts).toEqual([1, 2]);
-    // Changes seen in one turn of the event loop are counted once, after the last of them.
-    cache.confirm('reports-credentials');
-    cache.confirm('billing-credentials');
-    cache.remove('left-from-before');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(counts).toEqual([1, 2, 3]);
+    countManagedSecrets(caches, (count) => counts.push(count));
+    informers.managedSecrets.put(secret('warehouse-credentials'));
+    informers.managedSecrets.put(secret('reports-credentials'));
+    // An update is not a new Secret.
+    informers.managedSecrets.put(secret('reports-credentials'));
+    informers.managedSecrets.remove(secret('left-from-before'));
+    expect(counts).toEqual([1, 2, 3, 2]);
   });
 });
 

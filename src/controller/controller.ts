@@ -9,7 +9,7 @@ import { type Informer, waitForAllSynced } from '../runtime/informers.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
 import { JobIndex } from './job-index.ts';
 import { ObjectIndex } from './object-index.ts';
-import { PodIndex, type PodSecretUse, secretNamesUsedByPod } from './pod-index.ts';
+import { PodIndex, type PodSecretUse, secretNamesUsedByJobs } from './pod-index.ts';
 import type { ClusterView } from './ports.ts';
 import { targetNameOf } from './reference-facts.ts';
 import { ReferenceIndex } from './reference-index.ts';
@@ -34,12 +34,8 @@ export class ControllerCaches {
     this.informers = informers;
     // The indexes follow their informers' events, subscribed here before any router's, so a router or a
     // reconcile always finds them in step with the cache (the informer updates both in one synchronous turn).
-    informers.secretReferences.on('add', (reference) => this.referenceIndex.upsert(reference));
-    informers.secretReferences.on('update', (reference) => this.referenceIndex.upsert(reference));
-    informers.secretReferences.on('delete', (reference) => this.referenceIndex.remove(reference));
-    informers.managedSecrets.on('add', (secret) => this.managedSecretIndex.upsert(secret));
-    informers.managedSecrets.on('update', (secret) => this.managedSecretIndex.upsert(secret));
-    informers.managedSecrets.on('delete', (secret) => this.managedSecretIndex.remove(secret));
+    follow(informers.secretReferences, this.referenceIndex);
+    follow(informers.managedSecrets, this.managedSecretIndex);
     // The index reports the Secret names a Job refers to before and after the change, so a Job that stops
     // referring to a Secret still wakes that Secret's reference.
     const changed = (job: V1Job, names: Set<string>) => {
@@ -109,6 +105,16 @@ export class ControllerCaches {
   }
 }
 
+/** Keeps `index` in step with `informer`: each object added or updated is filed, each deleted forgotten. */
+function follow<T extends KubernetesObject>(
+  informer: Pick<Informer<T>, 'on'>,
+  index: { upsert(object: T): void; remove(object: T): void },
+): void {
+  informer.on('add', (object) => index.upsert(object));
+  informer.on('update', (object) => index.upsert(object));
+  informer.on('delete', (object) => index.remove(object));
+}
+
 /** Routes every watched change to the SecretReference keys it may affect. */
 export function routeEvents(caches: ControllerCaches, queue: WorkQueue, logger: Logger): void {
   const { informers, referenceIndex } = caches;
@@ -172,12 +178,8 @@ export function referencesSharingJobs(
   jobs: Pick<JobIndex, 'jobsReferencing'>,
 ): SecretReference[] {
   const namespace = changed.metadata.namespace ?? '';
-  const names = new Set<string>();
-  for (const guarded of [targetNameOf(changed), ...guardedNames(changed.status ?? {})]) {
-    for (const job of jobs.jobsReferencing(namespace, guarded)) {
-      for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
-    }
-  }
+  const guarded = [targetNameOf(changed), ...guardedNames(changed.status ?? {})];
+  const names = secretNamesUsedByJobs(guarded.flatMap((name) => jobs.jobsReferencing(namespace, name)));
   return references
     .targetingAny(namespace, names)
     .filter((other) => other.metadata.uid !== changed.metadata.uid);
@@ -254,24 +256,16 @@ export function sweep(caches: ControllerCaches, queue: WorkQueue): number {
 
 /**
  * Keeps `set` at the number of managed Secrets the API server confirmed exist: what the managed-Secret cache
- * (label-selected, fed by list and watch) holds, recounted after adds and deletes. A write the operator only
- * attempted never counts. The recount lists the cache, so it runs once per turn of the event loop, not per
- * event: a list or a burst of watch events of 10,000 Secrets is one recount, not 10,000.
+ * (label-selected, fed by list and watch) holds, as its index counts it, after every add and delete. A write
+ * the operator only attempted never counts. The index is subscribed first (ControllerCaches), so it has taken
+ * the change when this runs.
  */
 export function countManagedSecrets(
-  secrets: Pick<Informer<KubernetesObject>, 'list' | 'on'>,
+  caches: Pick<ControllerCaches, 'informers' | 'managedSecretIndex'>,
   set: (count: number) => void,
 ): void {
-  let scheduled = false;
-  const recountSoon = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      set(secrets.list().length);
-    });
-  };
-  secrets.on('add', recountSoon);
-  secrets.on('delete', recountSoon);
-  set(secrets.list().length);
+  const count = () => set(caches.managedSecretIndex.size);
+  caches.informers.managedSecrets.on('add', count);
+  caches.informers.managedSecrets.on('delete', count);
+  count();
 }

@@ -7,6 +7,7 @@ import type {
   KubernetesObject,
   V1Container,
   V1EphemeralContainer,
+  V1Job,
   V1ObjectMeta,
   V1OwnerReference,
   V1PodSpec,
@@ -54,6 +55,15 @@ export function secretNamesUsedByPod(spec: V1PodSpec | undefined): Set<string> {
     add(volume.scaleIO?.secretRef?.name);
     add(volume.storageos?.secretRef?.name);
     add(volume.cinder?.secretRef?.name);
+  }
+  return names;
+}
+
+/** Names of every Secret the pods of any of `jobs` refer to (secretNamesUsedByPod of each pod template). */
+export function secretNamesUsedByJobs(jobs: Iterable<V1Job>): Set<string> {
+  const names = new Set<string>();
+  for (const job of jobs) {
+    for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
   }
   return names;
 }

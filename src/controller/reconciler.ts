@@ -90,7 +90,7 @@ import {
   type ReferenceFacts,
   type StoreState,
 } from './plan.ts';
-import { type PodUse, secretNamesUsedByPod } from './pod-index.ts';
+import { type PodUse, secretNamesUsedByJobs } from './pod-index.ts';
 import type { ClusterView, ClusterWriter, ReadValues, ValueSource } from './ports.ts';
 import { finalizer } from './ports.ts';
 import { creationTimeOf, referenceFacts, storeIdentity } from './reference-facts.ts';
@@ -1441,12 +1441,8 @@ export class Reconciler {
    */
   private neighboursOf(reference: SecretReference, jobs: V1Job[]) {
     const namespace = reference.metadata.namespace!;
-    const names = new Set<string>();
-    for (const job of jobs) {
-      for (const name of secretNamesUsedByPod(job.spec?.template?.spec)) names.add(name);
-    }
     const found = new Map<string, SecretReference>();
-    for (const name of names) {
+    for (const name of secretNamesUsedByJobs(jobs)) {
       for (const other of this.deps.view.referencesGuarding(namespace, name)) {
         if (other.metadata.uid !== reference.metadata.uid) found.set(other.metadata.name!, other);
       }
