@@ -10,7 +10,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-COPY scripts/build.ts ./scripts/
+COPY scripts/build.ts scripts/ascii-source.ts ./scripts/
 COPY src ./src
 RUN node scripts/build.ts && npm prune --omit=dev
 

@@ -29,6 +29,11 @@ export interface ApiRequest {
   uri: string;
   /** HTTP status of the answer; 0 when the log holds no answer yet (a watch still open). */
   code: number;
+  /**
+   * Milliseconds from receipt to the answer, as the API server logged them (API Priority and Fairness's queueing
+   * included); undefined while no answer is logged.
+   */
+  serverMs?: number;
 }
 
 export type RequestClass = 'renewal' | 'watch' | 'unexpected';
@@ -39,6 +44,7 @@ interface AuditEvent {
   verb: string;
   requestURI: string;
   requestReceivedTimestamp: string;
+  stageTimestamp?: string;
   objectRef?: {
     resource?: string;
     subresource?: string;
@@ -59,8 +65,13 @@ export async function readApiRequests(file: string, from: number, to: number): P
     if (at < from || at >= to) continue;
     const known = byId.get(event.auditID);
     const code = event.responseStatus?.code ?? 0;
+    const serverMs =
+      event.stage === 'ResponseComplete' && event.stageTimestamp
+        ? Date.parse(event.stageTimestamp) - at
+        : undefined;
     if (known) {
       if (code) known.code = code;
+      if (serverMs !== undefined) known.serverMs = serverMs;
       continue;
     }
     const ref = event.objectRef;
@@ -76,6 +87,7 @@ export async function readApiRequests(file: string, from: number, to: number): P
       namespace: ref?.namespace ?? '',
       uri: event.requestURI,
       code,
+      serverMs,
     });
   }
   return [...byId.values()].sort((a, b) => a.at - b.at);

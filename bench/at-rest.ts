@@ -104,7 +104,7 @@ try {
     id: 'at-rest',
   });
   await operator.waitReady();
-  convergedMs = (await waitForConvergence(operator.metrics, referenceCount, 1_800_000)) - started;
+  convergedMs = (await waitForConvergence(operator.metrics, referenceCount, 1_800_000)).quietAt - started;
   const ready = await referencesWithCondition(clients.custom, namespace);
   if (ready < referenceCount) throw new Error(`only ${ready} of ${referenceCount} references report Ready`);
   progress.note(

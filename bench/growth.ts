@@ -17,7 +17,7 @@ import { type Environment, startEnvironment } from '../test/env/environment.ts';
 import { installCrds, operatorNamespace } from '../test/env/install.ts';
 import { operatorUsername } from '../test/env/operator-identity.ts';
 import { consoleProgress } from '../test/env/progress.ts';
-import { classify, operatorAuditPolicy, readApiRequests } from './api-requests.ts';
+import { type ApiRequest, classify, operatorAuditPolicy, readApiRequests } from './api-requests.ts';
 import {
   createJobs,
   createReferences,
@@ -87,11 +87,26 @@ interface SizeResult {
   createJobsMs?: number;
   grantedMs?: number;
   restartConvergenceMs?: number;
+  /** From SIGTERM to the old process: the new one ready, and its `references`th successful reconcile. */
+  restartReadyMs?: number;
+  restartReconciledMs?: number;
+  /** The operator's requests from SIGTERM to convergence, by verb and resource, with the API server's time. */
+  restartRequests?: RestartRequests[];
   jobsRss?: number;
   /** V8 heap used and total with the Jobs active. */
   jobsHeap?: [number, number];
   /** Why the size stopped early, with what it had measured so far. */
   stopped?: string;
+}
+
+interface RestartRequests {
+  verb: string;
+  resource: string;
+  count: number;
+  failed: number;
+  /** Receipt to answer on the API server, median and 99th percentile. */
+  serverMsMedian: number;
+  serverMsP99: number;
 }
 
 const results: SizeResult[] = [];
@@ -196,7 +211,8 @@ async function measureSize(
   try {
     const started = Date.now();
     await operator.waitReady();
-    result.firstConvergenceMs = (await waitForConvergence(operator.metrics, references, timeoutMs)) - started;
+    result.firstConvergenceMs =
+      (await waitForConvergence(operator.metrics, references, timeoutMs)).quietAt - started;
     progress.note(`converged in ${(result.firstConvergenceMs / 1000).toFixed(1)} s`);
     const ready = await referencesWithCondition(clients.custom, namespace);
     if (ready < references) throw new Error(`only ${ready} of ${references} references report Ready`);
@@ -233,9 +249,22 @@ async function measureSize(
     await operator.stop();
     operator = await start('restart');
     await operator.waitReady();
-    result.restartConvergenceMs =
-      (await waitForConvergence(operator.metrics, references, timeoutMs)) - restarted;
-    progress.note(`converged ${(result.restartConvergenceMs / 1000).toFixed(1)} s after the restart`);
+    result.restartReadyMs = Date.now() - restarted;
+    const convergence = await waitForConvergence(operator.metrics, references, timeoutMs);
+    result.restartReconciledMs = convergence.reconciledAt - restarted;
+    result.restartConvergenceMs = convergence.quietAt - restarted;
+    progress.note(
+      `after the restart: ready ${seconds(result.restartReadyMs)}, ${references} reconciled ` +
+        `${seconds(result.restartReconciledMs)}, converged ${seconds(result.restartConvergenceMs)}`,
+    );
+    result.restartRequests = summarizeRequests(
+      await readApiRequests(auditLog, restarted, convergence.quietAt + 1),
+    );
+    for (const line of result.restartRequests)
+      progress.note(
+        `  ${line.verb} ${line.resource}: ${line.count} (${line.failed} failed), ` +
+          `API server ${line.serverMsMedian} / ${line.serverMsP99} ms median / p99`,
+      );
     if ((await ownedJobs(clients.core, namespace)) < jobs)
       throw new Error('a Job lost its Secret across the restart');
     await sleep(5000);
@@ -256,6 +285,32 @@ async function measureSize(
   }
 }
 
+/** Requests by verb and resource, most frequent first, with the API server's time to answer them. */
+function summarizeRequests(requests: readonly ApiRequest[]): RestartRequests[] {
+  const groups = new Map<string, ApiRequest[]>();
+  for (const request of requests) {
+    const key = `${request.verb} ${request.resource}`;
+    groups.set(key, [...(groups.get(key) ?? []), request]);
+  }
+  return [...groups.values()]
+    .map((group) => {
+      const times = group
+        .map((request) => request.serverMs)
+        .filter((ms) => ms !== undefined)
+        .sort((a, b) => a - b);
+      const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
+      return {
+        verb: group[0]!.verb,
+        resource: group[0]!.resource,
+        count: group.length,
+        failed: group.filter((request) => request.code >= 400).length,
+        serverMsMedian: at(0.5),
+        serverMsP99: at(0.99),
+      };
+    })
+    .sort((a, b) => b.count - a.count);
+}
+
 function resultTable(): string {
   const column = (label: string, cell: (r: SizeResult) => string) =>
     `| ${label} | ${results.map(cell).join(' | ')} |`;
@@ -268,6 +323,11 @@ function resultTable(): string {
       r.jobsHeap ? `${mib(r.jobsHeap[0])} / ${mib(r.jobsHeap[1])}` : '–',
     ),
     column('**converged after a restart** (Jobs active)', (r) => `**${seconds(r.restartConvergenceMs)}**`),
+    column('after a restart: ready → every reference reconciled once', (r) =>
+      r.restartReadyMs === undefined
+        ? '–'
+        : `${seconds(r.restartReadyMs)} → ${seconds(r.restartReconciledMs)}`,
+    ),
     column('**requests at rest per minute**', (r) => `**${rate(r.restPerMinute)}**`),
     column('of which neither renewals nor watches', (r) => rate(r.restUnexpectedPerMinute)),
     column('active Jobs', (r) => r.jobs.toLocaleString('en')),

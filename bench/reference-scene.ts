@@ -134,22 +134,23 @@ export async function ownedJobs(core: k8s.CoreV1Api, namespace: string): Promise
 /**
  * Converged: every reference reconciled successfully at least once by this process (it has listed every cache
  * and checked each reference against its store and its Jobs), and then no reconcile for 3 s. Returns when the
- * last reconcile was seen (Date.now(), to within the 1 s polling): on a fresh start the first successful
- * reconcile of a reference only adds its finalizer, and its status is written by the next one, so the count
- * alone would stop the clock half-way. (The work queue's depth is no signal either: it also counts keys
- * waiting for a later visit, such as a refresh, so it is not 0 once Jobs are active.)
+ * count was reached and when the last reconcile was seen (Date.now(), to within the polling): on a fresh start
+ * the first successful reconcile of a reference only adds its finalizer, and its status is written by the next
+ * one, so the count alone would stop the clock half-way. (The work queue's depth is no signal either: it also
+ * counts keys waiting for a later visit, such as a refresh, so it is not 0 once Jobs are active.)
  */
 export async function waitForConvergence(
   metrics: () => Promise<string>,
   references: number,
   timeoutMs: number,
-): Promise<number> {
+): Promise<{ reconciledAt: number; quietAt: number }> {
   await waitFor(
     `${references} successful reconciles`,
     async () => metricSum(await metrics(), 'secretlink_reconciles_total', 'result="success"') >= references,
     timeoutMs,
     200,
   );
+  const reconciledAt = Date.now();
   let lastChange = Date.now();
   let last = -1;
   await waitFor(
@@ -163,7 +164,7 @@ export async function waitForConvergence(
     timeoutMs,
     1000,
   );
-  return lastChange;
+  return { reconciledAt, quietAt: lastChange };
 }
 
 /** References whose status has a Ready condition, in one paged list. */

@@ -12,9 +12,12 @@
 // A provider's SDK is imported when the first store of its kind needs it (src/providers/load-client.ts); the
 // split keeps each one in a chunk of its own that is read only then. GCP's client stays a package on disk:
 // google-gax reads its protocol definitions from files next to its own modules.
-import { rm } from 'node:fs/promises';
+//
+// The output is written ASCII only (scripts/ascii-source.ts says why).
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { asciiSource } from './ascii-source.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const outdirFlag = process.argv.find((arg) => arg.startsWith('--outdir='));
@@ -40,12 +43,18 @@ const result = await build({
   keepNames: true,
   legalComments: 'linked',
   metafile: true,
+  write: false,
   logLevel: 'warning',
   // CommonJS packages inside an ES module bundle still call require() for Node's built-in modules.
   banner: {
     js: "import { createRequire as __secretlinkRequire } from 'node:module';const require = __secretlinkRequire(import.meta.url);",
   },
 });
+
+for (const file of result.outputFiles) {
+  await mkdir(path.dirname(file.path), { recursive: true });
+  await writeFile(file.path, file.path.endsWith('.js') ? asciiSource(file.text) : file.contents);
+}
 
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
 const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);

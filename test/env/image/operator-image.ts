@@ -22,7 +22,14 @@ const basePath = 'PATH=/usr/local/bin:/usr/bin:/bin';
 const buildahCache = '/var/lib/containers';
 
 /** Files of the repository the image is made from (the rest is excluded by .dockerignore or unused). */
-const imageSources = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'scripts/build.ts'];
+const imageSources = [
+  'Dockerfile',
+  '.dockerignore',
+  'package.json',
+  'package-lock.json',
+  'scripts/build.ts',
+  'scripts/ascii-source.ts',
+];
 
 /** The image as an OCI archive, from the cache or built now. */
 export async function ensureOperatorImage(
