@@ -44,6 +44,7 @@ import {
   writeSection,
 } from './report.ts';
 import { inParallel, retried } from './requests.ts';
+import { compileOperator, imageNodeFlags } from './shipped-operator.ts';
 import { startStoreCallCounter } from './store-call-counter.ts';
 import { sleep, waitFor } from './wait.ts';
 import { watchFrom } from './watch-from.ts';
@@ -128,6 +129,10 @@ const esoCrds = await esoCrdBundle();
 await waitForQuietMachine(progress.note);
 const started = machineNow();
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'secretlink-bench-eso-'));
+// secretlink as the image runs it: the bundle `npm run build` makes, with the image's Node.js flags.
+const secretlinkMain = variants.some((variant) => variant.kind === 'secretlink')
+  ? await compileOperator(path.join(scratch, 'build'))
+  : '';
 const results: Result[] = [];
 const environment = await startEnvironment(progress);
 try {
@@ -562,7 +567,8 @@ async function startSecretlink(
   const operator = startContender({
     command: process.execPath,
     args: [
-      path.join(root, 'src', 'main.ts'),
+      ...imageNodeFlags(),
+      secretlinkMain,
       `--operator-namespace=${operatorNamespace}`,
       `--identity=bench-${namespace}`,
       `--audit-file=${path.join(dir, 'audit', 'audit.jsonl')}`,
@@ -741,7 +747,8 @@ function sectionText(): string {
         '`AWS_SECRETSMANAGER_ENDPOINT` (and `AWS_STS_ENDPOINT`). Each ExternalSecret and each SecretReference ' +
         `reads one property of one remote secret and sets \`refreshInterval: ${refreshInterval}\` (defaults: ESO ` +
         `1h, secretlink ${specDefaults.refreshInterval}), so that the ${restSeconds} s at rest span several refreshes.`,
-      `secretlink at commit ${commit}: \`node src/main.ts\` with config/manager/statefulset.yaml's flags ` +
+      `secretlink at commit ${commit}: as the image runs it (\`node ${imageNodeFlags().join(' ')} dist/main.js\`, ` +
+        "the bundle of `npm run build`) with config/manager/statefulset.yaml's flags " +
         '(leader election on, the signed audit file on; every other flag at its default: ' +
         `\`--concurrency=${operatorDefaults.concurrency} --kube-qps=${operatorDefaults.kubeQps} ` +
         `--kube-burst=${operatorDefaults.kubeBurst}\`), plus its namespace, a probe port and a Lease of its own; ` +
@@ -757,7 +764,7 @@ function sectionText(): string {
         'counted the same way in front of moto (bench/store-call-counter.ts, by `X-Amz-Target`). The ' +
         'proxies are in the benchmark process and add the same hop for both.',
       '**RSS** is `VmRSS` of the operator process, read 5 s after each state is reached. ESO is a 220 MB ' +
-        "static Go binary, secretlink Node.js running TypeScript sources; the heap figures are each one's own " +
+        "static Go binary, secretlink Node.js running its bundle; the heap figures are each one's own " +
         '(`go_memstats_heap_inuse_bytes`, `secretlink_process_nodejs_heap_size_used_bytes`). At scale ESO holds ' +
         `${scaleCount} ExternalSecrets and writes ${scaleCount} Secrets; secretlink holds ${scaleCount} ` +
         `SecretReferences and the ${objectCount} Jobs, pods and Secrets of the burst (it writes a Secret only ` +

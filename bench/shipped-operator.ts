@@ -69,16 +69,22 @@ export async function startShippedOperator(options: {
   namespace: string;
   /** Folder for its log, signing key and audit file. */
   dir: string;
+  /**
+   * Names the replica (`--identity`) and its folder under `dir`: started again with the same id, the operator
+   * is the same replica restarted, as a StatefulSet's pod is, and continues its signing key and audit file.
+   */
   id: string;
   nodeFlags?: string[];
 }): Promise<ShippedOperator> {
   const dir = path.join(options.dir, options.id);
   await mkdir(path.join(dir, 'audit'), { recursive: true });
   const keyFile = path.join(dir, 'signing-key.pem');
-  const { privateKey } = generateKeyPairSync('ed25519');
-  await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o400 });
+  if (!existsSync(keyFile)) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o400 });
+  }
   const probePort = await freePort();
-  const log = openSync(path.join(dir, 'operator.log'), 'w');
+  const log = openSync(path.join(dir, 'operator.log'), 'a');
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('SECRETLINK_')),
   );

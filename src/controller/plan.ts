@@ -531,6 +531,19 @@ export function refreshDue(input: Pick<PlanInput, 'now' | 'lastRefreshCheckAt' |
   return last === undefined || input.now - last >= input.reference.refreshIntervalMs;
 }
 
+/**
+ * When the remote was last checked, as far as a process that has not checked it itself can tell: when the held
+ * Secret was last written in full, since its values were read from the store just before. Without it a restarted
+ * operator would find every held Secret's refresh due and read each of them again at once. The annotation is
+ * the Secret's own, so anyone who may edit the Secret may edit it: a time to come is taken as now, which
+ * delays the next refresh by at most one refreshInterval, as a write now would.
+ */
+export function checkedWhenWritten(secret: V1Secret | undefined, now: number): number | undefined {
+  if (!secret) return undefined;
+  const written = Date.parse(managedAnnotations(secret).writtenAt ?? '');
+  return Number.isNaN(written) ? undefined : Math.min(written, now);
+}
+
 /** Up to `fraction` of the interval earlier than due, never before now; without jitter exactly when due. */
 export function jitteredRefreshMs(dueInMs: number, intervalMs: number, jitter?: RefreshJitter): number {
   if (!jitter) return Math.max(0, dueInMs);

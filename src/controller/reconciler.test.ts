@@ -64,6 +64,9 @@ function reference(status: ReferenceStatus): SecretReference {
   } as unknown as SecretReference;
 }
 
+/** Longer ago than the default refreshInterval (5m): the held Secret's refresh is due. */
+const writtenLongAgo = new Date(now - 10 * 60_000);
+
 /** The status of a reference whose Job already holds its Secret (uid-secret), written from version v1. */
 const holding: ReferenceStatus = {
   observedGeneration: 1,
@@ -86,7 +89,7 @@ const holding: ReferenceStatus = {
   ],
 };
 
-function heldSecret(ref: SecretReference): V1Secret {
+function heldSecret(ref: SecretReference, writtenAt = writtenLongAgo): V1Secret {
   const secret = buildSecret({
     namespace: 'etl',
     name: target,
@@ -99,7 +102,7 @@ function heldSecret(ref: SecretReference): V1Secret {
     fingerprint: 'hmac-sha256:00',
     store: 'SecretStore/vault',
     remoteVersions: { 'prod/warehouse': 'v1' },
-    writtenAt: started.toISOString(),
+    writtenAt: writtenAt.toISOString(),
     ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'dbt', uid: 'uid-dbt' }],
   });
   secret.metadata!.uid = 'uid-secret';
@@ -228,7 +231,7 @@ describe('a reconcile reports what the API server confirmed', () => {
  * A reconciler whose Job holds its Secret (written from v1) while the store already has v2; `reads` answers
  * each value read in turn (a function that throws fails it). The clock moves only when the test says so.
  */
-function rotatedStore(reads: Array<() => void>) {
+function rotatedStore(reads: Array<() => void>, options: { writtenAt?: Date } = {}) {
   const ref = reference(holding);
   const clock = { at: now };
   const replaced: V1Secret[] = [];
@@ -241,7 +244,7 @@ function rotatedStore(reads: Array<() => void>) {
     store: () => store,
     namespaceLabels: () => ({}),
     // The cache still holds the Secret as written from v1 until a replace succeeds.
-    managedSecret: () => replaced.at(-1) ?? heldSecret(ref),
+    managedSecret: () => replaced.at(-1) ?? heldSecret(ref, options.writtenAt),
     managedSecretsOf: () => [],
     jobsReferencing: () => [job],
     podsReferencing: () => [],
@@ -333,6 +336,37 @@ describe('a refresh is recorded only once it succeeded', () => {
     const quiet = await reconcile();
     expect(versionChecks()).toBe(3);
     expect(quiet).toEqual({ value: { requeueAfterMs: 5 * 60_000 - 1_000 } });
+  });
+});
+
+describe("a restarted operator counts the next refresh from the held Secret's last write", () => {
+  it('reads nothing for a Secret written within refreshInterval, and reads once the interval has passed', async () => {
+    // A fresh reconciler is a restarted operator: it has checked nothing itself yet.
+    const { reconcile, clock, replaced, versionChecks } = rotatedStore([], {
+      writtenAt: new Date(now - 60_000),
+    });
+    const first = await reconcile();
+    expect(versionChecks()).toBe(0);
+    expect(replaced).toEqual([]);
+    // Due 5 minutes after the write (jitter draw 0), so 4 minutes from now.
+    expect(first).toEqual({ value: { requeueAfterMs: 4 * 60_000 } });
+
+    clock.at = now + 4 * 60_000;
+    await reconcile();
+    expect(versionChecks()).toBe(1);
+    expect(managedAnnotations(replaced[0]!).remoteVersions).toEqual({ 'prod/warehouse': 'v2' });
+  });
+
+  it('takes a write time still to come (an edited annotation) as now: the refresh waits one interval, no more', async () => {
+    const { reconcile, clock, versionChecks } = rotatedStore([], {
+      writtenAt: new Date(now + 365 * 24 * 3_600_000),
+    });
+    expect(await reconcile()).toEqual({ value: { requeueAfterMs: 5 * 60_000 } });
+    expect(versionChecks()).toBe(0);
+
+    clock.at = now + 5 * 60_000;
+    await reconcile();
+    expect(versionChecks()).toBe(1);
   });
 });
 

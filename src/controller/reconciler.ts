@@ -82,6 +82,7 @@ import {
 } from './per-job-plan.ts';
 import { perJobAuditRecords, perJobStatus } from './per-job-records.ts';
 import {
+  checkedWhenWritten,
   expiryGraceMs,
   jitteredRefreshMs,
   type Plan,
@@ -271,6 +272,10 @@ export class Reconciler {
       return this.reconcilePerJob({ key, reference, facts, store, previous, now, draw, signal });
     }
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
+    if (!this.lastRefreshCheck.has(key)) {
+      const checked = checkedWhenWritten(secret, now);
+      if (checked !== undefined) this.lastRefreshCheck.set(key, checked);
+    }
     let unseenJobs: V1Job[] = [];
     let secretReadLive = false;
     // One snapshot of the caches per reconcile; only the live reads below add to it.
