@@ -27,6 +27,7 @@ import {
   referencesWithCondition,
   type SceneClients,
   sceneClients,
+  settledJobs,
   waitForConvergence,
 } from './reference-scene.ts';
 import {
@@ -86,7 +87,7 @@ interface SizeResult {
   restUnexpectedPerMinute?: number;
   createJobsMs?: number;
   grantedMs?: number;
-  /** From the first create of the Jobs until the operator had no reconcile for 3 s. */
+  /** From the first create of the Jobs until each was recorded started and ready and no reconcile ran for 3 s. */
   settledMs?: number;
   restartConvergenceMs?: number;
   /** From SIGTERM to the old process: the new one ready, and its `references`th successful reconcile. */
@@ -249,9 +250,15 @@ async function measureSize(
       `all ${jobs} Jobs granted ${(result.grantedMs / 1000).toFixed(1)} s after the first create`,
     );
 
-    // The restart is measured from a settled cluster: the Job controller and kwok go on updating the burst's
-    // Jobs and pods for a minute or more after their grants (each update is a reconcile here), and a restart
-    // in the middle of that would time their pace, not the operator's.
+    // The restart is measured from a settled cluster: the Job controller goes on recording the burst's Jobs
+    // (started, pod ready) for a minute or more after their grants, each record a reconcile here, and a restart
+    // in the middle of that would time its pace, not the operator's.
+    await waitFor(
+      `all ${jobs} Jobs recorded started with a ready pod`,
+      async () => (await settledJobs(clients.batch, namespace)) >= jobs,
+      timeoutMs,
+      2000,
+    );
     result.settledMs = (await waitForConvergence(operator.metrics, 0, timeoutMs)).quietAt - burst;
     progress.note(`no reconcile for 3 s from ${seconds(result.settledMs)} after the first create`);
     progress.step(`${references} references: restarting the operator`);
@@ -361,7 +368,10 @@ function resultTable(): string {
     column(`creating the Jobs (${width} in flight) → all granted`, (r) =>
       r.createJobsMs === undefined ? '–' : `${seconds(r.createJobsMs)} → ${seconds(r.grantedMs)}`,
     ),
-    column('… → no reconcile for 3 s (the restart starts then)', (r) => seconds(r.settledMs)),
+    column(
+      '… → every Job recorded started and ready, then no reconcile for 3 s (the restart starts then)',
+      (r) => seconds(r.settledMs),
+    ),
     column('size started (UTC)', (r) => r.startedAt ?? '–'),
     column('1-minute load average when the size started', (r) => r.load.toFixed(2)),
   ].join('\n');
@@ -433,8 +443,9 @@ function sectionText(table: string): string {
       "flags, as the image runs it) with config/manager/statefulset.yaml's flags (leader election and the signed audit file on), as its " +
       'own ServiceAccount with config/rbac, watching that namespace. It converges (every reference reconciled once, ' +
       `then no reconcile for 3 s), rests ${restMinutes} min, serves ${jobsPerReference} Job per reference (Job _i_ consuming ` +
-      'reference _i_, kept active by kwok) until each Job owns its Secret and then no reconcile has run for 3 s, ' +
-      'and is stopped and started again as the same replica (its identity, signing key and audit file), as a ' +
+      'reference _i_, kept active by kwok) until each Job owns its Secret; once the Job controller has recorded ' +
+      'every Job started with a ready pod and no reconcile has run for 3 s, the operator ' +
+      'is stopped and started again as the same replica (its identity, signing key and audit file), as a ' +
       "StatefulSet's pod restarts.",
     [
       '**RSS** is `VmRSS` of the operator process, 5 s after a state was reached: idle on the first process once ' +

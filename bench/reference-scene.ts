@@ -132,6 +132,16 @@ export async function ownedJobs(core: k8s.CoreV1Api, namespace: string): Promise
 }
 
 /**
+ * Jobs the Job controller has nothing more to record for: started, with a ready pod (kwok keeps it running).
+ * Under a burst it records these a minute or more after the creates, paced by its own client, and each
+ * update wakes the reference that Job consumes.
+ */
+export async function settledJobs(batch: k8s.BatchV1Api, namespace: string): Promise<number> {
+  const jobs = await batch.listNamespacedJob({ namespace });
+  return jobs.items.filter((job) => job.status?.startTime && (job.status.ready ?? 0) >= 1).length;
+}
+
+/**
  * Converged: every reference reconciled successfully at least once by this process (it has listed every cache
  * and checked each reference against its store and its Jobs), and then no reconcile for 3 s. Returns when the
  * count was reached and when the last reconcile was seen (Date.now(), to within the polling): on a fresh start
