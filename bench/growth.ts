@@ -87,7 +87,7 @@ interface SizeResult {
   restUnexpectedPerMinute?: number;
   createJobsMs?: number;
   grantedMs?: number;
-  /** From the first create of the Jobs until each was recorded started and ready and no reconcile ran for 3 s. */
+  /** From the first create of the Jobs until each was recorded started and active and no reconcile ran for 3 s. */
   settledMs?: number;
   restartConvergenceMs?: number;
   /** From SIGTERM to the old process: the new one ready, and its `references`th successful reconcile. */
@@ -251,10 +251,10 @@ async function measureSize(
     );
 
     // The restart is measured from a settled cluster: the Job controller goes on recording the burst's Jobs
-    // (started, pod ready) for a minute or more after their grants, each record a reconcile here, and a restart
+    // (started, pod active) for a minute or more after their grants, each record a reconcile here, and a restart
     // in the middle of that would time its pace, not the operator's.
     await waitFor(
-      `all ${jobs} Jobs recorded started with a ready pod`,
+      `all ${jobs} Jobs recorded started with an active pod`,
       async () => (await settledJobs(clients.batch, namespace)) >= jobs,
       timeoutMs,
       2000,
@@ -369,7 +369,7 @@ function resultTable(): string {
       r.createJobsMs === undefined ? '–' : `${seconds(r.createJobsMs)} → ${seconds(r.grantedMs)}`,
     ),
     column(
-      '… → every Job recorded started and ready, then no reconcile for 3 s (the restart starts then)',
+      '… → every Job recorded started and active, then no reconcile for 3 s (the restart starts then)',
       (r) => seconds(r.settledMs),
     ),
     column('size started (UTC)', (r) => r.startedAt ?? '–'),
@@ -444,7 +444,7 @@ function sectionText(table: string): string {
       'own ServiceAccount with config/rbac, watching that namespace. It converges (every reference reconciled once, ' +
       `then no reconcile for 3 s), rests ${restMinutes} min, serves ${jobsPerReference} Job per reference (Job _i_ consuming ` +
       'reference _i_, kept active by kwok) until each Job owns its Secret; once the Job controller has recorded ' +
-      'every Job started with a ready pod and no reconcile has run for 3 s, the operator ' +
+      'every Job started with an active pod and no reconcile has run for 3 s, the operator ' +
       'is stopped and started again as the same replica (its identity, signing key and audit file), as a ' +
       "StatefulSet's pod restarts.",
     [

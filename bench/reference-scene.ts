@@ -132,13 +132,14 @@ export async function ownedJobs(core: k8s.CoreV1Api, namespace: string): Promise
 }
 
 /**
- * Jobs the Job controller has nothing more to record for: started, with a ready pod (kwok keeps it running).
+ * Jobs whose start and running pod the Job controller has recorded (`status.startTime`, `status.active`).
  * Under a burst it records these a minute or more after the creates, paced by its own client, and each
- * update wakes the reference that Job consumes.
+ * update wakes the reference that Job consumes. (kwok's pods here run without turning Ready, so `ready` is
+ * no signal.)
  */
 export async function settledJobs(batch: k8s.BatchV1Api, namespace: string): Promise<number> {
   const jobs = await batch.listNamespacedJob({ namespace });
-  return jobs.items.filter((job) => job.status?.startTime && (job.status.ready ?? 0) >= 1).length;
+  return jobs.items.filter((job) => job.status?.startTime && (job.status.active ?? 0) >= 1).length;
 }
 
 /**
