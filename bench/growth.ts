@@ -274,6 +274,7 @@ async function measureSize(
       `after the restart: ready ${seconds(result.restartReadyMs)}, ${references} reconciled ` +
         `${seconds(result.restartReconciledMs)}, converged ${seconds(result.restartConvergenceMs)}`,
     );
+    // From SIGTERM: the old process's last requests (its Lease released) are in the window too.
     result.restartRequests = summarizeRequests(
       await readApiRequests(auditLog, restarted, convergence.quietAt + 1),
     );
@@ -355,7 +356,7 @@ function resultTable(): string {
       r.jobsHeap ? `${mib(r.jobsHeap[0])} / ${mib(r.jobsHeap[1])}` : '–',
     ),
     column('**converged after a restart** (Jobs active)', (r) => `**${seconds(r.restartConvergenceMs)}**`),
-    column('after a restart: ready → every reference reconciled once', (r) =>
+    column('after a restart: ready → as many successful reconciles as references', (r) =>
       r.restartReadyMs === undefined
         ? '–'
         : `${seconds(r.restartReadyMs)} → ${seconds(r.restartReconciledMs)}`,
@@ -456,7 +457,7 @@ function sectionText(table: string): string {
         'and then none for 3 s; every Job is still an owner of its Secret. The row below it splits that time: ' +
         'until the new process is ready (its caches synced), and until its reconciles have reached the number of ' +
         'references; what remains is the 3 s of quiet and any reconcile that events still bring. The ' +
-        "restarted process's requests in that window, by verb and resource, are printed on the console. " +
+        "restarted process's requests in that window (from SIGTERM, so the old process's release of its Lease too), by verb and resource, are printed on the console. " +
         'The **first convergence** runs from ' +
         'the first start to the same point: there every reference gets its finalizer and then its status, two ' +
         'writes each, unpaced by default (`--kube-qps=0`): the API server alone sets the pace.',
@@ -474,7 +475,9 @@ function sectionText(table: string): string {
       '`--record=<file>` for the raw results, `--quiet-load`). It starts and stops its own environment and writes ' +
       'the chart too. `--from=a.json,b.json` draws the table and chart from records without measuring, so one ' +
       'size can be measured again alone.',
-    machines.map((m) => describeMachine(m)).join(' '),
+    machines.length > 1
+      ? `${describeMachine(machines[0]!).split(' Run started')[0]} Runs started ${machines.map((m) => m.startedAt).join(' and ')}.`
+      : describeMachine(machines[0]!),
     table,
     ...(stopped.length
       ? [

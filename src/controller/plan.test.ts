@@ -643,6 +643,19 @@ describe('planReference: the refresh decision', () => {
     expect(result.action).toBe('update-owners');
   });
 
+  it('comes back an interval on, not at once, when a due refresh cannot be made from a store that cannot be used', () => {
+    // The last check (or, after a restart, the last write) is long past: without a usable store the refresh
+    // stays due, and coming back "when it is due" would be at once, again and again.
+    for (const state of [
+      { state: 'missing', message: 'no such store' },
+      { state: 'invalid', message: 'bad spec' },
+    ] as const) {
+      const result = plan({ ...holding, lastRefreshCheckAt: now - 2 * hour, store: state });
+      expect(result.action).toBe('keep');
+      expect(result.requeueAfterMs).toBe(interval);
+    }
+  });
+
   it('comes back a little after the first expiry when it is before the next refresh, never jittered', () => {
     const result = plan({
       jobs: [job('a', { startedAgoMs: hour - 2 * minute })],

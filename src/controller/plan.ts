@@ -100,7 +100,8 @@ export interface PlanInput {
   secret?: V1Secret;
   /**
    * When the remote versions were last compared with the Secret and found current or written (kept in memory
-   * by the controller, recorded only after that check succeeded).
+   * by the controller, recorded only after that check succeeded; after a restart, the held Secret's last full
+   * write: `checkedWhenWritten`).
    */
   lastRefreshCheckAt?: number;
   /** How refreshes are spread; without it they come exactly every refreshInterval. */
@@ -523,8 +524,9 @@ function chooseAction(
 }
 
 /**
- * Due once a refreshInterval has passed since the last successful check, or when no check succeeded yet (a
- * restart, or a check or rewrite that failed: it is tried again, with backoff, until it succeeds).
+ * Due once a refreshInterval has passed since the last successful check, or when no check is known (a Secret
+ * this process has not checked and whose last write it cannot tell; a check or rewrite that failed is not
+ * recorded, so it is tried again, with backoff, until it succeeds).
  */
 export function refreshDue(input: Pick<PlanInput, 'now' | 'lastRefreshCheckAt' | 'reference'>): boolean {
   const last = input.lastRefreshCheckAt;
@@ -533,14 +535,14 @@ export function refreshDue(input: Pick<PlanInput, 'now' | 'lastRefreshCheckAt' |
 
 /**
  * When the remote was last checked, as far as a process that has not checked it itself can tell: when the held
- * Secret was last written in full, since its values were read from the store just before. Without it a restarted
- * operator would find every held Secret's refresh due and read each of them again at once. The annotation is
- * the Secret's own, so anyone who may edit the Secret may edit it: a time to come is taken as now, which
- * delays the next refresh by at most one refreshInterval, as a write now would.
+ * Secret was last written in full (`writtenAt`, its `secretlink.dev/written-at`), since its values were read
+ * from the store just before. Without it a restarted operator would find every held Secret's refresh due and
+ * read each of them again at once. Only the operator may set that annotation where the admission policy is
+ * installed (config/admission/reserved); a time still to come (a cluster without the policy, or replicas whose
+ * clocks differ) counts as now, which delays the next refresh by at most one refreshInterval.
  */
-export function checkedWhenWritten(secret: V1Secret | undefined, now: number): number | undefined {
-  if (!secret) return undefined;
-  const written = Date.parse(managedAnnotations(secret).writtenAt ?? '');
+export function checkedWhenWritten(writtenAt: string | undefined, now: number): number | undefined {
+  const written = Date.parse(writtenAt ?? '');
   return Number.isNaN(written) ? undefined : Math.min(written, now);
 }
 
@@ -568,8 +570,11 @@ function nextVisits(
   const checkedAt = ['create', 'rewrite', 'refresh'].includes(action)
     ? now
     : (input.lastRefreshCheckAt ?? now);
+  // A refresh already due that this action did not make (the store cannot be used: its change wakes the
+  // reference) is looked at again an interval on, not at once and again and again.
+  const refreshInMs = checkedAt + interval - now;
   return {
-    requeueAfterMs: Math.min(jittered(checkedAt + interval - now), expiryInMs),
+    requeueAfterMs: Math.min(jittered(refreshInMs > 0 ? refreshInMs : interval), expiryInMs),
     recheckAfterMs: Math.min(jittered(interval), expiryInMs),
   };
 }

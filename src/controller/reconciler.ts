@@ -161,7 +161,8 @@ export class Reconciler {
   private readonly deps: ReconcilerDeps;
   /**
    * When each reference's remote versions were last compared and found current or written; set only after that
-   * succeeded, so a failed check or rewrite is tried again. Memory only: a restart just checks once more.
+   * succeeded, so a failed check or rewrite is tried again. Memory only: a restarted process starts from the
+   * held Secret's last full write (`checkedWhenWritten`).
    */
   private readonly lastRefreshCheck = new Map<string, number>();
   /**
@@ -273,7 +274,7 @@ export class Reconciler {
     }
     let secret = this.deps.view.managedSecret(namespace, facts.targetName);
     if (!this.lastRefreshCheck.has(key)) {
-      const checked = checkedWhenWritten(secret, now);
+      const checked = checkedWhenWritten(heldSecret(secret, facts)?.writtenAt, now);
       if (checked !== undefined) this.lastRefreshCheck.set(key, checked);
     }
     let unseenJobs: V1Job[] = [];

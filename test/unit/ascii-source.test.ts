@@ -37,6 +37,11 @@ describe('asciiSource', () => {
     expect(evaluate(rewritten)).toBe('naïve 😀 éẞ');
   });
 
+  it('leaves the line and paragraph separators as they are: escaped, a comment or a line continuation would change', () => {
+    const source = '"a\\\u2028b" /* x\u2029 */';
+    expect(asciiSource(source)).toBe(source);
+  });
+
   it('leaves ASCII source as it is', () => {
     const source = 'const re = /\\u00e9|[a-z]\\\\/g; // plain';
     expect(asciiSource(source)).toBe(source);
