@@ -115,6 +115,8 @@ export interface RequestCount {
   count: number;
   /** Of which answered with an error status (400 and above). */
   failed: number;
+  /** The API server's receipt-to-answer times of those answered (`serverMs`), ascending. */
+  serverMs: number[];
 }
 
 /** Counts by class, verb and resource: renewals first, then watches, then the unexpected, most frequent first. */
@@ -129,11 +131,14 @@ export function countRequests(requests: readonly ApiRequest[]): RequestCount[] {
       resource: request.resource,
       count: 0,
       failed: 0,
+      serverMs: [],
     };
     entry.count++;
     if (request.code >= 400) entry.failed++;
+    if (request.serverMs !== undefined) entry.serverMs.push(request.serverMs);
     counts.set(key, entry);
   }
+  for (const entry of counts.values()) entry.serverMs.sort((a, b) => a - b);
   const order: RequestClass[] = ['renewal', 'watch', 'unexpected'];
   return [...counts.values()].sort(
     (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || b.count - a.count,

@@ -17,7 +17,13 @@ import { type Environment, startEnvironment } from '../test/env/environment.ts';
 import { installCrds, operatorNamespace } from '../test/env/install.ts';
 import { operatorUsername } from '../test/env/operator-identity.ts';
 import { consoleProgress } from '../test/env/progress.ts';
-import { type ApiRequest, classify, operatorAuditPolicy, readApiRequests } from './api-requests.ts';
+import {
+  type ApiRequest,
+  classify,
+  countRequests,
+  operatorAuditPolicy,
+  readApiRequests,
+} from './api-requests.ts';
 import {
   createJobs,
   createReferences,
@@ -38,6 +44,7 @@ import {
   machineNow,
   markdown,
   numberArgument,
+  percentile,
   waitForQuietMachine,
   writeSection,
 } from './report.ts';
@@ -318,30 +325,16 @@ function restartWork(text: string): Record<string, number> {
   };
 }
 
-/** Requests by verb and resource, most frequent first, with the API server's time to answer them. */
+/** Requests by verb and resource, with the API server's time to answer them (NaN for a watch still open). */
 function summarizeRequests(requests: readonly ApiRequest[]): RestartRequests[] {
-  const groups = new Map<string, ApiRequest[]>();
-  for (const request of requests) {
-    const key = `${request.verb} ${request.resource}`;
-    groups.set(key, [...(groups.get(key) ?? []), request]);
-  }
-  return [...groups.values()]
-    .map((group) => {
-      const times = group
-        .map((request) => request.serverMs)
-        .filter((ms) => ms !== undefined)
-        .sort((a, b) => a - b);
-      const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-      return {
-        verb: group[0]!.verb,
-        resource: group[0]!.resource,
-        count: group.length,
-        failed: group.filter((request) => request.code >= 400).length,
-        serverMsMedian: at(0.5),
-        serverMsP99: at(0.99),
-      };
-    })
-    .sort((a, b) => b.count - a.count);
+  return countRequests(requests).map(({ verb, resource, count, failed, serverMs }) => ({
+    verb,
+    resource,
+    count,
+    failed,
+    serverMsMedian: percentile(serverMs, 0.5),
+    serverMsP99: percentile(serverMs, 0.99),
+  }));
 }
 
 function resultTable(): string {

@@ -42,7 +42,6 @@ const result = await build({
   minifySyntax: true,
   keepNames: true,
   legalComments: 'linked',
-  metafile: true,
   write: false,
   logLevel: 'warning',
   // CommonJS packages inside an ES module bundle still call require() for Node's built-in modules.
