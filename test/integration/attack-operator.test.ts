@@ -752,11 +752,14 @@ describe('the operator, running as its ServiceAccount with the shipped RBAC and 
     await eventually('the Secret to be revoked when the Job ends', async () =>
       (await readSecretIfPresent(served, 'warehouse')) ? undefined : true,
     );
-    const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace: served });
-    const reasons = events.items
-      .filter((e) => e.reportingController === reportingController)
-      .map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(['Materialized', 'Revoked']));
+    // The Event sink records after the delete it reports, and retries: the Revoked Event can come a moment later.
+    await eventually('the grant and the revocation as Events', async () => {
+      const events = await api(k8s.EventsV1Api).listNamespacedEvent({ namespace: served });
+      const reasons = new Set(
+        events.items.filter((e) => e.reportingController === reportingController).map((e) => e.reason),
+      );
+      return reasons.has('Materialized') && reasons.has('Revoked') ? true : undefined;
+    });
 
     // Deleting the reference goes through the operator's finalizer.
     await customApi().deleteNamespacedCustomObject({ ...referenceApi, namespace: served, name: 'warehouse' });
